@@ -1,0 +1,30 @@
+"""The front end as one call: text to a checked rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from rulec.check import CheckedRule, check
+from rulec.diagnostics import Diagnostic, RuleError, Source, Span
+from rulec.syntax import parse
+
+
+def check_text(text: str, name: str = "<string>", dims: Mapping[str, int] | None = None) -> CheckedRule:
+    """Parses and checks rule text. Raises RuleError with every located problem."""
+    return check(parse(text, name), dims)
+
+
+def read_rule_file(path: str | Path) -> str:
+    """Reads a rule file, turning I/O and encoding problems into a RuleError located at the file."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        span = Span(Source(str(path), ""), 1, 1, 1, 1)
+        raise RuleError([Diagnostic(span, f"cannot read the rule file: {reason}", None, "io")]) from None
+
+
+def check_file(path: str | Path, dims: Mapping[str, int] | None = None) -> CheckedRule:
+    return check_text(read_rule_file(path), str(path), dims)

@@ -1,0 +1,356 @@
+"""The abstract syntax tree: frozen, slotted dataclasses, each carrying its source span.
+
+Nodes are values: compare them with `==`, copy them with `dataclasses.replace`. Lists are tuples and operator
+kinds are enums, so no node can be half-built or carry two operators at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Union
+
+from rulec.diagnostics import Span
+
+node = dataclasses.dataclass(frozen=True, slots=True)
+
+
+class BinOp(enum.Enum):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+    POW = "^"
+
+
+class Reducer(enum.Enum):
+    SUM = "sum"
+    MEAN = "mean"
+    NORMALIZE = "normalize"  # standardises over the listed axes; keeps them
+
+
+class PhaseKind(enum.Enum):
+    INPUT = "input"
+    FORWARD = "forward"
+    FEEDBACK = "feedback"
+    BACKWARD = "backward"
+    UPDATE = "update"
+
+
+# ---- names, indices and layer sets -----------------------------------------------------------------------------
+
+
+@node
+class Name:
+    id: str
+    span: Span
+
+
+@node
+class Int:
+    value: int
+    span: Span
+
+
+Index = Union[Name, Int]
+
+
+@node
+class LayerSet:
+    """A set of neurons per layer: `pre`, `post`, `input`, `hidden`, `output`, optionally `+bias`."""
+
+    name: str
+    bias: bool
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name + ("+bias" if self.bias else "")
+
+
+# A declared shape entry: a number, a name (a dim or a layer set; the checker resolves it) or `set+bias`.
+ShapeDim = Union[Int, Name, LayerSet]
+
+
+# ---- expressions -----------------------------------------------------------------------------------------------
+
+
+@node
+class Number:
+    value: float
+    span: Span
+
+
+@node
+class Ref:
+    """A use of a name, optionally indexed: `f`, `a[j, c]`, `w[i, j, c]`."""
+
+    name: str
+    indices: tuple[Index, ...]
+    span: Span
+
+
+@node
+class Call:
+    """A function application: `tanh(z)`, `sigmoid'(z)`, or a per-state activation `phi[c](z)`."""
+
+    function: str
+    primes: int
+    selector: tuple[Index, ...]
+    args: tuple[Expr, ...]
+    span: Span
+
+
+@node
+class Neg:
+    operand: Expr
+    span: Span
+
+
+@node
+class Binary:
+    op: BinOp
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@node
+class ReduceIndex:
+    """One axis of a reduction: a bound index, a fresh layer index (`r in pre`), or `batch`."""
+
+    name: str
+    layer_set: LayerSet | None
+    span: Span
+
+
+@node
+class Reduce:
+    reducer: Reducer
+    indices: tuple[ReduceIndex, ...]
+    body: Expr
+    span: Span
+
+
+Expr = Union[Number, Ref, Call, Neg, Binary, Reduce]
+
+
+# ---- statements inside phases ----------------------------------------------------------------------------------
+
+
+@node
+class StateRange:
+    """`for c in lo..hi`: restricts a state index to the half-open range [lo, hi)."""
+
+    index: str
+    low: Index
+    high: Index
+    span: Span
+
+
+@node
+class LayerRange:
+    """`for j in hidden`: restricts a layer index to a subset of its layer set."""
+
+    index: str
+    layer_set: LayerSet
+    span: Span
+
+
+Restriction = Union[StateRange, LayerRange]
+
+
+@node
+class Let:
+    name: str
+    indices: tuple[Index, ...]
+    value: Expr
+    span: Span
+
+
+@node
+class Assign:
+    target: Ref
+    value: Expr
+    restrictions: tuple[Restriction, ...]
+    span: Span
+
+
+Statement = Union[Let, Assign]
+
+
+@node
+class Binding:
+    """`i in pre+bias` in a phase header."""
+
+    index: str
+    layer_set: LayerSet
+    span: Span
+
+
+@node
+class Phase:
+    kind: PhaseKind
+    bindings: tuple[Binding, ...]
+    body: tuple[Statement, ...]
+    span: Span
+
+
+# ---- declarations ----------------------------------------------------------------------------------------------
+
+
+@node
+class DimDecl:
+    name: str
+    value: int
+    span: Span
+
+
+@node
+class GenomeEntry:
+    """`nu[k, k] ~ normal(0, 1)` (sampled) or `f = 1.0` (a constant default)."""
+
+    name: str
+    shape: tuple[ShapeDim, ...]
+    sampled: bool
+    init: Expr
+    span: Span
+
+
+@node
+class GenomeBlock:
+    entries: tuple[GenomeEntry, ...]
+    span: Span
+
+
+@node
+class Matrix:
+    """A nested literal `[[1, 0], [0, 1]]` in a preset; rows are tuples of Number or Matrix."""
+
+    rows: tuple[Union[Number, Matrix], ...]
+    span: Span
+
+
+Literal = Union[Number, Matrix]
+
+
+@node
+class PresetEntry:
+    name: str
+    value: Literal
+    span: Span
+
+
+@node
+class Preset:
+    name: str
+    is_default: bool
+    entries: tuple[PresetEntry, ...]
+    span: Span
+
+
+@node
+class NeuronDecl:
+    name: str
+    shape: tuple[ShapeDim, ...]
+    span: Span
+
+
+@node
+class SynapseDecl:
+    """`synapse w[k] : pre+bias -> post ~ init`; `fixed` synapses are never updated (feedback alignment)."""
+
+    name: str
+    shape: tuple[ShapeDim, ...]
+    source: LayerSet
+    target: LayerSet
+    fixed: bool
+    init: Expr | None
+    span: Span
+
+
+@node
+class FunctionRef:
+    name: str
+    primes: int
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name + "'" * self.primes
+
+
+@node
+class ActivationDecl:
+    name: str
+    functions: tuple[FunctionRef, ...]
+    span: Span
+
+
+@node
+class BiasDecl:
+    value: float
+    span: Span
+
+
+@node
+class ProveArg:
+    name: str
+    value: Expr
+    span: Span
+
+
+@node
+class Prove:
+    claim: str
+    args: tuple[ProveArg, ...]
+    preset: Name | None
+    span: Span
+
+
+Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, SynapseDecl, ActivationDecl, BiasDecl, Phase, Prove]
+
+
+@node
+class Rule:
+    name: str
+    doc: str
+    items: tuple[Item, ...]
+    span: Span
+
+    def of_type(self, kind: type) -> tuple:
+        return tuple(item for item in self.items if isinstance(item, kind))
+
+    @property
+    def dims(self) -> tuple[DimDecl, ...]:
+        return self.of_type(DimDecl)
+
+    @property
+    def genome(self) -> tuple[GenomeEntry, ...]:
+        return tuple(entry for block in self.of_type(GenomeBlock) for entry in block.entries)
+
+    @property
+    def presets(self) -> tuple[Preset, ...]:
+        return self.of_type(Preset)
+
+    @property
+    def neurons(self) -> tuple[NeuronDecl, ...]:
+        return self.of_type(NeuronDecl)
+
+    @property
+    def synapses(self) -> tuple[SynapseDecl, ...]:
+        return self.of_type(SynapseDecl)
+
+    @property
+    def activations(self) -> tuple[ActivationDecl, ...]:
+        return self.of_type(ActivationDecl)
+
+    @property
+    def biases(self) -> tuple[BiasDecl, ...]:
+        return self.of_type(BiasDecl)
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        return self.of_type(Phase)
+
+    @property
+    def proofs(self) -> tuple[Prove, ...]:
+        return self.of_type(Prove)

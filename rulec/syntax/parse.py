@@ -1,0 +1,133 @@
+"""Parses rule text into the AST, turning every Lark error into a located RuleError."""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from rulec.diagnostics import RuleError, Source, Span
+from rulec.syntax import ast
+from rulec.syntax.to_ast import to_ast
+
+_OPENERS = {"LPAR", "LSQB"}
+_CLOSERS = {"RPAR", "RSQB"}
+
+
+class _NewlinesInBrackets:
+    """Post-lexer: a newline inside (...) or [...] continues the line, so long sums and matrices can wrap."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        depth = 0
+        for token in stream:
+            if token.type in _OPENERS:
+                depth += 1
+            elif token.type in _CLOSERS:
+                depth = max(0, depth - 1)
+            elif token.type == "_NL" and depth:
+                continue
+            yield token
+
+
+def grammar_text() -> str:
+    return importlib.resources.files("rulec.syntax").joinpath("rule.lark").read_text(encoding="utf-8")
+
+
+@functools.cache
+def parser(strict: bool = False) -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, postlex=_NewlinesInBrackets(),
+                maybe_placeholders=False, strict=strict)
+
+
+# Common mistakes, each named by the smallest snippet that makes the parser fail in the same state.
+_NAMED_MISTAKES = {
+    ("`:=` assigns in an equation; `=` is for declarations", "write `a[j, c] := ...`"): [
+        "rule r\nforward (i in pre, j in post)\n  a[j] = 1\n",
+        "rule r\nforward (i in pre, j in post)\n  a[j, c] = 1\n",
+    ],
+    ("a file must start with `rule NAME`", "begin the file with a line such as `rule my_rule`"): [
+        "dim k = 2\n", "genome\n", "neuron a\n", "forward (i in pre, j in post)\n",
+    ],
+    ("`**` is not an operator; powers are written with `^`", "write `x ^ 2`"): [
+        "rule r\nforward (i in pre, j in post)\n  a[j] := x ** 2\n",
+    ],
+    ("a reduction lists its indices in parentheses", "write `sum(i, d) ...`"): [
+        "rule r\nforward (i in pre, j in post)\n  a[j] := sum i x\n",
+        "rule r\nforward (i in pre, j in post)\n  a[j] := mean batch x\n",
+    ],
+    ("a phase needs a header binding its neuron indices",
+     "write for example `forward (i in pre+bias, j in post)`"): [
+        "rule r\nforward\n", "rule r\nbackward\n", "rule r\nupdate\n",
+    ],
+}
+
+_TOKEN_NAMES = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "the end of the line",
+                "$END": "the end of the file", "PRIME": "`'`"}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TOKEN_NAMES:
+        return _TOKEN_NAMES[name]
+    terminal = next((t for t in parser().terminals if t.name == name), None)
+    if terminal is not None and terminal.pattern.type == "str":
+        return f"`{terminal.pattern.value}`"
+    return name.lower()
+
+
+def _describe_token(token: Token) -> str:
+    if token.type in ("_NL", "$END"):
+        return _TOKEN_NAMES[token.type]
+    return f"`{token}`"
+
+
+def _error_span(source: Source, error: UnexpectedInput) -> Span:
+    token = getattr(error, "token", None)
+    if isinstance(error, UnexpectedEOF) or token is None or token.type == "$END" or token.line is None:
+        lines = source.text.splitlines() or [""]
+        return Span(source, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
+    if token.type == "_NL":
+        line = token.line
+        column = len(source.line(line)) + 1
+        return Span(source, line, column, line, column + 1)
+    return Span(source, token.line, token.column, token.line, token.column + max(1, len(token)))
+
+
+def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
+    if isinstance(error, UnexpectedCharacters):
+        char = source.text[error.pos_in_stream] if error.pos_in_stream < len(source.text) else "?"
+        span = Span(source, error.line, error.column, error.line, error.column + 1)
+        return RuleError.at(span, f"unexpected character `{char}`",
+                            hint="names are letters, digits and `_`; comments start with `#`",
+                            code="syntax")
+    span = _error_span(source, error)
+    named = error.match_examples(_parse_tree, _NAMED_MISTAKES, use_accepts=True)
+    if named is not None:
+        message, hint = named
+        return RuleError.at(span, message, hint=hint, code="syntax")
+    expected = sorted({_describe_terminal(name) for name in getattr(error, "expected", ()) or ()})
+    found = _describe_token(error.token) if isinstance(error, UnexpectedToken) else "the end of the file"
+    message = f"unexpected {found}"
+    hint = ("expected " + ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")) if expected else None
+    return RuleError.at(span, message, hint=hint, code="syntax")
+
+
+def _parse_tree(text: str):
+    return parser().parse(text if text.endswith("\n") else text + "\n")
+
+
+def parse(text: str, name: str = "<string>") -> ast.Rule:
+    """Parses rule text into an AST.
+
+    Raises:
+        RuleError: with the location of the first syntax error.
+    """
+    source = Source(name, text)
+    try:
+        tree = _parse_tree(text)
+    except UnexpectedInput as error:
+        raise _syntax_error(source, error) from None
+    return to_ast(tree, source)
