@@ -82,6 +82,9 @@ class RuleError(Exception):
 def render(diagnostic: Diagnostic) -> str:
     """Formats a diagnostic as `file:line:col: error: message`, the source line, a caret and the hint."""
     span = diagnostic.span
+    if not span.source.text:  # nothing to quote, for example a file that could not be read
+        head = f"{span.source.name}: error: {diagnostic.message}"
+        return head + (f"\n  hint: {diagnostic.hint}" if diagnostic.hint else "")
     text = span.source.line(span.line)
     width = span.end_column - span.column if span.end_line == span.line else len(text) - span.column + 1
     caret = " " * (span.column - 1) + "^" * max(1, width)

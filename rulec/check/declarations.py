@@ -34,7 +34,7 @@ def check_names(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     """Each name is declared once and is not reserved: `neuron a` twice, or `neuron x`."""
     seen: dict[str, ast.Item] = {}
     errors = []
-    for name, decl in declared_items(rule):
+    for name, decl in sorted(declared_items(rule), key=lambda item: (item[1].span.line, item[1].span.column)):
         if name in RESERVED or name in ELEMENTWISE or name in DISTRIBUTIONS:
             errors.append(Diagnostic(decl.span, f"`{name}` is a built-in name and cannot be declared",
                                      "choose another name", "reserved-name"))

@@ -51,6 +51,7 @@ _NAMED_MISTAKES = {
     ],
     ("a file must start with `rule NAME`", "begin the file with a line such as `rule my_rule`"): [
         "dim k = 2\n", "genome\n", "neuron a\n", "forward (i in pre, j in post)\n",
+        "# c\ndim k = 2\n", "# c\ngenome\n", "# c\nneuron a\n", "# c\nforward (i in pre, j in post)\n",
     ],
     ("`**` is not an operator; powers are written with `^`", "write `x ^ 2`"): [
         "rule r\nforward (i in pre, j in post)\n  a[j] := x ** 2\n",
@@ -96,6 +97,49 @@ def _error_span(source: Source, error: UnexpectedInput) -> Span:
     return Span(source, token.line, token.column, token.line, token.column + max(1, len(token)))
 
 
+def _error_signature(error: UnexpectedInput):
+    """The LALR state and offending token type. Lark's own `match_examples` also compares the stack depth, so
+    it would miss a mistake nested deeper than its example."""
+    state = getattr(error, "state", None)
+    token = getattr(error, "token", None)
+    return type(error), getattr(state, "position", None), getattr(token, "type", None)
+
+
+@functools.cache
+def _mistake_signatures() -> dict:
+    signatures = {}
+    for label, examples in _NAMED_MISTAKES.items():
+        for example in examples:
+            try:
+                _parse_tree(example)
+            except UnexpectedInput as error:
+                signatures.setdefault(_error_signature(error), label)
+    return signatures
+
+
+def _match_mistake(error: UnexpectedInput):
+    return _mistake_signatures().get(_error_signature(error))
+
+
+def _unclosed_bracket(source: Source, span: Span) -> Span | None:
+    """The last bracket still open before `span`, when that error sits on a later line: a missing `)` or `]`
+    makes Lark fail only where the next statement starts."""
+    stack: list[tuple[int, int]] = []
+    for number, line in enumerate(source.text.splitlines()[:span.line], start=1):
+        code = line.split("#", 1)[0]
+        for column, char in enumerate(code, start=1):
+            if (number, column) >= (span.line, span.column):
+                break
+            if char in "([":
+                stack.append((number, column))
+            elif char in ")]" and stack:
+                stack.pop()
+    if stack and stack[-1][0] < span.line:
+        line, column = stack[-1]
+        return Span(source, line, column, line, column + 1)
+    return None
+
+
 def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
     if isinstance(error, UnexpectedCharacters):
         char = source.text[error.pos_in_stream] if error.pos_in_stream < len(source.text) else "?"
@@ -104,11 +148,19 @@ def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
                             hint="names are letters, digits and `_`; comments start with `#`",
                             code="syntax")
     span = _error_span(source, error)
-    named = error.match_examples(_parse_tree, _NAMED_MISTAKES, use_accepts=True)
+    opener = _unclosed_bracket(source, span)
+    if opener is not None:
+        char = source.line(opener.line)[opener.column - 1]
+        return RuleError.at(opener, f"this `{char}` is never closed",
+                            f"close it with `{')' if char == '(' else ']'}` before line {span.line}",
+                            code="unclosed")
+    named = _match_mistake(error)
     if named is not None:
         message, hint = named
         return RuleError.at(span, message, hint=hint, code="syntax")
-    expected = sorted({_describe_terminal(name) for name in getattr(error, "expected", ()) or ()})
+    # `accepts` comes from replaying the parser, so it is exact; `expected` is the LALR table's wider guess.
+    names = getattr(error, "accepts", None) or getattr(error, "expected", None) or ()
+    expected = sorted({_describe_terminal(name) for name in names})
     found = _describe_token(error.token) if isinstance(error, UnexpectedToken) else "the end of the file"
     message = f"unexpected {found}"
     hint = ("expected " + ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")) if expected else None

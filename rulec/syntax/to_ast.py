@@ -39,10 +39,14 @@ class ToAst(Transformer):
 
     # ---- file and declarations -----------------------------------------------------------------------------
 
-    def start(self, meta, name, *rest):
+    def start(self, meta, header, *rest):
+        name, span = header
         doc = next((r for r in rest if type(r) is str), "")
         items = tuple(item for item in rest if type(item) is not str)
-        return ast.Rule(str(name), doc, items, self._span(meta))
+        return ast.Rule(name, doc, items, span)
+
+    def header(self, meta, name):
+        return str(name), Span(self.source, meta.line, meta.column, name.end_line, name.end_column)
 
     def doc(self, meta, *strings):
         return " ".join(str(s)[1:-1] for s in strings)

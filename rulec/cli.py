@@ -1,0 +1,108 @@
+"""The `rulec` command line. It is the only place that prints diagnostics, and it never shows a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rulec.check import CheckedRule
+from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render
+from rulec.frontend import check_file
+from rulec.summary import summarize
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="rulec: a compiler for learned neural update rules.")
+
+SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="Override a dim, as NAME=VALUE (k=8).")]
+
+
+def parse_overrides(values: list[str] | None) -> dict[str, int]:
+    """Parses `--set k=8` flags. Raises RuleError (located on the command line) when one is malformed."""
+    overrides: dict[str, int] = {}
+    for text in values or ():
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip().isidentifier() or not value.strip().isdigit():
+            source = Source("<command line>", f"--set {text}")
+            span = Span(source, 1, 7, 1, 7 + max(1, len(text)))
+            raise RuleError([Diagnostic(span, f"malformed `--set {text}`", "write `--set NAME=VALUE`, as in "
+                                        "`--set k=8`", "bad-flag")])
+        overrides[name.strip()] = int(value)
+    return overrides
+
+
+def report(error: RuleError) -> None:
+    for diagnostic in error.diagnostics:
+        typer.echo(render(diagnostic), err=True)
+    count = len(error.diagnostics)
+    typer.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
+
+
+@app.command("check")
+def check_command(files: Annotated[list[Path], typer.Argument(help="Rule files to check.")],
+                  set_: SetOption = None) -> None:
+    """Parse and check rule files; print one summary line per file."""
+    overrides = parse_overrides(set_)
+    failed = 0
+    for path in files:
+        try:
+            checked = check_file(path, overrides)
+        except RuleError as error:
+            report(error)
+            failed += 1
+            continue
+        typer.echo(f"{path}: ok: {summarize(checked)}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def show_command(file: Annotated[Path, typer.Argument(help="The rule file to show.")],
+                 set_: SetOption = None,
+                 color: Annotated[Optional[bool], typer.Option("--color/--no-color",
+                                                              help="Highlight (default: when a terminal).")] = None,
+                 ) -> None:
+    """Pretty-print a checked rule in canonical form, with syntax highlighting."""
+    checked = check_file(file, parse_overrides(set_))
+    # sys.stdout rather than typer.echo, which strips the colour codes when stdout is not a terminal.
+    sys.stdout.write(render_rule(checked, sys.stdout.isatty() if color is None else color))
+
+
+def render_rule(checked: CheckedRule, color: bool) -> str:
+    from rulec.syntax.printer import print_rule
+
+    dims = ", ".join(f"{k}={v}" for k, v in checked.dims.items())
+    text = print_rule(checked.rule) + f"\n# checked: {summarize(checked)}" + (f"; dims {dims}" if dims else "") + "\n"
+    if not color:
+        return text
+    from pygments import highlight
+    from pygments.formatters import TerminalFormatter
+
+    from rulec.highlight import RuleLexer
+
+    return highlight(text, RuleLexer(), TerminalFormatter())
+
+
+def main() -> None:
+    """Entry point: runs the app, turning user errors into located messages and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except RuleError as error:
+        report(error)
+        sys.exit(1)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    except Exception as error:  # a bug in rulec: say so plainly rather than dumping a traceback
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        typer.echo(f"rulec: internal error: {type(error).__name__}: {error}\n"
+                   "This is a bug in rulec; please report it with the command and the rule file.", err=True)
+        sys.exit(2)

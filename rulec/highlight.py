@@ -1,0 +1,37 @@
+"""A Pygments lexer for `.rule` files, registered under the `pygments.lexers` entry point as `rule`."""
+
+from __future__ import annotations
+
+from pygments.lexer import RegexLexer, words
+from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
+
+from rulec.check.symbols import LAYER_SETS
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
+
+
+class RuleLexer(RegexLexer):
+    """Highlights rulec's rule language."""
+
+    name = "rulec rule"
+    aliases = ["rule", "rulec"]
+    filenames = ["*.rule"]
+
+    tokens = {
+        "root": [
+            (r"#.*$", Comment.Single),
+            (r'"[^"\n]*"', String.Doc),
+            (words(("rule", "dim", "genome", "preset", "default", "neuron", "synapse", "activation", "bias",
+                    "fixed", "prove", "under", "let", "for", "in"), suffix=r"\b"), Keyword),
+            (words(("input", "forward", "feedback", "backward", "update"), prefix=r"^", suffix=r"\b"),
+             Keyword.Namespace),
+            (words(("sum", "mean", "normalize"), suffix=r"\b"), Keyword.Pseudo),
+            (words(tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS), suffix=r"\b'*"), Name.Builtin),
+            (words(LAYER_SETS + ("batch",) + INIT_NAMES + ("x", "target"), suffix=r"\b"), Name.Builtin.Pseudo),
+            (r"\d+\.\d+([eE][+-]?\d+)?|\d+[eE][+-]?\d+|\d+", Number),
+            (r":=|->|\.\.|[-+*/^~=]", Operator),
+            (r"[()\[\],;:]", Punctuation),
+            (r"[A-Za-z_][A-Za-z0-9_]*'*", Name),
+            (r"\s+", Text),
+            (r".", Text),
+        ],
+    }

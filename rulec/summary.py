@@ -1,0 +1,34 @@
+"""One-line summaries of checked rules, for `rulec check` and `rulec show`."""
+
+from __future__ import annotations
+
+import math
+
+from rulec.check import CheckedRule
+from rulec.check.symbols import LayerAxis
+
+
+def genome_size(checked: CheckedRule) -> tuple[int, int]:
+    """The number of shared genome numbers, and the number of per-synapse genome entries."""
+    shared, per_synapse = 0, 0
+    for symbol in checked.symbols.of_kind("genome"):
+        if any(isinstance(a, LayerAxis) for a in symbol.axes):
+            per_synapse += 1
+        else:
+            shared += math.prod(a.extent for a in symbol.axes)
+    return shared, per_synapse
+
+
+def summarize(checked: CheckedRule) -> str:
+    rule = checked.rule
+    dims = ", ".join(f"{k}={v}" for k, v in checked.dims.items())
+    shared, per_synapse = genome_size(checked)
+    genome = f"genome of {shared} number{'' if shared == 1 else 's'}" + (f" + {per_synapse} per-synapse entries" if per_synapse else "")
+    synapses = ", ".join(s.name + (" (fixed)" if s.fixed else "") for s in rule.synapses)
+    phases = ", ".join(p.kind.value for p in rule.phases)
+    parts = [f"rule {rule.name}"] + ([dims] if dims else []) + [genome, f"synapses {synapses}", f"phases {phases}"]
+    if rule.presets:
+        parts.append("presets " + ", ".join(p.name for p in rule.presets))
+    if rule.proofs:
+        parts.append(f"{len(rule.proofs)} prove statement{'s' if len(rule.proofs) > 1 else ''} (not yet checked)")
+    return "; ".join(parts)

@@ -1,0 +1,117 @@
+"""The grammar and the parser: conflict-free, span-carrying, and printable back to text."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from rulec.diagnostics import RuleError, Span
+from rulec.syntax import ast, parse
+from rulec.syntax.parse import parser
+from rulec.syntax.printer import expr, print_rule
+from tests.conftest import STDLIB
+
+
+def strip_spans(value):
+    """A node as nested tuples without spans, so that two parses of different layouts compare equal."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, Span):
+        return (type(value).__name__,) + tuple(strip_spans(getattr(value, f.name)) for f in dataclasses.fields(value)
+                                               if f.name != "span")
+    if isinstance(value, tuple):
+        return tuple(strip_spans(v) for v in value)
+    return value
+
+
+def all_nodes(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, Span):
+        yield value
+        for f in dataclasses.fields(value):
+            yield from all_nodes(getattr(value, f.name))
+    elif isinstance(value, tuple):
+        for v in value:
+            yield from all_nodes(v)
+
+
+def test_grammar_is_conflict_free_under_strict_mode():
+    parser(strict=True)  # raises on shift/reduce conflicts and terminal collisions
+
+
+def test_every_stdlib_rule_parses(stdlib_rule):
+    rule = parse(stdlib_rule.read_text(), str(stdlib_rule))
+    assert rule.name == stdlib_rule.stem
+    assert rule.doc
+
+
+def test_every_node_carries_a_span_inside_the_file(stdlib_rule):
+    text = stdlib_rule.read_text()
+    lines = len(text.splitlines())
+    for node in all_nodes(parse(text, str(stdlib_rule))):
+        assert 1 <= node.span.line <= lines + 1, node
+
+
+def test_nodes_are_frozen():
+    rule = parse("rule r\ndim k = 2\n")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rule.name = "other"
+
+
+@pytest.mark.parametrize("path", STDLIB, ids=lambda p: p.stem)
+def test_printing_then_parsing_gives_the_same_tree(path):
+    rule = parse(path.read_text(), str(path))
+    assert strip_spans(parse(print_rule(rule))) == strip_spans(rule)
+
+
+@pytest.mark.parametrize("text", [
+    "a - b - c", "a - (b - c)", "a / b / c", "a / (b * c)", "-a ^ 2", "(-a) ^ 2", "a ^ b ^ c", "(a ^ b) ^ c",
+    "a * sum(i) b * c", "(sum(i) b) * c", "sum(i) (b + c)", "a * -b", "-(a + b)", "x ^ -1", "-sum(i) b",
+    "a / sum(r in pre+bias) w[r, j] ^ 2", "sum(i) sum(d) a[i, d]", "f(a, b) + phi[c](z)", "tanh''(z)",
+])
+def test_printer_keeps_the_meaning_of_expressions(text):
+    source = f"rule r\nforward (i in pre, j in post)\n  a[j] := {text}\n"
+    value = parse(source).phases[0].body[0].value
+    reparsed = parse(f"rule r\nforward (i in pre, j in post)\n  a[j] := {expr(value)}\n").phases[0].body[0].value
+    assert strip_spans(reparsed) == strip_spans(value)
+
+
+def test_a_reduction_extends_over_the_product_to_its_right():
+    value = parse("rule r\nforward (i in pre, j in post)\n  a[j] := e * sum(i) w[i, j] * a[i] + b\n"
+                  ).phases[0].body[0].value
+    assert isinstance(value, ast.Binary) and value.op is ast.BinOp.ADD
+    product = value.left
+    assert product.op is ast.BinOp.MUL and isinstance(product.right, ast.Reduce)
+    assert isinstance(product.right.body, ast.Binary) and product.right.body.op is ast.BinOp.MUL
+
+
+def test_lines_continue_inside_brackets_and_before_operators_and_for():
+    text = ("rule r\nforward (i in pre, j in post)\n  a[j, c] := f(1,\n     2)\n    + sum(i) w[i, j]\n"
+            "    # a comment between continuation lines\n    * a[i, c]\n    for c in 1..k\n")
+    statement = parse(text).phases[0].body[0]
+    assert len(parse(text).phases[0].body) == 1
+    assert statement.restrictions[0].index == "c"
+
+
+def test_preset_matrices_may_wrap_lines():
+    rule = parse("rule r\npreset p\n  nu = [[1, 1],\n        [0, 0]]\n")
+    matrix = rule.presets[0].entries[0].value
+    assert [[cell.value for cell in row.rows] for row in matrix.rows] == [[1, 1], [0, 0]]
+
+
+def test_spans_point_at_the_node():
+    rule = parse("rule r\ngenome\n  lr = 0.1\n  nu[k, k] ~ normal(0, 1)\n")
+    nu = rule.genome[1]
+    assert (nu.span.line, nu.span.column) == (4, 3)
+    assert (nu.shape[1].span.line, nu.shape[1].span.column) == (4, 9)
+
+
+@pytest.mark.parametrize("text, message, location", [
+    ("rule r\ndim k = 2 3\n", "unexpected `3`", (2, 11)),
+    ("rule r\ngenome\n  f = \n", "unexpected the end of the line", (3, 7)),
+    ("rule\n", "unexpected the end of the line", (1, 5)),
+    ('rule r\n  "unterminated\n', "unexpected character `\"`", (2, 3)),
+])
+def test_syntax_errors_are_located(text, message, location):
+    with pytest.raises(RuleError) as caught:
+        parse(text, "t.rule")
+    assert caught.value.message == message
+    assert (caught.value.span.line, caught.value.span.column) == location
