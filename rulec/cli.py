@@ -88,7 +88,8 @@ def render_rule(checked: CheckedRule, color: bool) -> str:
 def main() -> None:
     """Entry point: runs the app, turning user errors into located messages and exit code 1."""
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)  # returns the exit code of a `typer.Exit`
+        sys.exit(result if isinstance(result, int) else 0)
     except RuleError as error:
         report(error)
         sys.exit(1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from rulec.check import declarations, equations
+from rulec.check import declarations, equations, phases
 from rulec.check.symbols import Symbols, build_symbols
 from rulec.diagnostics import Diagnostic, RuleError
 from rulec.syntax import ast
@@ -23,7 +23,7 @@ CHECKS = (
     declarations.check_synapses,
     declarations.check_activations,
     declarations.check_bias,
-    equations.check_phase_headers,
+    phases.check_phase_headers,
     equations.check_equations,
     declarations.check_proofs,
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 
-from rulec.check.symbols import LAYER_SETS, RESERVED, LayerAxis, StateAxis, Symbols, resolve_axis, resolve_dim
+from rulec.check.symbols import LAYER_SETS, RESERVED, LayerAxis, StateAxis, Symbols, resolve_axis
 from rulec.diagnostics import Diagnostic
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
 from rulec.syntax import ast
@@ -66,7 +66,7 @@ def check_shape(shape, symbols: Symbols, owner: str, allow_layers: bool) -> list
                                      "neuron and synapse shapes list only state dims such as `[k]`",
                                      "layer-in-shape"))
         elif isinstance(axis, StateAxis) and axis.extent < 1:
-            errors.append(Diagnostic(dim.span, f"a shape entry must be at least 1", None, "bad-dim"))
+            errors.append(Diagnostic(dim.span, "a shape entry must be at least 1", None, "bad-dim"))
     return errors
 
 

@@ -39,8 +39,20 @@ def grammar_text() -> str:
 
 @functools.cache
 def parser(strict: bool = False) -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, postlex=_NewlinesInBrackets(),
-                maybe_placeholders=False, strict=strict)
+    """The LALR parser. `strict=True` (used by the grammar test) also rejects conflicts and terminal collisions.
+
+    Outside strict mode Lark would still run interegular's collision analysis whenever it is installed, which
+    triples the start-up time for warnings the strict test already rules out; so it is switched off here.
+    """
+    import lark.lexer
+
+    checks_collisions = lark.lexer.has_interegular
+    lark.lexer.has_interegular = checks_collisions and strict
+    try:
+        return Lark(grammar_text(), parser="lalr", propagate_positions=True, postlex=_NewlinesInBrackets(),
+                    maybe_placeholders=False, strict=strict)
+    finally:
+        lark.lexer.has_interegular = checks_collisions
 
 
 # Common mistakes, each named by the smallest snippet that makes the parser fail in the same state.

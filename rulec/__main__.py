@@ -1,0 +1,5 @@
+"""`python -m rulec` is the `rulec` command."""
+
+from rulec.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""The `rulec` command line: summary lines, located errors on stderr, exit codes, and never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from rulec import cli
+from tests.conftest import INVALID, ROOT, STDLIB
+
+
+def run(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["rulec", *args])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    out, err = capsys.readouterr()
+    return done.value.code or 0, out, err
+
+
+def test_check_prints_one_summary_line_per_file(monkeypatch, capsys):
+    code, out, err = run("check", *map(str, STDLIB), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == len(STDLIB)
+    assert lines[0].startswith(f"{STDLIB[0]}: ok: rule {STDLIB[0].stem}")
+
+
+def test_check_reports_located_errors_and_exits_1(monkeypatch, capsys):
+    bad = ROOT / "tests" / "fixtures" / "invalid" / "undeclared_name.rule"
+    code, out, err = run("check", str(bad), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1
+    assert err.splitlines()[0] == f"{bad}:23:24: error: undeclared name `lrr`"
+    assert err.splitlines()[2].strip() == "^^^"
+    assert "hint: did you mean `lr`?" in err
+    assert "Traceback" not in err
+
+
+def test_check_goes_on_after_a_bad_file(monkeypatch, capsys):
+    bad = INVALID[0]
+    good = ROOT / "stdlib_rules" / "backprop.rule"
+    code, out, err = run("check", str(bad), str(good), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1
+    assert out.startswith(f"{good}: ok")
+
+
+def test_missing_file_is_a_clear_error(monkeypatch, capsys, tmp_path):
+    code, out, err = run("check", str(tmp_path / "none.rule"), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1
+    assert err.startswith(f"{tmp_path / 'none.rule'}: error: cannot read the rule file")
+
+
+def test_binary_file_is_a_clear_error(monkeypatch, capsys, tmp_path):
+    path = tmp_path / "binary.rule"
+    path.write_bytes(b"\xff\xfe\x00rule")
+    code, out, err = run("check", str(path), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1
+    assert "cannot read the rule file" in err
+
+
+def test_set_overrides_dims(monkeypatch, capsys):
+    code, out, err = run("check", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k=8",
+                         monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert "k=8" in out
+
+
+def test_malformed_set_flag_is_a_located_error(monkeypatch, capsys):
+    code, out, err = run("check", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k8",
+                         monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1
+    assert err.startswith("<command line>:1:7: error: malformed `--set k8`")
+
+
+def test_show_prints_the_canonical_rule(monkeypatch, capsys):
+    code, out, err = run("show", str(ROOT / "stdlib_rules" / "backprop.rule"), "--no-color",
+                         monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0
+    assert out.startswith("rule backprop\n")
+    assert "  a[j, 1] := sigmoid'(z[j])" in out
+    assert "# checked: rule backprop" in out
+
+
+def test_show_highlights_with_the_rule_lexer(monkeypatch, capsys):
+    code, out, err = run("show", str(ROOT / "stdlib_rules" / "backprop.rule"), "--color",
+                         monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0
+    assert "\x1b[" in out
+
+
+def test_unknown_command_is_a_usage_error_not_a_traceback(monkeypatch, capsys):
+    code, out, err = run("frobnicate", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2
+    assert "Traceback" not in err and "No such command" in err
+
+
+def test_internal_errors_are_reported_without_a_traceback(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(cli, "check_file", broken)
+    code, out, err = run("check", str(STDLIB[0]), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2
+    assert "internal error: ZeroDivisionError: boom" in err and "Traceback" not in err
+
+
+def test_console_script_runs():
+    result = subprocess.run([sys.executable, "-m", "rulec", "check", str(STDLIB[0])], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(str(STDLIB[0]))
