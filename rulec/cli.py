@@ -99,9 +99,9 @@ def main() -> None:
         typer.echo("aborted", err=True)
         sys.exit(1)
     except Exception as error:  # a bug in rulec: say so plainly rather than dumping a traceback
-        import click
-
-        if isinstance(error, click.ClickException):
+        # Usage errors (bad flags, unknown commands) are click exceptions; typer may vendor click, so they are
+        # recognised by their interface rather than their class.
+        if callable(getattr(error, "show", None)) and isinstance(getattr(error, "exit_code", None), int):
             error.show()
             sys.exit(error.exit_code)
         typer.echo(f"rulec: internal error: {type(error).__name__}: {error}\n"
