@@ -1,0 +1,34 @@
+"""Evaluates initialiser expressions (`normal(0, 1) / sqrt(fan_in)`) for any array backend.
+
+`sample(name, a, b, shape)` draws from a distribution; the NumPy reference and the JAX runtime pass their own.
+"""
+
+from __future__ import annotations
+
+import operator
+
+from rulec.syntax import ast
+
+_OPERATORS = {ast.BinOp.ADD: operator.add, ast.BinOp.SUB: operator.sub, ast.BinOp.MUL: operator.mul,
+              ast.BinOp.DIV: operator.truediv, ast.BinOp.POW: operator.pow}
+
+DEFAULT_SYNAPSE_INIT = "normal(0, 1) / sqrt(fan_in)"
+
+
+def evaluate(expr: ast.Expr, shape, names: dict[str, float], sample, functions):
+    """The value of an initialiser with the given shape. `names` holds dims, fan_in and fan_out."""
+
+    def value(e):
+        if isinstance(e, ast.Number):
+            return e.value
+        if isinstance(e, ast.Ref):
+            return float(names[e.name])
+        if isinstance(e, ast.Neg):
+            return -value(e.operand)
+        if isinstance(e, ast.Binary):
+            return _OPERATORS[e.op](value(e.left), value(e.right))
+        if e.function in ("normal", "uniform"):
+            return sample(e.function, value(e.args[0]), value(e.args[1]), shape)
+        return functions[e.function][0](value(e.args[0]))
+
+    return value(expr)

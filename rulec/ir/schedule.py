@@ -1,0 +1,35 @@
+"""The schedule: which instances (layer pairs, hidden layers) each phase runs over, and in what order.
+
+For a network with layers 0..depth: `input` runs on layer 0, `forward` over pairs (l, l+1) from the input up,
+`feedback` on the output layer, `backward` over pairs from the output down (never writing the input layer), and
+`update` over every pair. A `hidden` scheme pairs each hidden layer h with the output layer.
+"""
+
+from __future__ import annotations
+
+from rulec.syntax.ast import PhaseKind
+
+PHASE_ORDER = (PhaseKind.INPUT, PhaseKind.FORWARD, PhaseKind.FEEDBACK, PhaseKind.BACKWARD, PhaseKind.UPDATE)
+
+
+def instances(kind: PhaseKind, scheme: str, depth: int) -> list[dict[str, int]]:
+    """The role bindings a phase runs with, in order, for a network with layers 0..depth."""
+    if scheme == "input":
+        return [{"input": 0}]
+    if scheme == "output":
+        return [{"output": depth}]
+    backward = kind is PhaseKind.BACKWARD
+    if scheme == "pairs":
+        layers = range(depth - 1, 0, -1) if backward else range(depth)
+        return [{"pre": l, "post": l + 1} for l in layers]
+    layers = range(depth - 1, 0, -1) if backward else range(1, depth)
+    return [{"hidden": h, "output": depth} for h in layers]
+
+
+def instance_index(scheme: str, roles: dict[str, int]) -> int:
+    """Where a synapse (or per-synapse genome entry) of `scheme` is stored in its per-instance list."""
+    return roles["pre"] if scheme == "pairs" else roles["hidden"] - 1
+
+
+def holds(role_layer: int, subset: str, depth: int) -> bool:
+    return {"input": role_layer == 0, "output": role_layer == depth, "hidden": 0 < role_layer < depth}[subset]

@@ -1,0 +1,69 @@
+"""Concrete shapes of a program's synapses and genome on a network with given layer sizes.
+
+A synapse is stored per instance of its scheme: for `pairs`, one array per adjacent pair of layers (instance l
+joins layer l to l + 1); for `hidden`, one per hidden layer (instance h - 1 joins hidden layer h and the output).
+A layer axis with `+bias` has one extra row, the bias unit, last.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from rulec.initializers import DEFAULT_SYNAPSE_INIT, evaluate
+from rulec.ir import nodes as ir
+from rulec.ir.schedule import instances
+from rulec.syntax import ast, parse
+from rulec.syntax.ast import PhaseKind
+
+
+def instance_roles(scheme: str, depth: int) -> list[dict[str, int]]:
+    """The role bindings of every stored instance of a scheme, in storage order."""
+    return instances(PhaseKind.UPDATE, scheme, depth)
+
+
+def axis_size(layer_set: tuple[str, bool], roles: dict[str, int], sizes) -> int:
+    name, bias = layer_set
+    return sizes[roles[name]] + (1 if bias else 0)
+
+
+def synapse_shapes(synapse: ir.SynapseDecl, sizes) -> list[tuple[int, ...]]:
+    return [(axis_size(synapse.source, roles, sizes), axis_size(synapse.target, roles, sizes)) + synapse.channels
+            for roles in instance_roles(synapse.scheme, len(sizes) - 1)]
+
+
+def genome_shapes(entry: ir.GenomeDecl, sizes) -> list[tuple[int, ...]]:
+    scheme = ir.scheme_of({name for name, _ in entry.per_synapse})
+    return [tuple(axis_size(axis, roles, sizes) for axis in entry.per_synapse) + entry.shape
+            for roles in instance_roles(scheme, len(sizes) - 1)]
+
+
+@functools.cache
+def default_synapse_initialiser() -> ast.Expr:
+    return parse(f"rule r\nsynapse w ~ {DEFAULT_SYNAPSE_INIT}\n").synapses[0].init
+
+
+def synapse_initialiser(synapse: ir.SynapseDecl) -> ast.Expr:
+    return synapse.init if synapse.init is not None else default_synapse_initialiser()
+
+
+def init_synapses(program: ir.Program, sizes, sample, functions) -> dict[str, list]:
+    """Draws every synapse, fixed ones included. `sample(name, a, b, shape)` draws from a distribution."""
+    result = {}
+    for synapse in program.synapses:
+        arrays = []
+        for shape in synapse_shapes(synapse, sizes):
+            names = dict(program.dims, fan_in=shape[0], fan_out=shape[1])
+            arrays.append(evaluate(synapse_initialiser(synapse), shape, names, sample, functions))
+        result[synapse.name] = arrays
+    return result
+
+
+def init_genome(program: ir.Program, sizes, sample, functions, broadcast) -> dict:
+    """Draws a genome. Per-synapse entries need `sizes`; `broadcast(value, shape)` fills constant entries."""
+    genome = {}
+    for entry in program.genome:
+        shapes = genome_shapes(entry, sizes) if entry.per_synapse else [entry.shape]
+        values = [broadcast(evaluate(entry.init, shape, dict(program.dims), sample, functions), shape)
+                  for shape in shapes]
+        genome[entry.name] = values if entry.per_synapse else values[0]
+    return genome
