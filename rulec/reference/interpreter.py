@@ -19,7 +19,7 @@ from rulec.functions import NORMALIZE_EPSILON
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER, holds, instance_index, instances
 from rulec.reference import named as nm
-from rulec.syntax.ast import BinOp, PhaseKind, Reducer
+from rulec.syntax.ast import BinOp, Reducer
 
 _OPERATORS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: operator.mul,
               BinOp.DIV: operator.truediv, BinOp.POW: operator.pow}
