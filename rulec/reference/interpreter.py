@@ -182,7 +182,7 @@ class Reference:
         for i, position in reversed(list(enumerate(positions))):
             if isinstance(position, ir.StateAt):
                 t = nm.take(t, f"#{i}", position.value)
-        return diagonal(t)
+        return nm.diagonal(t)
 
     def load_let(self, e: ir.Load, context: Context) -> nm.Named:
         value, defined = context.lets[e.name]
@@ -197,14 +197,3 @@ class Reference:
             elif isinstance(u, ir.State) and u.index in context.ranges and u.index != d.index:
                 t = nm.slice_axis(t, d.index, *context.ranges[u.index])
         return nm.rename(t, mapping)
-
-
-def diagonal(t: nm.Named) -> nm.Named:
-    """Merges repeated axis names (`nu[d, d]` reads the diagonal)."""
-    while len(set(t.axes)) < len(t.axes):
-        name = next(a for i, a in enumerate(t.axes) if a in t.axes[:i])
-        first, second = t.axes.index(name), t.axes.index(name, t.axes.index(name) + 1)
-        data = np.diagonal(t.data, axis1=first, axis2=second)
-        axes = tuple(a for i, a in enumerate(t.axes) if i not in (first, second)) + (name,)
-        t = nm.Named(data, axes)
-    return t

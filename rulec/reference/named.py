@@ -1,6 +1,7 @@
-"""Arrays with named axes, for the reference interpreter: broadcasting and reductions by axis name.
+"""Arrays with named axes: broadcasting and reductions by axis name.
 
-Everything is plain NumPy, so the arrays may hold floats or SymPy expressions (dtype=object).
+The functions work on any array module with the array API (NumPy, also with dtype=object for SymPy
+expressions, and jax.numpy): each call uses the namespace of the array it is given.
 """
 
 from __future__ import annotations
@@ -8,6 +9,10 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+
+
+def namespace(data):
+    return data.__array_namespace__() if hasattr(data, "__array_namespace__") else np
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,9 +34,11 @@ def scalar(value) -> Named:
 def align(t: Named, axes: tuple[str, ...]) -> np.ndarray:
     """`t.data` transposed to follow `axes`, with a length-1 axis for each axis `t` lacks."""
     present = [a for a in axes if a in t.axes]
-    data = np.transpose(np.asarray(t.data), [t.axes.index(a) for a in present]) if t.axes else np.asarray(t.data)
+    data = t.data
+    if t.axes and present != list(t.axes):
+        data = namespace(data).permute_dims(data, [t.axes.index(a) for a in present])
     shape = [np.shape(data)[present.index(a)] if a in present else 1 for a in axes]
-    return np.reshape(data, shape)
+    return namespace(data).reshape(data, tuple(shape)) if len(shape) != np.ndim(data) else data
 
 
 def combine(op, left: Named, right: Named) -> Named:
@@ -45,8 +52,9 @@ def apply(fn, t: Named) -> Named:
 
 def reduce_sum(t: Named, axes: tuple[str, ...]) -> Named:
     keep = tuple(a for a in t.axes if a not in axes)
-    data = np.sum(t.data, axis=tuple(t.axes.index(a) for a in axes)) if axes else t.data
-    return Named(np.asarray(data), keep)
+    if not axes:
+        return t
+    return Named(namespace(t.data).sum(t.data, axis=tuple(t.axes.index(a) for a in axes)), keep)
 
 
 def reduce_mean(t: Named, axes: tuple[str, ...]) -> Named:
@@ -57,16 +65,19 @@ def reduce_mean(t: Named, axes: tuple[str, ...]) -> Named:
 
 def normalize(t: Named, axes: tuple[str, ...], epsilon: float) -> Named:
     """Standardises over `axes`, keeping them: (t - mean) / sqrt(var + epsilon)."""
+    xp = namespace(t.data)
     positions = tuple(t.axes.index(a) for a in axes)
-    mean = np.mean(t.data, axis=positions, keepdims=True)
+    mean = xp.mean(t.data, axis=positions, keepdims=True)
     centred = t.data - mean
-    variance = np.mean(centred * centred, axis=positions, keepdims=True)
-    return Named(centred / np.sqrt(variance + epsilon), t.axes)
+    variance = xp.mean(centred * centred, axis=positions, keepdims=True)
+    return Named(centred / xp.sqrt(variance + epsilon), t.axes)
 
 
 def take(t: Named, axis: str, index: int) -> Named:
     position = t.axes.index(axis)
-    return Named(np.take(t.data, index, axis=position), t.axes[:position] + t.axes[position + 1:])
+    selector = [slice(None)] * len(t.axes)
+    selector[position] = index
+    return Named(t.data[tuple(selector)], t.axes[:position] + t.axes[position + 1:])
 
 
 def slice_axis(t: Named, axis: str, low: int, high: int) -> Named:
@@ -78,3 +89,14 @@ def slice_axis(t: Named, axis: str, low: int, high: int) -> Named:
 
 def rename(t: Named, mapping: dict[str, str]) -> Named:
     return Named(t.data, tuple(mapping.get(a, a) for a in t.axes))
+
+
+def diagonal(t: Named) -> Named:
+    """Merges repeated axis names: `nu[d, d]` reads the diagonal."""
+    while len(set(t.axes)) < len(t.axes):
+        name = next(a for i, a in enumerate(t.axes) if a in t.axes[:i])
+        first = t.axes.index(name)
+        second = t.axes.index(name, first + 1)
+        data = namespace(t.data).diagonal(t.data, axis1=first, axis2=second)
+        t = Named(data, tuple(a for i, a in enumerate(t.axes) if i not in (first, second)) + (name,))
+    return t

@@ -1,0 +1,160 @@
+"""The embedding API: load a rule, build a network, and step, predict or unroll it inside your own JAX code.
+
+    >>> import jax, rulec
+    >>> rule = rulec.load("stdlib_rules/blur.rule", k=2)
+    >>> net = rule.network([4, 8, 3])
+    >>> genome = rule.init_genome(jax.random.key(0))
+    >>> state = net.init(jax.random.key(1))
+    >>> x, y = jax.numpy.ones((5, 4)), -jax.numpy.ones((5, 3))
+    >>> state = net.step(genome, state, x, y)
+    >>> net.predict(genome, state, x).shape
+    (5, 3)
+
+Every function is pure: jit, vmap (populations of genomes and synapse initialisations) and grad (with respect to
+the genome, through `unroll`) compose with it. Synapses are stored channel-major: a synapse `w[k] : pre+bias ->
+post` is, per adjacent pair, an array [k, pre + 1, post] whose last source row is the bias unit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rulec.check import CheckedRule
+from rulec.diagnostics import Diagnostic, RuleError
+from rulec.frontend import check_text, read_rule_file
+from rulec.functions import elementwise_table
+from rulec.ir import nodes as ir
+from rulec.ir import resolve
+from rulec.lower.jax_step import JaxStep
+from rulec.shapes import init_genome, init_synapses
+
+_FUNCTIONS = elementwise_table(jnp)
+
+
+def load(path: str | Path, **dims: int) -> Rule:
+    """Parses, checks and resolves a rule file; dims override the file's (`k=8`). Raises RuleError."""
+    return loads(read_rule_file(path), str(path), **dims)
+
+
+def loads(text: str, name: str = "<string>", **dims: int) -> Rule:
+    """Like `load`, for rule text held in a string."""
+    return Rule(check_text(text, name, dims), text)
+
+
+def _sampler(key):
+    keys = iter(jax.random.split(key, 64))
+
+    def sample(kind, a, b, shape):
+        subkey = next(keys)
+        if kind == "normal":
+            return a + b * jax.random.normal(subkey, shape)
+        return jax.random.uniform(subkey, shape, minval=a, maxval=b)
+
+    return sample
+
+
+class Rule:
+    """A checked rule, ready to build networks."""
+
+    def __init__(self, checked: CheckedRule, text: str):
+        self.checked = checked
+        self.program: ir.Program = resolve(checked)
+        self.name = self.program.name
+        self.dims = dict(self.program.dims)
+        self.source_hash = hashlib.sha256(text.encode()).hexdigest()
+
+    def __repr__(self) -> str:
+        dims = ", ".join(f"{k}={v}" for k, v in self.dims.items())
+        return f"Rule({self.name}{', ' + dims if dims else ''})"
+
+    @property
+    def per_synapse_genome(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.program.genome if g.per_synapse)
+
+    def init_genome(self, key, dtype=jnp.float32) -> dict:
+        """Draws a genome from the declared initialisers. Per-synapse entries need `network(...).init_genome`."""
+        if self.per_synapse_genome:
+            raise RuleError([Diagnostic(self.program.rule.span, f"rule `{self.name}` has per-synapse genome "
+                                        f"entries ({', '.join(self.per_synapse_genome)}), whose shapes depend on the "
+                                        "network", "use `rule.network(sizes).init_genome(key)`", "per-synapse")])
+        return self.network((1, 1)).init_genome(key, dtype)
+
+    def preset(self, name: str | None = None, dtype=jnp.float32, sizes: Sequence[int] = (1, 1)) -> dict:
+        """The genome of a named preset (the default preset when `name` is None)."""
+        name = name or self.program.default_preset
+        if name not in self.program.presets:
+            known = ", ".join(self.program.presets) or "none"
+            raise RuleError([Diagnostic(self.program.rule.span, f"rule `{self.name}` has no preset `{name}`",
+                                        f"its presets: {known}", "unknown-preset")])
+        values = self.program.presets[name]
+        genome = self.network(sizes).init_genome(jax.random.key(0), dtype)
+        for entry, value in values.items():
+            current = genome[entry]
+            if isinstance(current, list):
+                genome[entry] = [jnp.full(a.shape, value, dtype) for a in current]
+            else:
+                genome[entry] = jnp.broadcast_to(jnp.asarray(np.asarray(value), dtype), current.shape)
+        return genome
+
+    def network(self, sizes: Sequence[int], specialize: dict | None = None) -> Network:
+        """A network with the given layer sizes (input first). `specialize` folds a fixed genome into the program."""
+        return Network(self, tuple(int(s) for s in sizes), specialize)
+
+
+class Network:
+    """Pure functions of one rule on one network shape."""
+
+    def __init__(self, rule: Rule, sizes: tuple[int, ...], specialize: dict | None):
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"a network needs at least two layers of at least one neuron, got {list(sizes)}")
+        self.rule = rule
+        self.sizes = sizes
+        self.lowered = JaxStep(rule.program, sizes)
+        self.specialized = None if specialize is None else jax.tree.map(np.asarray, specialize)
+
+    def init(self, key, dtype=jnp.float32) -> dict:
+        """Draws the synapses (fixed ones included), stored channel-major: {name: [array per instance]}."""
+        synapses = init_synapses(self.rule.program, self.sizes, _sampler(key), _FUNCTIONS)
+        return {name: [channel_major(jnp.asarray(a, dtype)) for a in arrays] for name, arrays in synapses.items()}
+
+    def init_genome(self, key, dtype=jnp.float32) -> dict:
+        broadcast = lambda value, shape: jnp.broadcast_to(jnp.asarray(value, dtype), shape)  # noqa: E731
+        return init_genome(self.rule.program, self.sizes, _sampler(key), _FUNCTIONS, broadcast)
+
+    def _genome(self, genome):
+        return genome if self.specialized is None else self.specialized
+
+    def step(self, genome, state, x, y):
+        """One inner step on a batch: x [batch, inputs], y [batch, outputs] (+-1 one-hot). Returns the new state."""
+        return self.lowered.step(self._genome(genome), state, x, y)
+
+    def predict(self, genome, state, x):
+        """The forward pass: state 0 of the output layer, [batch, outputs]."""
+        return self.lowered.predict(self._genome(genome), state, x)
+
+    def unroll(self, genome, state, xs, ys, remat: bool = True):
+        """`step` over the leading axis of xs and ys with lax.scan; `remat` recomputes each step's activations in
+        the backward pass (jax.checkpoint), so memory stays flat in the unroll length."""
+        step = jax.checkpoint(self.step) if remat else self.step
+
+        def body(carry, batch):
+            return step(genome, carry, *batch), None
+
+        final, _ = jax.lax.scan(body, state, (xs, ys))
+        return final
+
+
+def channel_major(array):
+    """[source, target, channels...] -> [channels..., source, target]."""
+    return jnp.moveaxis(array, (0, 1), (-2, -1)) if array.ndim > 2 else array
+
+
+def source_major(array):
+    """[channels..., source, target] -> [source, target, channels...], the reference interpreter's layout."""
+    return jnp.moveaxis(array, (-2, -1), (0, 1)) if array.ndim > 2 else array
