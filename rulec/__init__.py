@@ -1,9 +1,12 @@
 """rulec: a compiler for learned neural update rules.
 
-Parse and check a rule file (the embedding API grows with the lowering stage)::
+    >>> import rulec
+    >>> rule = rulec.load("stdlib_rules/blur.rule", k=2)     # parse, check, lower; raises rulec.RuleError
+    >>> rule.dims
+    {'k': 2}
 
-    import rulec
-    checked = rulec.check_file("stdlib_rules/blur.rule", {"k": 8})
+The JAX-backed names (`load`, `loads`, `Rule`, `Network`) import JAX on first use, so that `rulec check` and
+other front-end work start without it.
 """
 
 from rulec.check import CheckedRule as CheckedRule
@@ -15,3 +18,17 @@ from rulec.frontend import check_text as check_text
 from rulec.syntax import parse as parse
 
 __version__ = "0.1.0"
+
+_JAX_BACKED = ("load", "loads", "Rule", "Network")
+
+
+def __getattr__(name: str):
+    if name in _JAX_BACKED:
+        from rulec import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'rulec' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_JAX_BACKED))

@@ -133,9 +133,10 @@ class PhaseTyper:
                                "unknown-dim")
             if None in (low, high, extent):
                 continue
-            if not 0 <= low < high <= extent:
+            if not 0 <= low <= high <= extent:
                 self.error(r.span, f"range {low}..{high} is not within the {extent} states of `{r.index}`",
-                           f"a range lo..hi is half-open and needs 0 <= lo < hi <= {extent}", "bad-range")
+                           f"a range lo..hi is half-open and needs 0 <= lo <= hi <= {extent}; an empty range "
+                           "(lo = hi) skips the equation", "bad-range")
 
     def permission(self, assign: ast.Assign, symbol: Symbol) -> None:
         kind = self.phase.kind

@@ -81,6 +81,8 @@ class JaxStep:
             return
         if not all(holds(context.roles[role], subset, self.depth) for role, subset in statement.when):
             return
+        if any(low == high for _, low, high in statement.ranges):
+            return  # an empty state range, such as `for c in 2..k` when k = 2
         local = Context(context.roles, {i: (lo, hi) for i, lo, hi in statement.ranges}, context.lets)
         self.write(statement, self.expr(statement.value, local, state), local, state)
 

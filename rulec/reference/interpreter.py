@@ -74,6 +74,8 @@ class Reference:
             return
         if not all(holds(context.roles[role], subset, self.depth) for role, subset in statement.when):
             return
+        if any(low == high for _, low, high in statement.ranges):
+            return  # an empty state range, such as `for c in 2..k` when k = 2
         local = Context(context.roles, {index: (lo, hi) for index, lo, hi in statement.ranges}, context.lets)
         value = self.expr(statement.value, local, state)
         self.write(statement, value, local, state)
