@@ -1,13 +1,15 @@
 """Lowers the IR to JAX: one pure function per step, traced once per network shape into one XLA program.
 
 Deliberate choices, each measured in benchmarks/step_bench.py:
-* Layouts. Neurons are state-major, [states, batch, neurons]; synapses channel-major, [channels, source, target].
-  A per-state contraction such as `sum(i) w[i, j, c] * a[i, c]` is then a dot_general whose batch dimension is
-  already leading, with no transposes.
+* Layouts. A neuron is stored per layer and per state, as separate [batch, neurons] arrays, so that writing or
+  reading one state (`a[j, 1] := ...`) never copies the others; an expression over all states stacks them
+  state-major. Synapses are channel-major, [channels, source, target]: a per-channel contraction such as
+  `sum(i) w[i, j, c] * a[i, c]` is a dot_general whose batch dimension is already leading. Contractions emit
+  their result as [states, batch, neurons], the order consumers read, so no transposes are left to XLA.
 * Contractions. A sum or mean over a product becomes one `einsum` over all its factors, with the contraction
   order chosen by opt_einsum, instead of a broadcast product followed by a sum.
-* The bias unit. A sum over `pre+bias` is split into the sum over the real neurons plus the bias row, so that no
-  neuron array is ever concatenated with a row of ones.
+* The bias unit. A sum over `pre+bias` is split into the sum over the real neurons plus the bias row, so that a
+  neuron array is never concatenated with a row of ones just to be contracted.
 * Specialisation. Genome entries given as constants are folded into the program at trace time.
 """
 
@@ -50,8 +52,8 @@ class JaxStep:
 
     def run(self, genome, synapses, x, y, phases):
         dtype = x.dtype
-        neurons = {n.name: [jnp.zeros(((n.states,) if n.states else ()) + (x.shape[0], size), dtype)
-                            for size in self.sizes] for n in self.program.neurons}
+        neurons = {n.name: [[jnp.zeros((x.shape[0], size), dtype)] * (n.states or 1) for size in self.sizes]
+                   for n in self.program.neurons}
         state = {"genome": genome, "synapses": {k: list(v) for k, v in synapses.items()}, "neurons": neurons,
                  "input": x, "target": y}
         for kind in phases:
@@ -71,9 +73,7 @@ class JaxStep:
     def predict(self, genome, synapses, x):
         """The forward pass only: state 0 of the first neuron on the output layer, [batch, outputs]."""
         state = self.run(genome, synapses, x, None, (PhaseKind.INPUT, PhaseKind.FORWARD))
-        first = self.program.neurons[0]
-        out = state["neurons"][first.name][self.depth]
-        return out[0] if first.states else out
+        return state["neurons"][self.program.neurons[0].name][self.depth][0]
 
     def statement(self, statement, context: Context, state) -> None:
         if isinstance(statement, ir.Let):
@@ -87,21 +87,16 @@ class JaxStep:
         self.write(statement, self.expr(statement.value, local, state), local, state)
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
-        positions = statement.positions
         if statement.kind == "neuron":
-            store, key = state["neurons"][statement.name], context.roles[positions[0].role]
-            order = list(positions[1:]) + ["batch", positions[0]]
-        else:
-            store = state["synapses"][statement.name]
-            key = instance_index(self.schemes[statement.name], context.roles)
-            order = list(positions[2:]) + [positions[0], positions[1]]
+            self.write_neuron(statement, value, context, state)
+            return
+        positions = statement.positions
+        store = state["synapses"][statement.name]
+        key = instance_index(self.schemes[statement.name], context.roles)
         old = store[key]
         region, axes, full = [], [], True
-        for position in order:
-            if position == "batch":
-                region.append(slice(None))
-                axes.append("batch")
-            elif isinstance(position, ir.StateAt):
+        for position in list(positions[2:]) + [positions[0], positions[1]]:
+            if isinstance(position, ir.StateAt):
                 region.append(position.value)
                 full = False
             elif isinstance(position, ir.State):
@@ -115,9 +110,22 @@ class JaxStep:
                 region.append(slice(0, rows) if trimmed else slice(None))
                 axes.append(position.index)
                 full = full and not trimmed
-        shape = old[tuple(region)].shape
-        new = jnp.broadcast_to(nm.align(value, tuple(axes)), shape).astype(old.dtype)
+        new = jnp.broadcast_to(nm.align(value, tuple(axes)), old[tuple(region)].shape).astype(old.dtype)
         store[key] = new if full else old.at[tuple(region)].set(new)
+
+    def write_neuron(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
+        layer = statement.positions[0]
+        states = state["neurons"][statement.name][context.roles[layer.role]]
+        shape = (state["input"].shape[0], self.sizes[context.roles[layer.role]])
+        position = statement.positions[1] if len(statement.positions) > 1 else ir.StateAt(0)
+        if isinstance(position, ir.StateAt):
+            targets = [(position.value, value)]
+        else:
+            low, high = context.ranges.get(position.index, (0, position.extent))
+            targets = [(s, nm.take(value, position.index, s - low) if position.index in value.axes else value)
+                       for s in range(low, high)]
+        for s, part in targets:
+            states[s] = jnp.broadcast_to(nm.align(part, ("batch", layer.index)), shape).astype(states[s].dtype)
 
     # ---- expressions -----------------------------------------------------------------------------------------
 
@@ -151,63 +159,100 @@ class JaxStep:
 
     def contract(self, e: ir.Reduce, context: Context, state) -> nm.Named:
         """A sum or mean over a product, as einsums; a sum over a `+bias` index is split off its bias row."""
+        biased = [a for a in e.axes if a != "batch" and self.has_bias_row(e.body, a)]
         coefficient, factors = 1.0, []
         for factor in product_factors(e.body):
             if isinstance(factor, ir.Const):
                 coefficient *= factor.value
             elif isinstance(factor, ir.Neg):
                 coefficient = -coefficient
+            elif self.is_unit_neuron(factor, biased):
+                # Loaded without the bias row; its bias row is the constant bias, supplied by `einsum`.
+                factors.append((self.load(factor, context, state, augment=False), factor.positions[0].index))
             else:
-                factors.append(self.expr(factor, context, state))
-        biased = [a for a in e.axes if a != "batch" and self.has_bias_row(e.body, a)]
-        total = self.einsum(factors, e.axes, biased, context)
+                factors.append((self.expr(factor, context, state), None))
+        layers = [p.index for sub in walk(e.body) if isinstance(sub, ir.Load) for p in sub.positions
+                  if isinstance(p, ir.Layer)]
+        total = self.einsum(factors, e.axes, biased, layers)
         if e.kind is Reducer.MEAN:
-            sizes = {a: f.size(a) for f in factors for a in f.axes}
             count = 1
             for axis in e.axes:
-                count *= sizes[axis]
+                count *= next(f.size(axis) + (unit == axis) for f, unit in factors if axis in f.axes)
             coefficient /= count
         return nm.Named(total.data * coefficient, total.axes) if coefficient != 1.0 else total
 
-    def einsum(self, factors, reduced, biased, context) -> nm.Named:
+    @staticmethod
+    def is_unit_neuron(factor: ir.Expr, biased) -> bool:
+        return (isinstance(factor, ir.Load) and factor.kind == "neuron" and factor.positions[0].bias
+                and factor.positions[0].index in biased)
+
+    def einsum(self, factors, reduced, biased, layers) -> nm.Named:
+        """Contracts (array, unit_axis) factors over `reduced`, splitting each biased axis into neurons + bias row."""
         if biased:
-            axis = biased[0]
-            rows = min(f.size(axis) for f in factors if axis in f.axes) - 1
-            main = [nm.slice_axis(f, axis, 0, rows) if axis in f.axes else f for f in factors]
-            row = [nm.take(f, axis, rows) if axis in f.axes else f for f in factors]
+            axis, rest = biased[0], biased[1:]
+            rows = next((f.size(axis) if unit == axis else f.size(axis) - 1) for f, unit in factors if axis in f.axes)
+            main, row = [], []
+            for f, unit in factors:
+                if axis not in f.axes:
+                    main.append((f, unit))
+                    row.append((f, unit))
+                elif unit == axis:
+                    main.append((f, None))
+                    shape = tuple(f.size(a) for a in f.axes if a != axis)
+                    row.append((nm.Named(jnp.full(shape, self.program.bias, f.data.dtype),
+                                         tuple(a for a in f.axes if a != axis)), None))
+                else:
+                    main.append((nm.slice_axis(f, axis, 0, rows), unit))
+                    row.append((nm.take(f, axis, rows), unit))
             inner = tuple(a for a in reduced if a != axis)
-            first = self.einsum(main, reduced, biased[1:], context)
-            second = self.einsum(row, inner, [b for b in biased[1:]], context)
-            return nm.combine(operator.add, first, second)
+            return nm.combine(operator.add, self.einsum(main, reduced, rest, layers),
+                              self.einsum(row, inner, rest, layers))
+        arrays = fold_mixing_matrices([f for f, _ in factors], reduced, layers)
+        if not arrays:
+            return nm.Named(jnp.asarray(1.0), ())
+        if len(arrays) == 1:
+            return nm.reduce_sum(arrays[0], tuple(a for a in reduced if a in arrays[0].axes))
         axes = []
-        for f in factors:
+        for f in arrays:
             axes += [a for a in f.axes if a not in axes]
         letters = dict(zip(axes, string.ascii_letters))
-        output = [a for a in axes if a not in reduced]
-        spec = ",".join("".join(letters[a] for a in f.axes) for f in factors) + "->" + "".join(letters[a]
-                                                                                           for a in output)
-        if not factors:
-            return nm.Named(jnp.asarray(1.0), ())
-        return nm.Named(jnp.einsum(spec, *[f.data for f in factors], optimize="optimal"), tuple(output))
+        free = [a for a in axes if a not in reduced]
+        # Emit [states..., batch, neurons...]: the order in which neurons are stored and synapse updates read.
+        output = ([a for a in free if a not in layers and a != "batch"] + [a for a in free if a == "batch"]
+                  + [a for a in free if a in layers])
+        spec = ",".join("".join(letters[a] for a in f.axes) for f in arrays) + "->" + "".join(letters[a]
+                                                                                          for a in output)
+        return nm.Named(jnp.einsum(spec, *[f.data for f in arrays], optimize="optimal"), tuple(output))
 
     def has_bias_row(self, body: ir.Expr, index: str) -> bool:
         return any(isinstance(p, ir.Layer) and p.index == index and p.bias
                    for sub in walk(body) if isinstance(sub, ir.Load) for p in sub.positions)
 
-    def load(self, e: ir.Load, context: Context, state) -> nm.Named:
+    def load_neuron(self, e: ir.Load, context: Context, state, augment: bool) -> nm.Named:
+        """A neuron's states on a layer, [states, batch, neurons]. With `augment`, an index over `+bias` gets the
+        bias unit as an extra last neuron; without, the caller accounts for it (see `contract`)."""
+        layer = e.positions[0]
+        states = state["neurons"][e.name][context.roles[layer.role]]
+        position = e.positions[1] if len(e.positions) > 1 else ir.StateAt(0)
+        if isinstance(position, ir.StateAt):
+            t = nm.Named(states[position.value], ("batch", layer.index))
+        else:
+            low, high = context.ranges.get(position.index, (0, position.extent))
+            t = nm.Named(jnp.stack(states[low:high]), (position.index, "batch", layer.index))
+        if layer.bias and augment:
+            unit = jnp.full(t.data.shape[:-1] + (1,), self.program.bias, t.data.dtype)
+            t = nm.Named(jnp.concatenate([t.data, unit], axis=-1), t.axes)
+        return nm.diagonal(t)
+
+    def load(self, e: ir.Load, context: Context, state, augment: bool = True) -> nm.Named:
         if e.kind == "let":
             return self.load_let(e, context)
         if e.kind in ("input", "target"):
             return nm.Named(state[e.kind], ("batch", e.positions[0].index))
-        names = [p.index if not isinstance(p, ir.StateAt) else f"#{i}" for i, p in enumerate(e.positions)]
         if e.kind == "neuron":
-            layer = e.positions[0]
-            data = state["neurons"][e.name][context.roles[layer.role]]
-            if layer.bias:
-                unit = jnp.full(data.shape[:-1] + (1,), self.program.bias, data.dtype)
-                data = jnp.concatenate([data, unit], axis=-1)
-            axes = tuple(names[1:]) + ("batch", names[0])
-        elif e.kind == "synapse":
+            return self.load_neuron(e, context, state, augment)
+        names = [p.index if not isinstance(p, ir.StateAt) else f"#{i}" for i, p in enumerate(e.positions)]
+        if e.kind == "synapse":
             data = state["synapses"][e.name][instance_index(self.schemes[e.name], context.roles)]
             axes = tuple(names[2:]) + (names[0], names[1])
         elif e.name in self.per_synapse:
@@ -239,6 +284,43 @@ class JaxStep:
                 t = nm.slice_axis(t, d.index, *context.ranges[u.index])
             mapping[d.index] = u.index
         return nm.rename(t, mapping)
+
+
+MIXING_SIZE = 64  # a factor over state axes only, with at most this many entries, is a mixing matrix
+
+
+def fold_mixing_matrices(arrays: list[nm.Named], reduced, layers) -> list[nm.Named]:
+    """Applies each state-mixing matrix (a small genome factor such as nu_h[e, c]) to the activation it shares a
+    summed state index with, before the main contraction. Left inside one einsum, the mixing becomes dot_generals
+    with a contraction of size k whose layouts force transposes around the large matmul; measured on the
+    Hebbian update, folding first is 1.5-2x faster (benchmarks/step_bench.py)."""
+    arrays = list(arrays)
+    folded = True
+    while folded:
+        folded = False
+        for small in [f for f in arrays if _is_mixing(f, layers)]:
+            for host in arrays:
+                if host is small or "batch" not in host.axes:
+                    continue
+                others = [f for f in arrays if f is not small and f is not host]
+                elsewhere = {a for f in others for a in f.axes}
+                summed = [a for a in small.axes if a in host.axes and a in reduced and a not in elsewhere]
+                if not summed:
+                    continue
+                kept = [a for a in small.axes if a not in summed] + [a for a in host.axes if a not in summed]
+                letters = dict(zip(dict.fromkeys(small.axes + host.axes), string.ascii_letters))
+                spec = (f"{''.join(letters[a] for a in small.axes)},{''.join(letters[a] for a in host.axes)}->"
+                        f"{''.join(letters[a] for a in kept)}")
+                arrays = others + [nm.Named(jnp.einsum(spec, small.data, host.data), tuple(kept))]
+                folded = True
+                break
+            if folded:
+                break
+    return arrays
+
+
+def _is_mixing(f: nm.Named, layers) -> bool:
+    return f.data.size <= MIXING_SIZE and not any(a == "batch" or a in layers for a in f.axes)
 
 
 def product_factors(e: ir.Expr) -> list[ir.Expr]:
