@@ -18,6 +18,7 @@ post` is, per adjacent pair, an array [k, pre + 1, post] whose last source row i
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -139,15 +140,31 @@ class Network:
         return self.lowered.predict(self._genome(genome), state, x)
 
     def unroll(self, genome, state, xs, ys, remat: bool = True):
-        """`step` over the leading axis of xs and ys with lax.scan; `remat` recomputes each step's activations in
-        the backward pass (jax.checkpoint), so memory stays flat in the unroll length."""
-        step = jax.checkpoint(self.step) if remat else self.step
+        """`step` over the leading axis of xs and ys with lax.scan.
 
+        With `remat`, gradients through the unroll are rematerialised in two levels (jax.checkpoint): the steps
+        are scanned in blocks of about sqrt(n), only the state at block boundaries is kept, and each block's steps
+        are recomputed in the backward pass. Memory then grows like sqrt(n) instead of n.
+        """
         def body(carry, batch):
-            return step(genome, carry, *batch), None
+            return self.step(genome, carry, *batch), None
 
-        final, _ = jax.lax.scan(body, state, (xs, ys))
-        return final
+        if not remat:
+            return jax.lax.scan(body, state, (xs, ys))[0]
+        steps = xs.shape[0]
+        size = max(1, round(math.sqrt(steps)))
+        blocks, rest = divmod(steps, size)
+        checkpointed = jax.checkpoint(body)
+
+        @jax.checkpoint
+        def block(carry, batch):
+            return jax.lax.scan(checkpointed, carry, batch)[0], None
+
+        head = jax.tree.map(lambda a: a[:blocks * size].reshape((blocks, size) + a.shape[1:]), (xs, ys))
+        state = jax.lax.scan(block, state, head)[0]
+        if rest:
+            state = jax.lax.scan(checkpointed, state, jax.tree.map(lambda a: a[blocks * size:], (xs, ys)))[0]
+        return state
 
 
 def channel_major(array):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -10,7 +11,7 @@ import typer
 
 from rulec.check import CheckedRule
 from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render
-from rulec.frontend import check_file
+from rulec.frontend import check_file, read_rule_file
 from rulec.summary import summarize
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -68,6 +69,57 @@ def show_command(file: Annotated[Path, typer.Argument(help="The rule file to sho
     checked = check_file(file, parse_overrides(set_))
     # sys.stdout rather than typer.echo, which strips the colour codes when stdout is not a terminal.
     sys.stdout.write(render_rule(checked, sys.stdout.isatty() if color is None else color))
+
+
+class Emit(str, enum.Enum):
+    python = "python"
+    stablehlo = "stablehlo"
+    ir = "ir"
+
+
+@app.command("compile")
+def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to compile.")],
+                    set_: SetOption = None,
+                    emit: Annotated[Emit, typer.Option(help="python: a stand-alone JAX module; stablehlo: the "
+                                                             "step serialised by jax.export; ir: the lowered step "
+                                                             "as a jaxpr.")] = Emit.python,
+                    layers: Annotated[str, typer.Option(help="Layer sizes, input first.")] = "784,256,10",
+                    batch: Annotated[int, typer.Option(min=1, help="Batch size the step is compiled for.")] = 128,
+                    preset: Annotated[Optional[str], typer.Option(help="Fold this preset's genome into the "
+                                                                       "program.")] = None,
+                    output: Annotated[Optional[Path], typer.Option("-o", "--output",
+                                                                   help="Write here instead of stdout.")] = None,
+                    ) -> None:
+    """Compile a rule for one network shape and write the artifact."""
+    from rulec import api
+    from rulec.lower import export
+
+    sizes = parse_layers(layers)
+    rule = api.Rule(check_file(file, parse_overrides(set_)), read_rule_file(file))
+    net = rule.network(sizes, specialize=rule.preset(preset) if preset else None)
+    if emit is Emit.stablehlo:
+        if output is None:
+            raise typer.BadParameter("StableHLO is binary; give an output file with -o", param_hint="-o")
+        output.write_bytes(export.emit_stablehlo(net, batch))
+        typer.echo(f"wrote {output}: the step of `{rule.name}` for layers {list(sizes)}, batch {batch}")
+        return
+    text = export.emit_python(net, batch) if emit is Emit.python else export.emit_jaxpr(net, batch)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {output}")
+
+
+def parse_layers(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise typer.BadParameter(f"expected at least two positive sizes such as 784,256,10, got {text!r}",
+                                 param_hint="--layers")
+    return sizes
 
 
 def render_rule(checked: CheckedRule, color: bool) -> str:

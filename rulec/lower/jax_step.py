@@ -18,6 +18,7 @@ from __future__ import annotations
 import operator
 import string
 
+import jax
 import jax.numpy as jnp
 
 from rulec.functions import NORMALIZE_EPSILON, elementwise_table
@@ -62,8 +63,12 @@ class JaxStep:
                 continue
             for roles in instances(kind, phase.scheme, self.depth):
                 context = Context(roles, {}, {})
-                for statement in phase.statements:
-                    self.statement(statement, context, state)
+                layers = ", ".join(f"{role}={layer}" for role, layer in roles.items())
+                with jax.named_scope(f"{kind.value} ({layers})"):
+                    for statement in phase.statements:
+                        source = statement.span.source.line(statement.span.line).strip().replace("/", "÷")
+                        with jax.named_scope(f"line {statement.span.line}: {source}"):
+                            self.statement(statement, context, state)
         return state
 
     def step(self, genome, synapses, x, y):
@@ -197,10 +202,15 @@ class JaxStep:
                     main.append((f, unit))
                     row.append((f, unit))
                 elif unit == axis:
+                    # The bias row of a neuron is the constant bias: a scale, times the size of any summed axis
+                    # that no other factor carries; its other axes broadcast.
                     main.append((f, None))
-                    shape = tuple(f.size(a) for a in f.axes if a != axis)
-                    row.append((nm.Named(jnp.full(shape, self.program.bias, f.data.dtype),
-                                         tuple(a for a in f.axes if a != axis)), None))
+                    elsewhere = {a for g, _ in factors if g is not f for a in g.axes}
+                    scale = self.program.bias
+                    for a in f.axes:
+                        if a != axis and a in reduced and a not in elsewhere:
+                            scale *= f.size(a)
+                    row.append((nm.Named(jnp.asarray(scale, f.data.dtype), ()), None))
                 else:
                     main.append((nm.slice_axis(f, axis, 0, rows), unit))
                     row.append((nm.take(f, axis, rows), unit))

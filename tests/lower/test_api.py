@@ -104,3 +104,19 @@ def test_load_reports_located_errors():
     with pytest.raises(RuleError) as caught:
         rulec.loads("rule r\nneuron a\n", "r.rule")
     assert caught.value.span.location.startswith("r.rule:")
+
+
+@pytest.mark.parametrize("steps", [7, 9])
+def test_rematerialised_unroll_gives_the_same_values_and_gradients(steps):
+    rule = rulec.load("stdlib_rules/blur.rule", k=2)
+    net = rule.network(SIZES)
+    genome, state = rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
+    xs, ys = batches(steps)
+
+    def meta_loss(genome, remat):
+        final = net.unroll(genome, state, xs, ys, remat=remat)
+        return jnp.sum(net.predict(genome, final, xs[0]) ** 2)
+
+    plain, remat = jax.grad(meta_loss)(genome, False), jax.grad(meta_loss)(genome, True)
+    for a, b in zip(jax.tree.leaves(plain), jax.tree.leaves(remat)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

@@ -1,0 +1,180 @@
+"""Artifacts of a compiled network: StableHLO (jax.export), a stand-alone Python module, and a printed jaxpr.
+
+The Python module is printed from the jaxpr of the lowered step, so it is exactly the program rulec runs, with
+one comment per rule equation (from the named scopes the lowering opens) and no dependency on rulec.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rulec.api import Network
+
+# Primitives printed as calls into jax.lax (name -> how the parameters are passed).
+_LAX_CALLS = {
+    "dot_general": lambda p: f"dimension_numbers={_tuple(p['dimension_numbers'])}",
+    "broadcast_in_dim": lambda p: f"shape={tuple(p['shape'])}, broadcast_dimensions={tuple(p['broadcast_dimensions'])}",
+    "reshape": lambda p: f"new_sizes={tuple(p['new_sizes'])}",
+    "transpose": lambda p: f"permutation={tuple(p['permutation'])}",
+    "squeeze": lambda p: f"dimensions={tuple(p['dimensions'])}",
+    "slice": lambda p: (f"start_indices={tuple(p['start_indices'])}, limit_indices={tuple(p['limit_indices'])}"
+                        + (f", strides={tuple(p['strides'])}" if p.get("strides") else "")),
+    "integer_pow": lambda p: f"y={p['y']}",
+    "convert_element_type": lambda p: f"new_dtype=jnp.{np.dtype(p['new_dtype']).name}",
+    "reduce_max": lambda p: f"axes={tuple(p['axes'])}",
+    "iota": lambda p: f"dtype=jnp.{np.dtype(p['dtype']).name}, shape={tuple(p['shape'])}, dimension={p['dimension']}",
+}
+_UNARY = {"neg": "lax.neg", "tanh": "lax.tanh", "exp": "lax.exp", "log": "lax.log", "sqrt": "lax.sqrt",
+          "rsqrt": "lax.rsqrt", "abs": "lax.abs", "sign": "lax.sign", "logistic": "lax.logistic",
+          "log1p": "lax.log1p", "expm1": "lax.expm1", "square": "lax.square", "copy": ""}
+_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+_LAX_BINARY = {"max": "lax.max", "min": "lax.min", "gt": "lax.gt", "lt": "lax.lt", "ge": "lax.ge", "le": "lax.le",
+               "eq": "lax.eq", "ne": "lax.ne", "nextafter": "lax.nextafter"}
+
+
+class EmitError(Exception):
+    """The step uses a primitive the Python printer does not know."""
+
+
+def _tuple(value) -> str:
+    return repr(tuple(_tuple_value(v) for v in value))
+
+
+def _tuple_value(value):
+    return tuple(_tuple_value(v) for v in value) if isinstance(value, (tuple, list)) else value
+
+
+def example_arguments(net: Network, batch: int, dtype=jnp.float32, with_target: bool = True):
+    genome = jax.eval_shape(lambda: net.init_genome(jax.random.key(0), dtype))
+    state = jax.eval_shape(lambda: net.init(jax.random.key(0), dtype))
+    x = jax.ShapeDtypeStruct((batch, net.sizes[0]), dtype)
+    y = jax.ShapeDtypeStruct((batch, net.sizes[-1]), dtype)
+    return (genome, state, x, y) if with_target else (genome, state, x)
+
+
+def emit_stablehlo(net: Network, batch: int) -> bytes:
+    """The jitted step, serialised with jax.export; load it with jax.export.deserialize and `.call(...)`."""
+    return jax.export.export(jax.jit(net.step))(*example_arguments(net, batch)).serialize()
+
+
+def emit_jaxpr(net: Network, batch: int) -> str:
+    return str(jax.make_jaxpr(net.step)(*example_arguments(net, batch)))
+
+
+def emit_python(net: Network, batch: int) -> str:
+    """A stand-alone JAX module with `step(genome, state, x, y)` and `predict(genome, state, x)`."""
+    rule = net.rule
+    header = [
+        f'"""The learning rule `{rule.name}` compiled by rulec for layer sizes {list(net.sizes)}, batch {batch}.',
+        "",
+        f"Rule source hash: {rule.source_hash}. Dims: {rule.dims or 'none'}.",
+        "Arguments are pytrees: genome {name: array}, state {synapse: [array per layer pair]}, channel-major",
+        "synapses [channels, source, target] with the bias unit as the last source row.",
+        '"""',
+        "",
+        "import jax",
+        "import jax.numpy as jnp",
+        "import numpy as np",
+        "from jax import lax",
+        "",
+    ]
+    body = []
+    for name, function, arguments in (("step", net.step, example_arguments(net, batch)),
+                                      ("predict", net.predict, example_arguments(net, batch, with_target=False))):
+        closed = jax.make_jaxpr(function)(*arguments)
+        body += _function(name, function, closed, arguments)
+    return "\n".join(header + body) + "\n"
+
+
+class _Code(str):
+    """A variable name that prints without quotes inside a printed pytree."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _function(name: str, function, closed, arguments) -> list[str]:
+    parameters = ["genome", "state", "x", "y"][: len(arguments)]
+    leaves, treedef = jax.tree.flatten(arguments)
+    names = {}
+    lines = [f"def {name}({', '.join(parameters)}):",
+             f'    """The rule\'s {name}, as traced by rulec."""',
+             f"    flat = jax.tree.leaves(({', '.join(parameters)},))",
+             f"    if len(flat) != {len(leaves)}:",
+             f"        raise ValueError('expected {len(leaves)} arrays in the arguments, got %d' % len(flat))"]
+    for i, var in enumerate(closed.jaxpr.invars):
+        names[var] = f"in{i}"
+        lines.append(f"    in{i} = flat[{i}]")
+    for i, (var, const) in enumerate(zip(closed.jaxpr.constvars, closed.consts)):
+        names[var] = f"const{i}"
+        lines.append(f"    const{i} = jnp.asarray(np.array({np.asarray(const).tolist()!r}, "
+                     f"dtype=np.{np.asarray(const).dtype.name}))")
+    counter = [0]
+    scope = [None]
+    _emit(closed.jaxpr, names, lines, counter, scope, "    ")
+    outputs = [_Code(_atom(v, names)) for v in closed.jaxpr.outvars]
+    structure = jax.tree.structure(jax.eval_shape(function, *arguments))
+    lines.append(f"    return {jax.tree.unflatten(structure, outputs)!r}")
+    lines.append("")
+    lines.append("")
+    return lines
+
+
+def _atom(var, names) -> str:
+    if hasattr(var, "val"):  # a literal
+        value = np.asarray(var.val)
+        return repr(value.item()) if value.ndim == 0 else f"np.array({value.tolist()!r})"
+    return names[var]
+
+
+def _emit(jaxpr, names, lines, counter, scope, indent) -> None:
+    for eqn in jaxpr.eqns:
+        stack = str(eqn.source_info.name_stack)
+        if stack and stack != scope[0]:
+            scope[0] = stack
+            lines.append(f"{indent}# {stack.replace('/', ' | ')}")
+        inputs = [_atom(v, names) for v in eqn.invars]
+        if eqn.primitive.name in ("pjit", "jit", "closed_call", "custom_jvp_call", "custom_vjp_call", "remat"):
+            inner = eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr") or eqn.params.get("fun_jaxpr")
+            inner_jaxpr = getattr(inner, "jaxpr", inner)
+            inner_names = dict(zip(inner_jaxpr.invars, inputs))
+            for var, const in zip(inner_jaxpr.constvars, getattr(inner, "consts", ())):
+                inner_names[var] = f"jnp.asarray(np.array({np.asarray(const).tolist()!r}))"
+            _emit(inner_jaxpr, inner_names, lines, counter, scope, indent)
+            for out, inner_out in zip(eqn.outvars, inner_jaxpr.outvars):
+                names[out] = _atom(inner_out, inner_names)
+            continue
+        expression = _expression(eqn, inputs)
+        targets = []
+        for out in eqn.outvars:
+            counter[0] += 1
+            names[out] = f"v{counter[0]}"
+            targets.append(names[out])
+        lines.append(f"{indent}{', '.join(targets)} = {expression}")
+
+
+def _expression(eqn, inputs) -> str:
+    name, params = eqn.primitive.name, eqn.params
+    if name in _BINARY:
+        return f"{inputs[0]} {_BINARY[name]} {inputs[1]}"
+    if name in _UNARY:
+        return f"{_UNARY[name]}({inputs[0]})" if _UNARY[name] else inputs[0]
+    if name in _LAX_BINARY:
+        return f"{_LAX_BINARY[name]}({inputs[0]}, {inputs[1]})"
+    if name in _LAX_CALLS:
+        return f"lax.{name}({', '.join(inputs)}, {_LAX_CALLS[name](params)})"
+    if name == "reduce_sum":
+        return f"jnp.sum({inputs[0]}, axis={tuple(params['axes'])})"
+    if name == "stack":
+        return f"jnp.stack([{', '.join(inputs)}], axis={params['axis']})"
+    if name == "concatenate":
+        return f"lax.concatenate([{', '.join(inputs)}], dimension={params['dimension']})"
+    if name == "select_n":
+        return f"lax.select_n({', '.join(inputs)})"
+    if name == "dynamic_update_slice":
+        return f"lax.dynamic_update_slice({inputs[0]}, {inputs[1]}, ({', '.join(inputs[2:])},))"
+    if name == "dynamic_slice":
+        return f"lax.dynamic_slice({inputs[0]}, ({', '.join(inputs[1:])},), {tuple(params['slice_sizes'])})"
+    raise EmitError(f"the Python printer does not know the primitive `{name}`")
