@@ -13,6 +13,8 @@ from rulec.check import CheckedRule
 from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render
 from rulec.frontend import check_file, read_rule_file
 from rulec.summary import summarize
+from rulec.symbolic import prove_all
+from rulec.symbolic import summary as proof_summary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="rulec: a compiler for learned neural update rules.")
@@ -43,18 +45,24 @@ def report(error: RuleError) -> None:
 
 @app.command("check")
 def check_command(files: Annotated[list[Path], typer.Argument(help="Rule files to check.")],
-                  set_: SetOption = None) -> None:
-    """Parse and check rule files; print one summary line per file."""
+                  set_: SetOption = None,
+                  prove: Annotated[bool, typer.Option("--prove/--no-prove",
+                                                      help="Prove the rule's `prove` statements.")] = True,
+                  ) -> None:
+    """Parse and check rule files, and prove their claims; print one summary line per file."""
     overrides = parse_overrides(set_)
     failed = 0
     for path in files:
         try:
             checked = check_file(path, overrides)
+            proofs = prove_all(checked) if prove and checked.rule.proofs else []
         except RuleError as error:
             report(error)
             failed += 1
             continue
         typer.echo(f"{path}: ok: {summarize(checked)}")
+        for result in proofs:
+            typer.echo(f"{path}: {proof_summary(result)}")
     if failed:
         raise typer.Exit(1)
 

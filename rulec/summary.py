@@ -29,6 +29,4 @@ def summarize(checked: CheckedRule) -> str:
     parts = [f"rule {rule.name}"] + ([dims] if dims else []) + [genome, f"synapses {synapses}", f"phases {phases}"]
     if rule.presets:
         parts.append("presets " + ", ".join(p.name for p in rule.presets))
-    if rule.proofs:
-        parts.append(f"{len(rule.proofs)} prove statement{'s' if len(rule.proofs) > 1 else ''} (not yet checked)")
     return "; ".join(parts)

@@ -39,10 +39,12 @@ class Reference:
         program: the resolved rule.
         sizes: layer sizes, input first.
         functions: elementwise functions and derivatives (see rulec.functions.elementwise_table).
+        constant: converts the rule's numbers (constants and the bias unit) to array elements.
     """
 
-    def __init__(self, program: ir.Program, sizes, functions):
+    def __init__(self, program: ir.Program, sizes, functions, constant=float):
         self.program = program
+        self.constant = constant  # turns the rule's numbers into array elements (SymPy uses exact rationals)
         self.sizes = tuple(sizes)
         self.depth = len(self.sizes) - 1
         self.functions = functions
@@ -109,7 +111,7 @@ class Reference:
 
     def expr(self, e: ir.Expr, context: Context, state) -> nm.Named:
         if isinstance(e, ir.Const):
-            return nm.scalar(e.value)
+            return nm.scalar(self.constant(e.value))
         if isinstance(e, ir.Load):
             return self.load(e, context, state)
         if isinstance(e, ir.Arith):
@@ -166,7 +168,7 @@ class Reference:
     def with_bias_unit(self, data: np.ndarray) -> np.ndarray:
         shape = list(np.shape(data))
         shape[1] = 1
-        return np.concatenate([data, np.full(shape, self.program.bias, dtype=data.dtype)], axis=1)
+        return np.concatenate([data, np.full(shape, self.constant(self.program.bias), dtype=data.dtype)], axis=1)
 
     @staticmethod
     def axis_names(positions) -> tuple[str, ...]:

@@ -1,0 +1,53 @@
+"""Stage 4: SymPy. Proofs of `prove` statements, gradient-field analysis, genome specialisation and LaTeX."""
+
+from __future__ import annotations
+
+from rulec.check import CheckedRule
+from rulec.diagnostics import Diagnostic, RuleError
+from rulec.ir import resolve
+from rulec.symbolic.proofs import ProofResult, prove_sgd
+
+_RESIDUAL_SHOWN = 400  # characters of a residual printed in a failed proof
+
+
+def prove_all(checked: CheckedRule) -> list[ProofResult]:
+    """Proves every `prove` statement of a rule.
+
+    Raises:
+        RuleError: located at each statement that does not hold, naming the weight, the residual and a numeric
+            counter-example.
+    """
+    program = resolve(checked)
+    results, errors = [], []
+    for statement in checked.rule.proofs:
+        result = prove_sgd(program, statement)
+        results.append(result)
+        if not result.proved:
+            errors.append(_failure_diagnostic(statement, result))
+    if errors:
+        raise RuleError(errors)
+    return results
+
+
+def _failure_diagnostic(statement, result: ProofResult) -> Diagnostic:
+    failure = result.failure
+    residual = str(failure.residual)
+    if len(residual) > _RESIDUAL_SHOWN:
+        residual = residual[:_RESIDUAL_SHOWN] + " ..."
+    message = (f"cannot prove {result.claim}: the update of weight {failure.weight} is not -lr * dL/dw "
+               f"(network {'-'.join(map(str, result_shape(result)))}, batch {result.batch})")
+    hint = (f"update + lr * dL/dw simplifies to {residual}\n"
+            f"  counter-example: at {failure.point}, the rule changes {failure.weight} by {failure.rule_update:.6g}"
+            f" where gradient descent changes it by {failure.gradient_step:.6g}")
+    return Diagnostic(statement.span, message, hint, "proof-failed")
+
+
+def result_shape(result: ProofResult):
+    return result.failing_shape or result.shapes[0]
+
+
+def summary(result: ProofResult) -> str:
+    shapes = " and ".join("-".join(map(str, s)) for s in result.shapes)
+    return (f"proved {result.claim}: every weight update equals -lr * dL/dw of the summed squared error, on "
+            f"networks {shapes} (batch {result.batch}, symbolic weights, biases, inputs and targets, any "
+            f"differentiable activation) in {result.seconds:.2f} s")

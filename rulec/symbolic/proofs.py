@@ -1,0 +1,176 @@
+"""Proves `prove sgd(loss = mse, lr = ...)`: one step of the rule is one step of gradient descent.
+
+The proof runs the rule's own equations, through the reference interpreter, on small networks whose weights
+(biases included), inputs and targets are SymPy symbols and whose activations are generic differentiable
+functions. For every weight it then shows that the rule's update minus (-lr * dL/dw) expands to zero, where L is
+the summed squared error of the rule's own prediction: L = sum over examples and outputs of (h - t)^2 / 2.
+A failure names the weight, prints the residual, and evaluates a numeric counter-example.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+import time
+
+import numpy as np
+import sympy
+
+from rulec.ir import nodes as ir
+from rulec.ir.schedule import PHASE_ORDER
+from rulec.reference.interpreter import Reference
+from rulec.shapes import genome_shapes, synapse_shapes
+from rulec.symbolic.functions import Generic, generic_table, numeric
+from rulec.syntax import ast
+from rulec.syntax.ast import PhaseKind
+
+# Two shapes, one with two hidden layers, and a batch of 2 (so that the sum over the batch is checked too).
+SHAPES = ((2, 2, 1), (1, 2, 2, 1))
+BATCH = 2
+_OPERATORS = {ast.BinOp.ADD: operator.add, ast.BinOp.SUB: operator.sub, ast.BinOp.MUL: operator.mul,
+              ast.BinOp.DIV: operator.truediv, ast.BinOp.POW: operator.pow}
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    weight: str
+    residual: sympy.Expr
+    rule_update: float
+    gradient_step: float
+    point: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ProofResult:
+    claim: str
+    shapes: tuple[tuple[int, ...], ...]
+    batch: int
+    seconds: float
+    failure: Failure | None
+    failing_shape: tuple[int, ...] | None = None
+
+    @property
+    def proved(self) -> bool:
+        return self.failure is None
+
+
+def exact(value: float) -> sympy.Expr:
+    """A number as SymPy reads it from the rule's text: 0.1 is exactly 1/10."""
+    return sympy.Rational(repr(float(value))) if value != int(value) else sympy.Integer(int(value))
+
+
+def literal_array(value, shape) -> np.ndarray:
+    """A preset value as an exact object array of the entry's shape (one number fills it)."""
+    data = np.asarray(value, dtype=object)
+    result = np.empty(shape, dtype=object)
+    for index in np.ndindex(shape):
+        result[index] = exact(data[index] if data.ndim else data.item())
+    return result
+
+
+def symbols(name: str, shape) -> np.ndarray:
+    result = np.empty(shape, dtype=object)
+    for index in np.ndindex(shape):
+        result[index] = sympy.Symbol(f"{name}[{','.join(map(str, index))}]" if index else name, real=True)
+    return result
+
+
+def symbolic_genome(program: ir.Program, sizes, preset: str | None) -> dict:
+    """The genome: a preset's values exactly, and a symbol for every entry it does not set."""
+    values = program.presets.get(preset, {}) if preset else {}
+    genome = {}
+    for entry in program.genome:
+        shapes = genome_shapes(entry, sizes) if entry.per_synapse else [entry.shape]
+        arrays = [literal_array(values[entry.name], shape) if entry.name in values
+                  else symbols(f"{entry.name}{i}" if entry.per_synapse else entry.name, shape)
+                  for i, shape in enumerate(shapes)]
+        genome[entry.name] = arrays if entry.per_synapse else arrays[0]
+    return genome
+
+
+def scalar_value(expr: ast.Expr, genome: dict, dims: dict) -> sympy.Expr:
+    """The value of a `prove` argument such as `lr = -eta_w`, from the genome."""
+    if isinstance(expr, ast.Number):
+        return exact(expr.value)
+    if isinstance(expr, ast.Ref):
+        return sympy.Integer(dims[expr.name]) if expr.name in dims else sympy.sympify(genome[expr.name].item())
+    if isinstance(expr, ast.Neg):
+        return -scalar_value(expr.operand, genome, dims)
+    return _OPERATORS[expr.op](scalar_value(expr.left, genome, dims), scalar_value(expr.right, genome, dims))
+
+
+def prove_sgd(program: ir.Program, proof: ast.Prove) -> ProofResult:
+    """Checks the claim on every shape in SHAPES; returns the first failure, if any."""
+    start = time.perf_counter()
+    preset = proof.preset.id if proof.preset else None
+    arguments = {arg.name: arg.value for arg in proof.args}
+    for sizes in SHAPES:
+        failure = _check_shape(program, sizes, preset, arguments["lr"])
+        if failure is not None:
+            return ProofResult(describe(proof), SHAPES, BATCH, time.perf_counter() - start, failure, sizes)
+    return ProofResult(describe(proof), SHAPES, BATCH, time.perf_counter() - start, None)
+
+
+def describe(proof: ast.Prove) -> str:
+    from rulec.syntax.printer import expr
+
+    args = ", ".join(f"{a.name} = {expr(a.value)}" for a in proof.args)
+    return f"{proof.claim}({args})" + (f" under preset {proof.preset.id}" if proof.preset else "")
+
+
+def _check_shape(program: ir.Program, sizes, preset, lr_expr) -> Failure | None:
+    genome = symbolic_genome(program, sizes, preset)
+    lr = scalar_value(lr_expr, genome, program.dims)
+    synapses = {s.name: [symbols(f"{s.name}{l}", shape) for l, shape in enumerate(synapse_shapes(s, sizes))]
+                for s in program.synapses}
+    x = symbols("x", (BATCH, sizes[0]))
+    t = symbols("t", (BATCH, sizes[-1]))
+    reference = Reference(program, sizes, generic_table(), constant=exact)
+    updated, _ = reference.step(genome, synapses, x, t, PHASE_ORDER)
+    _, neurons = reference.step(genome, synapses, x, t, (PhaseKind.INPUT, PhaseKind.FORWARD))
+    first = program.neurons[0]
+    output = neurons[first.name][-1]
+    prediction = output[..., 0] if first.states else output
+    loss = sum((h - target) ** 2 for h, target in zip(prediction.flat, t.flat)) / 2
+    for synapse in program.synapses:
+        if synapse.fixed:
+            continue
+        for layer, (old, new) in enumerate(zip(synapses[synapse.name], updated[synapse.name])):
+            for index in np.ndindex(old.shape):
+                weight = old[index]
+                residual = sympy.expand((new[index] - weight) + lr * sympy.diff(loss, weight))
+                if residual != 0:
+                    residual = sympy.simplify(residual)
+                if residual != 0:
+                    name = (f"{synapse.name}{layer}[{', '.join(map(str, index))}] (from neuron {index[0]} of layer "
+                            f"{layer} to neuron {index[1]} of layer {layer + 1})")
+                    return _counterexample(name, residual, new[index] - weight, -lr * sympy.diff(loss, weight),
+                                           program)
+    return None
+
+
+def _counterexample(name, residual, update, gradient_step, program) -> Failure:
+    """Evaluates both sides at random inputs, weights and genome values, with the rule's concrete activations."""
+    rng = np.random.default_rng(0)
+    free = sorted(residual.free_symbols | update.free_symbols | gradient_step.free_symbols, key=str)
+    point = {s: round(float(rng.uniform(-1, 1)), 3) for s in free}
+    shown = ", ".join(f"{s} = {v}" for s, v in list(point.items())[:8]) + (", ..." if len(point) > 8 else "")
+    return Failure(name, residual, evaluate(update, point), evaluate(gradient_step, point), shown)
+
+
+def evaluate(expression: sympy.Expr, point: dict) -> float:
+    """The value of an expression at `point`, reading each generic activation as the rule's concrete one."""
+    if isinstance(expression, sympy.Symbol):
+        return point[expression]
+    if expression.is_Number:
+        return float(expression)
+    values = [evaluate(arg, point) for arg in expression.args]
+    if isinstance(expression, Generic):
+        return float(numeric(expression.activation, expression.order)(np.asarray(values[0])))
+    if isinstance(expression, sympy.Add):
+        return float(sum(values))
+    if isinstance(expression, sympy.Mul):
+        return float(np.prod(values))
+    if isinstance(expression, sympy.Pow):
+        return float(values[0] ** values[1])
+    return float(sympy.N(expression.func(*[sympy.Float(v) for v in values])))

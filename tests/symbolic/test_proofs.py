@@ -1,0 +1,72 @@
+"""`prove sgd(...)`: the backprop rules are proved, and each broken variant is refused, naming the weight."""
+
+from __future__ import annotations
+
+import sympy
+import pytest
+
+from rulec.diagnostics import RuleError
+from rulec.frontend import check_file
+from rulec.ir import resolve
+from rulec.symbolic import prove_all
+from rulec.symbolic.functions import generic
+from rulec.symbolic.proofs import SHAPES, prove_sgd
+from tests.conftest import ROOT
+
+BROKEN = sorted((ROOT / "tests" / "fixtures" / "proofs").glob("*.rule"))
+
+
+@pytest.mark.parametrize("path", ["stdlib_rules/backprop.rule", "stdlib_rules/blur_two_state.rule",
+                                  "examples/tutorial.rule"])
+def test_backprop_rules_are_proved(path):
+    checked = check_file(ROOT / path)
+    results = prove_all(checked)
+    assert len(results) == 1 and results[0].proved
+    assert results[0].seconds < 10
+
+
+def test_the_proof_covers_two_shapes_one_with_two_hidden_layers():
+    assert len(SHAPES) >= 2
+    assert any(len(shape) >= 4 for shape in SHAPES)
+
+
+def test_there_are_the_four_broken_variants():
+    assert {p.stem for p in BROKEN} >= {"flipped_sign", "missing_sigma_prime", "wrong_mixing_entry",
+                                       "feedback_without_sigma_prime"}
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_broken_variants_are_refused_naming_the_weight(path):
+    checked = check_file(path)
+    with pytest.raises(RuleError) as caught:
+        prove_all(checked)
+    diagnostic = caught.value.diagnostics[0]
+    assert diagnostic.span.line == checked.rule.proofs[0].span.line
+    assert "cannot prove sgd" in diagnostic.message
+    assert "the update of weight w0[" in diagnostic.message
+    assert "simplifies to" in diagnostic.hint and "counter-example" in diagnostic.hint
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_counter_examples_really_differ(path):
+    checked = check_file(path)
+    result = prove_sgd(resolve(checked), checked.rule.proofs[0])
+    assert not result.proved
+    assert abs(result.failure.rule_update - result.failure.gradient_step) > 1e-6
+    assert result.failure.residual != 0
+
+
+def test_without_the_preset_the_template_is_not_sgd():
+    checked = check_file(ROOT / "stdlib_rules" / "blur_two_state.rule")
+    statement = checked.rule.proofs[0]
+    import dataclasses
+
+    generic_claim = dataclasses.replace(statement, preset=None)
+    assert not prove_sgd(resolve(checked), generic_claim).proved
+
+
+def test_generic_activations_differentiate_into_their_derivatives():
+    x = sympy.Symbol("x")
+    sigma = generic("sigmoid")
+    assert sympy.diff(sigma(2 * x), x) == 2 * generic("sigmoid", 1)(2 * x)
+    assert sympy.diff(generic("sigmoid", 1)(x), x) == generic("sigmoid", 2)(x)
