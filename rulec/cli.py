@@ -72,17 +72,63 @@ def show_command(file: Annotated[Path, typer.Argument(help="The rule file to sho
                  set_: SetOption = None,
                  color: Annotated[Optional[bool], typer.Option("--color/--no-color",
                                                               help="Highlight (default: when a terminal).")] = None,
+                 latex: Annotated[bool, typer.Option("--latex", help="Print the equations as LaTeX.")] = False,
                  ) -> None:
-    """Pretty-print a checked rule in canonical form, with syntax highlighting."""
+    """Pretty-print a checked rule in canonical form, with syntax highlighting, or its equations as LaTeX."""
     checked = check_file(file, parse_overrides(set_))
+    if latex:
+        from rulec.symbolic.latex import document
+
+        sys.stdout.write(document(checked))
+        return
     # sys.stdout rather than typer.echo, which strips the colour codes when stdout is not a terminal.
     sys.stdout.write(render_rule(checked, sys.stdout.isatty() if color is None else color))
+
+
+@app.command("analyze")
+def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to analyse.")],
+                    set_: SetOption = None,
+                    genome: Annotated[Optional[Path], typer.Option(help="A genome file (.npz).")] = None,
+                    preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
+                    seed: Annotated[int, typer.Option(help="Seed for a random genome and the synapses.")] = 0,
+                    ) -> None:
+    """Is the rule's update a gradient field? Checks dΔw_k/dw_m = dΔw_m/dw_k (paper eq. 10)."""
+    import jax
+    import numpy as np
+
+    from rulec import api
+    from rulec.runtime.genome_file import load_genome
+    from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, numeric_symmetry, symbolic_symmetry
+
+    if genome is not None and preset is not None:
+        raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
+    rule = api.Rule(check_file(file, parse_overrides(set_)), read_rule_file(file))
+    net = rule.network(NUMERIC_SHAPE)
+    if genome is not None:
+        values, origin = load_genome(genome, rule), f"genome {genome}"
+    elif preset is not None or rule.program.default_preset:
+        values, origin = rule.preset(preset), f"preset {preset or rule.program.default_preset}"
+    else:
+        values, origin = net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})"
+    typer.echo(f"{file}: is the update of `{rule.name}` with {origin} a gradient field? (paper eq. 10)")
+    symbolic = symbolic_symmetry(rule.program, jax.tree.map(np.asarray, values), SYMBOLIC_SHAPE)
+    shape = "-".join(map(str, SYMBOLIC_SHAPE))
+    verdict = "symmetric: exactly zero" if symbolic.symmetric else f"not symmetric: {symbolic.witness}"
+    typer.echo(f"  symbolic, network {shape}, {symbolic.weights} weights, any activation: Q - Q^T is {verdict}")
+    numeric = numeric_symmetry(net, values, net.init(jax.random.key(seed + 1)))
+    typer.echo(f"  numeric, network {'-'.join(map(str, NUMERIC_SHAPE))} on xor, {numeric.weights} weights, float64: "
+               f"|Q - Q^T| / |Q| = {numeric.asymmetry:.3g}, noise floor {numeric.noise:.3g}")
+    conclusion = ("consistent with a gradient field" if numeric.symmetric and symbolic.symmetric
+                  else "not a gradient field: no loss has this update as its gradient")
+    typer.echo(f"  => {conclusion}")
 
 
 class Emit(str, enum.Enum):
     python = "python"
     stablehlo = "stablehlo"
     ir = "ir"
+    latex = "latex"
+    png = "png"
 
 
 @app.command("compile")
@@ -90,7 +136,8 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     set_: SetOption = None,
                     emit: Annotated[Emit, typer.Option(help="python: a stand-alone JAX module; stablehlo: the "
                                                              "step serialised by jax.export; ir: the lowered step "
-                                                             "as a jaxpr.")] = Emit.python,
+                                                             "as a jaxpr; latex: the equations; png: the "
+                                                             "equations rendered.")] = Emit.python,
                     layers: Annotated[str, typer.Option(help="Layer sizes, input first.")] = "784,256,10",
                     batch: Annotated[int, typer.Option(min=1, help="Batch size the step is compiled for.")] = 128,
                     preset: Annotated[Optional[str], typer.Option(help="Fold this preset's genome into the "
@@ -99,11 +146,15 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                                                                    help="Write here instead of stdout.")] = None,
                     ) -> None:
     """Compile a rule for one network shape and write the artifact."""
+    checked = check_file(file, parse_overrides(set_))
+    if emit in (Emit.latex, Emit.png):
+        emit_equations(checked, emit, output)
+        return
     from rulec import api
     from rulec.lower import export
 
     sizes = parse_layers(layers)
-    rule = api.Rule(check_file(file, parse_overrides(set_)), read_rule_file(file))
+    rule = api.Rule(checked, read_rule_file(file))
     net = rule.network(sizes, specialize=rule.preset(preset) if preset else None)
     if emit is Emit.stablehlo:
         if output is None:
@@ -116,6 +167,21 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
         sys.stdout.write(text)
     else:
         output.write_text(text)
+        typer.echo(f"wrote {output}")
+
+
+def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> None:
+    from rulec.symbolic import latex
+
+    if emit is Emit.png:
+        if output is None:
+            raise typer.BadParameter("a PNG is binary; give an output file with -o", param_hint="-o")
+        latex.render_png(checked, output)
+        typer.echo(f"wrote {output}")
+    elif output is None:
+        sys.stdout.write(latex.document(checked))
+    else:
+        output.write_text(latex.document(checked))
         typer.echo(f"wrote {output}")
 
 

@@ -11,7 +11,6 @@ import rulec
 from rulec.api import source_major
 from rulec.functions import elementwise_table
 from rulec.reference.interpreter import Reference
-from tests.conftest import STDLIB
 
 SHAPES = [(3, 2), (6, 5, 3), (6, 5, 4, 3)]
 NUMPY_FUNCTIONS = elementwise_table(np)

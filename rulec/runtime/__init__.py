@@ -1,0 +1,1 @@
+"""Stage 6: running rules (genome files now; training and meta-training build on them)."""

@@ -1,0 +1,86 @@
+"""Genome files: arrays in `.npz` (never pickled) with metadata in a JSON file beside it.
+
+`name.npz` holds one array per genome entry (per-synapse entries as `entry/0`, `entry/1`, ...); `name.json`
+holds the rule's name, its source hash, its dims and the rulec version. Files are untrusted input: they are read
+with `allow_pickle=False`, and every name and shape is checked against the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from rulec.diagnostics import Diagnostic, RuleError, Source, Span
+
+
+def _error(path: Path, message: str, hint: str | None = None) -> RuleError:
+    return RuleError([Diagnostic(Span(Source(str(path), ""), 1, 1, 1, 1), message, hint, "genome-file")])
+
+
+def save_genome(path: str | Path, rule, genome: dict, **metadata) -> Path:
+    """Writes `path` (.npz) and its .json metadata atomically (temporary file, then rename)."""
+    from rulec import __version__
+
+    path = Path(path).with_suffix(".npz")
+    arrays = {}
+    for name, value in genome.items():
+        if isinstance(value, list):
+            arrays.update({f"{name}/{i}": np.asarray(v) for i, v in enumerate(value)})
+        else:
+            arrays[name] = np.asarray(value)
+    info = {"rule": rule.name, "source_hash": rule.source_hash, "dims": rule.dims, "rulec_version": __version__,
+            **metadata}
+    _atomic_write(path, lambda handle: np.savez(handle, **arrays))
+    _atomic_write(path.with_suffix(".json"), lambda handle: handle.write(json.dumps(info, indent=2).encode()))
+    return path
+
+
+def _atomic_write(path: Path, write) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def load_genome(path: str | Path, rule) -> dict:
+    """Reads a genome for `rule`, refusing files from another rule, other dims, or with wrong names or shapes."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError) as error:
+        raise _error(path, f"cannot read the genome file: {error}", "a genome file is an .npz written by rulec")
+    meta_path = path.with_suffix(".json")
+    if meta_path.exists():
+        try:
+            info = json.loads(meta_path.read_text())
+        except (OSError, ValueError) as error:
+            raise _error(meta_path, f"cannot read the genome metadata: {error}")
+        if info.get("rule") != rule.name or info.get("dims") != rule.dims:
+            raise _error(path, f"this genome is for rule `{info.get('rule')}` with dims {info.get('dims')}, not "
+                         f"`{rule.name}` with dims {rule.dims}", "use a genome written for this rule and dims")
+    genome = {}
+    for entry in rule.program.genome:
+        if entry.per_synapse:
+            parts = sorted((k for k in arrays if k.startswith(entry.name + "/")), key=lambda k: int(k.split("/")[1]))
+            if not parts:
+                raise _error(path, f"the genome file has no `{entry.name}`")
+            genome[entry.name] = [arrays[k] for k in parts]
+            continue
+        if entry.name not in arrays:
+            raise _error(path, f"the genome file has no `{entry.name}`",
+                         f"it has: {', '.join(sorted(arrays)) or 'nothing'}")
+        value = arrays[entry.name]
+        if value.shape != entry.shape:
+            raise _error(path, f"`{entry.name}` has shape {list(value.shape)} in the file, but the rule declares "
+                         f"{list(entry.shape)}")
+        genome[entry.name] = value
+    return genome
