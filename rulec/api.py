@@ -31,9 +31,10 @@ from rulec.diagnostics import Diagnostic, RuleError
 from rulec.frontend import check_text, read_rule_file
 from rulec.functions import elementwise_table
 from rulec.ir import nodes as ir
-from rulec.ir import resolve
+from rulec.ir import resolve, verify
 from rulec.lower.jax_step import JaxStep
 from rulec.shapes import init_genome, init_synapses
+from rulec.symbolic.specialize import specialize as specialize_program
 
 _FUNCTIONS = elementwise_table(jnp)
 
@@ -66,6 +67,8 @@ class Rule:
     def __init__(self, checked: CheckedRule, text: str):
         self.checked = checked
         self.program: ir.Program = resolve(checked)
+        if verify.enabled():
+            verify.verify(self.program)
         self.name = self.program.name
         self.dims = dict(self.program.dims)
         self.source_hash = hashlib.sha256(text.encode()).hexdigest()
@@ -116,8 +119,11 @@ class Network:
             raise ValueError(f"a network needs at least two layers of at least one neuron, got {list(sizes)}")
         self.rule = rule
         self.sizes = sizes
-        self.lowered = JaxStep(rule.program, sizes)
         self.specialized = None if specialize is None else jax.tree.map(np.asarray, specialize)
+        program = rule.program if specialize is None else specialize_program(rule.program, self.specialized)
+        if verify.enabled():
+            verify.verify(program)
+        self.lowered = JaxStep(program, sizes)
 
     def init(self, key, dtype=jnp.float32) -> dict:
         """Draws the synapses (fixed ones included), stored channel-major: {name: [array per instance]}."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Verify the IR between stages in every test (rulec/ir/verify.py), as JAX's enable_checks does.
+os.environ["RULEC_CHECKS"] = "1"
 
 import pytest
 
