@@ -17,6 +17,21 @@ INIT_NAMES = ("fan_in", "fan_out")  # sizes of a synapse's source and target lay
 
 NORMALIZE_EPSILON = 1e-5  # added to the variance in `normalize(...)`
 
+# Losses of one output, l(prediction, target), and their derivative in the prediction: `loss'(h, t)`.
+LOSSES = ("mse", "logistic")
+
+
+def loss_table(xp) -> dict[str, tuple]:
+    """mse is (h - t)^2 / 2; logistic, for +-1 targets, is log(1 + exp(-t h))."""
+    def sigmoid(x):
+        return 1 / (1 + xp.exp(-x))
+
+    return {
+        "mse": (lambda h, t: (h - t) ** 2 / 2, lambda h, t: h - t),
+        "logistic": (lambda h, t: xp.logaddexp(0, -t * h), lambda h, t: -t * sigmoid(-t * h)),
+    }
+  # added to the variance in `normalize(...)`
+
 
 def elementwise_table(xp) -> dict[str, tuple]:
     """Each function and its derivatives, for an array module `xp` (numpy or jax.numpy)."""

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from rulec.diagnostics import RuleError
 from rulec.frontend import check_file
+from rulec.symbolic import prove_all
 from tests.check.test_invalid import EXPECT
 from tests.conftest import INVALID, ROOT
 
@@ -18,6 +20,10 @@ def test_every_error_quoted_in_the_language_reference_is_one_rulec_gives():
     blocks = "\n".join(re.findall(r"```text\n(.*?)```", doc, re.S))
     quoted = QUOTED_ERROR.findall(blocks)
     produced = {EXPECT.search(path.read_text()).group(3) for path in INVALID}
+    for path in sorted((ROOT / "tests" / "fixtures" / "proofs").glob("*.rule")):
+        with pytest.raises(RuleError) as caught:
+            prove_all(check_file(path))
+        produced.add(caught.value.message)
     assert len(quoted) >= 15
     assert [q for q in quoted if q not in produced] == []
 

@@ -23,6 +23,7 @@ CHECKS = (
     declarations.check_synapses,
     declarations.check_activations,
     declarations.check_bias,
+    declarations.check_losses,
     phases.check_phase_headers,
     equations.check_equations,
     declarations.check_proofs,

@@ -9,11 +9,11 @@ import difflib
 
 from rulec.check.symbols import LAYER_SETS, RESERVED, LayerAxis, StateAxis, Symbols, resolve_axis
 from rulec.diagnostics import Diagnostic
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, LOSSES
 from rulec.syntax import ast
 
 PAIR_SCHEMES = ({"pre", "post"}, {"hidden", "output"})
-LOSSES = ("mse", "any")
+PROVABLE_LOSSES = LOSSES + ("any",)
 CLAIMS = {"sgd": ("loss", "lr")}
 
 
@@ -237,6 +237,16 @@ def check_activations(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     return errors
 
 
+def check_losses(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
+    """At most one known loss: `loss hinge`."""
+    errors = [Diagnostic(d.span, "the loss is declared twice", None, "duplicate-loss") for d in rule.losses[1:]]
+    for declaration in rule.losses:
+        if declaration.name not in LOSSES:
+            errors.append(Diagnostic(declaration.span, f"unknown loss `{declaration.name}`",
+                                     "known losses: " + ", ".join(LOSSES), "unknown-loss"))
+    return errors
+
+
 def check_bias(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     """At most one bias unit: `bias 1` twice."""
     return [Diagnostic(b.span, "the bias unit is declared twice", None, "duplicate-bias") for b in rule.biases[1:]]
@@ -257,9 +267,9 @@ def check_proofs(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
                 errors.append(Diagnostic(arg.span, f"`{proof.claim}` takes no argument `{arg.name}`",
                                          "its arguments are " + ", ".join(CLAIMS[proof.claim]), "prove-arg"))
         loss = given.get("loss")
-        if loss is not None and not (isinstance(loss.value, ast.Ref) and loss.value.name in LOSSES):
-            errors.append(Diagnostic(loss.value.span, "unknown loss", "use `loss = mse` or `loss = any`",
-                                     "prove-loss"))
+        if loss is not None and not (isinstance(loss.value, ast.Ref) and loss.value.name in PROVABLE_LOSSES):
+            errors.append(Diagnostic(loss.value.span, "unknown loss",
+                                     "use " + ", ".join(f"`loss = {n}`" for n in PROVABLE_LOSSES), "prove-loss"))
         if "lr" not in given:
             errors.append(Diagnostic(proof.span, f"`prove {proof.claim}` needs the learning rate",
                                      "add `lr = ...`, an expression of genome scalars", "prove-lr"))

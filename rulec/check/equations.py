@@ -20,7 +20,7 @@ Kind = ast.PhaseKind
 class PhaseTyper:
     """Types the statements of one phase, collecting diagnostics."""
 
-    def __init__(self, phase: ast.Phase, symbols: Symbols):
+    def __init__(self, phase: ast.Phase, symbols: Symbols, has_loss: bool = False):
         self.phase = phase
         self.symbols = symbols
         self.errors: list[Diagnostic] = []
@@ -28,6 +28,7 @@ class PhaseTyper:
                                               for b in phase.bindings}
         self.states: dict[str, int] = {}
         self.lets: dict[str, Symbol] = {}
+        self.has_loss = has_loss
 
     def error(self, span: Span, message: str, hint: str | None, code: str) -> None:
         self.errors.append(Diagnostic(span, message, hint, code))
@@ -271,6 +272,9 @@ class PhaseTyper:
         for arg in call.args:
             ty = ty.join(self.expr(arg))
         symbol = self.lets.get(call.function) or self.symbols.get(call.function)
+        if call.function == "loss":
+            self.loss_call(call)
+            return ty
         if symbol is not None and symbol.kind == "activation":
             functions = symbol.decl.functions
             if len(functions) > 1 and not call.selector:
@@ -307,6 +311,18 @@ class PhaseTyper:
         if len(call.args) != 1:
             self.error(call.span, f"`{call.function}` takes 1 argument, got {len(call.args)}", None, "arity")
         return ty
+
+    def loss_call(self, call: ast.Call) -> None:
+        """`loss'(prediction, target)`: the derivative of the declared loss in the prediction."""
+        if not self.has_loss:
+            self.error(call.span, "`loss` is used, but the rule declares no loss",
+                       "add a line such as `loss mse`", "no-loss")
+        if len(call.args) != 2:
+            self.error(call.span, f"`loss` takes 2 arguments, the prediction and the target, got {len(call.args)}",
+                       "write `loss'(a[j, 0], target[j])`", "arity")
+        if call.primes > 1 or call.selector:
+            self.error(call.span, "only `loss(h, t)` and its derivative `loss'(h, t)` are defined", None,
+                       "no-derivative")
 
     def reduce(self, reduce: ast.Reduce) -> Ty:
         saved_layers, saved_states = dict(self.layers), dict(self.states)
@@ -357,7 +373,7 @@ def check_equations(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     """Every equation is well typed: `a[j, c] := w[i, j, c] * a[i, c]` leaves `i` free."""
     errors = []
     for phase in rule.phases:
-        typer = PhaseTyper(phase, symbols)
+        typer = PhaseTyper(phase, symbols, bool(rule.losses))
         for statement in phase.body:
             typer.statement(statement)
         errors += typer.errors

@@ -18,7 +18,7 @@ NARROWINGS = {"pre": ("input", "hidden"), "post": ("hidden", "output")}
 
 # Built-in names that equations read: the input and the (one-hot, +-1) target.
 BUILTIN_NEURONS = {"x": "input", "target": "output"}
-RESERVED = frozenset(LAYER_SETS) | {"x", "target", "batch", "fan_in", "fan_out", "bias"}
+RESERVED = frozenset(LAYER_SETS) | {"x", "target", "batch", "fan_in", "fan_out", "bias", "loss"}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

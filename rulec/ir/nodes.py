@@ -81,6 +81,17 @@ class PerState:
 
 
 @node
+class Loss:
+    """`loss(h, t)` (primes 0) or `loss'(h, t)` (primes 1) of the rule's declared loss."""
+
+    name: str
+    primes: int
+    prediction: Expr
+    target: Expr
+    span: Span
+
+
+@node
 class Arith:
     op: ast.BinOp
     left: Expr
@@ -105,7 +116,7 @@ class Reduce:
     span: Span
 
 
-Expr = Union[Const, Load, Func, PerState, Arith, Neg, Reduce]
+Expr = Union[Const, Load, Func, PerState, Loss, Arith, Neg, Reduce]
 
 # ---- statements and phases -------------------------------------------------------------------------------------
 

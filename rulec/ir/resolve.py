@@ -19,6 +19,7 @@ def literal_value(literal: ast.Literal):
 class Resolver:
     def __init__(self, checked: CheckedRule):
         self.symbols = checked.symbols
+        self.loss = checked.rule.losses[0].name if checked.rule.losses else None
         self.lets: dict[str, tuple[ir.Position, ...]] = {}
 
     # ---- positions -------------------------------------------------------------------------------------------
@@ -70,6 +71,9 @@ class Resolver:
         return ir.Load(kind, ref.name, self.positions(ref, symbol.axes, env), symbol.batch, ref.span)
 
     def call(self, call: ast.Call, env: Env) -> ir.Expr:
+        if call.function == "loss":
+            prediction, target = (self.expr(a, env) for a in call.args)
+            return ir.Loss(self.loss, call.primes, prediction, target, call.span)
         arg = self.expr(call.args[0], env)
         symbol = self.symbols.get(call.function)
         if symbol is not None and symbol.kind == "activation":
@@ -141,6 +145,8 @@ def children(e: ir.Expr) -> tuple[ir.Expr, ...]:
         return (e.left, e.right)
     if isinstance(e, (ir.Func, ir.PerState)):
         return (e.arg,)
+    if isinstance(e, ir.Loss):
+        return (e.prediction, e.target)
     if isinstance(e, ir.Neg):
         return (e.arg,)
     if isinstance(e, ir.Reduce):

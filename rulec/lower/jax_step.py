@@ -21,7 +21,7 @@ import string
 import jax
 import jax.numpy as jnp
 
-from rulec.functions import NORMALIZE_EPSILON, elementwise_table
+from rulec.functions import NORMALIZE_EPSILON, elementwise_table, loss_table
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
 from rulec.ir.schedule import PHASE_ORDER, holds, instance_index, instances
@@ -31,6 +31,7 @@ from rulec.syntax.ast import BinOp, PhaseKind, Reducer
 _OPERATORS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: operator.mul,
               BinOp.DIV: operator.truediv, BinOp.POW: operator.pow}
 _FUNCTIONS = elementwise_table(jnp)
+_LOSSES = loss_table(jnp)
 
 
 class Context:
@@ -147,6 +148,9 @@ class JaxStep:
             return nm.apply(_FUNCTIONS[e.name][e.primes], self.expr(e.arg, context, state))
         if isinstance(e, ir.PerState):
             return self.per_state(e, context, state)
+        if isinstance(e, ir.Loss):
+            return nm.combine(_LOSSES[e.name][e.primes], self.expr(e.prediction, context, state),
+                              self.expr(e.target, context, state))
         if e.kind is Reducer.NORMALIZE:
             return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
         return self.contract(e, context, state)

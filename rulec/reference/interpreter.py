@@ -15,7 +15,7 @@ import operator
 
 import numpy as np
 
-from rulec.functions import NORMALIZE_EPSILON
+from rulec.functions import NORMALIZE_EPSILON, loss_table
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER, holds, instance_index, instances
 from rulec.reference import named as nm
@@ -40,10 +40,12 @@ class Reference:
         sizes: layer sizes, input first.
         functions: elementwise functions and derivatives (see rulec.functions.elementwise_table).
         constant: converts the rule's numbers (constants and the bias unit) to array elements.
+        losses: each loss and its derivative (see rulec.functions.loss_table).
     """
 
-    def __init__(self, program: ir.Program, sizes, functions, constant=float):
+    def __init__(self, program: ir.Program, sizes, functions, constant=float, losses=None):
         self.program = program
+        self.losses = losses if losses is not None else loss_table(np)
         self.constant = constant  # turns the rule's numbers into array elements (SymPy uses exact rationals)
         self.sizes = tuple(sizes)
         self.depth = len(self.sizes) - 1
@@ -122,6 +124,9 @@ class Reference:
             return nm.apply(self.functions[e.name][e.primes], self.expr(e.arg, context, state))
         if isinstance(e, ir.PerState):
             return self.per_state(e, context, state)
+        if isinstance(e, ir.Loss):
+            return nm.combine(self.losses[e.name][e.primes], self.expr(e.prediction, context, state),
+                              self.expr(e.target, context, state))
         body = self.expr(e.body, context, state)
         if e.kind is Reducer.NORMALIZE:
             return nm.normalize(body, e.axes, NORMALIZE_EPSILON)

@@ -46,8 +46,12 @@ def result_shape(result: ProofResult):
     return result.failing_shape or result.shapes[0]
 
 
+LOSS_NAMES = {"mse": "the summed squared error", "logistic": "the summed logistic loss",
+              "any": "any differentiable loss, summed"}
+
+
 def summary(result: ProofResult) -> str:
     shapes = " and ".join("-".join(map(str, s)) for s in result.shapes)
-    return (f"proved {result.claim}: every weight update equals -lr * dL/dw of the summed squared error, on "
+    return (f"proved {result.claim}: every weight update equals -lr * dL/dw of {LOSS_NAMES[result.loss]}, on "
             f"networks {shapes} (batch {result.batch}, symbolic weights, biases, inputs and targets, any "
             f"differentiable activation) in {result.seconds:.2f} s")

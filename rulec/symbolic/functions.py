@@ -34,6 +34,54 @@ def generic(name: str, order: int = 0) -> type[Generic]:
     return type(name + "'" * order, (Generic,), {"activation": name, "order": order})
 
 
+class GenericLoss(sympy.Function):
+    """A generic loss l(h, t), or its `order`-th derivative in the prediction h (subclasses set `order`)."""
+
+    nargs = 2
+    order = 0
+
+    def fdiff(self, argindex=1):
+        if argindex == 1:
+            return generic_loss(self.order + 1)(*self.args)
+        return sympy.Derivative(self, self.args[1])
+
+    def _latex(self, printer):
+        return rf"\ell{chr(39) * self.order}\left({', '.join(printer._print(a) for a in self.args)}\right)"
+
+
+@functools.cache
+def generic_loss(order: int = 0) -> type[GenericLoss]:
+    return type("loss" + "'" * order, (GenericLoss,), {"order": order})
+
+
+def loss_functions(abstract: bool) -> dict[str, tuple]:
+    """The loss table for the reference interpreter on SymPy arrays: each loss as itself, or, to prove a claim
+    for any loss, every loss as the generic one."""
+    if abstract:
+        pair = tuple(_binary(generic_loss(order)) for order in range(2))
+        return {name: pair for name in CONCRETE_LOSSES}
+    return {name: tuple(_binary(f) for f in pair) for name, pair in CONCRETE_LOSSES.items()}
+
+
+def _binary(function):
+    import numpy as np
+
+    def apply(h, t):
+        h, t = np.broadcast_arrays(np.asarray(h, dtype=object), np.asarray(t, dtype=object))
+        result = np.empty(h.shape, dtype=object)
+        for index in np.ndindex(h.shape):
+            result[index] = function(h[index], t[index])
+        return result
+
+    return apply
+
+
+CONCRETE_LOSSES = {
+    "mse": (lambda h, t: (h - t) ** 2 / 2, lambda h, t: h - t),
+    "logistic": (lambda h, t: sympy.log(1 + sympy.exp(-t * h)), lambda h, t: -t / (1 + sympy.exp(t * h))),
+}
+
+
 def generic_table() -> dict[str, tuple]:
     """Every elementwise function as a generic one, for the reference interpreter running on SymPy arrays."""
     return {name: tuple(_elementwise(generic(name, order)) for order in range(3)) for name in ELEMENTWISE}

@@ -45,6 +45,8 @@ def _wrap(e: ast.Expr, minimum: int) -> str:
 
 def _function(call: ast.Call) -> str:
     primes = "'" * call.primes
+    if call.function == "loss":
+        return f"\\ell{primes}"
     if call.selector:
         return f"{name(call.function)}_{{{' '.join(_index(i) for i in call.selector)}}}{primes}"
     label = call.function.replace("_", "\\_")

@@ -1,10 +1,12 @@
-"""Proves `prove sgd(loss = mse, lr = ...)`: one step of the rule is one step of gradient descent.
+"""Proves `prove sgd(loss = ..., lr = ...)`: one step of the rule is one step of gradient descent.
 
 The proof runs the rule's own equations, through the reference interpreter, on small networks whose weights
 (biases included), inputs and targets are SymPy symbols and whose activations are generic differentiable
 functions. For every weight it then shows that the rule's update minus (-lr * dL/dw) expands to zero, where L is
-the summed squared error of the rule's own prediction: L = sum over examples and outputs of (h - t)^2 / 2.
-A failure names the weight, prints the residual, and evaluates a numeric counter-example.
+the loss of the rule's own prediction h, summed over examples and outputs: (h - t)^2 / 2 for `mse`,
+log(1 + exp(-t h)) for `logistic`, and a generic differentiable l(h, t) for `any`, which holds only when the
+rule's feedback is written with `loss'(h, t)`. A failure names the weight, prints the residual, and evaluates a
+numeric counter-example.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER
 from rulec.reference.interpreter import Reference
 from rulec.shapes import genome_shapes, synapse_shapes
-from rulec.symbolic.functions import Generic, generic_table, numeric
+from rulec.symbolic.functions import (CONCRETE_LOSSES, Generic, GenericLoss, generic_loss, generic_table,
+                                      loss_functions, numeric)
 from rulec.syntax import ast
 from rulec.syntax.ast import PhaseKind
 
@@ -48,6 +51,7 @@ class ProofResult:
     seconds: float
     failure: Failure | None
     failing_shape: tuple[int, ...] | None = None
+    loss: str = "mse"
 
     @property
     def proved(self) -> bool:
@@ -104,11 +108,12 @@ def prove_sgd(program: ir.Program, proof: ast.Prove) -> ProofResult:
     start = time.perf_counter()
     preset = proof.preset.id if proof.preset else None
     arguments = {arg.name: arg.value for arg in proof.args}
+    loss = arguments["loss"].name if "loss" in arguments else "mse"
     for sizes in SHAPES:
-        failure = _check_shape(program, sizes, preset, arguments["lr"])
+        failure = _check_shape(program, sizes, preset, arguments["lr"], loss)
         if failure is not None:
-            return ProofResult(describe(proof), SHAPES, BATCH, time.perf_counter() - start, failure, sizes)
-    return ProofResult(describe(proof), SHAPES, BATCH, time.perf_counter() - start, None)
+            return ProofResult(describe(proof), SHAPES, BATCH, time.perf_counter() - start, failure, sizes, loss)
+    return ProofResult(describe(proof), SHAPES, BATCH, time.perf_counter() - start, None, None, loss)
 
 
 def describe(proof: ast.Prove) -> str:
@@ -118,20 +123,22 @@ def describe(proof: ast.Prove) -> str:
     return f"{proof.claim}({args})" + (f" under preset {proof.preset.id}" if proof.preset else "")
 
 
-def _check_shape(program: ir.Program, sizes, preset, lr_expr) -> Failure | None:
+def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) -> Failure | None:
     genome = symbolic_genome(program, sizes, preset)
     lr = scalar_value(lr_expr, genome, program.dims)
     synapses = {s.name: [symbols(f"{s.name}{l}", shape) for l, shape in enumerate(synapse_shapes(s, sizes))]
                 for s in program.synapses}
     x = symbols("x", (BATCH, sizes[0]))
     t = symbols("t", (BATCH, sizes[-1]))
-    reference = Reference(program, sizes, generic_table(), constant=exact)
+    reference = Reference(program, sizes, generic_table(), constant=exact,
+                          losses=loss_functions(abstract=loss_name == "any"))
     updated, _ = reference.step(genome, synapses, x, t, PHASE_ORDER)
     _, neurons = reference.step(genome, synapses, x, t, (PhaseKind.INPUT, PhaseKind.FORWARD))
     first = program.neurons[0]
     output = neurons[first.name][-1]
     prediction = output[..., 0] if first.states else output
-    loss = sum((h - target) ** 2 for h, target in zip(prediction.flat, t.flat)) / 2
+    value = generic_loss(0) if loss_name == "any" else CONCRETE_LOSSES[loss_name][0]
+    loss = sum(value(h, target) for h, target in zip(prediction.flat, t.flat))
     for synapse in program.synapses:
         if synapse.fixed:
             continue
@@ -167,6 +174,8 @@ def evaluate(expression: sympy.Expr, point: dict) -> float:
     values = [evaluate(arg, point) for arg in expression.args]
     if isinstance(expression, Generic):
         return float(numeric(expression.activation, expression.order)(np.asarray(values[0])))
+    if isinstance(expression, GenericLoss):  # read as the squared error
+        return [(values[0] - values[1]) ** 2 / 2, values[0] - values[1], 1.0, 0.0][min(expression.order, 3)]
     if isinstance(expression, sympy.Add):
         return float(sum(values))
     if isinstance(expression, sympy.Mul):

@@ -90,6 +90,8 @@ class _Phase:
             return _arith(e.op, self.fold(e.left, mapping), self.fold(e.right, mapping), e.span)
         if isinstance(e, ir.Func):
             return ir.Func(e.name, e.primes, self.fold(e.arg, mapping), e.span)
+        if isinstance(e, ir.Loss):
+            return ir.Loss(e.name, e.primes, self.fold(e.prediction, mapping), self.fold(e.target, mapping), e.span)
         if isinstance(e, ir.PerState):
             selector = _position(e.selector, mapping)
             arg = self.fold(e.arg, mapping)

@@ -292,6 +292,14 @@ class BiasDecl:
 
 
 @node
+class LossDecl:
+    """`loss mse`: the loss whose derivative `loss'(prediction, target)` equations may use."""
+
+    name: str
+    span: Span
+
+
+@node
 class ProveArg:
     name: str
     value: Expr
@@ -306,7 +314,8 @@ class Prove:
     span: Span
 
 
-Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, SynapseDecl, ActivationDecl, BiasDecl, Phase, Prove]
+Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, SynapseDecl, ActivationDecl, BiasDecl, LossDecl, Phase,
+             Prove]
 
 
 @node
@@ -346,6 +355,10 @@ class Rule:
     @property
     def biases(self) -> tuple[BiasDecl, ...]:
         return self.of_type(BiasDecl)
+
+    @property
+    def losses(self) -> tuple[LossDecl, ...]:
+        return self.of_type(LossDecl)
 
     @property
     def phases(self) -> tuple[Phase, ...]:

@@ -111,6 +111,8 @@ def _item(item: ast.Item) -> str:
         return f"activation {item.name} = " + (names[0] if len(names) == 1 else "(" + ", ".join(names) + ")")
     if isinstance(item, ast.BiasDecl):
         return f"bias {_number(item.value)}"
+    if isinstance(item, ast.LossDecl):
+        return f"loss {item.name}"
     if isinstance(item, ast.Phase):
         header = ", ".join(f"{b.index} in {b.layer_set}" for b in item.bindings)
         return f"{item.kind.value} ({header})\n" + "\n".join(_statement(s) for s in item.body)

@@ -104,6 +104,9 @@ class ToAst(Transformer):
     def bias_decl(self, meta, value):
         return ast.BiasDecl(value.value, self._span(meta))
 
+    def loss_decl(self, meta, name):
+        return ast.LossDecl(str(name), self._span(meta))
+
     def shape(self, meta, *dims):
         # A bare name in a shape is a dim or a layer set; the checker tells which.
         return _Shape(ast.Name(d.name, d.span) if isinstance(d, ast.LayerSet) and not d.bias else d for d in dims)
