@@ -162,7 +162,12 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
         output.write_bytes(export.emit_stablehlo(net, batch))
         typer.echo(f"wrote {output}: the step of `{rule.name}` for layers {list(sizes)}, batch {batch}")
         return
-    text = export.emit_python(net, batch) if emit is Emit.python else export.emit_jaxpr(net, batch)
+    try:
+        text = export.emit_python(net, batch) if emit is Emit.python else export.emit_jaxpr(net, batch)
+    except export.EmitError as error:
+        typer.echo(f"{file}: error: cannot write this rule as Python: {error}; `--emit stablehlo` writes any "
+                   "rule", err=True)
+        raise typer.Exit(1)
     if output is None:
         sys.stdout.write(text)
     else:

@@ -7,6 +7,8 @@ For a network with layers 0..depth: `input` runs on layer 0, `forward` over pair
 
 from __future__ import annotations
 
+import dataclasses
+
 from rulec.syntax.ast import PhaseKind
 
 PHASE_ORDER = (PhaseKind.INPUT, PhaseKind.FORWARD, PhaseKind.FEEDBACK, PhaseKind.BACKWARD, PhaseKind.UPDATE)
@@ -33,3 +35,22 @@ def instance_index(scheme: str, roles: dict[str, int]) -> int:
 
 def holds(role_layer: int, subset: str, depth: int) -> bool:
     return {"input": role_layer == 0, "output": role_layer == depth, "hidden": 0 < role_layer < depth}[subset]
+
+
+@dataclasses.dataclass
+class Context:
+    """Where a statement runs: the layer of each role, the state ranges in force, and the phase's lets so far."""
+
+    roles: dict[str, int]
+    ranges: dict[str, tuple[int, int]]
+    lets: dict
+
+
+def write_context(statement, context: Context, depth: int) -> Context | None:
+    """The context of a write in this instance, or None when a `for j in output`-style condition or an empty
+    state range (such as `for c in 2..k` when k = 2) skips it."""
+    if not all(holds(context.roles[role], subset, depth) for role, subset in statement.when):
+        return None
+    if any(low == high for _, low, high in statement.ranges):
+        return None
+    return Context(context.roles, {index: (low, high) for index, low, high in statement.ranges}, context.lets)

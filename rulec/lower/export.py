@@ -30,6 +30,14 @@ _UNARY = {"neg": "lax.neg", "tanh": "lax.tanh", "exp": "lax.exp", "log": "lax.lo
           "rsqrt": "lax.rsqrt", "abs": "lax.abs", "sign": "lax.sign", "logistic": "lax.logistic",
           "log1p": "lax.log1p", "expm1": "lax.expm1", "square": "lax.square", "copy": ""}
 _BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+_OTHER_CALLS = {
+    "reduce_sum": lambda i, p: f"jnp.sum({i[0]}, axis={tuple(p['axes'])})",
+    "stack": lambda i, p: f"jnp.stack([{', '.join(i)}], axis={p['axis']})",
+    "concatenate": lambda i, p: f"lax.concatenate([{', '.join(i)}], dimension={p['dimension']})",
+    "select_n": lambda i, p: f"lax.select_n({', '.join(i)})",
+    "dynamic_update_slice": lambda i, p: f"lax.dynamic_update_slice({i[0]}, {i[1]}, ({', '.join(i[2:])},))",
+    "dynamic_slice": lambda i, p: f"lax.dynamic_slice({i[0]}, ({', '.join(i[1:])},), {tuple(p['slice_sizes'])})",
+}
 _LAX_BINARY = {"max": "lax.max", "min": "lax.min", "gt": "lax.gt", "lt": "lax.lt", "ge": "lax.ge", "le": "lax.le",
                "eq": "lax.eq", "ne": "lax.ne", "nextafter": "lax.nextafter"}
 
@@ -165,16 +173,6 @@ def _expression(eqn, inputs) -> str:
         return f"{_LAX_BINARY[name]}({inputs[0]}, {inputs[1]})"
     if name in _LAX_CALLS:
         return f"lax.{name}({', '.join(inputs)}, {_LAX_CALLS[name](params)})"
-    if name == "reduce_sum":
-        return f"jnp.sum({inputs[0]}, axis={tuple(params['axes'])})"
-    if name == "stack":
-        return f"jnp.stack([{', '.join(inputs)}], axis={params['axis']})"
-    if name == "concatenate":
-        return f"lax.concatenate([{', '.join(inputs)}], dimension={params['dimension']})"
-    if name == "select_n":
-        return f"lax.select_n({', '.join(inputs)})"
-    if name == "dynamic_update_slice":
-        return f"lax.dynamic_update_slice({inputs[0]}, {inputs[1]}, ({', '.join(inputs[2:])},))"
-    if name == "dynamic_slice":
-        return f"lax.dynamic_slice({inputs[0]}, ({', '.join(inputs[1:])},), {tuple(params['slice_sizes'])})"
+    if name in _OTHER_CALLS:
+        return _OTHER_CALLS[name](inputs, params)
     raise EmitError(f"the Python printer does not know the primitive `{name}`")

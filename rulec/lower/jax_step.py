@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from rulec.functions import NORMALIZE_EPSILON, elementwise_table, loss_table
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
-from rulec.ir.schedule import PHASE_ORDER, holds, instance_index, instances
+from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, instances, write_context
 from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, PhaseKind, Reducer
 
@@ -32,11 +32,6 @@ _OPERATORS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: opera
               BinOp.DIV: operator.truediv, BinOp.POW: operator.pow}
 _FUNCTIONS = elementwise_table(jnp)
 _LOSSES = loss_table(jnp)
-
-
-class Context:
-    def __init__(self, roles, ranges, lets):
-        self.roles, self.ranges, self.lets = roles, ranges, lets
 
 
 class JaxStep:
@@ -85,12 +80,9 @@ class JaxStep:
         if isinstance(statement, ir.Let):
             context.lets[statement.name] = (self.expr(statement.value, context, state), statement.positions)
             return
-        if not all(holds(context.roles[role], subset, self.depth) for role, subset in statement.when):
-            return
-        if any(low == high for _, low, high in statement.ranges):
-            return  # an empty state range, such as `for c in 2..k` when k = 2
-        local = Context(context.roles, {i: (lo, hi) for i, lo, hi in statement.ranges}, context.lets)
-        self.write(statement, self.expr(statement.value, local, state), local, state)
+        local = write_context(statement, context, self.depth)
+        if local is not None:
+            self.write(statement, self.expr(statement.value, local, state), local, state)
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         if statement.kind == "neuron":

@@ -10,26 +10,18 @@ Layouts: a neuron is stored per layer as [batch, neurons] or [batch, neurons, st
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 
 import numpy as np
 
 from rulec.functions import NORMALIZE_EPSILON, loss_table
 from rulec.ir import nodes as ir
-from rulec.ir.schedule import PHASE_ORDER, holds, instance_index, instances
+from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, instances, write_context
 from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, Reducer
 
 _OPERATORS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: operator.mul,
               BinOp.DIV: operator.truediv, BinOp.POW: operator.pow}
-
-
-@dataclasses.dataclass
-class Context:
-    roles: dict[str, int]
-    ranges: dict[str, tuple[int, int]]
-    lets: dict[str, tuple[nm.Named, tuple[ir.Position, ...]]]
 
 
 class Reference:
@@ -76,13 +68,9 @@ class Reference:
         if isinstance(statement, ir.Let):
             context.lets[statement.name] = (self.expr(statement.value, context, state), statement.positions)
             return
-        if not all(holds(context.roles[role], subset, self.depth) for role, subset in statement.when):
-            return
-        if any(low == high for _, low, high in statement.ranges):
-            return  # an empty state range, such as `for c in 2..k` when k = 2
-        local = Context(context.roles, {index: (lo, hi) for index, lo, hi in statement.ranges}, context.lets)
-        value = self.expr(statement.value, local, state)
-        self.write(statement, value, local, state)
+        local = write_context(statement, context, self.depth)
+        if local is not None:
+            self.write(statement, self.expr(statement.value, local, state), local, state)
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         if statement.kind == "neuron":

@@ -103,27 +103,6 @@ def _map(function, array):
     return result
 
 
-def sigmoid(x):
-    return 1 / (1 + sympy.exp(-x))
-
-
-CONCRETE = {
-    "identity": lambda x: x,
-    "tanh": sympy.tanh,
-    "sigmoid": sigmoid,
-    "relu": lambda x: sympy.Max(x, 0),
-    "relu_tanh": lambda x: sympy.Max(sympy.tanh(x), 0),
-    "softplus": lambda x: sympy.log(1 + sympy.exp(x)),
-    "elu": lambda x: sympy.Piecewise((x, x > 0), (sympy.exp(x) - 1, True)),
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "sqrt": sympy.sqrt,
-    "square": lambda x: x ** 2,
-    "abs": sympy.Abs,
-    "sign": sympy.sign,
-}
-
-
 def numeric(name: str, order: int):
     """A NumPy function for the `order`-th derivative of `name`, to evaluate counter-examples."""
     import numpy as np
