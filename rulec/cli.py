@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from rulec.check import CheckedRule
+from rulec.data.errors import DataError
 from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render
 from rulec.frontend import check_file, read_rule_file
 from rulec.summary import summarize
@@ -123,6 +124,36 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     typer.echo(f"  => {conclusion}")
 
 
+@app.command("train")
+def train_command(file: Annotated[Path, typer.Argument(help="The rule file to train with.")],
+                  set_: SetOption = None,
+                  genome: Annotated[Optional[Path], typer.Option(help="A genome file (.npz).")] = None,
+                  preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
+                  data: Annotated[str, typer.Option(help="digits, mnist5k, fashion, idx, or a synthetic task "
+                                                         "(xor, moons, ...).")] = "digits",
+                  data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
+                  transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
+                  layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 128 or 256,128 "
+                                                                     "(input and output come from the data).")] = None,
+                  steps: Annotated[int, typer.Option(min=1)] = 500,
+                  batch: Annotated[int, typer.Option(min=1)] = 128,
+                  baseline: Annotated[str, typer.Option(help="Baselines to run: sgd, momentum, adam, or none.")]
+                  = "sgd,momentum,adam",
+                  baseline_model: Annotated[str, typer.Option(help="relu-xent, or tanh-mse (backprop.rule's "
+                                                                   "network and loss).")] = "relu-xent",
+                  seed: Annotated[int, typer.Option()] = 0,
+                  plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of accuracy against steps.")] = None,
+                  json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
+                  = None,
+                  ) -> None:
+    """Train a network with the rule on real data, next to tuned SGD, momentum and Adam."""
+    from rulec.runtime.train_command import run_training
+
+    run_training(file=file, overrides=parse_overrides(set_), genome_path=genome, preset=preset, data_name=data,
+                 data_dir=data_dir, transform_name=transform, hidden=layers, steps=steps, batch=batch,
+                 baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out)
+
+
 class Emit(str, enum.Enum):
     python = "python"
     stablehlo = "stablehlo"
@@ -223,6 +254,9 @@ def main() -> None:
         sys.exit(result if isinstance(result, int) else 0)
     except RuleError as error:
         report(error)
+        sys.exit(1)
+    except DataError as error:
+        typer.echo(error.render(), err=True)
         sys.exit(1)
     except typer.Exit as done:
         sys.exit(done.exit_code)

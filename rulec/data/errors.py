@@ -1,0 +1,11 @@
+"""The error for bad or missing data: a message saying what was expected, and how to get it."""
+
+
+class DataError(Exception):
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        return f"error: {self.message}" + (f"\n  hint: {self.hint}" if self.hint else "")

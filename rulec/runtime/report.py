@@ -1,0 +1,60 @@
+"""The results of `rulec train`: a table of accuracy per step, every figure as JSON, and a PNG of the curves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from rich.table import Table
+
+from rulec.runtime.train import Curve
+
+TABLE_STEPS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def best_per_step(accuracy: np.ndarray, rates) -> list[tuple[float, float]]:
+    """For each evaluation point, the best accuracy over the sweep and the learning rate that reached it."""
+    best = np.argmax(accuracy, axis=0)
+    return [(float(accuracy[b, i]), float(rates[b])) for i, b in enumerate(best)]
+
+
+def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> Table:
+    shown = [s for s in marks if s in TABLE_STEPS or s == marks[-1]]
+    result = Table(title="test accuracy after each number of steps (baselines: best learning rate at that step)")
+    result.add_column("step", justify="right")
+    result.add_column(rule_name, justify="right")
+    for kind in baselines:
+        result.add_column(kind, justify="right")
+    for step in shown:
+        i = marks.index(step)
+        rule_cell = f"{curve.accuracy[i]:.3f}" if i < len(curve.accuracy) else "diverged"
+        cells = [f"{acc:.3f} (lr {rate:.0e})" for acc, rate in (b["best"][i] for b in baselines.values())]
+        result.add_row(str(step), rule_cell, *cells)
+    return result
+
+
+def write_json(path: Path, record: dict) -> None:
+    path.write_text(json.dumps(record, indent=2))
+
+
+def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    axes.plot(curve.steps, curve.accuracy, "o-", color="black", linewidth=2, label=rule_name)
+    for kind, baseline in baselines.items():
+        axes.plot(marks, [acc for acc, _ in baseline["best"]], "s--", label=f"{kind} (best lr per step)")
+    axes.set_xscale("log")
+    axes.set_xlabel("training steps")
+    axes.set_ylabel("test accuracy")
+    axes.set_ylim(0, 1)
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -1,0 +1,107 @@
+"""`rulec train`: load the rule and the data, train with progress bars, compare with the baselines, report."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import jax
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rulec import api
+from rulec.data import datasets
+from rulec.data.errors import DataError
+from rulec.frontend import check_file, read_rule_file
+from rulec.runtime import report
+from rulec.runtime.genome_file import load_genome
+from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, batch_indices, evaluation_steps, mlp_init, train_baseline, \
+    train_rule
+
+
+def choose_genome(rule, net, genome_path, preset, seed, console):
+    if genome_path is not None:
+        return load_genome(genome_path, rule), f"genome {genome_path}"
+    if preset is not None or rule.program.default_preset:
+        name = preset or rule.program.default_preset
+        return rule.preset(name, sizes=net.sizes), f"preset {name}"
+    if not any(entry.sampled for entry in rule.program.genome):
+        return net.init_genome(jax.random.key(seed)), "its declared genome"
+    console.print(f"[yellow]note:[/] rule `{rule.name}` has no default preset and no genome was given: using a "
+                  f"random genome (seed {seed}); pass --genome or --preset for a learned one")
+    return net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})"
+
+
+def parse_hidden(text: str | None, data) -> tuple[int, ...]:
+    if text is None:
+        return (128,)
+    try:
+        hidden = tuple(int(part) for part in text.split(",") if part)
+    except ValueError:
+        hidden = (-1,)
+    if any(size < 1 for size in hidden):
+        raise typer.BadParameter(f"expected hidden sizes such as 128 or 256,128, got {text!r}", param_hint="--layers")
+    return hidden
+
+
+def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, transform_name, hidden, steps, batch,
+                 baselines, baseline_model, seed, plot_path, json_path) -> None:
+    console = Console(stderr=True)
+    kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in OPTIMISERS]
+    if unknown:
+        raise typer.BadParameter(f"unknown baseline {unknown[0]!r}; choose from {', '.join(OPTIMISERS)} or none",
+                                 param_hint="--baseline")
+    if baseline_model not in MODELS:
+        raise typer.BadParameter(f"choose from {', '.join(MODELS)}", param_hint="--baseline-model")
+    if genome_path is not None and preset is not None:
+        raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
+    if transform_name not in datasets.TRANSFORMS:
+        raise DataError(f"unknown transform `{transform_name}`", "transforms: " + ", ".join(datasets.TRANSFORMS))
+
+    rule = api.Rule(check_file(file, overrides), read_rule_file(file))
+    data = datasets.normalise(datasets.transform(datasets.load(data_name, data_dir), transform_name))
+    sizes = (data.inputs,) + parse_hidden(hidden, data) + (data.classes,)
+    net = rule.network(sizes)
+    genome, origin = choose_genome(rule, net, genome_path, preset, seed, console)
+    state = net.init(jax.random.key(seed + 1))
+    indices = batch_indices(len(data.x_train), steps, batch, seed)
+    marks = evaluation_steps(steps)
+    console.print(f"training `{rule.name}` with {origin} on {data.name} ({len(data.x_train)} train, "
+                  f"{len(data.x_test)} test), layers {'-'.join(map(str, sizes))}, batch {batch}, {steps} steps")
+
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(rule.name, total=steps)
+        curve, _ = train_rule(net, genome, state, data, indices, lambda t: progress.update(task, completed=t))
+        results = {}
+        for kind in kinds:
+            task = progress.add_task(f"{kind} ({len(SWEEPS[kind])} rates)", total=1)
+            accuracy = train_baseline(kind, mlp_init(jax.random.key(seed + 1), sizes), data, indices, SWEEPS[kind],
+                                      baseline_model)
+            results[kind] = {"learning_rates": SWEEPS[kind].tolist(), "accuracy": accuracy.tolist(),
+                             "best": report.best_per_step(accuracy, SWEEPS[kind])}
+            progress.update(task, completed=1)
+    seconds = time.perf_counter() - started
+    if curve.diverged_at is not None:
+        console.print(f"[red]the rule diverged:[/] a synapse became NaN or infinite by step {curve.diverged_at}; "
+                      f"the accuracies measured before it are kept below")
+
+    Console().print(report.table(rule.name, curve, marks, results))
+    record = {"rule": rule.name, "file": str(file), "dims": rule.dims, "genome": origin, "data": data.name,
+              "transform": transform_name, "layers": list(sizes), "steps": steps, "batch": batch, "seed": seed,
+              "baseline_model": baseline_model, "evaluation_steps": marks,
+              "rule_accuracy": dict(zip(map(str, curve.steps), curve.accuracy)), "diverged_at": curve.diverged_at,
+              "baselines": results, "seconds": round(seconds, 2), "command": " ".join(sys.argv)}
+    if json_path is not None:
+        report.write_json(Path(json_path), record)
+        console.print(f"wrote {json_path}")
+    if plot_path is not None:
+        title = f"{rule.name} on {data.name}, {'-'.join(map(str, sizes))}, batch {batch}"
+        report.plot(Path(plot_path), title, rule.name, curve, marks, results)
+        console.print(f"wrote {plot_path}")
+    if curve.diverged_at is not None:
+        raise typer.Exit(1)

@@ -1,0 +1,75 @@
+"""`rulec train`: backprop learns digits, its curve is the SGD baseline's, and the command reports everything."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jax
+import numpy as np
+
+import rulec
+from rulec.data import datasets
+from rulec.runtime.train import batch_indices, evaluation_steps, train_baseline, train_rule
+from tests.conftest import ROOT
+
+SIZES = (64, 128, 10)
+
+
+def digits():
+    return datasets.normalise(datasets.load("digits"))
+
+
+def test_backprop_learns_digits_within_500_steps():
+    data = digits()
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    net = rule.network(SIZES)
+    curve, _ = train_rule(net, rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1)), data,
+                          batch_indices(len(data.x_train), 500, 128, 0))
+    assert curve.steps == evaluation_steps(500)
+    assert max(curve.accuracy) >= 0.90 and curve.accuracy[-1] >= 0.90
+
+
+def test_backprop_curve_equals_the_sgd_baseline_at_the_same_learning_rate():
+    data = digits()
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    net = rule.network(SIZES)
+    genome, state = rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
+    indices = batch_indices(len(data.x_train), 100, 128, 0)
+    curve, _ = train_rule(net, genome, state, data, indices)
+    params = [(w[:-1], w[-1]) for w in state["w"]]
+    baseline = train_baseline("sgd", params, data, indices, [float(genome["lr"])], model="tanh-mse")[0]
+    np.testing.assert_allclose(curve.accuracy, baseline, atol=1.5 / len(data.x_test))  # at most one example
+
+
+def test_divergence_is_reported_and_earlier_accuracies_kept():
+    data = digits()
+    rule = rulec.load(ROOT / "stdlib_rules" / "hebbian.rule")
+    net = rule.network(SIZES)
+    genome = {"eta": np.float32(1.0), "decay": np.float32(-1e10)}  # w grows 1e10-fold a step
+    curve, state = train_rule(net, genome, net.init(jax.random.key(1)), data,
+                              batch_indices(len(data.x_train), 50, 128, 0))
+    assert curve.diverged_at is not None
+    assert len(curve.accuracy) == len([s for s in evaluation_steps(50) if s < curve.diverged_at])
+    assert all(np.isfinite(np.asarray(a)).all() for a in jax.tree.leaves(state))
+
+
+def test_train_command_writes_json_and_plot(tmp_path):
+    out_json, out_png = tmp_path / "run.json", tmp_path / "run.png"
+    result = subprocess.run([sys.executable, "-m", "rulec", "train", "stdlib_rules/backprop.rule", "--data",
+                             "digits", "--steps", "20", "--baseline", "sgd,adam", "--json", str(out_json),
+                             "--plot", str(out_png)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy after each number of steps" in result.stdout
+    record = json.loads(out_json.read_text())
+    assert record["evaluation_steps"] == [1, 2, 5, 10, 20] and set(record["baselines"]) == {"sgd", "adam"}
+    assert len(record["baselines"]["sgd"]["accuracy"]) == 9
+    assert out_png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bad_data_is_a_clear_error_not_a_traceback():
+    result = subprocess.run([sys.executable, "-m", "rulec", "train", "stdlib_rules/backprop.rule", "--data",
+                             "idx", "--data-dir", "/nonexistent"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: /nonexistent: no such directory") and "Traceback" not in result.stderr
