@@ -78,7 +78,7 @@ def test_show_prints_the_canonical_rule(monkeypatch, capsys):
                          monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0
     assert out.startswith("rule backprop\n")
-    assert "  a[j, 1] := sigmoid'(z[j])" in out
+    assert "  a[j, 1] := tanh'(z[j])" in out
     assert "# checked: rule backprop" in out
 
 
