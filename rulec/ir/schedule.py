@@ -37,6 +37,15 @@ def holds(role_layer: int, subset: str, depth: int) -> bool:
     return {"input": role_layer == 0, "output": role_layer == depth, "hidden": 0 < role_layer < depth}[subset]
 
 
+def runs(program, depth: int, phases=PHASE_ORDER):
+    """(phase, role bindings) for every instance the given phases run over, in execution order."""
+    for kind in phases:
+        phase = program.phase(kind)
+        if phase is not None:
+            for roles in instances(kind, phase.scheme, depth):
+                yield phase, roles
+
+
 @dataclasses.dataclass
 class Context:
     """Where a statement runs: the layer of each role, the state ranges in force, and the phase's lets so far."""

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from rulec.functions import NORMALIZE_EPSILON, elementwise_table, loss_table
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
-from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, instances, write_context
+from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, runs, write_context
 from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, PhaseKind, Reducer
 
@@ -53,18 +53,14 @@ class JaxStep:
                    for n in self.program.neurons}
         state = {"genome": genome, "synapses": {k: list(v) for k, v in synapses.items()}, "neurons": neurons,
                  "input": x, "target": y}
-        for kind in phases:
-            phase = self.program.phase(kind)
-            if phase is None:
-                continue
-            for roles in instances(kind, phase.scheme, self.depth):
-                context = Context(roles, {}, {})
-                layers = ", ".join(f"{role}={layer}" for role, layer in roles.items())
-                with jax.named_scope(f"{kind.value} ({layers})"):
-                    for statement in phase.statements:
-                        source = statement.span.source.line(statement.span.line).strip().replace("/", "÷")
-                        with jax.named_scope(f"line {statement.span.line}: {source}"):
-                            self.statement(statement, context, state)
+        for phase, roles in runs(self.program, self.depth, phases):
+            context = Context(roles, {}, {})
+            layers = ", ".join(f"{role}={layer}" for role, layer in roles.items())
+            with jax.named_scope(f"{phase.kind.value} ({layers})"):
+                for statement in phase.statements:
+                    source = statement.span.source.line(statement.span.line).strip().replace("/", "÷")
+                    with jax.named_scope(f"line {statement.span.line}: {source}"):
+                        self.statement(statement, context, state)
         return state
 
     def step(self, genome, synapses, x, y):

@@ -16,7 +16,7 @@ import numpy as np
 
 from rulec.functions import NORMALIZE_EPSILON, loss_table
 from rulec.ir import nodes as ir
-from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, instances, write_context
+from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, runs, write_context
 from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, Reducer
 
@@ -54,14 +54,10 @@ class Reference:
                             for size in self.sizes] for n in self.program.neurons}
         state = {"genome": genome, "synapses": {k: list(v) for k, v in synapses.items()}, "neurons": neurons,
                  "input": np.asarray(x), "target": np.asarray(y)}
-        for kind in phases:
-            phase = self.program.phase(kind)
-            if phase is None:
-                continue
-            for roles in instances(kind, phase.scheme, self.depth):
-                context = Context(roles, {}, {})
-                for statement in phase.statements:
-                    self.statement(statement, context, state)
+        for phase, roles in runs(self.program, self.depth, phases):
+            context = Context(roles, {}, {})
+            for statement in phase.statements:
+                self.statement(statement, context, state)
         return state["synapses"], state["neurons"]
 
     def statement(self, statement: ir.Statement, context: Context, state) -> None:

@@ -97,7 +97,7 @@ def scalar_value(expr: ast.Expr, genome: dict, dims: dict) -> sympy.Expr:
     if isinstance(expr, ast.Number):
         return exact(expr.value)
     if isinstance(expr, ast.Ref):
-        return sympy.Integer(dims[expr.name]) if expr.name in dims else sympy.sympify(genome[expr.name].item())
+        return sympy.Integer(dims[expr.name]) if expr.name in dims else genome[expr.name].item()
     if isinstance(expr, ast.Neg):
         return -scalar_value(expr.operand, genome, dims)
     return _OPERATORS[expr.op](scalar_value(expr.left, genome, dims), scalar_value(expr.right, genome, dims))
