@@ -54,7 +54,7 @@ def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int],
     axes.set_ylim(0, 1)
     axes.set_title(title)
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(loc="lower right")
+    axes.legend(loc="best", framealpha=0.85)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
