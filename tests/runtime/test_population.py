@@ -1,0 +1,72 @@
+"""The population engine: vmapped, sharded over devices, the same on 4 devices as on 1, robust to NaN members."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import rulec
+from rulec.runtime import population
+from tests.conftest import ROOT
+
+SCRIPT = """
+import json, sys
+import jax, jax.numpy as jnp, numpy as np
+sys.path.insert(0, {root!r})
+import rulec
+from rulec.runtime import population
+
+rule = rulec.load({root!r} + "/stdlib_rules/blur.rule", k=2)
+net = rule.network((6, 8, 3))
+keys = jax.random.split(jax.random.key(0), 6)
+genomes = jax.vmap(rule.init_genome)(keys)
+rng = np.random.default_rng(0)
+def batches(count):
+    xs = jnp.asarray(rng.normal(size=(count, 16, 6)), jnp.float32)
+    ys = jnp.asarray(np.where(np.eye(3)[rng.integers(0, 3, (count, 16))] > 0, 1.0, -1.0), jnp.float32)
+    return xs, ys
+train, held_out = batches(3), batches(2)
+result = population.evaluate(net, genomes, keys, train, held_out)
+print(json.dumps({{"devices": len(jax.devices()), "fitness": result.fitness.tolist()}}))
+"""
+
+
+def run_on(devices: int) -> dict:
+    environment = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+                       JAX_PLATFORMS="cpu")
+    result = subprocess.run([sys.executable, "-c", SCRIPT.format(root=str(ROOT))], capture_output=True, text=True,
+                            env=environment, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_four_devices_give_the_same_fitness_as_one():
+    one, four = run_on(1), run_on(4)
+    assert (one["devices"], four["devices"]) == (1, 4)
+    np.testing.assert_allclose(four["fitness"], one["fitness"], atol=1e-6)  # 6 members: padded to 8 on 4 devices
+
+
+def test_a_diverging_member_gets_the_worst_fitness_and_the_rest_are_unaffected():
+    rule = rulec.load(ROOT / "stdlib_rules" / "hebbian.rule")
+    net = rule.network((6, 8, 3))
+    genomes = {"eta": jnp.asarray([0.01, 1.0, 0.01], jnp.float32), "decay": jnp.asarray([0.0, -1e30, 0.0])}
+    keys = jax.random.split(jax.random.key(0), 3)
+    rng = np.random.default_rng(0)
+    xs = jnp.asarray(rng.normal(size=(4, 16, 6)), jnp.float32)
+    ys = jnp.asarray(np.where(np.eye(3)[rng.integers(0, 3, (4, 16))] > 0, 1.0, -1.0), jnp.float32)
+    result = population.evaluate(net, genomes, keys, (xs, ys), (xs[:2], ys[:2]))
+    assert result.diverged.tolist() == [False, True, False]
+    assert result.fitness[1] == population.WORST and 0 <= result.fitness[0] <= 1
+    alone = population.evaluate(net, jax.tree.map(lambda a: a[:1], genomes), keys[:1], (xs, ys), (xs[:2], ys[:2]))
+    assert alone.fitness[0] == result.fitness[0]
+
+
+def test_padding_repeats_the_last_member():
+    padded = population.pad({"a": jnp.arange(3.0)}, 4)
+    assert padded["a"].tolist() == [0.0, 1.0, 2.0, 2.0]
