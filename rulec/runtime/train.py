@@ -59,12 +59,14 @@ def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: 
     that was still finite."""
     x_train, y_train = jnp.asarray(data.x_train), jnp.asarray(signed_one_hot(data.y_train, data.classes))
     x_test, y_test = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
-    step, predict = jax.jit(net.step), jax.jit(net.predict)
+    # The batch is gathered inside the jitted step, on the device, from the indices alone.
+    step = jax.jit(lambda genome, state, batch: net.step(genome, state, x_train[batch], y_train[batch]))
+    predict = jax.jit(net.predict)
     marks = set(evaluation_steps(len(indices)))
     curve = Curve([], [])
     last_finite = state
     for t, batch in enumerate(indices, start=1):
-        state = step(genome, state, x_train[batch], y_train[batch])
+        state = step(genome, state, batch)
         on_step(t)
         if t in marks:
             if not all(bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves(state)):
