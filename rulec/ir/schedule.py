@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from rulec.ir import nodes as ir
 from rulec.syntax.ast import PhaseKind
 
 PHASE_ORDER = (PhaseKind.INPUT, PhaseKind.FORWARD, PhaseKind.FEEDBACK, PhaseKind.BACKWARD, PhaseKind.UPDATE)
@@ -53,6 +54,22 @@ class Context:
     roles: dict[str, int]
     ranges: dict[str, tuple[int, int]]
     lets: dict
+
+
+class StatementRunner:
+    """The part of an interpreter that is the same for all of them: a `let` binds its value for the rest of the
+    phase; a write runs in its context, when the instance and its state ranges allow. Subclasses provide `depth`,
+    `expr(e, context, state)` and `write(statement, value, context, state)`."""
+
+    depth: int
+
+    def statement(self, statement, context: Context, state) -> None:
+        if isinstance(statement, ir.Let):
+            context.lets[statement.name] = (self.expr(statement.value, context, state), statement.positions)
+            return
+        local = write_context(statement, context, self.depth)
+        if local is not None:
+            self.write(statement, self.expr(statement.value, local, state), local, state)
 
 
 def write_context(statement, context: Context, depth: int) -> Context | None:

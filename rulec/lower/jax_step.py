@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from rulec.functions import NORMALIZE_EPSILON, elementwise_table, loss_table
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
-from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, runs, write_context
+from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
 from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, PhaseKind, Reducer
 
@@ -34,7 +34,7 @@ _FUNCTIONS = elementwise_table(jnp)
 _LOSSES = loss_table(jnp)
 
 
-class JaxStep:
+class JaxStep(StatementRunner):
     """The step and predict functions of one program on one network shape (pure; jit, vmap and grad them)."""
 
     def __init__(self, program: ir.Program, sizes):
@@ -71,14 +71,6 @@ class JaxStep:
         """The forward pass only: state 0 of the first neuron on the output layer, [batch, outputs]."""
         state = self.run(genome, synapses, x, None, (PhaseKind.INPUT, PhaseKind.FORWARD))
         return state["neurons"][self.program.neurons[0].name][self.depth][0]
-
-    def statement(self, statement, context: Context, state) -> None:
-        if isinstance(statement, ir.Let):
-            context.lets[statement.name] = (self.expr(statement.value, context, state), statement.positions)
-            return
-        local = write_context(statement, context, self.depth)
-        if local is not None:
-            self.write(statement, self.expr(statement.value, local, state), local, state)
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         if statement.kind == "neuron":

@@ -16,7 +16,7 @@ import numpy as np
 
 from rulec.functions import NORMALIZE_EPSILON, loss_table
 from rulec.ir import nodes as ir
-from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, runs, write_context
+from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
 from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, Reducer
 
@@ -24,7 +24,7 @@ _OPERATORS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: opera
               BinOp.DIV: operator.truediv, BinOp.POW: operator.pow}
 
 
-class Reference:
+class Reference(StatementRunner):
     """Runs one program on one network shape.
 
     Args:
@@ -59,14 +59,6 @@ class Reference:
             for statement in phase.statements:
                 self.statement(statement, context, state)
         return state["synapses"], state["neurons"]
-
-    def statement(self, statement: ir.Statement, context: Context, state) -> None:
-        if isinstance(statement, ir.Let):
-            context.lets[statement.name] = (self.expr(statement.value, context, state), statement.positions)
-            return
-        local = write_context(statement, context, self.depth)
-        if local is not None:
-            self.write(statement, self.expr(statement.value, local, state), local, state)
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         if statement.kind == "neuron":
