@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import sympy
 
 from rulec.functions import ELEMENTWISE
@@ -58,22 +59,9 @@ def loss_functions(abstract: bool) -> dict[str, tuple]:
     """The loss table for the reference interpreter on SymPy arrays: each loss as itself, or, to prove a claim
     for any loss, every loss as the generic one."""
     if abstract:
-        pair = tuple(_binary(generic_loss(order)) for order in range(2))
+        pair = tuple(on_arrays(generic_loss(order)) for order in range(2))
         return {name: pair for name in CONCRETE_LOSSES}
-    return {name: tuple(_binary(f) for f in pair) for name, pair in CONCRETE_LOSSES.items()}
-
-
-def _binary(function):
-    import numpy as np
-
-    def apply(h, t):
-        h, t = np.broadcast_arrays(np.asarray(h, dtype=object), np.asarray(t, dtype=object))
-        result = np.empty(h.shape, dtype=object)
-        for index in np.ndindex(h.shape):
-            result[index] = function(h[index], t[index])
-        return result
-
-    return apply
+    return {name: tuple(on_arrays(f) for f in pair) for name, pair in CONCRETE_LOSSES.items()}
 
 
 CONCRETE_LOSSES = {
@@ -84,29 +72,16 @@ CONCRETE_LOSSES = {
 
 def generic_table() -> dict[str, tuple]:
     """Every elementwise function as a generic one, for the reference interpreter running on SymPy arrays."""
-    return {name: tuple(_elementwise(generic(name, order)) for order in range(3)) for name in ELEMENTWISE}
+    return {name: tuple(on_arrays(generic(name, order)) for order in range(3)) for name in ELEMENTWISE}
 
 
-def _elementwise(function):
-    def apply(array):
-        return _map(function, array)
-    return apply
-
-
-def _map(function, array):
-    import numpy as np
-
-    array = np.asarray(array, dtype=object)
-    result = np.empty(array.shape, dtype=object)
-    for index in np.ndindex(array.shape):
-        result[index] = function(array[index])
-    return result
+def on_arrays(function):
+    """`function` applied to each element (or pair of broadcast elements) of arrays of SymPy expressions."""
+    return np.vectorize(function, otypes=[object])
 
 
 def numeric(name: str, order: int):
     """A NumPy function for the `order`-th derivative of `name`, to evaluate counter-examples."""
-    import numpy as np
-
     from rulec.functions import elementwise_table
 
     return elementwise_table(np)[name][order]
