@@ -149,8 +149,9 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
     """Train a network with the rule on real data, next to tuned SGD, momentum and Adam."""
     from rulec.runtime.train_command import run_training
 
+    hidden = (128,) if layers is None else parse_sizes(layers, 1, "128 or 256,128")
     run_training(file=file, overrides=parse_overrides(set_), genome_path=genome, preset=preset, data_name=data,
-                 data_dir=data_dir, transform_name=transform, hidden=layers, steps=steps, batch=batch,
+                 data_dir=data_dir, transform_name=transform, hidden=hidden, steps=steps, batch=batch,
                  baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out)
 
 
@@ -221,15 +222,19 @@ def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> Non
         typer.echo(f"wrote {output}")
 
 
-def parse_layers(text: str) -> tuple[int, ...]:
+def parse_sizes(text: str, at_least: int, example: str) -> tuple[int, ...]:
+    """Comma-separated positive layer sizes, at least `at_least` of them, or a usage error on --layers."""
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         sizes = ()
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise typer.BadParameter(f"expected at least two positive sizes such as 784,256,10, got {text!r}",
-                                 param_hint="--layers")
+    if len(sizes) < at_least or min(sizes, default=0) < 1:
+        raise typer.BadParameter(f"expected sizes such as {example}, got {text!r}", param_hint="--layers")
     return sizes
+
+
+def parse_layers(text: str) -> tuple[int, ...]:
+    return parse_sizes(text, 2, "784,256,10 (at least two)")
 
 
 def render_rule(checked: CheckedRule, color: bool) -> str:

@@ -34,18 +34,6 @@ def choose_genome(rule, net, genome_path, preset, seed, console):
     return net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})"
 
 
-def parse_hidden(text: str | None, data) -> tuple[int, ...]:
-    if text is None:
-        return (128,)
-    try:
-        hidden = tuple(int(part) for part in text.split(",") if part)
-    except ValueError:
-        hidden = (-1,)
-    if any(size < 1 for size in hidden):
-        raise typer.BadParameter(f"expected hidden sizes such as 128 or 256,128, got {text!r}", param_hint="--layers")
-    return hidden
-
-
 def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, transform_name, hidden, steps, batch,
                  baselines, baseline_model, seed, plot_path, json_path) -> None:
     console = Console(stderr=True)
@@ -63,7 +51,7 @@ def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, t
 
     rule = api.Rule(check_file(file, overrides), read_rule_file(file))
     data = datasets.normalise(datasets.transform(datasets.load(data_name, data_dir), transform_name))
-    sizes = (data.inputs,) + parse_hidden(hidden, data) + (data.classes,)
+    sizes = (data.inputs,) + tuple(hidden) + (data.classes,)
     net = rule.network(sizes)
     genome, origin = choose_genome(rule, net, genome_path, preset, seed, console)
     state = net.init(jax.random.key(seed + 1))
