@@ -5,12 +5,9 @@
 
 from __future__ import annotations
 
-import operator
 
 from rulec.syntax import ast
 
-_OPERATORS = {ast.BinOp.ADD: operator.add, ast.BinOp.SUB: operator.sub, ast.BinOp.MUL: operator.mul,
-              ast.BinOp.DIV: operator.truediv, ast.BinOp.POW: operator.pow}
 
 DEFAULT_SYNAPSE_INIT = "normal(0, 1) / sqrt(fan_in)"
 
@@ -26,7 +23,7 @@ def evaluate(expr: ast.Expr, shape, names: dict[str, float], sample, functions):
         if isinstance(e, ast.Neg):
             return -value(e.operand)
         if isinstance(e, ast.Binary):
-            return _OPERATORS[e.op](value(e.left), value(e.right))
+            return e.op.apply(value(e.left), value(e.right))
         if e.function in ("normal", "uniform"):
             return sample(e.function, value(e.args[0]), value(e.args[1]), shape)
         return functions[e.function][0](value(e.args[0]))

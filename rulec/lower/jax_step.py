@@ -28,8 +28,6 @@ from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_in
 from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, PhaseKind, Reducer
 
-_OPERATORS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: operator.mul,
-              BinOp.DIV: operator.truediv, BinOp.POW: operator.pow}
 _FUNCTIONS = elementwise_table(jnp)
 _LOSSES = loss_table(jnp)
 
@@ -121,7 +119,7 @@ class JaxStep(StatementRunner):
         if isinstance(e, ir.Load):
             return self.load(e, context, state)
         if isinstance(e, ir.Arith):
-            return nm.combine(_OPERATORS[e.op], self.expr(e.left, context, state), self.expr(e.right, context, state))
+            return nm.combine(e.op.apply, self.expr(e.left, context, state), self.expr(e.right, context, state))
         if isinstance(e, ir.Neg):
             return nm.apply(operator.neg, self.expr(e.arg, context, state))
         if isinstance(e, ir.Func):

@@ -18,10 +18,8 @@ from rulec.functions import NORMALIZE_EPSILON, loss_table
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
 from rulec.reference import named as nm
-from rulec.syntax.ast import BinOp, Reducer
+from rulec.syntax.ast import Reducer
 
-_OPERATORS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: operator.mul,
-              BinOp.DIV: operator.truediv, BinOp.POW: operator.pow}
 
 
 class Reference(StatementRunner):
@@ -93,7 +91,7 @@ class Reference(StatementRunner):
         if isinstance(e, ir.Load):
             return self.load(e, context, state)
         if isinstance(e, ir.Arith):
-            return nm.combine(_OPERATORS[e.op], self.expr(e.left, context, state), self.expr(e.right, context, state))
+            return nm.combine(e.op.apply, self.expr(e.left, context, state), self.expr(e.right, context, state))
         if isinstance(e, ir.Neg):
             return nm.apply(operator.neg, self.expr(e.arg, context, state))
         if isinstance(e, ir.Func):

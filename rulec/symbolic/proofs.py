@@ -12,7 +12,6 @@ numeric counter-example.
 from __future__ import annotations
 
 import dataclasses
-import operator
 import time
 
 import numpy as np
@@ -30,8 +29,6 @@ from rulec.syntax.ast import PhaseKind
 # Two shapes, one with two hidden layers, and a batch of 2 (so that the sum over the batch is checked too).
 SHAPES = ((2, 2, 1), (1, 2, 2, 1))
 BATCH = 2
-_OPERATORS = {ast.BinOp.ADD: operator.add, ast.BinOp.SUB: operator.sub, ast.BinOp.MUL: operator.mul,
-              ast.BinOp.DIV: operator.truediv, ast.BinOp.POW: operator.pow}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +97,7 @@ def scalar_value(expr: ast.Expr, genome: dict, dims: dict) -> sympy.Expr:
         return sympy.Integer(dims[expr.name]) if expr.name in dims else genome[expr.name].item()
     if isinstance(expr, ast.Neg):
         return -scalar_value(expr.operand, genome, dims)
-    return _OPERATORS[expr.op](scalar_value(expr.left, genome, dims), scalar_value(expr.right, genome, dims))
+    return expr.op.apply(scalar_value(expr.left, genome, dims), scalar_value(expr.right, genome, dims))
 
 
 def prove_sgd(program: ir.Program, proof: ast.Prove) -> ProofResult:

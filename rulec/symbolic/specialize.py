@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import operator
 
 import numpy as np
 
@@ -25,8 +24,6 @@ from rulec.ir.resolve import state_extents
 from rulec.syntax.ast import BinOp, Reducer
 
 UNROLL_LIMIT = 64
-_OPERATORS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: operator.mul, BinOp.DIV: operator.truediv,
-              BinOp.POW: operator.pow}
 
 
 def specialize(program: ir.Program, genome: dict) -> ir.Program:
@@ -160,7 +157,7 @@ def _arith(op: BinOp, left: ir.Expr, right: ir.Expr, span) -> ir.Expr:
     lc = left.value if isinstance(left, ir.Const) else None
     rc = right.value if isinstance(right, ir.Const) else None
     if lc is not None and rc is not None and not (op is BinOp.DIV and rc == 0):
-        return ir.Const(float(_OPERATORS[op](lc, rc)), span)
+        return ir.Const(float(op.apply(lc, rc)), span)
     if op is BinOp.ADD:
         if lc == 0:
             return right

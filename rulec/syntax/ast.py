@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 from typing import Union
 
 from rulec.diagnostics import Span
@@ -21,6 +22,14 @@ class BinOp(enum.Enum):
     MUL = "*"
     DIV = "/"
     POW = "^"
+
+    def apply(self, left, right):
+        """The operator on two values of any type that supports it (floats, arrays, SymPy expressions)."""
+        return _OPERATOR_FUNCTIONS[self](left, right)
+
+
+_OPERATOR_FUNCTIONS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: operator.mul,
+                       BinOp.DIV: operator.truediv, BinOp.POW: operator.pow}
 
 
 class Reducer(enum.Enum):
