@@ -34,6 +34,7 @@ from rulec.ir import nodes as ir
 from rulec.ir import resolve, verify
 from rulec.lower.jax_step import JaxStep
 from rulec.shapes import init_genome, init_synapses
+from rulec.syntax.printer import print_rule
 from rulec.symbolic.specialize import specialize as specialize_program
 
 _FUNCTIONS = elementwise_table(jnp)
@@ -46,7 +47,7 @@ def load(path: str | Path, **dims: int) -> Rule:
 
 def loads(text: str, name: str = "<string>", **dims: int) -> Rule:
     """Like `load`, for rule text held in a string."""
-    return Rule(check_text(text, name, dims), text)
+    return Rule(check_text(text, name, dims))
 
 
 def _sampler(key):
@@ -64,14 +65,15 @@ def _sampler(key):
 class Rule:
     """A checked rule, ready to build networks."""
 
-    def __init__(self, checked: CheckedRule, text: str):
+    def __init__(self, checked: CheckedRule):
         self.checked = checked
         self.program: ir.Program = resolve(checked)
         if verify.enabled():
             verify.verify(self.program)
         self.name = self.program.name
         self.dims = dict(self.program.dims)
-        self.source_hash = hashlib.sha256(text.encode()).hexdigest()
+        # The hash of the canonical text: comments and layout do not change it, every equation does.
+        self.source_hash = hashlib.sha256(print_rule(checked.rule).encode()).hexdigest()
 
     def __repr__(self) -> str:
         dims = ", ".join(f"{k}={v}" for k, v in self.dims.items())

@@ -12,7 +12,7 @@ import typer
 from rulec.check import CheckedRule
 from rulec.data.errors import DataError
 from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render
-from rulec.frontend import check_file, read_rule_file
+from rulec.frontend import check_file
 from rulec.summary import summarize
 from rulec.symbolic import prove_all
 from rulec.symbolic import summary as proof_summary
@@ -103,7 +103,7 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
 
     if genome is not None and preset is not None:
         raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
-    rule = api.Rule(check_file(file, parse_overrides(set_)), read_rule_file(file))
+    rule = api.Rule(check_file(file, parse_overrides(set_)))
     net = rule.network(NUMERIC_SHAPE)
     if genome is not None:
         values, origin = load_genome(genome, rule), f"genome {genome}"
@@ -155,6 +155,76 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                  baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out)
 
 
+@app.command("meta-train")
+def meta_train_command(
+        file: Annotated[Path, typer.Argument(help="The rule file whose genome to learn.")],
+        set_: SetOption = None,
+        method: Annotated[str, typer.Option(help="grad (meta-gradients through the unroll), cmaes, or another "
+                                                 "evolution strategy: sep-cmaes, ma-es, lm-ma-es, snes, xnes, pgpe, "
+                                                 "simple-es, ars.")] = "cmaes",
+        data: Annotated[str, typer.Option(help="Meta-training tasks, comma-separated: datasets, class ranges "
+                                               "(mnist5k:0-4) or synthetic tasks (xor,and,moons).")] = "digits",
+        validate: Annotated[Optional[str], typer.Option(help="Meta-validation tasks (default: the training tasks' "
+                                                             "test splits).")] = None,
+        data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
+        transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
+        layers: Annotated[str, typer.Option(help="Hidden layer sizes, such as 20 or 512.")] = "20",
+        steps: Annotated[int, typer.Option(min=1, help="Meta-steps or generations.")] = 100,
+        population: Annotated[Optional[int], typer.Option(min=1, help="Genomes per generation (default 80), or "
+                                                                      "independent gradient runs (default 1).")] = None,
+        batch: Annotated[int, typer.Option(min=1)] = 128,
+        unroll: Annotated[Optional[int], typer.Option(min=1, help="Inner steps before scoring (default 15 for "
+                                                                  "evolution, 10 for grad).")] = None,
+        eval_batches: Annotated[int, typer.Option(min=1, help="Held-out batches scored after the unroll.")] = 20,
+        inits: Annotated[int, typer.Option(min=1, help="Synapse initialisations per genome and task.")] = 1,
+        unroll_step: Annotated[int, typer.Option(min=0, help="Curriculum: unroll growth (grad).")] = 0,
+        unroll_every: Annotated[int, typer.Option(min=1, help="Curriculum: meta-steps between growths.")] = 10_000,
+        max_unroll: Annotated[int, typer.Option(min=1, help="Curriculum: the longest unroll.")] = 50,
+        loss: Annotated[str, typer.Option(help="Meta-loss for grad: xent or l2.")] = "xent",
+        lr: Annotated[float, typer.Option(help="Meta learning rate (Adam).")] = 5e-4,
+        clip: Annotated[float, typer.Option(help="Global-norm clip of the meta-gradient.")] = 10.0,
+        sigma: Annotated[float, typer.Option(help="Initial step size of the evolution strategy, in units of each "
+                                                  "genome entry's initial spread.")] = 0.3,
+        remat: Annotated[bool, typer.Option("--remat/--no-remat", help="Rematerialise the unroll (grad).")] = True,
+        genome: Annotated[Optional[Path], typer.Option(help="Start from this genome file.")] = None,
+        preset: Annotated[Optional[str], typer.Option(help="Start from this preset (default: random).")] = None,
+        seed: Annotated[int, typer.Option()] = 0,
+        output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The genome file to write "
+                                                                              "(default RULE.METHOD.npz).")] = None,
+        checkpoint_dir: Annotated[Optional[Path], typer.Option(help="Default: next to the output.")] = None,
+        checkpoint_every: Annotated[int, typer.Option(min=1)] = 10,
+        eval_every: Annotated[int, typer.Option(min=1, help="Meta-validate every this many steps.")] = 10,
+        resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint.")] = False,
+        log: Annotated[Optional[Path], typer.Option(help="The JSON log (default: next to the output).")] = None,
+        plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of the meta-training curves.")] = None,
+        ) -> None:
+    """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
+    from rulec.meta.command import METHODS, Settings, run_meta_training
+    from rulec.meta.gradient import Curriculum
+    from rulec.meta.objectives import LOSSES, Protocol
+
+    if method not in METHODS:
+        raise typer.BadParameter(f"choose from {', '.join(METHODS)}", param_hint="--method")
+    if loss not in LOSSES:
+        raise typer.BadParameter(f"choose from {', '.join(LOSSES)}", param_hint="--loss")
+    if genome is not None and preset is not None:
+        raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
+    evolution = method != "grad"
+    unroll = unroll or (15 if evolution else 10)
+    settings = Settings(
+        method=method, data=data, validate=validate or data, transform=transform,
+        hidden=parse_sizes(layers, 1, "20 or 256,128"), steps=steps, population=population or (80 if evolution else 1),
+        protocol=Protocol(unroll, eval_batches, batch, inits, remat=remat),
+        curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss,
+        learning_rate=lr, clip=clip, sigma=sigma,
+        start=f"genome {genome}" if genome else f"preset {preset}" if preset else "random", seed=seed,
+        checkpoint_every=checkpoint_every, eval_every=eval_every)
+    stem = file.stem if file.suffix == ".rule" else file.name
+    run_meta_training(file=file, overrides=parse_overrides(set_), settings=settings, genome_path=genome,
+                      preset=preset, data_dir=data_dir, output=output or Path(f"{stem}.{method}.npz"),
+                      checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot)
+
+
 class Emit(str, enum.Enum):
     python = "python"
     stablehlo = "stablehlo"
@@ -186,7 +256,7 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     from rulec.lower import export
 
     sizes = parse_layers(layers)
-    rule = api.Rule(checked, read_rule_file(file))
+    rule = api.Rule(checked)
     net = rule.network(sizes, specialize=rule.preset(preset) if preset else None)
     if emit is Emit.stablehlo:
         if output is None:

@@ -2,7 +2,8 @@
 
 `name.npz` holds one array per genome entry (per-synapse entries as `entry/0`, `entry/1`, ...); `name.json`
 holds the rule's name, its source hash, its dims and the rulec version. Files are untrusted input: they are read
-with `allow_pickle=False`, and every name and shape is checked against the rule.
+with `allow_pickle=False`, and every name and shape is checked against the rule. A genome from another rule,
+other dims or another version of the rule (the hash of its canonical text differs) is refused.
 """
 
 from __future__ import annotations
@@ -34,12 +35,13 @@ def save_genome(path: str | Path, rule, genome: dict, **metadata) -> Path:
             arrays[name] = np.asarray(value)
     info = {"rule": rule.name, "source_hash": rule.source_hash, "dims": rule.dims, "rulec_version": __version__,
             **metadata}
-    _atomic_write(path, lambda handle: np.savez(handle, **arrays))
-    _atomic_write(path.with_suffix(".json"), lambda handle: handle.write(json.dumps(info, indent=2).encode()))
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))
+    atomic_write(path.with_suffix(".json"), lambda handle: handle.write(json.dumps(info, indent=2).encode()))
     return path
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """Writes through `write(handle)` to a temporary file beside `path`, then renames it: never a half file."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -48,6 +50,17 @@ def _atomic_write(path: Path, write) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def refuse_other_rule(path: Path, info: dict, rule, what: str) -> None:
+    """Raises unless `info` (a file's metadata) was written for this rule, these dims and this rule text."""
+    if info.get("rule") != rule.name or info.get("dims") != rule.dims:
+        raise _error(path, f"this {what} is for rule `{info.get('rule')}` with dims {info.get('dims')}, not "
+                     f"`{rule.name}` with dims {rule.dims}", f"use a {what} written for this rule and dims")
+    if info.get("source_hash") != rule.source_hash:
+        raise _error(path, f"this {what} was written for another version of rule `{rule.name}` (source hash "
+                     f"{str(info.get('source_hash'))[:12]}, the rule's is {rule.source_hash[:12]})",
+                     "the rule's equations changed since; learn a new one")
 
 
 def load_genome(path: str | Path, rule) -> dict:
@@ -64,9 +77,7 @@ def load_genome(path: str | Path, rule) -> dict:
             info = json.loads(meta_path.read_text())
         except (OSError, ValueError) as error:
             raise _error(meta_path, f"cannot read the genome metadata: {error}")
-        if info.get("rule") != rule.name or info.get("dims") != rule.dims:
-            raise _error(path, f"this genome is for rule `{info.get('rule')}` with dims {info.get('dims')}, not "
-                         f"`{rule.name}` with dims {rule.dims}", "use a genome written for this rule and dims")
+        refuse_other_rule(path, info, rule, "genome")
     genome = {}
     for entry in rule.program.genome:
         if entry.per_synapse:

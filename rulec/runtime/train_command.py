@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rulec import api
 from rulec.data import datasets
 from rulec.data.errors import DataError
-from rulec.frontend import check_file, read_rule_file
+from rulec.frontend import check_file
 from rulec.runtime import report
 from rulec.runtime.genome_file import load_genome
 from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, batch_indices, evaluation_steps, mlp_init, train_baseline, \
@@ -49,7 +49,7 @@ def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, t
     if transform_name not in datasets.TRANSFORMS:
         raise DataError(f"unknown transform `{transform_name}`", "transforms: " + ", ".join(datasets.TRANSFORMS))
 
-    rule = api.Rule(check_file(file, overrides), read_rule_file(file))
+    rule = api.Rule(check_file(file, overrides))
     data = datasets.normalise(datasets.transform(datasets.load(data_name, data_dir), transform_name))
     sizes = (data.inputs,) + tuple(hidden) + (data.classes,)
     net = rule.network(sizes)

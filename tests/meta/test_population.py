@@ -12,7 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import rulec
-from rulec.runtime import population
+from rulec.meta import objectives, population
+from rulec.meta.tasks import Task
 from tests.conftest import ROOT
 
 SCRIPT = """
@@ -20,20 +21,17 @@ import json, sys
 import jax, jax.numpy as jnp, numpy as np
 sys.path.insert(0, {root!r})
 import rulec
-from rulec.runtime import population
+from rulec.meta import objectives, population
+from rulec.meta.tasks import load_tasks
 
 rule = rulec.load({root!r} + "/stdlib_rules/blur.rule", k=2)
-net = rule.network((6, 8, 3))
-keys = jax.random.split(jax.random.key(0), 6)
-genomes = jax.vmap(rule.init_genome)(keys)
-rng = np.random.default_rng(0)
-def batches(count):
-    xs = jnp.asarray(rng.normal(size=(count, 16, 6)), jnp.float32)
-    ys = jnp.asarray(np.where(np.eye(3)[rng.integers(0, 3, (count, 16))] > 0, 1.0, -1.0), jnp.float32)
-    return xs, ys
-train, held_out = batches(3), batches(2)
-result = population.evaluate(net, genomes, keys, train, held_out)
-print(json.dumps({{"devices": len(jax.devices()), "fitness": result.fitness.tolist()}}))
+net = rule.network((2, 8, 5))
+genomes = jax.vmap(rule.init_genome)(jax.random.split(jax.random.key(0), 6))
+tasks = load_tasks(["xor", "blobs"])
+protocol = objectives.Protocol(unroll=3, eval_batches=2, batch=16, inits=2, outputs=5)
+engine = population.Engine(lambda genome, key: objectives.evaluate(net, genome, key, tasks, protocol))
+fitness, diverged = engine(genomes, jax.random.key(1))
+print(json.dumps({{"devices": len(jax.devices()), "fitness": np.asarray(fitness).tolist()}}))
 """
 
 
@@ -56,15 +54,17 @@ def test_a_diverging_member_gets_the_worst_fitness_and_the_rest_are_unaffected()
     rule = rulec.load(ROOT / "stdlib_rules" / "hebbian.rule")
     net = rule.network((6, 8, 3))
     genomes = {"eta": jnp.asarray([0.01, 1.0, 0.01], jnp.float32), "decay": jnp.asarray([0.0, -1e30, 0.0])}
-    keys = jax.random.split(jax.random.key(0), 3)
     rng = np.random.default_rng(0)
-    xs = jnp.asarray(rng.normal(size=(4, 16, 6)), jnp.float32)
-    ys = jnp.asarray(np.where(np.eye(3)[rng.integers(0, 3, (4, 16))] > 0, 1.0, -1.0), jnp.float32)
-    result = population.evaluate(net, genomes, keys, (xs, ys), (xs[:2], ys[:2]))
-    assert result.diverged.tolist() == [False, True, False]
-    assert result.fitness[1] == population.WORST and 0 <= result.fitness[0] <= 1
-    alone = population.evaluate(net, jax.tree.map(lambda a: a[:1], genomes), keys[:1], (xs, ys), (xs[:2], ys[:2]))
-    assert alone.fitness[0] == result.fitness[0]
+    xs = jnp.asarray(rng.normal(size=(64, 6)), jnp.float32)
+    labels = jnp.asarray(rng.integers(0, 3, 64), jnp.int32)
+    task = Task("noise", (xs, labels), (xs, labels), 3)
+    protocol = objectives.Protocol(unroll=4, eval_batches=2, batch=16, outputs=3)
+    engine = population.Engine(lambda genome, key: objectives.evaluate(net, genome, key, [task], protocol))
+    fitness, diverged = engine(genomes, jax.random.key(0))
+    assert np.asarray(diverged).tolist() == [False, True, False]
+    assert fitness[1] == objectives.WORST and 0 <= fitness[0] <= 1
+    alone, _ = engine(jax.tree.map(lambda a: a[:1], genomes), jax.random.key(0))
+    assert alone[0] == fitness[0]
 
 
 def test_padding_repeats_the_last_member():

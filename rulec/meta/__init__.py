@@ -1,0 +1,1 @@
+"""Meta-learning: tasks, objectives, the population engine, gradient and evolution methods, checkpoints."""

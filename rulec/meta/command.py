@@ -1,0 +1,190 @@
+"""`rulec meta-train`: learn a genome by meta-gradients or an evolution strategy, with progress, checkpoints,
+resumption, a JSON log, a plot and a genome file at the end."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rulec import __version__, api
+from rulec.frontend import check_file
+from rulec.meta import checkpoint, objectives, report
+from rulec.meta.evolution import STRATEGIES, Evolution
+from rulec.meta.gradient import Curriculum, Gradient
+from rulec.meta.tasks import load_tasks, parse_specs, shape
+from rulec.runtime.genome_file import load_genome, save_genome
+from rulec.runtime.report import write_json
+
+METHODS = ("grad",) + tuple(STRATEGIES)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything that determines a run's results; a checkpoint is resumed only under the same settings."""
+    method: str
+    data: str
+    validate: str
+    transform: str
+    hidden: tuple[int, ...]
+    steps: int
+    population: int
+    protocol: objectives.Protocol
+    curriculum: Curriculum
+    loss: str
+    learning_rate: float
+    clip: float
+    sigma: float
+    start: str  # "random", "preset NAME" or "genome PATH"
+    seed: int
+    checkpoint_every: int
+    eval_every: int
+
+    def config(self) -> dict:
+        return dataclasses.asdict(self) | {"hidden": list(self.hidden)}
+
+
+def _initial(rule, net, genome_path, preset):
+    """The starting genome as a function of a key (random genomes differ per key, the others do not)."""
+    if genome_path is not None:
+        fixed = load_genome(genome_path, rule)
+    elif preset is not None:
+        fixed = rule.preset(preset, sizes=net.sizes)
+    else:
+        return net.init_genome
+    fixed = jax.tree.map(lambda a: jax.numpy.asarray(a, jax.numpy.float32), fixed)
+    return lambda key: fixed
+
+
+def _method(settings: Settings, net, tasks, template):
+    if settings.method == "grad":
+        return Gradient(net, tasks, settings.protocol, settings.curriculum, settings.loss, settings.learning_rate,
+                        settings.clip, settings.population)
+    return Evolution(net, tasks, settings.protocol, settings.method, settings.population, settings.sigma, template)
+
+
+def _validator(net, tasks, settings: Settings):
+    """Held-out accuracy of one genome on the validation tasks, at the unroll length of a given step."""
+    compiled = {}
+
+    def validate(genome, key, unroll: int) -> float:
+        if unroll not in compiled:
+            protocol = dataclasses.replace(settings.protocol, unroll=unroll)
+            compiled[unroll] = jax.jit(lambda g, k: objectives.evaluate(net, g, k, tasks, protocol)[0])
+        return float(compiled[unroll](genome, key))
+
+    return validate
+
+
+def _unroll_at(settings: Settings, step: int) -> int:
+    return settings.curriculum.at(step) if settings.method == "grad" else settings.protocol.unroll
+
+
+def run_meta_training(*, file, overrides, settings: Settings, genome_path, preset, data_dir, output: Path,
+                      checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None
+                      ) -> None:
+    console = Console(stderr=True)
+    rule = api.Rule(check_file(file, overrides))
+    tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir)
+    validation = load_tasks(parse_specs(settings.validate), settings.transform, data_dir, validation=True)
+    inputs, outputs = shape(tasks + validation)
+    if shape(validation)[0] != inputs:
+        raise typer.BadParameter("the validation tasks have another input size than the training tasks",
+                                 param_hint="--validate")
+    settings = dataclasses.replace(settings, protocol=dataclasses.replace(settings.protocol, outputs=outputs))
+    net = rule.network((inputs,) + settings.hidden + (outputs,))
+    initial = _initial(rule, net, genome_path, preset)
+    rng = jax.random.key(settings.seed)
+    init_key = jax.random.fold_in(rng, 0)
+    method = _method(settings, net, tasks, initial(init_key))
+    carry, start, history = method.init(init_key, initial), 0, []
+    checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
+    log_path = log_path or output.with_suffix(".log.json")
+    if resume:
+        if not checkpoint.exists(checkpoint_dir):
+            raise typer.BadParameter(f"there is no checkpoint in {checkpoint_dir} to resume", param_hint="--resume")
+        start, carry, rng, history = checkpoint.load(checkpoint_dir, rule, settings.config(), carry)
+        console.print(f"resuming from step {start} ({checkpoint_dir})")
+    loop_key, validation_key = jax.random.split(jax.random.fold_in(rng, 1))
+    validate = _validator(net, validation, settings)
+    console.print(f"meta-training `{rule.name}` ({', '.join(f'{k}={v}' for k, v in rule.dims.items()) or 'no dims'}"
+                  f") by {settings.method}, population {settings.population}, on {settings.data}; layers "
+                  f"{'-'.join(map(str, net.sizes))}, batch {settings.protocol.batch}, {jax.device_count()} device(s)")
+
+    def save_checkpoint(step: int) -> None:
+        checkpoint.save(checkpoint_dir, rule, settings.config(), step, carry, rng, history)
+        write_json(log_path, _log(rule, settings, history, file))
+
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[status]}"))
+    step = start
+    try:
+        with Progress(*columns, console=console) as progress:
+            bar = progress.add_task(settings.method, total=settings.steps, completed=start, status="")
+            for step in range(start, settings.steps):
+                carry, record = method.step(carry, jax.random.fold_in(loop_key, step), step)
+                record = {"step": step + 1, **record, "seconds": round(time.perf_counter() - started, 3)}
+                last = step + 1 == settings.steps
+                if (step + 1) % settings.eval_every == 0 or last:
+                    record["validation"] = validate(method.genome(carry), jax.random.fold_in(validation_key, step),
+                                                    _unroll_at(settings, step))
+                history.append(record)
+                progress.update(bar, completed=step + 1, status=_status(record))
+                if (step + 1) % settings.checkpoint_every == 0 or last:
+                    save_checkpoint(step + 1)
+    except KeyboardInterrupt:
+        save_checkpoint(len(history))
+        console.print(f"[yellow]interrupted:[/] checkpoint written at step {len(history)}; continue with --resume")
+        raise typer.Exit(130)
+
+    genome = jax.tree.map(np.asarray, method.genome(carry))
+    final = history[-1] if history else {}
+    save_genome(output, rule, genome, command=" ".join(sys.argv), seed=settings.seed, method=settings.method,
+                layers=list(net.sizes), data=settings.data, transform=settings.transform, steps=settings.steps,
+                validation_accuracy=final.get("validation"), settings=settings.config())
+    write_json(log_path, _log(rule, settings, history, file))
+    console.print(_summary(history, time.perf_counter() - started))
+    console.print(f"wrote {output} (genome), {log_path} (log), {checkpoint_dir}/ (checkpoint)")
+    if plot_path is not None:
+        report.plot(plot_path, history, f"{rule.name}: {settings.method} on {settings.data}")
+        console.print(f"wrote {plot_path}")
+
+
+def _status(record: dict) -> str:
+    text = f"best {record['best']:.3f} mean {record['mean']:.3f}"
+    if "loss" in record:
+        text += f" loss {record['loss']:.4f} unroll {record['unroll']}"
+    if "validation" in record:
+        text += f" validation {record['validation']:.3f}"
+    trouble = record.get("diverged", 0) or record.get("skipped", 0)
+    return text + (f" [red]{'diverged' if 'diverged' in record else 'skipped'} {trouble}[/]" if trouble else "")
+
+
+def _summary(history: list, seconds: float) -> str:
+    diverged = sum(r.get("diverged", 0) for r in history)
+    skipped = sum(r.get("skipped", 0) for r in history)
+    validated = [r["validation"] for r in history if "validation" in r and math.isfinite(r["validation"])]
+    lines = [f"{len(history)} steps in {seconds:.1f} s; best fitness {max(r['best'] for r in history):.3f}"
+             if history else "no steps run"]
+    if validated:
+        lines.append(f"meta-validation accuracy: first {validated[0]:.3f}, last {validated[-1]:.3f}")
+    if diverged:
+        lines.append(f"{diverged} population members diverged (NaN or Inf) and got the worst fitness")
+    if skipped:
+        lines.append(f"{skipped} meta-gradient steps were non-finite and skipped")
+    return "\n".join(lines)
+
+
+def _log(rule, settings: Settings, history: list, file) -> dict:
+    return {"rule": rule.name, "file": str(file), "source_hash": rule.source_hash, "dims": rule.dims,
+            "rulec_version": __version__, "command": " ".join(sys.argv), "settings": settings.config(),
+            "history": history}

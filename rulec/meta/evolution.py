@@ -1,0 +1,80 @@
+"""Meta-learning by evolution strategies (paper section 4.4): CMA-ES and its relatives from evosax.
+
+evosax keeps a whole generation on the device: `ask` and `tell` are jitted, the search state is a pytree of
+arrays (so checkpoints are plain .npz), and the genome pytree is flattened into one search vector for us. Each
+generation's members share the batches and synapse initialisations (common random numbers), so they are ranked on
+the same draw. evosax minimises, so it is told minus the accuracy; a diverged member's WORST (-1) becomes the
+largest value it can see.
+
+The search runs in normalised coordinates z, genome = start + scale * z, with each entry's scale the spread of
+its declared initialiser (`nu ~ normal(0, 1)` gives 1) or, for a constant, its magnitude (`eta_w = -0.001`
+gives 0.001). One step size then means the same relative change for every entry, where a raw search with
+sigma 0.5 would leave nu unexplored and blow eta_w up 500-fold.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rulec.meta import objectives
+from rulec.meta.population import Engine
+
+# --method names and the evosax classes behind them; all sample around a mean with a step size `std_init`.
+STRATEGIES = {"cmaes": "CMA_ES", "sep-cmaes": "Sep_CMA_ES", "ma-es": "MA_ES", "lm-ma-es": "LM_MA_ES",
+              "snes": "SNES", "xnes": "xNES", "pgpe": "PGPE", "simple-es": "SimpleES", "ars": "ARS"}
+
+
+class Evolution:
+    """One evolution strategy over genomes. The carry is the strategy's state; the genome is its mean."""
+
+    def __init__(self, net, tasks, protocol: objectives.Protocol, strategy: str, population: int, sigma: float,
+                 template: dict, population_mesh=None):
+        import evosax.algorithms  # imported here: it pulls in flax, which only meta-training needs
+
+        self.tasks = tasks
+        self.strategy = getattr(evosax.algorithms, STRATEGIES[strategy])(population_size=population,
+                                                                         solution=template)
+        self.params = self.strategy.default_params.replace(std_init=jnp.asarray(sigma, jnp.float32))
+        self.scale = search_scale(net)
+
+        def member(z, shared):
+            key, tasks, start, scale = shared
+            return objectives.evaluate(net, _denormalise(z, start, scale), key, tasks, protocol)
+
+        self.engine = Engine(member, population_mesh)
+
+    def init(self, key, initial) -> dict:
+        start = initial(key)
+        zero = jax.tree.map(jnp.zeros_like, start)
+        return {"search": self.strategy.init(key, zero, self.params), "start": start, "scale": self.scale}
+
+    def step(self, carry: dict, key, step: int) -> tuple[dict, dict]:
+        ask_key, evaluate_key, tell_key = jax.random.split(key, 3)
+        members, search = self.strategy.ask(ask_key, carry["search"], self.params)
+        fitness, diverged = self.engine(members, (evaluate_key, self.tasks, carry["start"], carry["scale"]))
+        search, _ = self.strategy.tell(tell_key, members, -fitness, search, self.params)
+        fitness, diverged = np.asarray(fitness), np.asarray(diverged)
+        alive = fitness[~diverged]
+        record = {"best": float(fitness.max()), "mean": float(alive.mean()) if alive.size else objectives.WORST,
+                  "diverged": int(diverged.sum())}
+        return carry | {"search": search}, record
+
+    def genome(self, carry: dict) -> dict:
+        return _denormalise(self.strategy.get_mean(carry["search"]), carry["start"], carry["scale"])
+
+
+def _denormalise(z, start, scale):
+    return jax.tree.map(lambda z, start, scale: start + scale * z, z, start, scale)
+
+
+def search_scale(net, draws: int = 256) -> dict:
+    """Per element, the spread of the genome's initialiser over `draws` draws, or |value| where it is constant."""
+    samples = jax.vmap(net.init_genome)(jax.random.split(jax.random.key(0), draws))
+
+    def spread(leaf):
+        std, magnitude = jnp.std(leaf, axis=0), jnp.abs(jnp.mean(leaf, axis=0))
+        return jnp.where(std > 0, std, jnp.where(magnitude > 0, magnitude, 1.0))
+
+    return jax.tree.map(spread, samples)

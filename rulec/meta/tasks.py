@@ -1,0 +1,98 @@
+"""Meta-learning tasks: datasets (or class subsets of them) from which inner-loop batches are drawn.
+
+A task spec is a dataset name with an optional class range, `mnist5k`, `mnist5k:0-4`, `xor`. Meta-training never
+sees a dataset's test split: its training split is cut into a pool for the inner loop's batches and a held-out
+pool for the meta-loss or fitness. Meta-validation trains on a task's whole training split and measures accuracy
+on its test split. Every task of a run shares one network, so their inputs must agree; the outputs are the most
+classes any task has (a 2-class task leaves the other outputs at the -1 target).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rulec.data import datasets
+from rulec.data.errors import DataError
+
+HELD_OUT_FRACTION = 0.2
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """Two pools of one task: `train` for the inner loop's batches, `held_out` for the meta-objective."""
+    name: str
+    train: tuple  # (x [n, inputs] float32, labels [n] int32)
+    held_out: tuple
+    classes: int
+
+
+jax.tree_util.register_dataclass(Task, data_fields=["train", "held_out"], meta_fields=["name", "classes"])
+
+
+def parse_specs(text: str) -> list[str]:
+    specs = [s.strip() for s in text.split(",") if s.strip()]
+    if not specs:
+        raise DataError("no tasks given", "name at least one dataset or task, as in `--data xor,and,moons`")
+    return specs
+
+
+def _class_range(spec: str, classes: int) -> range:
+    name, _, selection = spec.partition(":")
+    if not selection:
+        return range(classes)
+    low, sep, high = selection.partition("-")
+    if not (low.isdigit() and (high.isdigit() if sep else True)):
+        raise DataError(f"malformed task `{spec}`", "write a class range as NAME:LOW-HIGH, as in `mnist5k:0-4`")
+    chosen = range(int(low), int(high if sep else low) + 1)
+    if not chosen or chosen.stop > classes:
+        raise DataError(f"task `{spec}` selects classes {chosen.start}-{chosen.stop - 1}, but `{name}` has "
+                        f"classes 0-{classes - 1}")
+    return chosen
+
+
+def _load(spec: str, transform: str, data_dir) -> tuple[datasets.Dataset, range]:
+    dataset = datasets.normalise(datasets.transform(datasets.load(spec.partition(":")[0], data_dir), transform))
+    return dataset, _class_range(spec, dataset.classes)
+
+
+def _select(x, y, chosen: range):
+    keep = (y >= chosen.start) & (y < chosen.stop)
+    return jnp.asarray(x[keep]), jnp.asarray(y[keep], jnp.int32)
+
+
+def load_tasks(specs: list[str], transform: str = "none", data_dir=None, validation: bool = False) -> list[Task]:
+    """Tasks for meta-training (the training split, cut in two) or for meta-validation (training / test split)."""
+    tasks = []
+    for spec in specs:
+        dataset, chosen = _load(spec, transform, data_dir)
+        if validation:
+            train, held_out = (dataset.x_train, dataset.y_train), (dataset.x_test, dataset.y_test)
+        else:
+            cut = int(len(dataset.x_train) * (1 - HELD_OUT_FRACTION))
+            train = (dataset.x_train[:cut], dataset.y_train[:cut])
+            held_out = (dataset.x_train[cut:], dataset.y_train[cut:])
+        tasks.append(Task(spec, _select(*train, chosen), _select(*held_out, chosen), dataset.classes))
+    inputs = {task.train[0].shape[1] for task in tasks}
+    if len(inputs) > 1:
+        shapes = ", ".join(f"{t.name}: {t.train[0].shape[1]}" for t in tasks)
+        raise DataError(f"the tasks have different numbers of inputs ({shapes}), but they share one network",
+                        "choose tasks of one input size, or a --transform that makes them agree")
+    return tasks
+
+
+def shape(tasks: list[Task]) -> tuple[int, int]:
+    """(inputs, outputs) of the network the tasks share."""
+    return tasks[0].train[0].shape[1], max(task.classes for task in tasks)
+
+
+def sample(key, pool: tuple, count: int, batch: int, outputs: int):
+    """`count` batches drawn uniformly (with replacement) from a pool: xs [count, batch, inputs], the +-1 targets
+    ys [count, batch, outputs], and the labels [count, batch]."""
+    x, labels = pool
+    index = jax.random.randint(key, (count, batch), 0, x.shape[0])
+    chosen = labels[index]
+    return x[index], jnp.where(jax.nn.one_hot(chosen, outputs) > 0, 1.0, -1.0), chosen

@@ -1,0 +1,153 @@
+"""`rulec meta-train`: both methods learn, a killed run resumes to the same genome, incompatible files are refused,
+and the genome it writes is one that `rulec train --genome` uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import rulec
+from rulec import cli
+from rulec.meta import objectives
+from rulec.meta.gradient import Curriculum, Gradient
+from rulec.meta.tasks import load_tasks
+from tests.conftest import ROOT
+
+BLUR = str(ROOT / "stdlib_rules" / "blur.rule")
+# A small evolution run: 2 states, 8 hidden neurons, xor; about 0.1 s a generation on 2 cores.
+SMALL_ES = ["meta-train", BLUR, "--set", "k=2", "--method", "cmaes", "--data", "xor", "--layers", "8",
+            "--population", "8", "--batch", "32", "--unroll", "5", "--eval-batches", "2"]
+
+
+def run(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["rulec", *args])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    out, err = capsys.readouterr()
+    return done.value.code or 0, out, err
+
+
+def genome_arrays(path) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
+
+
+def test_gradient_meta_training_lowers_the_meta_loss():
+    rule = rulec.load(BLUR, k=2)
+    tasks = load_tasks(["xor", "and", "moons"])
+    net = rule.network((2, 8, 2))
+    protocol = objectives.Protocol(unroll=4, eval_batches=2, batch=32, outputs=2)
+    method = Gradient(net, tasks, protocol, Curriculum(unroll=4), "xent", 1e-2, 10.0, population=2)
+    carry = method.init(jax.random.key(0), net.init_genome)
+    losses = []
+    for step in range(60):
+        carry, record = method.step(carry, jax.random.key(step), step)
+        losses.append(record["loss"])
+    assert np.mean(losses[-5:]) < 0.9 * np.mean(losses[:5])
+
+
+def test_a_non_finite_meta_gradient_is_skipped_and_reported():
+    rule = rulec.load(ROOT / "stdlib_rules" / "hebbian.rule")
+    net = rule.network((2, 4, 2))
+    protocol = objectives.Protocol(unroll=3, eval_batches=1, batch=8, outputs=2)
+    method = Gradient(net, load_tasks(["xor"]), protocol, Curriculum(unroll=3), "xent", 1e-2, 10.0, population=2)
+    carry = method.init(jax.random.key(0), net.init_genome)
+    exploding = {"eta": jnp.asarray([0.01, 1.0]), "decay": jnp.asarray([0.0, -1e30])}
+    carry["genomes"] = exploding
+    carry, record = method.step(carry, jax.random.key(1), 0)
+    assert record["skipped"] == 1
+    assert carry["genomes"]["decay"][1] == exploding["decay"][1]  # left as it was
+    assert carry["genomes"]["eta"][0] != 0.01  # the healthy run stepped
+    assert np.isfinite(record["loss"])
+
+
+def test_curriculum_grows_the_unroll_and_synchronises_the_runs():
+    curriculum = Curriculum(unroll=10, unroll_step=5, unroll_every=100, max_unroll=20)
+    assert [curriculum.at(s) for s in (0, 99, 100, 250, 10_000)] == [10, 10, 15, 20, 20]
+    from rulec.meta.gradient import synchronise
+
+    carry = {"genomes": {"a": jnp.asarray([1.0, 2.0, 3.0])}, "loss": jnp.asarray([0.5, 0.1, 0.9])}
+    assert synchronise(carry)["genomes"]["a"].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_evolution_writes_a_genome_that_train_uses(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "xor.npz"
+    code, _, err = run(*SMALL_ES, "--steps", "3", "-o", str(out), "--plot", str(tmp_path / "curves.png"),
+                       monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    info = json.loads(out.with_suffix(".json").read_text())
+    rule = rulec.load(BLUR, k=2)
+    assert (info["rule"], info["source_hash"], info["dims"], info["seed"]) == ("blur", rule.source_hash, {"k": 2}, 0)
+    assert "meta-train" in info["command"] and info["method"] == "cmaes" and info["rulec_version"]
+    log = json.loads(out.with_suffix(".log.json").read_text())
+    assert [r["step"] for r in log["history"]] == [1, 2, 3] and "validation" in log["history"][-1]
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+    code, out_text, err = run("train", BLUR, "--set", "k=2", "--genome", str(out), "--data", "xor", "--layers", "8",
+                              "--steps", "5", "--baseline", "none", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert f"genome {out}" in " ".join(err.split())
+
+
+def test_resume_refuses_a_checkpoint_of_other_settings_or_another_rule(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "xor.npz"
+    assert run(*SMALL_ES, "--steps", "2", "-o", str(out), monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    code, _, err = run(*SMALL_ES, "--steps", "4", "--sigma", "0.9", "-o", str(out), "--resume",
+                       monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1 and "other settings (sigma: 0.3 in the checkpoint, 0.9 now)" in err
+    code, _, err = run(*[a if a != "k=2" else "k=3" for a in SMALL_ES], "--steps", "4", "-o", str(out), "--resume",
+                       monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1 and "is for rule `blur` with dims {'k': 2}" in err
+    edited = tmp_path / "blur.rule"
+    edited.write_text(open(BLUR).read().replace("eta_w = -0.001", "eta_w = -0.002"))
+    code, _, err = run(*[a if a != BLUR else str(edited) for a in SMALL_ES], "--steps", "4", "-o", str(out),
+                       "--resume", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1 and "another version of rule `blur`" in err
+    code, _, err = run("train", str(edited), "--set", "k=2", "--genome", str(out), "--data", "xor",
+                       monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1 and "another version of rule `blur`" in err
+    code, _, err = run(*SMALL_ES, "-o", str(tmp_path / "none.npz"), "--resume", monkeypatch=monkeypatch,
+                       capsys=capsys)
+    assert code == 2 and "there is no checkpoint" in err
+
+
+def test_a_run_killed_partway_resumes_to_the_genome_of_an_uninterrupted_run(tmp_path):
+    steps = 40
+    command = [sys.executable, "-m", "rulec", *SMALL_ES, "--steps", str(steps), "--checkpoint-every", "2"]
+    environment = dict(os.environ, JAX_PLATFORMS="cpu")
+    whole = subprocess.run(command + ["-o", str(tmp_path / "whole.npz")], capture_output=True, text=True,
+                           env=environment, cwd=ROOT)
+    assert whole.returncode == 0, whole.stderr
+
+    killed = tmp_path / "killed.npz"
+    index = killed.with_suffix(".checkpoint") / "checkpoint.json"
+    process = subprocess.Popen(command + ["-o", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=environment, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if index.exists() and json.loads(index.read_text())["step"] >= 6:
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    stopped_at = json.loads(index.read_text())["step"]
+    assert 6 <= stopped_at < steps and not killed.exists()
+
+    resumed = subprocess.run(command + ["-o", str(killed), "--resume"], capture_output=True, text=True,
+                             env=environment, cwd=ROOT)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming from step {stopped_at}" in resumed.stderr
+    expected, got = genome_arrays(tmp_path / "whole.npz"), genome_arrays(killed)
+    assert expected.keys() == got.keys()
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name])
+    history = json.loads(killed.with_suffix(".log.json").read_text())["history"]
+    assert [r["step"] for r in history] == list(range(1, steps + 1))
