@@ -52,7 +52,7 @@ class Gradient:
         self.optimiser = optimiser(learning_rate, clip)
         self._engines: dict[int, Engine] = {}
 
-    def _engine(self, unroll: int) -> Engine:
+    def engine(self, unroll: int) -> Engine:
         """One compiled engine per unroll length the curriculum reaches."""
         if unroll not in self._engines:
             protocol = dataclasses.replace(self.protocol, unroll=unroll)
@@ -77,7 +77,7 @@ class Gradient:
         if step > 0 and unroll > self.curriculum.at(step - 1) and self.population > 1:
             carry = synchronise(carry)
         keys = jax.random.split(key, self.population)
-        genomes, opt, loss, accuracy, skipped = self._engine(unroll)((carry["genomes"], carry["opt"], keys),
+        genomes, opt, loss, accuracy, skipped = self.engine(unroll)((carry["genomes"], carry["opt"], keys),
                                                                       self.tasks)
         loss, accuracy, skipped = np.asarray(loss), np.asarray(accuracy), np.asarray(skipped)
         finite = np.isfinite(loss)

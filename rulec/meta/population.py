@@ -46,11 +46,11 @@ class Engine:
 
     def __init__(self, member, population_mesh: Mesh | None = None):
         self.mesh = population_mesh or mesh()
-        self._run = jax.jit(jax.vmap(member, in_axes=(0, None)))
+        self.run = jax.jit(jax.vmap(member, in_axes=(0, None)))
 
     def __call__(self, members, shared):
         size = jax.tree.leaves(members)[0].shape[0]
         devices = self.mesh.devices.size
         padded = -(-size // devices) * devices
-        outputs = self._run(shard(pad(members, padded), self.mesh), shared)
+        outputs = self.run(shard(pad(members, padded), self.mesh), shared)
         return jax.tree.map(lambda leaf: leaf[:size], outputs)

@@ -117,6 +117,9 @@ def test_resume_refuses_a_checkpoint_of_other_settings_or_another_rule(tmp_path,
     code, _, err = run(*SMALL_ES, "-o", str(tmp_path / "none.npz"), "--resume", monkeypatch=monkeypatch,
                        capsys=capsys)
     assert code == 2 and "there is no checkpoint" in err
+    code, _, err = run(*[a if a != "cmaes" else "annealing" for a in SMALL_ES], monkeypatch=monkeypatch,
+                       capsys=capsys)
+    assert code == 2 and "choose from grad, cmaes" in err
 
 
 def test_a_run_killed_partway_resumes_to_the_genome_of_an_uninterrupted_run(tmp_path):
