@@ -34,8 +34,8 @@ from rulec.ir import nodes as ir
 from rulec.ir import resolve, verify
 from rulec.lower.jax_step import JaxStep
 from rulec.shapes import init_genome, init_synapses
-from rulec.syntax.printer import print_rule
 from rulec.symbolic.specialize import specialize as specialize_program
+from rulec.syntax.printer import print_rule
 
 _FUNCTIONS = elementwise_table(jnp)
 

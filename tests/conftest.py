@@ -18,3 +18,16 @@ INVALID = sorted((ROOT / "tests" / "fixtures" / "invalid").glob("*.rule"))
 @pytest.fixture(params=STDLIB, ids=lambda p: p.stem)
 def stdlib_rule(request) -> Path:
     return request.param
+
+
+def run_cli(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:
+    """Runs `rulec ARGS` in this process: (exit code, stdout, stderr)."""
+    import sys
+
+    from rulec import cli
+
+    monkeypatch.setattr(sys, "argv", ["rulec", *args])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    out, err = capsys.readouterr()
+    return done.value.code or 0, out, err

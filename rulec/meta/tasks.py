@@ -13,7 +13,6 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from rulec.data import datasets
 from rulec.data.errors import DataError

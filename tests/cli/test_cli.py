@@ -5,18 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 from rulec import cli
 from tests.conftest import INVALID, ROOT, STDLIB
-
-
-def run(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["rulec", *args])
-    with pytest.raises(SystemExit) as done:
-        cli.main()
-    out, err = capsys.readouterr()
-    return done.value.code or 0, out, err
+from tests.conftest import run_cli as run
 
 
 def test_check_prints_one_summary_line_per_file(monkeypatch, capsys):

@@ -13,27 +13,18 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 import rulec
-from rulec import cli
 from rulec.meta import objectives
 from rulec.meta.gradient import Curriculum, Gradient
 from rulec.meta.tasks import load_tasks
 from tests.conftest import ROOT
+from tests.conftest import run_cli as run
 
 BLUR = str(ROOT / "stdlib_rules" / "blur.rule")
 # A small evolution run: 2 states, 8 hidden neurons, xor; about 0.1 s a generation on 2 cores.
 SMALL_ES = ["meta-train", BLUR, "--set", "k=2", "--method", "cmaes", "--data", "xor", "--layers", "8",
             "--population", "8", "--batch", "32", "--unroll", "5", "--eval-batches", "2"]
-
-
-def run(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["rulec", *args])
-    with pytest.raises(SystemExit) as done:
-        cli.main()
-    out, err = capsys.readouterr()
-    return done.value.code or 0, out, err
 
 
 def genome_arrays(path) -> dict:
