@@ -105,7 +105,10 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
     rng = jax.random.key(settings.seed)
     init_key = jax.random.fold_in(rng, 0)
     method = _method(settings, net, tasks, initial(init_key))
-    carry, start, history = method.init(init_key, initial), 0, []
+    # An evolution strategy from a random genome starts at the fittest of one population's worth of draws.
+    candidates = settings.population if settings.method != "grad" and settings.start == "random" else 0
+    carry = method.init(init_key, initial, candidates) if candidates else method.init(init_key, initial)
+    start, history = 0, []
     checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
     log_path = log_path or output.with_suffix(".log.json")
     if resume:

@@ -45,10 +45,18 @@ class Evolution:
 
         self.engine = Engine(member, population_mesh)
 
-    def init(self, key, initial) -> dict:
-        start = initial(key)
+    def init(self, key, initial, candidates: int = 0) -> dict:
+        """Centres the search on `initial(key)`, or, with `candidates`, on the fittest of that many genomes drawn
+        by `initial` (random genomes of a rule are mostly inert, so one draw is a poor place to start)."""
+        draw_key, evaluate_key, init_key = jax.random.split(key, 3)
+        start = initial(draw_key)
+        if candidates:
+            drawn = jax.vmap(initial)(jax.random.split(draw_key, candidates))
+            z = jax.tree.map(lambda d, s, c: (d - s) / c, drawn, start, self.scale)
+            fitness, _ = self.engine(z, (evaluate_key, self.tasks, start, self.scale))
+            start = jax.tree.map(lambda d: d[int(jnp.argmax(fitness))], drawn)
         zero = jax.tree.map(jnp.zeros_like, start)
-        return {"search": self.strategy.init(key, zero, self.params), "start": start, "scale": self.scale}
+        return {"search": self.strategy.init(init_key, zero, self.params), "start": start, "scale": self.scale}
 
     def step(self, carry: dict, key, step: int) -> tuple[dict, dict]:
         ask_key, evaluate_key, tell_key = jax.random.split(key, 3)

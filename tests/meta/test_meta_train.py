@@ -145,3 +145,23 @@ def test_a_run_killed_partway_resumes_to_the_genome_of_an_uninterrupted_run(tmp_
         np.testing.assert_array_equal(got[name], expected[name])
     history = json.loads(killed.with_suffix(".log.json").read_text())["history"]
     assert [r["step"] for r in history] == list(range(1, steps + 1))
+
+
+def test_evolution_from_a_random_start_centres_on_the_fittest_draw():
+    from rulec.meta.evolution import Evolution
+
+    rule = rulec.load(BLUR, k=2)
+    net = rule.network((2, 8, 2))
+    tasks = load_tasks(["xor"])
+    protocol = objectives.Protocol(unroll=5, eval_batches=2, batch=32, outputs=2)
+    method = Evolution(net, tasks, protocol, "cmaes", 8, 0.3, net.init_genome(jax.random.key(0)))
+    carry = method.init(jax.random.key(1), net.init_genome, candidates=8)
+    draw_key, evaluate_key, _ = jax.random.split(jax.random.key(1), 3)
+    drawn = jax.vmap(net.init_genome)(jax.random.split(draw_key, 8))
+    fitness = [float(objectives.evaluate(net, jax.tree.map(lambda d, i=i: d[i], drawn), evaluate_key, tasks,
+                                         protocol)[0]) for i in range(8)]
+    best = jax.tree.map(lambda d: d[int(np.argmax(fitness))], drawn)
+    assert max(fitness) > min(fitness)
+    for name in best:
+        np.testing.assert_allclose(carry["start"][name], best[name], rtol=1e-6)
+    np.testing.assert_allclose(method.genome(carry)["nu"], best["nu"], rtol=1e-6)  # the mean starts there
