@@ -1,18 +1,9 @@
 #!/usr/bin/env bash
-# Runs the step benchmark on a CUDA machine and prints the same ratio table as on CPU.
+# Runs the step and meta-training benchmarks on a CUDA machine and prints the same tables as on CPU.
 #
 #   bash benchmarks/gpu.sh [extra step_bench.py flags]
-#
-# It installs rulec with CUDA-enabled JAX into a fresh virtual environment (skipped when `jax` already sees a
-# GPU), checks that JAX found the GPU, then runs benchmarks/step_bench.py. Wheels for packages the machine
-# cannot download (lark, for example) can be put in ./wheels and are installed from there first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! python3 -c "import jax, sys; sys.exit(0 if jax.default_backend() == 'gpu' else 1)" 2>/dev/null; then
-  python3 -m venv .venv-gpu
-  . .venv-gpu/bin/activate
-  if [ -d wheels ]; then pip install --no-index --find-links wheels wheels/*.whl || true; fi
-  pip install "jax[cuda12]" .
-fi
-python3 -c "import jax; assert jax.default_backend() == 'gpu', jax.devices(); print('JAX devices:', jax.devices())"
+. benchmarks/cuda_env.sh
 python3 benchmarks/step_bench.py "$@"
+python3 benchmarks/meta_bench.py

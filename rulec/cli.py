@@ -129,13 +129,13 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   set_: SetOption = None,
                   genome: Annotated[Optional[Path], typer.Option(help="A genome file (.npz).")] = None,
                   preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
-                  data: Annotated[str, typer.Option(help="digits, mnist5k, fashion, idx, or a synthetic task "
-                                                         "(xor, moons, ...).")] = "digits",
+                  data: Annotated[str, typer.Option(help="mnist5k, digits, fashion, idx, or a synthetic task "
+                                                         "(xor, moons, ...).")] = "mnist5k",
                   data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
                   transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
-                  layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 128 or 256,128 "
+                  layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 256 or 256,128 "
                                                                      "(input and output come from the data).")] = None,
-                  steps: Annotated[int, typer.Option(min=1)] = 500,
+                  steps: Annotated[int, typer.Option(min=1)] = 100,
                   batch: Annotated[int, typer.Option(min=1)] = 128,
                   baseline: Annotated[str, typer.Option(help="Baselines to run: sgd, momentum, adam, or none.")]
                   = "sgd,momentum,adam",
@@ -149,7 +149,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
     """Train a network with the rule on real data, next to tuned SGD, momentum and Adam."""
     from rulec.runtime.train_command import run_training
 
-    hidden = (128,) if layers is None else parse_sizes(layers, 1, "128 or 256,128")
+    hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
     run_training(file=file, overrides=parse_overrides(set_), genome_path=genome, preset=preset, data_name=data,
                  data_dir=data_dir, transform_name=transform, hidden=hidden, steps=steps, batch=batch,
                  baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from rulec.meta.evolution import STRATEGIES, Evolution
 from rulec.meta.gradient import Curriculum, Gradient
 from rulec.meta.tasks import load_tasks, parse_specs, shape
 from rulec.runtime.genome_file import load_genome, save_genome
-from rulec.runtime.report import write_json
+from rulec.runtime.report import command_line, write_json
 
 METHODS = ("grad",) + tuple(STRATEGIES)
 
@@ -151,7 +150,7 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
 
     genome = jax.tree.map(np.asarray, method.genome(carry))
     final = history[-1] if history else {}
-    save_genome(output, rule, genome, command=" ".join(sys.argv), seed=settings.seed, method=settings.method,
+    save_genome(output, rule, genome, command=command_line(), seed=settings.seed, method=settings.method,
                 layers=list(net.sizes), data=settings.data, transform=settings.transform, steps=settings.steps,
                 validation_accuracy=final.get("validation"), settings=settings.config())
     write_json(log_path, _log(rule, settings, history, file))
@@ -189,5 +188,5 @@ def _summary(history: list, seconds: float) -> str:
 
 def _log(rule, settings: Settings, history: list, file) -> dict:
     return {"rule": rule.name, "file": str(file), "source_hash": rule.source_hash, "dims": rule.dims,
-            "rulec_version": __version__, "command": " ".join(sys.argv), "settings": settings.config(),
+            "rulec_version": __version__, "command": command_line(), "settings": settings.config(),
             "history": history}

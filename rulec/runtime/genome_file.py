@@ -63,6 +63,21 @@ def refuse_other_rule(path: Path, info: dict, rule, what: str) -> None:
                      "the rule's equations changed since; learn a new one")
 
 
+def find_shipped(rule_file: str | Path, rule) -> Path | None:
+    """A genome shipped beside the rule file, `genomes/STEM.npz` or `genomes/STEM-*.npz`, written for this
+    rule, these dims and this text; None when there is none."""
+    rule_file = Path(rule_file)
+    folder = rule_file.parent / "genomes"
+    for path in [folder / f"{rule_file.stem}.npz", *sorted(folder.glob(f"{rule_file.stem}-*.npz"))]:
+        try:
+            info = json.loads(path.with_suffix(".json").read_text())
+        except (OSError, ValueError):
+            continue
+        if (info.get("rule"), info.get("dims"), info.get("source_hash")) == (rule.name, rule.dims, rule.source_hash):
+            return path
+    return None
+
+
 def load_genome(path: str | Path, rule) -> dict:
     """Reads a genome for `rule`, refusing files from another rule, other dims, or with wrong names or shapes."""
     path = Path(path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,11 @@ def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> Ta
         cells = [f"{acc:.3f} (lr {rate:.0e})" for acc, rate in (b["best"][i] for b in baselines.values())]
         result.add_row(str(step), rule_cell, *cells)
     return result
+
+
+def command_line() -> str:
+    """The command as a user would retype it: `rulec` and its arguments, quoted for a shell."""
+    return shlex.join(["rulec", *sys.argv[1:]])
 
 
 def write_json(path: Path, record: dict) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -16,14 +15,20 @@ from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.frontend import check_file
 from rulec.runtime import report
-from rulec.runtime.genome_file import load_genome
+from rulec.runtime.report import command_line
+from rulec.runtime.genome_file import find_shipped, load_genome
 from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, batch_indices, evaluation_steps, mlp_init, train_baseline, \
     train_rule
 
 
-def choose_genome(rule, net, genome_path, preset, seed, console):
+def choose_genome(rule, rule_file, net, genome_path, preset, seed, console):
+    """The genome to train with: the one given, else the preset given, else a genome shipped with the rule
+    (stdlib_rules/genomes/), else the default preset, else the declared constants, else a random draw."""
     if genome_path is not None:
         return load_genome(genome_path, rule), f"genome {genome_path}"
+    shipped = find_shipped(rule_file, rule) if preset is None else None
+    if shipped is not None:
+        return load_genome(shipped, rule), f"the shipped genome {shipped}"
     if preset is not None or rule.program.default_preset:
         name = preset or rule.program.default_preset
         return rule.preset(name, sizes=net.sizes), f"preset {name}"
@@ -53,7 +58,7 @@ def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, t
     data = datasets.normalise(datasets.transform(datasets.load(data_name, data_dir), transform_name))
     sizes = (data.inputs,) + tuple(hidden) + (data.classes,)
     net = rule.network(sizes)
-    genome, origin = choose_genome(rule, net, genome_path, preset, seed, console)
+    genome, origin = choose_genome(rule, file, net, genome_path, preset, seed, console)
     state = net.init(jax.random.key(seed + 1))
     indices = batch_indices(len(data.x_train), steps, batch, seed)
     marks = evaluation_steps(steps)
@@ -83,7 +88,7 @@ def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, t
               "transform": transform_name, "layers": list(sizes), "steps": steps, "batch": batch, "seed": seed,
               "baseline_model": baseline_model, "evaluation_steps": marks,
               "rule_accuracy": dict(zip(map(str, curve.steps), curve.accuracy)), "diverged_at": curve.diverged_at,
-              "baselines": results, "seconds": round(seconds, 2), "command": " ".join(sys.argv)}
+              "baselines": results, "seconds": round(seconds, 2), "command": command_line()}
     if json_path is not None:
         report.write_json(Path(json_path), record)
         console.print(f"wrote {json_path}")
