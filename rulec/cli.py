@@ -176,6 +176,8 @@ def meta_train_command(
         unroll: Annotated[Optional[int], typer.Option(min=1, help="Inner steps before scoring (default 15 for "
                                                                   "evolution, 10 for grad).")] = None,
         eval_batches: Annotated[int, typer.Option(min=1, help="Held-out batches scored after the unroll.")] = 20,
+        score_at: Annotated[Optional[str], typer.Option(help="Also score after these earlier inner steps (such as "
+                                                             "5,10), averaging the scores.")] = None,
         inits: Annotated[int, typer.Option(min=1, help="Synapse initialisations per genome and task.")] = 1,
         unroll_step: Annotated[int, typer.Option(min=0, help="Curriculum: unroll growth (grad).")] = 0,
         unroll_every: Annotated[int, typer.Option(min=1, help="Curriculum: meta-steps between growths.")] = 10_000,
@@ -214,7 +216,8 @@ def meta_train_command(
     settings = Settings(
         method=method, data=data, validate=validate or data, transform=transform,
         hidden=parse_sizes(layers, 1, "20 or 256,128"), steps=steps, population=population or (80 if evolution else 1),
-        protocol=Protocol(unroll, eval_batches, batch, inits, remat=remat),
+        protocol=Protocol(unroll, eval_batches, batch, inits, remat=remat,
+                          score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else ()),
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss,
         learning_rate=lr, clip=clip, sigma=sigma,
         start=f"genome {genome}" if genome else f"preset {preset}" if preset else "random", seed=seed,
@@ -292,14 +295,14 @@ def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> Non
         typer.echo(f"wrote {output}")
 
 
-def parse_sizes(text: str, at_least: int, example: str) -> tuple[int, ...]:
-    """Comma-separated positive layer sizes, at least `at_least` of them, or a usage error on --layers."""
+def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") -> tuple[int, ...]:
+    """Comma-separated positive integers, at least `at_least` of them, or a usage error on `flag`."""
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         sizes = ()
     if len(sizes) < at_least or min(sizes, default=0) < 1:
-        raise typer.BadParameter(f"expected sizes such as {example}, got {text!r}", param_hint="--layers")
+        raise typer.BadParameter(f"expected numbers such as {example}, got {text!r}", param_hint=flag)
     return sizes
 
 

@@ -4,6 +4,7 @@ resumption, a JSON log, a plot and a genome file at the end."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 from pathlib import Path
@@ -48,7 +49,7 @@ class Settings:
     eval_every: int
 
     def config(self) -> dict:
-        return dataclasses.asdict(self) | {"hidden": list(self.hidden)}
+        return json.loads(json.dumps(dataclasses.asdict(self)))  # as a checkpoint gives it back: lists, not tuples
 
 
 def _initial(rule, net, genome_path, preset):

@@ -3,7 +3,9 @@
 `evaluate` is the paper's CMA-ES fitness and meta-validation: accuracy on held-out batches after `unroll` inner
 steps. `meta_loss` is the gradient method's objective on the same protocol: softmax cross-entropy of the
 output's prediction state (paper section 3.3), or the released code's L2 against the +-1 targets. Both average
-over the tasks and over `inits` synapse initialisations drawn per task.
+over the tasks and over `inits` synapse initialisations drawn per task. With `score_at`, the network is also
+scored after those earlier inner steps and the scores are averaged, which rewards a rule for learning fast all
+along the unroll rather than only at its end.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ class Protocol:
     inits: int = 1  # synapse initialisations per task
     outputs: int = 10
     remat: bool = True
+    score_at: tuple[int, ...] = ()  # earlier inner steps after which the network is scored too
+
+    def points(self) -> list[int]:
+        """The inner steps after which the network is scored: those of score_at within the unroll, and its end."""
+        return sorted({p for p in self.score_at if p < self.unroll} | {self.unroll})
 
 
 def _finite(tree):
@@ -35,13 +42,17 @@ def _finite(tree):
 
 
 def _trained(net, genome, key, task, protocol: Protocol, remat: bool):
-    """The network after the inner loop, and the held-out batches with their labels."""
+    """The network after the inner loop; the predictions on the held-out batches after each scoring point
+    [points, batches, batch, outputs]; the held-out targets and labels."""
     init_key, train_key, held_key = jax.random.split(key, 3)
     xs, ys, _ = sample(train_key, task.train, protocol.unroll, protocol.batch, protocol.outputs)
-    state = net.unroll(genome, net.init(init_key), xs, ys, remat=remat)
     held_xs, held_ys, labels = sample(held_key, task.held_out, protocol.eval_batches, protocol.batch, protocol.outputs)
-    logits = jax.vmap(lambda x: net.predict(genome, state, x))(held_xs)
-    return state, logits, held_ys, labels
+    state, done, logits = net.init(init_key), 0, []
+    for point in protocol.points():
+        state = net.unroll(genome, state, xs[done:point], ys[done:point], remat=remat)
+        logits.append(jax.vmap(lambda x, state=state: net.predict(genome, state, x))(held_xs))
+        done = point
+    return state, jnp.stack(logits), held_ys, labels
 
 
 def _over_tasks_and_inits(score, key, tasks, inits: int):
@@ -55,7 +66,7 @@ def evaluate(net, genome, key, tasks, protocol: Protocol):
     """(accuracy, diverged): mean held-out accuracy after the inner loop; WORST if any synapse went non-finite."""
     def score(k, task):
         state, logits, _, labels = _trained(net, genome, k, task, protocol, remat=False)
-        return jnp.mean(jnp.argmax(logits, -1) == labels), (~_finite(state)).astype(jnp.float32)
+        return jnp.mean(jnp.argmax(logits, -1) == labels[None]), (~_finite(state)).astype(jnp.float32)
 
     accuracy, diverged = _over_tasks_and_inits(score, key, tasks, protocol.inits)
     diverged = (diverged > 0) | ~jnp.isfinite(accuracy)
@@ -67,9 +78,9 @@ def meta_loss(net, genome, key, tasks, protocol: Protocol, loss: str = "xent"):
     def score(k, task):
         _, logits, targets, labels = _trained(net, genome, k, task, protocol, remat=protocol.remat)
         if loss == "l2":
-            value = jnp.mean((logits - targets) ** 2)
+            value = jnp.mean((logits - targets[None]) ** 2)
         else:
-            value = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
-        return value, jnp.mean(jnp.argmax(logits, -1) == labels)
+            value = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels[None]))
+        return value, jnp.mean(jnp.argmax(logits, -1) == labels[None])
 
     return _over_tasks_and_inits(score, key, tasks, protocol.inits)

@@ -165,3 +165,23 @@ def test_evolution_from_a_random_start_centres_on_the_fittest_draw():
     for name in best:
         np.testing.assert_allclose(carry["start"][name], best[name], rtol=1e-6)
     np.testing.assert_allclose(method.genome(carry)["nu"], best["nu"], rtol=1e-6)  # the mean starts there
+
+
+def test_score_at_scores_earlier_steps_too_and_averages():
+    assert objectives.Protocol(unroll=20, score_at=(5, 10, 30)).points() == [5, 10, 20]
+    rule = rulec.load(BLUR, k=2)
+    net = rule.network((2, 8, 2))
+    genome = net.init_genome(jax.random.key(0))
+    tasks = load_tasks(["xor"])
+    key = jax.random.key(1)
+    protocol = objectives.Protocol(unroll=6, eval_batches=2, batch=16, outputs=2, score_at=(2, 4))
+    (loss, _), grads = jax.value_and_grad(objectives.meta_loss, argnums=1, has_aux=True)(net, genome, key, tasks,
+                                                                                          protocol)
+    assert np.isfinite(loss) and all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
+    # Scoring after steps 2 and 4 as well: the average of three scores of the same run.
+    task_key = jax.random.split(jax.random.fold_in(key, 0), 1)[0]  # task 0's one synapse draw
+    _, logits, _, labels = objectives._trained(net, genome, task_key, tasks[0], protocol, remat=False)
+    accuracy, _ = objectives.evaluate(net, genome, key, tasks, protocol)
+    assert logits.shape[0] == 3
+    per_point = np.mean(np.argmax(logits, -1) == labels[None], axis=(1, 2))
+    np.testing.assert_allclose(accuracy, per_point.mean(), rtol=1e-6)
