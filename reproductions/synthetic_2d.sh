@@ -2,12 +2,12 @@
 # Paper section 4.1: meta-train a two-state genome by gradients on xor, and, two moons (20 hidden neurons), and
 # report meta-validation accuracy at unroll 10 on held-out tasks: circles, pie slice, cross, triangle, blobs.
 #
-#   bash reproductions/synthetic_2d.sh [small|full]     (small: about 6 minutes on 2 CPU cores)
+#   bash reproductions/synthetic_2d.sh [small|full]     (small: about 8 minutes on 2 CPU cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p runs
 case "${1:-small}" in
-  small) run=(--population 4 --lr 2e-3 --steps 600 --eval-every 50) ;;
+  small) run=(--population 4 --lr 2e-3 --steps 5000 --eval-every 250) ;;
   full)  run=(--population 8 --lr 5e-4 --steps 50000 --eval-every 1000 --unroll-step 5 --unroll-every 10000) ;;
   *) echo "usage: $0 [small|full]" >&2; exit 2 ;;
 esac

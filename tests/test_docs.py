@@ -38,3 +38,10 @@ def test_readme_commands_are_the_ones_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = re.search(r"```sh\n(.*pytest.*)\n```", readme).group(1)
     assert test_command in ci
+
+
+def test_every_reproduction_script_the_docs_name_exists():
+    doc = (ROOT / "docs" / "reproductions.md").read_text()
+    scripts = re.findall(r"bash (reproductions/\w+\.sh)", doc)
+    assert len(set(scripts)) >= 3
+    assert [s for s in scripts if not (ROOT / s).exists()] == []
