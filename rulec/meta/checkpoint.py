@@ -78,5 +78,7 @@ def load(directory: Path, rule, config: dict, template) -> tuple[int, object, ob
             raise _error(arrays_path, f"the checkpoint's arrays do not fit this run (array {i})",
                          "it was written by another version of rulec or for another network")
         restored.append(jnp.asarray(value))
+    if "rng" not in arrays:
+        raise _error(arrays_path, "the checkpoint has no RNG state", "start afresh without --resume")
     rng = jax.random.wrap_key_data(jnp.asarray(arrays["rng"]))
     return int(info["step"]), jax.tree.unflatten(structure, restored), rng, list(info.get("history", []))

@@ -105,8 +105,10 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
     rng = jax.random.key(settings.seed)
     init_key = jax.random.fold_in(rng, 0)
     method = _method(settings, net, tasks, initial(init_key))
-    # An evolution strategy from a random genome starts at the fittest of one population's worth of draws.
-    candidates = settings.population if settings.method != "grad" and settings.start == "random" else 0
+    # An evolution strategy from a random genome starts at the fittest of one population's worth of draws (a
+    # resumed run needs only the carry's structure, so it skips that generation).
+    fresh_random = settings.method != "grad" and settings.start == "random" and not resume
+    candidates = settings.population if fresh_random else 0
     carry = method.init(init_key, initial, candidates) if candidates else method.init(init_key, initial)
     start, history = 0, []
     checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
@@ -129,18 +131,19 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
     started = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[status]}"))
-    step = start
     try:
         with Progress(*columns, console=console) as progress:
             bar = progress.add_task(settings.method, total=settings.steps, completed=start, status="")
             for step in range(start, settings.steps):
-                carry, record = method.step(carry, jax.random.fold_in(loop_key, step), step)
+                stepped, record = method.step(carry, jax.random.fold_in(loop_key, step), step)
                 record = {"step": step + 1, **record, "seconds": round(time.perf_counter() - started, 3)}
                 last = step + 1 == settings.steps
                 if (step + 1) % settings.eval_every == 0 or last:
-                    record["validation"] = validate(method.genome(carry), jax.random.fold_in(validation_key, step),
+                    record["validation"] = validate(method.genome(stepped), jax.random.fold_in(validation_key, step),
                                                     _unroll_at(settings, step))
+                # Carry and history advance together, so that Ctrl-C at any point checkpoints a consistent pair.
                 history.append(record)
+                carry = stepped
                 progress.update(bar, completed=step + 1, status=_status(record))
                 if (step + 1) % settings.checkpoint_every == 0 or last:
                     save_checkpoint(step + 1)
