@@ -101,8 +101,7 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     from rulec.runtime.genome_file import load_genome
     from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, numeric_symmetry, symbolic_symmetry
 
-    if genome is not None and preset is not None:
-        raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
+    refuse_genome_and_preset(genome, preset)
     rule = api.Rule(check_file(file, parse_overrides(set_)))
     net = rule.network(NUMERIC_SHAPE)
     if genome is not None:
@@ -149,6 +148,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
     """Train a network with the rule on real data, next to tuned SGD, momentum and Adam."""
     from rulec.runtime.train_command import run_training
 
+    refuse_genome_and_preset(genome, preset)
     hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
     run_training(file=file, overrides=parse_overrides(set_), genome_path=genome, preset=preset, data_name=data,
                  data_dir=data_dir, transform_name=transform, hidden=hidden, steps=steps, batch=batch,
@@ -209,8 +209,7 @@ def meta_train_command(
         raise typer.BadParameter(f"choose from {', '.join(METHODS)}", param_hint="--method")
     if loss not in LOSSES:
         raise typer.BadParameter(f"choose from {', '.join(LOSSES)}", param_hint="--loss")
-    if genome is not None and preset is not None:
-        raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
+    refuse_genome_and_preset(genome, preset)
     evolution = method != "grad"
     unroll = unroll or (15 if evolution else 10)
     settings = Settings(
@@ -293,6 +292,12 @@ def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> Non
     else:
         output.write_text(latex.document(checked))
         typer.echo(f"wrote {output}")
+
+
+def refuse_genome_and_preset(genome: Path | None, preset: str | None) -> None:
+    """A genome comes from a file or from a preset, not both."""
+    if genome is not None and preset is not None:
+        raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
 
 
 def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") -> tuple[int, ...]:

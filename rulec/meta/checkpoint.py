@@ -16,8 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rulec.diagnostics import Diagnostic, RuleError, Source, Span
-from rulec.runtime.genome_file import atomic_write, refuse_other_rule
+from rulec.runtime.genome_file import atomic_write, file_error, refuse_other_rule
 
 FORMAT = 1
 INDEX = "checkpoint.json"
@@ -25,8 +24,8 @@ INDEX = "checkpoint.json"
 RESUMABLE = ("steps", "checkpoint_every", "eval_every")
 
 
-def _error(path: Path, message: str, hint: str | None = None) -> RuleError:
-    return RuleError([Diagnostic(Span(Source(str(path), ""), 1, 1, 1, 1), message, hint, "checkpoint")])
+def _error(path: Path, message: str, hint: str | None = None):
+    return file_error(path, message, hint, "checkpoint")
 
 
 def exists(directory: Path) -> bool:

@@ -18,8 +18,9 @@ import numpy as np
 from rulec.diagnostics import Diagnostic, RuleError, Source, Span
 
 
-def _error(path: Path, message: str, hint: str | None = None) -> RuleError:
-    return RuleError([Diagnostic(Span(Source(str(path), ""), 1, 1, 1, 1), message, hint, "genome-file")])
+def file_error(path: Path, message: str, hint: str | None = None, code: str = "genome-file") -> RuleError:
+    """An error about a whole file (a genome, a checkpoint), located at its start."""
+    return RuleError([Diagnostic(Span(Source(str(path), ""), 1, 1, 1, 1), message, hint, code)])
 
 
 def save_genome(path: str | Path, rule, genome: dict, **metadata) -> Path:
@@ -55,10 +56,10 @@ def atomic_write(path: Path, write) -> None:
 def refuse_other_rule(path: Path, info: dict, rule, what: str) -> None:
     """Raises unless `info` (a file's metadata) was written for this rule, these dims and this rule text."""
     if info.get("rule") != rule.name or info.get("dims") != rule.dims:
-        raise _error(path, f"this {what} is for rule `{info.get('rule')}` with dims {info.get('dims')}, not "
+        raise file_error(path, f"this {what} is for rule `{info.get('rule')}` with dims {info.get('dims')}, not "
                      f"`{rule.name}` with dims {rule.dims}", f"use a {what} written for this rule and dims")
     if info.get("source_hash") != rule.source_hash:
-        raise _error(path, f"this {what} was written for another version of rule `{rule.name}` (source hash "
+        raise file_error(path, f"this {what} was written for another version of rule `{rule.name}` (source hash "
                      f"{str(info.get('source_hash'))[:12]}, the rule's is {rule.source_hash[:12]})",
                      "the rule's equations changed since; learn a new one")
 
@@ -85,28 +86,28 @@ def load_genome(path: str | Path, rule) -> dict:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     except (OSError, ValueError) as error:
-        raise _error(path, f"cannot read the genome file: {error}", "a genome file is an .npz written by rulec")
+        raise file_error(path, f"cannot read the genome file: {error}", "a genome file is an .npz written by rulec")
     meta_path = path.with_suffix(".json")
     if meta_path.exists():
         try:
             info = json.loads(meta_path.read_text())
         except (OSError, ValueError) as error:
-            raise _error(meta_path, f"cannot read the genome metadata: {error}")
+            raise file_error(meta_path, f"cannot read the genome metadata: {error}")
         refuse_other_rule(path, info, rule, "genome")
     genome = {}
     for entry in rule.program.genome:
         if entry.per_synapse:
             parts = sorted((k for k in arrays if k.startswith(entry.name + "/")), key=lambda k: int(k.split("/")[1]))
             if not parts:
-                raise _error(path, f"the genome file has no `{entry.name}`")
+                raise file_error(path, f"the genome file has no `{entry.name}`")
             genome[entry.name] = [arrays[k] for k in parts]
             continue
         if entry.name not in arrays:
-            raise _error(path, f"the genome file has no `{entry.name}`",
+            raise file_error(path, f"the genome file has no `{entry.name}`",
                          f"it has: {', '.join(sorted(arrays)) or 'nothing'}")
         value = arrays[entry.name]
         if value.shape != entry.shape:
-            raise _error(path, f"`{entry.name}` has shape {list(value.shape)} in the file, but the rule declares "
+            raise file_error(path, f"`{entry.name}` has shape {list(value.shape)} in the file, but the rule declares "
                          f"{list(entry.shape)}")
         genome[entry.name] = value
     return genome

@@ -49,8 +49,6 @@ def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, t
                                  param_hint="--baseline")
     if baseline_model not in MODELS:
         raise typer.BadParameter(f"choose from {', '.join(MODELS)}", param_hint="--baseline-model")
-    if genome_path is not None and preset is not None:
-        raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
     if transform_name not in datasets.TRANSFORMS:
         raise DataError(f"unknown transform `{transform_name}`", "transforms: " + ", ".join(datasets.TRANSFORMS))
 
