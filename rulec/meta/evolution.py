@@ -6,10 +6,8 @@ generation's members share the batches and synapse initialisations (common rando
 the same draw. evosax minimises, so it is told minus the accuracy; a diverged member's WORST (-1) becomes the
 largest value it can see.
 
-The search runs in normalised coordinates z, genome = start + scale * z, with each entry's scale the spread of
-its declared initialiser (`nu ~ normal(0, 1)` gives 1) or, for a constant, its magnitude (`eta_w = -0.001`
-gives 0.001). One step size then means the same relative change for every entry, where a raw search with
-sigma 0.5 would leave nu unexplored and blow eta_w up 500-fold.
+The search runs in normalised coordinates z (see `coordinates`), genome = start + scale * z, so one step size
+means the same relative change for every entry.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rulec.meta import objectives
+from rulec.meta.coordinates import denormalise, search_scale
 from rulec.meta.population import Engine
 
 # --method names and the evosax classes behind them; all sample around a mean with a step size `std_init`.
@@ -41,7 +40,7 @@ class Evolution:
 
         def member(z, shared):
             key, tasks, start, scale = shared
-            return objectives.evaluate(net, _denormalise(z, start, scale), key, tasks, protocol)
+            return objectives.evaluate(net, denormalise(z, start, scale), key, tasks, protocol)
 
         self.engine = Engine(member, population_mesh)
 
@@ -70,19 +69,4 @@ class Evolution:
         return carry | {"search": search}, record
 
     def genome(self, carry: dict) -> dict:
-        return _denormalise(self.strategy.get_mean(carry["search"]), carry["start"], carry["scale"])
-
-
-def _denormalise(z, start, scale):
-    return jax.tree.map(lambda z, start, scale: start + scale * z, z, start, scale)
-
-
-def search_scale(net, draws: int = 256) -> dict:
-    """Per element, the spread of the genome's initialiser over `draws` draws, or |value| where it is constant."""
-    samples = jax.vmap(net.init_genome)(jax.random.split(jax.random.key(0), draws))
-
-    def spread(leaf):
-        std, magnitude = jnp.std(leaf, axis=0), jnp.abs(jnp.mean(leaf, axis=0))
-        return jnp.where(std > 0, std, jnp.where(magnitude > 0, magnitude, 1.0))
-
-    return jax.tree.map(spread, samples)
+        return denormalise(self.strategy.get_mean(carry["search"]), carry["start"], carry["scale"])

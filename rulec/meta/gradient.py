@@ -1,8 +1,9 @@
 """Meta-learning by gradients through the unrolled inner loop (paper sections 3.2-3.3).
 
 A population of independent runs (the paper trains 8) is stepped together on the population engine, each with its
-own genome, Adam state and batches. The meta-gradient of `objectives.meta_loss` goes through `net.unroll`, with
-rematerialisation so that unrolls of 50 fit in memory. The optimiser is the paper's Adam (5e-4) after clipping
+own genome, Adam state and batches. Adam steps in units of each entry's size (see `optimiser`), so one step
+moves `nu` (spread 1) and `eta_w` (-0.001) by the same fraction. The meta-gradient of
+`objectives.meta_loss` goes through `net.unroll`, with rematerialisation so that unrolls of 50 fit in memory. The optimiser is the paper's Adam (5e-4) after clipping
 the global norm at 10, wrapped in `optax.apply_if_finite`: a NaN or infinite meta-gradient leaves the genome and
 the Adam state as they were, and the skip is counted.
 
@@ -20,6 +21,7 @@ import numpy as np
 import optax
 
 from rulec.meta import objectives
+from rulec.meta.coordinates import search_scale
 from rulec.meta.population import Engine
 
 NEVER_GIVE_UP = 2**31 - 1  # apply_if_finite's limit on consecutive skips before it applies a non-finite update
@@ -37,9 +39,17 @@ class Curriculum:
         return min(self.max_unroll, self.unroll + self.unroll_step * (step // self.unroll_every))
 
 
-def optimiser(learning_rate: float, clip: float) -> optax.GradientTransformation:
-    chain = optax.chain(optax.clip_by_global_norm(clip), optax.adam(learning_rate))
-    return optax.apply_if_finite(chain, max_consecutive_errors=NEVER_GIVE_UP)
+def optimiser(learning_rate: float, clip: float, floor=None) -> optax.GradientTransformation:
+    """Clip, then Adam. With `floor` (a genome-shaped pytree), both happen in coordinates where each entry's unit
+    is max(|entry|, floor): the gradient is multiplied by that unit before clipping and Adam, and Adam's step by it
+    after. Every entry then moves by about the same fraction of its size, so a learning rate that moves `nu` also
+    lets `eta_w = -0.001` grow or shrink by orders of magnitude over a run without one step flipping its sign."""
+    steps = [optax.clip_by_global_norm(clip), optax.adam(learning_rate)]
+    if floor is not None:
+        unit = lambda params: jax.tree.map(lambda p, f: jnp.maximum(jnp.abs(p), f), params, floor)  # noqa: E731
+        in_units = optax.stateless(lambda updates, params: jax.tree.map(jnp.multiply, updates, unit(params)))
+        steps = [in_units, *steps, in_units]
+    return optax.apply_if_finite(optax.chain(*steps), max_consecutive_errors=NEVER_GIVE_UP)
 
 
 class Gradient:
@@ -49,7 +59,7 @@ class Gradient:
                  learning_rate: float, clip: float, population: int, population_mesh=None):
         self.net, self.tasks, self.protocol, self.curriculum = net, tasks, protocol, curriculum
         self.loss, self.population, self.mesh = loss, population, population_mesh
-        self.optimiser = optimiser(learning_rate, clip)
+        self.optimiser = optimiser(learning_rate, clip, search_scale(net))
         self._engines: dict[int, Engine] = {}
 
     def engine(self, unroll: int) -> Engine:

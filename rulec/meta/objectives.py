@@ -43,7 +43,7 @@ def _finite(tree):
 
 def _trained(net, genome, key, task, protocol: Protocol, remat: bool):
     """The network after the inner loop; the predictions on the held-out batches after each scoring point
-    [points, batches, batch, outputs]; the held-out targets and labels."""
+    [points, batches, batch, task classes]; the held-out targets and labels."""
     init_key, train_key, held_key = jax.random.split(key, 3)
     xs, ys, _ = sample(train_key, task.train, protocol.unroll, protocol.batch, protocol.outputs)
     held_xs, held_ys, labels = sample(held_key, task.held_out, protocol.eval_batches, protocol.batch, protocol.outputs)
@@ -52,7 +52,9 @@ def _trained(net, genome, key, task, protocol: Protocol, remat: bool):
         state = net.unroll(genome, state, xs[done:point], ys[done:point], remat=remat)
         logits.append(jax.vmap(lambda x, state=state: net.predict(genome, state, x))(held_xs))
         done = point
-    return state, jnp.stack(logits), held_ys, labels
+    # A task with fewer classes than the shared network has outputs is scored on its own outputs only, as if
+    # it had its own head: xor's prediction is the larger of outputs 0 and 1, never blobs' output 4.
+    return state, jnp.stack(logits)[..., :task.classes], held_ys[..., :task.classes], labels
 
 
 def _over_tasks_and_inits(score, key, tasks, inits: int):

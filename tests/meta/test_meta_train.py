@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import rulec
-from rulec.meta import objectives
+from rulec.meta import gradient, objectives
 from rulec.meta.gradient import Curriculum, Gradient
 from rulec.meta.tasks import load_tasks
 from tests.conftest import ROOT
@@ -37,7 +37,7 @@ def test_gradient_meta_training_lowers_the_meta_loss():
     tasks = load_tasks(["xor", "and", "moons"])
     net = rule.network((2, 8, 2))
     protocol = objectives.Protocol(unroll=4, eval_batches=2, batch=32, outputs=2)
-    method = Gradient(net, tasks, protocol, Curriculum(unroll=4), "xent", 1e-2, 10.0, population=2)
+    method = Gradient(net, tasks, protocol, Curriculum(unroll=4), "xent", 0.1, 10.0, population=2)
     carry = method.init(jax.random.key(0), net.init_genome)
     losses = []
     for step in range(60):
@@ -185,3 +185,48 @@ def test_score_at_scores_earlier_steps_too_and_averages():
     assert logits.shape[0] == 3
     per_point = np.mean(np.argmax(logits, -1) == labels[None], axis=(1, 2))
     np.testing.assert_allclose(accuracy, per_point.mean(), rtol=1e-6)
+
+
+def test_a_task_with_fewer_classes_is_scored_on_its_own_outputs():
+    rule = rulec.load(BLUR, k=2)
+    tasks = load_tasks(["xor", "blobs"])
+    net = rule.network((2, 8, 5))  # blobs' five classes set the shared width
+    genome = net.init_genome(jax.random.key(0))
+    protocol = objectives.Protocol(unroll=3, eval_batches=2, batch=16, outputs=5)
+    _, logits, targets, labels = objectives._trained(net, genome, jax.random.key(1), tasks[0], protocol, remat=False)
+    assert logits.shape[-1] == 2 and targets.shape[-1] == 2 and int(labels.max()) <= 1
+    _, logits, _, _ = objectives._trained(net, genome, jax.random.key(1), tasks[1], protocol, remat=False)
+    assert logits.shape[-1] == 5
+
+
+def test_adam_steps_in_units_of_each_entrys_size():
+    # Adam's first step is lr * sign(gradient) per entry; in units of max(|entry|, floor) it is that times the
+    # unit, so eta_w = -0.001 moves by 1e-6 at lr 1e-3 instead of flipping its sign.
+    genome = {"nu": jnp.asarray([0.5, -2.0]), "eta_w": jnp.asarray(-0.001)}
+    floor = {"nu": jnp.asarray([1.0, 1.0]), "eta_w": jnp.asarray(0.001)}
+    grads = {"nu": jnp.asarray([3.0, -0.2]), "eta_w": jnp.asarray(-500.0)}
+    chain = gradient.optimiser(1e-3, 10.0, floor)
+    updates, _ = chain.update(grads, chain.init(genome), genome)
+    np.testing.assert_allclose(updates["nu"], [-1e-3, 2e-3], rtol=1e-4)  # -2.0 is its own unit: twice the step
+    np.testing.assert_allclose(updates["eta_w"], 1e-6, rtol=1e-4)
+    raw = gradient.optimiser(1e-3, 10.0)
+    updates, _ = raw.update(grads, raw.init(genome), genome)
+    np.testing.assert_allclose(updates["eta_w"], 1e-3, rtol=1e-4)  # what an unnormalised step does
+
+
+def test_gradient_meta_training_from_a_good_genome_keeps_it_good():
+    rule = rulec.load(BLUR, k=2)
+    tasks = load_tasks(["xor", "and"])
+    net = rule.network((2, 8, 2))
+    protocol = objectives.Protocol(unroll=5, eval_batches=4, batch=32, outputs=2)
+    method = Gradient(net, tasks, protocol, Curriculum(unroll=5), "xent", 1e-3, 10.0, population=1)
+    trained = method.init(jax.random.key(0), net.init_genome)
+    for step in range(40):
+        trained, _ = method.step(trained, jax.random.key(step), step)
+    good = method.genome(trained)
+    before = objectives.evaluate(net, good, jax.random.key(99), tasks, protocol)[0]
+    carry = method.init(jax.random.key(0), lambda key: good)
+    for step in range(5):
+        carry, _ = method.step(carry, jax.random.key(100 + step), step)
+    after = objectives.evaluate(net, method.genome(carry), jax.random.key(99), tasks, protocol)[0]
+    assert after >= before - 0.05

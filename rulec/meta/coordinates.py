@@ -1,0 +1,30 @@
+"""Normalised genome coordinates, shared by both meta-learning methods.
+
+Genome entries live on very different scales: `nu ~ normal(0, 1)` spreads over about 1, while `eta_w = -0.001`
+matters at the third decimal. A search or an optimiser step of one size for every entry would leave nu unexplored
+or blow eta_w up 500-fold (a single raw Adam step of 1e-3 flips its sign). Both methods therefore move the genome
+in units of each entry's scale: the spread of its declared initialiser, or, for a constant, its magnitude.
+Evolution searches in fixed coordinates around its start; gradient descent takes the larger of this scale and the
+entry's current size as its unit, so that gates can also grow by orders of magnitude.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def search_scale(net, draws: int = 256) -> dict:
+    """Per element, the spread of the genome's initialiser over `draws` draws, or |value| where it is constant."""
+    samples = jax.vmap(net.init_genome)(jax.random.split(jax.random.key(0), draws))
+
+    def spread(leaf):
+        std, magnitude = jnp.std(leaf, axis=0), jnp.abs(jnp.mean(leaf, axis=0))
+        return jnp.where(std > 0, std, jnp.where(magnitude > 0, magnitude, 1.0))
+
+    return jax.tree.map(spread, samples)
+
+
+def denormalise(z, start, scale):
+    """The genome at normalised coordinates z around `start`: start + scale * z."""
+    return jax.tree.map(lambda z, start, scale: start + scale * z, z, start, scale)
