@@ -2,7 +2,8 @@
 
 Labels follow the authors' generators (blur/data/func2d.py), converted to class indices: xor is sign(x0 x1),
 `circles` is inside a circle, `pieslice` an angle in [-0.78, 0.78], `cross` |x0| < 0.3 or |x1| < 0.3,
-`triangle` inside a triangle, `blobs` five Gaussian blobs. Boolean tasks use the four corners of the square.
+`triangle` inside a triangle, `blobs` five Gaussian blobs, `rings` four concentric rings (the authors'
+`concentric_circles`). Boolean tasks use the four corners of the square.
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ def _blobs(rng):
     return np.clip(x, -1, 1), y.astype(np.int64)
 
 
+def _rings(rng):
+    x = _uniform(rng)
+    return x, np.digitize(np.linalg.norm(x, axis=1), [0.4, 0.65, 0.9]).astype(np.int64)
+
+
 def _boolean(function):
     def generate(rng):
         corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
@@ -78,7 +84,7 @@ def _boolean(function):
 
 TASKS = {
     "xor": _xor, "and": _and, "or": _or, "moons": _moons, "circles": _circles, "pieslice": _pieslice,
-    "cross": _cross, "triangle": _triangle, "blobs": _blobs,
+    "cross": _cross, "triangle": _triangle, "blobs": _blobs, "rings": _rings,
     "bool-xor": _boolean(np.logical_xor), "bool-and": _boolean(np.logical_and), "bool-or": _boolean(np.logical_or),
 }
 

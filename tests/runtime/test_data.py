@@ -108,6 +108,13 @@ def test_synthetic_tasks(task):
     assert len(np.unique(data.y_train)) == data.classes >= 2
 
 
+def test_rings_label_four_bands_of_radius():
+    x, y = synthetic.generate("rings")
+    radius = np.sqrt(x[:, 0] ** 2 + x[:, 1] ** 2)
+    np.testing.assert_array_equal(y, (radius >= 0.4).astype(int) + (radius >= 0.65) + (radius >= 0.9))
+    assert np.bincount(y).min() > 0.1 * len(y)
+
+
 def test_unknown_dataset():
     with pytest.raises(DataError, match="unknown dataset `mnist`"):
         datasets.load("mnist")
