@@ -1,11 +1,11 @@
 """Meta-learning by gradients through the unrolled inner loop (paper sections 3.2-3.3).
 
 A population of independent runs (the paper trains 8) is stepped together on the population engine, each with its
-own genome, Adam state and batches. Adam steps in units of each entry's size (see `optimiser`), so one step
-moves `nu` (spread 1) and `eta_w` (-0.001) by the same fraction. The meta-gradient of
-`objectives.meta_loss` goes through `net.unroll`, with rematerialisation so that unrolls of 50 fit in memory. The optimiser is the paper's Adam (5e-4) after clipping
-the global norm at 10, wrapped in `optax.apply_if_finite`: a NaN or infinite meta-gradient leaves the genome and
-the Adam state as they were, and the skip is counted.
+own genome, Adam state and batches. The meta-gradient of `objectives.meta_loss` goes through `net.unroll`, with
+rematerialisation so that unrolls of 50 fit in memory. The optimiser is the paper's Adam (5e-4) after clipping
+the global norm at 10, stepping in units of each entry's size (see `optimiser`) so that one step moves `nu`
+(spread 1) and `eta_w` (-0.001) by the same fraction, and wrapped in `optax.apply_if_finite`: a NaN or infinite
+meta-gradient leaves the genome and the Adam state as they were, and the skip is counted.
 
 The curriculum lengthens the unroll by `unroll_step` every `unroll_every` steps, up to `max_unroll`; at each
 increase every run restarts from the run with the lowest meta-loss, as the paper synchronises its 8 runs.
