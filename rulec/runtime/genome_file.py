@@ -57,11 +57,11 @@ def refuse_other_rule(path: Path, info: dict, rule, what: str) -> None:
     """Raises unless `info` (a file's metadata) was written for this rule, these dims and this rule text."""
     if info.get("rule") != rule.name or info.get("dims") != rule.dims:
         raise file_error(path, f"this {what} is for rule `{info.get('rule')}` with dims {info.get('dims')}, not "
-                     f"`{rule.name}` with dims {rule.dims}", f"use a {what} written for this rule and dims")
+                         f"`{rule.name}` with dims {rule.dims}", f"use a {what} written for this rule and dims")
     if info.get("source_hash") != rule.source_hash:
         raise file_error(path, f"this {what} was written for another version of rule `{rule.name}` (source hash "
-                     f"{str(info.get('source_hash'))[:12]}, the rule's is {rule.source_hash[:12]})",
-                     "the rule's equations changed since; learn a new one")
+                         f"{str(info.get('source_hash'))[:12]}, the rule's is {rule.source_hash[:12]})",
+                         "the rule's equations changed since; learn a new one")
 
 
 def find_shipped(rule_file: str | Path, rule) -> Path | None:
@@ -104,10 +104,10 @@ def load_genome(path: str | Path, rule) -> dict:
             continue
         if entry.name not in arrays:
             raise file_error(path, f"the genome file has no `{entry.name}`",
-                         f"it has: {', '.join(sorted(arrays)) or 'nothing'}")
+                             f"it has: {', '.join(sorted(arrays)) or 'nothing'}")
         value = arrays[entry.name]
         if value.shape != entry.shape:
-            raise file_error(path, f"`{entry.name}` has shape {list(value.shape)} in the file, but the rule declares "
-                         f"{list(entry.shape)}")
+            raise file_error(path, f"`{entry.name}` has shape {list(value.shape)} in the file, but the rule "
+                             f"declares {list(entry.shape)}")
         genome[entry.name] = value
     return genome

@@ -15,7 +15,6 @@ from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.frontend import check_file
 from rulec.runtime import report
-from rulec.runtime.report import command_line
 from rulec.runtime.genome_file import find_shipped, load_genome
 from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, batch_indices, evaluation_steps, mlp_init, train_baseline, \
     train_rule
@@ -86,7 +85,7 @@ def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, t
               "transform": transform_name, "layers": list(sizes), "steps": steps, "batch": batch, "seed": seed,
               "baseline_model": baseline_model, "evaluation_steps": marks,
               "rule_accuracy": dict(zip(map(str, curve.steps), curve.accuracy)), "diverged_at": curve.diverged_at,
-              "baselines": results, "seconds": round(seconds, 2), "command": command_line()}
+              "baselines": results, "seconds": round(seconds, 2), "command": report.command_line()}
     if json_path is not None:
         report.write_json(Path(json_path), record)
         console.print(f"wrote {json_path}")
