@@ -13,19 +13,32 @@ the CLI prints them, through :func:`render`, as::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+MAX_SHOWN = 20  # diagnostics rendered in full; the rest are counted
+MAX_QUOTE = 160  # characters of a source line quoted under a message
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Source:
-    """The text of one rule file and the name it is reported under."""
+    """The text of one rule file and the name it is reported under.
+
+    Lines are split at `\n` only, as the parser counts them: `str.splitlines` would also break at a form feed,
+    `\v`, `\x1c`-`\x1e`, `\x85` and U+2028, and quote the wrong line after one of them.
+    """
 
     name: str
     text: str
+    lines: tuple[str, ...] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        lines = self.text.split("\n")
+        if lines[-1] == "":  # a final newline ends the last line; it does not start another
+            lines.pop()
+        object.__setattr__(self, "lines", tuple(line.removesuffix("\r") for line in lines))
 
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
-        return lines[number - 1] if 1 <= number <= len(lines) else ""
+        return self.lines[number - 1] if 1 <= number <= len(self.lines) else ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,7 +73,10 @@ class RuleError(Exception):
         self.diagnostics = tuple(diagnostics)
         if not self.diagnostics:
             raise ValueError("RuleError needs at least one diagnostic")
-        super().__init__("\n".join(render(d) for d in self.diagnostics))
+        super().__init__()
+
+    def __str__(self) -> str:
+        return render_all(self.diagnostics)
 
     @classmethod
     def at(cls, span: Span, message: str, hint: str | None = None, code: str = "error") -> RuleError:
@@ -87,8 +103,43 @@ def render(diagnostic: Diagnostic) -> str:
         return head + (f"\n  hint: {diagnostic.hint}" if diagnostic.hint else "")
     text = span.source.line(span.line)
     width = span.end_column - span.column if span.end_line == span.line else len(text) - span.column + 1
-    caret = " " * (span.column - 1) + "^" * max(1, width)
-    parts = [f"{span.location}: error: {diagnostic.message}", f"  {text}", f"  {caret}"]
+    quoted, caret = quote(text, span.column, max(1, width))
+    parts = [f"{span.location}: error: {diagnostic.message}", f"  {quoted}", f"  {caret}"]
     if diagnostic.hint:
         parts.append(f"  hint: {diagnostic.hint}")
     return "\n".join(parts)
+
+
+def render_all(diagnostics: Sequence[Diagnostic]) -> str:
+    """The first MAX_SHOWN diagnostics, then a count of the rest: one mistake repeated 10,000 times is noise."""
+    shown = [render(d) for d in diagnostics[:MAX_SHOWN]]
+    rest = len(diagnostics) - MAX_SHOWN
+    if rest > 0:
+        shown.append(f"... and {rest} more error{'s' if rest != 1 else ''}")
+    return "\n".join(shown)
+
+
+def visible(char: str) -> str:
+    """A character as it is quoted: itself, or its code point when it would print as nothing or garble the
+    line (a byte-order mark, NUL, a zero-width space, other control and format characters)."""
+    return char if char.isprintable() or char == "\t" else f"<U+{ord(char):04X}>"
+
+
+def quote(text: str, column: int, width: int) -> tuple[str, str]:
+    """The source line as shown, and a caret under columns [column, column + width).
+
+    Invisible characters are spelled out by code point, and a line longer than MAX_QUOTE characters is cut to
+    a window around the caret, so that a 100,000-character line does not flood the terminal."""
+    pieces = [visible(char) for char in text]
+    start = sum(len(p) for p in pieces[:column - 1]) + max(0, column - 1 - len(pieces))
+    length = max(1, sum(len(p) for p in pieces[column - 1:column - 1 + width]))
+    shown = "".join(pieces)
+    if len(shown) <= MAX_QUOTE:
+        return shown, " " * start + "^" * length
+    first = max(0, min(start - MAX_QUOTE // 4, len(shown) - MAX_QUOTE))
+    prefix = "..." if first else ""
+    window = shown[first:first + MAX_QUOTE]
+    suffix = "..." if first + MAX_QUOTE < len(shown) else ""
+    caret_start = start - first
+    caret_length = max(1, min(length, MAX_QUOTE - caret_start))
+    return prefix + window + suffix, " " * (len(prefix) + caret_start) + "^" * caret_length

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import unicodedata
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from rulec.diagnostics import RuleError, Source, Span
+from rulec.diagnostics import RuleError, Source, Span, visible
 from rulec.syntax import ast
+from rulec.syntax.limits import check_nesting
 from rulec.syntax.to_ast import to_ast
 
 _OPENERS = {"LPAR", "LSQB"}
@@ -100,7 +102,7 @@ def _describe_token(token: Token) -> str:
 def _error_span(source: Source, error: UnexpectedInput) -> Span:
     token = getattr(error, "token", None)
     if isinstance(error, UnexpectedEOF) or token is None or token.type == "$END" or token.line is None:
-        lines = source.text.splitlines() or [""]
+        lines = source.lines or ("",)
         return Span(source, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
     if token.type == "_NL":
         line = token.line
@@ -137,7 +139,7 @@ def _unclosed_bracket(source: Source, span: Span) -> Span | None:
     """The last bracket still open before `span`, when that error sits on a later line: a missing `)` or `]`
     makes Lark fail only where the next statement starts."""
     stack: list[tuple[int, int]] = []
-    for number, line in enumerate(source.text.splitlines()[:span.line], start=1):
+    for number, line in enumerate(source.lines[:span.line], start=1):
         code = line.split("#", 1)[0]
         for column, char in enumerate(code, start=1):
             if (number, column) >= (span.line, span.column):
@@ -152,10 +154,26 @@ def _unclosed_bracket(source: Source, span: Span) -> Span | None:
     return None
 
 
+_INVISIBLE_HINTS = {"\ufeff": "save the file as UTF-8 without a byte-order mark, or delete the character"}
+
+
+def _describe_invisible(char: str) -> str:
+    code = f"U+{ord(char):04X}"
+    if char == "\ufeff":
+        return f"byte-order mark {code}"
+    if unicodedata.category(char) == "Cc":
+        return f"control character {code}"
+    return f"invisible character {code} ({unicodedata.name(char, 'unnamed').lower()})"
+
+
 def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
     if isinstance(error, UnexpectedCharacters):
         char = source.text[error.pos_in_stream] if error.pos_in_stream < len(source.text) else "?"
         span = Span(source, error.line, error.column, error.line, error.column + 1)
+        if visible(char) != char:
+            return RuleError.at(span, f"unexpected {_describe_invisible(char)}",
+                                hint=_INVISIBLE_HINTS.get(char, "delete it: most editors do not show it"),
+                                code="invisible")
         return RuleError.at(span, f"unexpected character `{char}`",
                             hint="names are letters, digits and `_`; comments start with `#`",
                             code="syntax")
@@ -194,4 +212,5 @@ def parse(text: str, name: str = "<string>") -> ast.Rule:
         tree = _parse_tree(text)
     except UnexpectedInput as error:
         raise _syntax_error(source, error) from None
+    check_nesting(tree, source)
     return to_ast(tree, source)

@@ -1,12 +1,12 @@
 """Turns Lark's parse tree into the AST, keeping a span on every node.
 
 This runs outside the parser (not as an internal transformer) so that `meta` carries positions; see the
-`v_args` docstring in lark/visitors.py.
+`v_args` docstring in lark/visitors.py. It walks the tree without recursion, so a long line costs no stack.
 """
 
 from __future__ import annotations
 
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer_NonRecursive, v_args
 from lark.exceptions import VisitError
 
 from rulec.diagnostics import RuleError, Source, Span
@@ -26,7 +26,7 @@ def token_span(source: Source, token: Token) -> Span:
 
 
 @v_args(inline=True, meta=True)
-class ToAst(Transformer):
+class ToAst(Transformer_NonRecursive):
     def __init__(self, source: Source):
         super().__init__()
         self.source = source
