@@ -10,8 +10,10 @@ from typing import Annotated, Optional
 import typer
 
 from rulec.check import CheckedRule
+from rulec.check.declarations import MAX_DIM
+from rulec.check.overrides import Overrides
 from rulec.data.errors import DataError
-from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render
+from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render_all
 from rulec.frontend import check_file
 from rulec.summary import summarize
 from rulec.symbolic import prove_all
@@ -20,26 +22,41 @@ from rulec.symbolic import summary as proof_summary
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="rulec: a compiler for learned neural update rules.")
 
-SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="Override a dim, as NAME=VALUE (k=8).")]
+SetOption = Annotated[Optional[list[str]], typer.Option(
+    "--set", help=f"Override a dim, as NAME=VALUE (k=8): a whole number from 1 to {MAX_DIM}.")]
 
 
-def parse_overrides(values: list[str] | None) -> dict[str, int]:
-    """Parses `--set k=8` flags. Raises RuleError (located on the command line) when one is malformed."""
-    overrides: dict[str, int] = {}
+def parse_overrides(values: list[str] | None) -> Overrides:
+    """Parses `--set k=8` flags, remembering where each was given so that later errors point at the flag.
+
+    Raises RuleError (located on the command line) when one is malformed. A well-formed flag with a value out
+    of range, or a name that is not a dim, is refused by the checker, which knows the rule's dims."""
+    values_by_name: dict[str, int | float] = {}
+    spans: dict[str, Span] = {}
     for text in values or ():
-        name, sep, value = text.partition("=")
-        if not sep or not name.strip().isidentifier() or not value.strip().isdigit():
-            source = Source("<command line>", f"--set {text}")
-            span = Span(source, 1, 7, 1, 7 + max(1, len(text)))
-            raise RuleError([Diagnostic(span, f"malformed `--set {text}`", "write `--set NAME=VALUE`, as in "
-                                        "`--set k=8`", "bad-flag")])
-        overrides[name.strip()] = int(value)
-    return overrides
+        source = Source("<command line>", f"--set {text}")
+        span = Span(source, 1, 7, 1, 7 + max(1, len(text)))
+        name, sep, value = (part.strip() for part in text.partition("="))
+        number = parse_number(value)
+        if not sep or not name.isidentifier() or number is None:
+            raise RuleError([Diagnostic(span, f"malformed `--set {text}`", "write a dim's name, `=` and a whole "
+                                        "number, as in `--set k=8`", "bad-flag")])
+        values_by_name[name], spans[name] = number, span
+    return Overrides(values_by_name, spans)
+
+
+def parse_number(text: str) -> int | float | None:
+    """A whole number as int, another number as float (for the checker to refuse by name), else None."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return None
 
 
 def report(error: RuleError) -> None:
-    for diagnostic in error.diagnostics:
-        typer.echo(render(diagnostic), err=True)
+    typer.echo(render_all(error.diagnostics), err=True)
     count = len(error.diagnostics)
     typer.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
 

@@ -10,13 +10,16 @@ import dataclasses
 from collections.abc import Mapping
 
 from rulec.check import declarations, equations, phases
+from rulec.check.overrides import check_overrides
 from rulec.check.symbols import Symbols, build_symbols
 from rulec.diagnostics import Diagnostic, RuleError
 from rulec.syntax import ast
 
+# Bad dims make every shape that uses them wrong; their errors are reported alone rather than with that cascade.
+FOUNDATION = (declarations.check_dims,)
+
 CHECKS = (
     declarations.check_names,
-    declarations.check_dims,
     declarations.check_genome,
     declarations.check_presets,
     declarations.check_neurons,
@@ -42,33 +45,22 @@ class CheckedRule:
         return self.symbols.dims
 
 
-def check_overrides(rule: ast.Rule, overrides: Mapping[str, int]) -> list[Diagnostic]:
-    declared = {d.name for d in rule.dims}
-    errors = []
-    for name, value in overrides.items():
-        if name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            errors.append(Diagnostic(rule.span, f"`{name}` is not a dim of rule `{rule.name}`",
-                                     f"its dims are: {known}", "unknown-override"))
-        elif not isinstance(value, int) or isinstance(value, bool):
-            errors.append(Diagnostic(rule.span, f"dim `{name}` must be a whole number, got {value!r}", None,
-                                     "bad-override"))
-    return errors
-
-
 def check(rule: ast.Rule, overrides: Mapping[str, int] | None = None) -> CheckedRule:
     """Checks a rule, with dims optionally overridden (`k=8`).
 
     Raises:
         RuleError: holding every problem found, in source order.
     """
-    overrides = dict(overrides or {})
+    overrides = overrides or {}
     errors = check_overrides(rule, overrides)
     if errors:
         raise RuleError(errors)
     symbols = build_symbols(rule, overrides)
-    for run in CHECKS:
-        errors += run(rule, symbols)
+    for stage in (FOUNDATION, CHECKS):
+        for run in stage:
+            errors += run(rule, symbols)
+        if errors:
+            break
     if errors:
         unique = dict.fromkeys(errors)
         raise RuleError(sorted(unique, key=lambda d: (d.span.line, d.span.column)))

@@ -8,13 +8,17 @@ from __future__ import annotations
 import difflib
 
 from rulec.check.symbols import LAYER_SETS, RESERVED, LayerAxis, StateAxis, Symbols, resolve_axis
-from rulec.diagnostics import Diagnostic
+from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, LOSSES
 from rulec.syntax import ast
 
 PAIR_SCHEMES = ({"pre", "post"}, {"hidden", "output"})
 PROVABLE_LOSSES = LOSSES + ("any",)
 CLAIMS = {"sgd": ("loss", "lr")}
+
+# A dim counts states per neuron or genome rows: `nu[k, k]` holds k^2 numbers and every synapse k of them, so
+# beyond this no rule trains on one machine, and symbolic proofs expand sums over k term by term.
+MAX_DIM = 1024
 
 
 def suggest(name: str, candidates) -> str | None:
@@ -47,9 +51,18 @@ def check_names(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
 
 
 def check_dims(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
-    """Dims are positive: `dim k = 0`."""
-    return [Diagnostic(d.span, f"dim `{d.name}` must be at least 1, not {symbols.dims[d.name]}", None, "bad-dim")
-            for d in rule.dims if symbols.dims.get(d.name, 1) < 1]
+    """Dims are whole numbers from 1 to MAX_DIM: `dim k = 0`."""
+    errors = (dim_range_error(d.name, symbols.dims[d.name], d.span) for d in rule.dims)
+    return [error for error in errors if error is not None]
+
+
+def dim_range_error(name: str, value, span: Span, hint: str | None = None) -> Diagnostic | None:
+    """The diagnostic for a dim value that is not a whole number in [1, MAX_DIM], or None when it is one."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return Diagnostic(span, f"dim `{name}` must be a whole number, not {value!r}", hint, "bad-dim")
+    if not 1 <= value <= MAX_DIM:
+        return Diagnostic(span, f"dim `{name}` must be between 1 and {MAX_DIM}, not {value}", hint, "bad-dim")
+    return None
 
 
 def check_shape(shape, symbols: Symbols, owner: str, allow_layers: bool) -> list[Diagnostic]:

@@ -26,7 +26,7 @@ def test_overriding_an_unknown_dim_is_an_error():
     with pytest.raises(RuleError) as caught:
         check_file(ROOT / "stdlib_rules" / "blur.rule", {"q": 3})
     assert caught.value.message == "`q` is not a dim of rule `blur`"
-    assert caught.value.diagnostics[0].hint == "its dims are: k"
+    assert caught.value.diagnostics[0].hint == "only dims can be set; rule `blur` has the dims `k`"
 
 
 def test_an_override_that_breaks_a_preset_is_reported_at_the_preset():
