@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib.resources
+import re
 import unicodedata
 
 from lark import Lark, Token
@@ -79,6 +81,11 @@ _NAMED_MISTAKES = {
         "rule r\nforward\n", "rule r\nbackward\n", "rule r\nupdate\n",
     ],
 }
+
+# Keywords that begin a line. A misspelling of one reads as a name, so the parser fails on the token after it.
+_LINE_KEYWORDS = ("rule", "dim", "genome", "preset", "neuron", "synapse", "activation", "bias", "loss", "input",
+                  "forward", "feedback", "backward", "update", "let", "prove")
+_FIRST_WORD = re.compile(r"[\t \f]*([A-Za-z_][A-Za-z0-9_]*)[\t \f]*")
 
 _TOKEN_NAMES = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "the end of the line",
                 "$END": "the end of the file", "PRIME": "`'`"}
@@ -166,6 +173,20 @@ def _describe_invisible(char: str) -> str:
     return f"invisible character {code} ({unicodedata.name(char, 'unnamed').lower()})"
 
 
+def _misspelled_keyword(source: Source, span: Span) -> RuleError | None:
+    """`forwrd (i in pre, j in post)`: the line's first word is close to a keyword, and the parser failed on
+    that word or on the token right after it."""
+    match = _FIRST_WORD.match(source.line(span.line))
+    if match is None or match.group(1) in _LINE_KEYWORDS or span.column - 1 not in (match.start(1), match.end()):
+        return None
+    close = difflib.get_close_matches(match.group(1), _LINE_KEYWORDS, n=1, cutoff=0.75)
+    if not close:
+        return None
+    word = Span(source, span.line, match.start(1) + 1, span.line, match.end(1) + 1)
+    return RuleError.at(word, f"unknown keyword `{match.group(1)}`", hint=f"did you mean `{close[0]}`?",
+                        code="unknown-keyword")
+
+
 def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
     if isinstance(error, UnexpectedCharacters):
         char = source.text[error.pos_in_stream] if error.pos_in_stream < len(source.text) else "?"
@@ -184,6 +205,9 @@ def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
         return RuleError.at(opener, f"this `{char}` is never closed",
                             f"close it with `{')' if char == '(' else ']'}` before line {span.line}",
                             code="unclosed")
+    misspelled = _misspelled_keyword(source, span)
+    if misspelled is not None:
+        return misspelled
     named = _match_mistake(error)
     if named is not None:
         message, hint = named
