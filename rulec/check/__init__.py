@@ -6,6 +6,7 @@ find at once, sorted by location, in one RuleError.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import Mapping
 
@@ -31,6 +32,29 @@ CHECKS = (
     equations.check_equations,
     declarations.check_proofs,
 )
+
+
+# An undeclared name is one mistake however often it is used: it is reported at its first use, with a count.
+REPORTED_ONCE = frozenset({"undeclared"})
+
+
+def collapse_repeats(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics in source order, each REPORTED_ONCE mistake kept at its first place with a count of the rest."""
+    firsts: dict[tuple[str, str], int] = {}
+    repeats: collections.Counter = collections.Counter()
+    kept = []
+    for diagnostic in diagnostics:
+        key = (diagnostic.code, diagnostic.message)
+        if diagnostic.code in REPORTED_ONCE and key in firsts:
+            repeats[key] += 1
+            continue
+        firsts[key] = len(kept)
+        kept.append(diagnostic)
+    for key, count in repeats.items():
+        first = kept[firsts[key]]
+        note = f"used {count} more time{'s' if count != 1 else ''} after this, not reported again"
+        kept[firsts[key]] = dataclasses.replace(first, hint=f"{first.hint} ({note})" if first.hint else note)
+    return kept
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,5 +87,5 @@ def check(rule: ast.Rule, overrides: Mapping[str, int] | None = None) -> Checked
             break
     if errors:
         unique = dict.fromkeys(errors)
-        raise RuleError(sorted(unique, key=lambda d: (d.span.line, d.span.column)))
+        raise RuleError(collapse_repeats(sorted(unique, key=lambda d: (d.span.line, d.span.column))))
     return CheckedRule(rule, symbols)
