@@ -10,7 +10,7 @@ import collections
 import dataclasses
 from collections.abc import Mapping
 
-from rulec.check import declarations, equations, phases
+from rulec.check import constants, declarations, equations, phases
 from rulec.check.overrides import check_overrides
 from rulec.check.symbols import Symbols, build_symbols
 from rulec.diagnostics import Diagnostic, RuleError
@@ -31,6 +31,7 @@ CHECKS = (
     phases.check_phase_headers,
     equations.check_equations,
     declarations.check_proofs,
+    constants.check_constants,
 )
 
 
@@ -59,10 +60,11 @@ def collapse_repeats(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CheckedRule:
-    """A rule that passed every check, with its dims resolved."""
+    """A rule that passed every check, with its dims resolved and its initialisers folded (by name)."""
 
     rule: ast.Rule
     symbols: Symbols
+    initialisers: Mapping[str, ast.Expr]
 
     @property
     def dims(self) -> Mapping[str, int]:
@@ -88,4 +90,4 @@ def check(rule: ast.Rule, overrides: Mapping[str, int] | None = None) -> Checked
     if errors:
         unique = dict.fromkeys(errors)
         raise RuleError(collapse_repeats(sorted(unique, key=lambda d: (d.span.line, d.span.column))))
-    return CheckedRule(rule, symbols)
+    return CheckedRule(rule, symbols, constants.fold_constants(rule, symbols)[0])

@@ -169,11 +169,11 @@ def resolve(checked: CheckedRule) -> ir.Program:
         axes = symbols.get(entry.name).axes
         layers = tuple((a.layer_set, a.bias) for a in axes if isinstance(a, LayerAxis))
         genome.append(ir.GenomeDecl(entry.name, tuple(a.extent for a in axes if isinstance(a, StateAxis)),
-                                    layers or None, entry.sampled, entry.init, entry.span))
+                                    layers or None, entry.sampled, checked.initialisers[entry.name], entry.span))
     synapses = tuple(
         ir.SynapseDecl(s.name, ir.scheme_of({s.source.name, s.target.name}), (s.source.name, s.source.bias),
                        (s.target.name, s.target.bias), tuple(a.extent for a in symbols.get(s.name).axes[2:]),
-                       s.fixed, s.init, s.span)
+                       s.fixed, checked.initialisers.get(s.name), s.span)
         for s in rule.synapses)
     neurons = tuple(ir.NeuronDecl(n.name, symbols.get(n.name).axes[1].extent if len(symbols.get(n.name).axes) > 1
                                   else None) for n in rule.neurons)
