@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from rulec.check import CheckedRule
-from rulec.diagnostics import Diagnostic, RuleError
+from rulec.diagnostics import Diagnostic, RuleError, Span
 from rulec.ir import resolve
 from rulec.symbolic.proofs import ProofResult, prove_sgd
 
 _RESIDUAL_SHOWN = 400  # characters of a residual printed in a failed proof
+
+
+def too_deep(span: Span, task: str) -> Diagnostic:
+    """SymPy differentiates and simplifies nested calls recursively, some eight Python frames a level, so a rule
+    within the parser's nesting limit can still exhaust Python's recursion limit here."""
+    return Diagnostic(span, f"this rule nests too deeply for SymPy to {task}",
+                      "SymPy manages about 80 nested calls; `rulec check --no-prove` checks the rule without "
+                      "proving it", "sympy-too-deep")
 
 
 def prove_all(checked: CheckedRule) -> list[ProofResult]:
@@ -20,7 +28,11 @@ def prove_all(checked: CheckedRule) -> list[ProofResult]:
     program = resolve(checked)
     results, errors = [], []
     for statement in checked.rule.proofs:
-        result = prove_sgd(program, statement)
+        try:
+            result = prove_sgd(program, statement)
+        except RecursionError:
+            errors.append(too_deep(statement.span, "prove it"))
+            continue
         results.append(result)
         if not result.proved:
             errors.append(_failure_diagnostic(statement, result))

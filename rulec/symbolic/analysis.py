@@ -15,9 +15,11 @@ import dataclasses
 import numpy as np
 import sympy
 
+from rulec.diagnostics import RuleError
 from rulec.ir import nodes as ir
 from rulec.reference.interpreter import Reference
 from rulec.shapes import synapse_shapes
+from rulec.symbolic import too_deep
 from rulec.symbolic.functions import generic_table
 from rulec.symbolic.proofs import exact, literal_array, symbols
 
@@ -46,7 +48,18 @@ class NumericResult:
 
 
 def symbolic_symmetry(program: ir.Program, genome: dict, sizes=SYMBOLIC_SHAPE) -> SymbolicResult:
-    """Q - Q^T on a tiny network with one example; genome values are taken exactly."""
+    """Q - Q^T on a tiny network with one example; genome values are taken exactly.
+
+    Raises:
+        RuleError: at the rule's header when its expressions nest too deeply for SymPy.
+    """
+    try:
+        return _symbolic_symmetry(program, genome, sizes)
+    except RecursionError:
+        raise RuleError([too_deep(program.rule.span, "analyse it")]) from None
+
+
+def _symbolic_symmetry(program: ir.Program, genome: dict, sizes) -> SymbolicResult:
     exact_genome = {}
     for entry in program.genome:
         value = genome[entry.name]
