@@ -14,7 +14,7 @@ def too_deep(span: Span, task: str) -> Diagnostic:
     """SymPy differentiates and simplifies nested calls recursively, some eight Python frames a level, so a rule
     within the parser's nesting limit can still exhaust Python's recursion limit here."""
     return Diagnostic(span, f"this rule nests too deeply for SymPy to {task}",
-                      "SymPy manages about 80 nested calls; `rulec check --no-prove` checks the rule without "
+                      "SymPy manages about 60 nested calls; `rulec check --no-prove` checks the rule without "
                       "proving it", "sympy-too-deep")
 
 
