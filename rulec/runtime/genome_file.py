@@ -113,16 +113,17 @@ def load_genome(path: str | Path, rule, sizes=None, warn: Callable[[str], None] 
     path = Path(path)
     expected = _expected_shapes(rule, sizes)
     meta_path = path.with_suffix(".json")
-    if meta_path.exists() or meta_path.is_symlink():
+    described = meta_path.exists() or meta_path.is_symlink()
+    if described:
         info = read_json(meta_path, "genome metadata")
         if not isinstance(info, dict):
             raise file_error(meta_path, "the genome metadata is not a JSON object")
         refuse_other_rule(path, info, rule, "genome")
-    else:
+    arrays = read_npz(path, "genome file", _limit(expected, rule, sizes))
+    if not described:
         (warn or (lambda text: warnings.warn(text, stacklevel=2)))(
             f"{path} has no {meta_path.name} beside it: which rule and dims it was written for cannot be checked, "
             "only its entry names and shapes")
-    arrays = read_npz(path, "genome file", _limit(expected, rule, sizes))
     genome = {}
     for entry in rule.program.genome:
         if entry.per_synapse:

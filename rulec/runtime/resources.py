@@ -86,8 +86,8 @@ def check_plan(plan: Estimate, what: str, force: bool, warn, memory: int | None 
     memory = available_bytes() if memory is None else memory
     if plan.bytes > memory and not force:
         raise DataError(f"{what} needs about {describe(plan.bytes)}B of memory, and this machine has "
-                        f"{describe(memory)}B", "use smaller --layers, --batch, --population or dims (--set), or "
-                        "pass --force to try anyway")
+                        f"{describe(memory)}B", "use smaller --layers, --batch, --steps, --population, --unroll or "
+                        "dims (--set), or pass --force to try anyway")
     seconds = plan.flops / flops_per_second()
     if seconds > SLOW_STEP_SECONDS:
         warn(f"{what} does about {describe(plan.flops)}FLOP per step, about {seconds:.0f} s per step here")
