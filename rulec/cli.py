@@ -12,7 +12,7 @@ import typer
 from rulec.check import CheckedRule
 from rulec.data.errors import DataError
 from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render
-from rulec.flags import force_option, positive, refuse_unwritable, seed_option
+from rulec.flags import MAX_POPULATION, force_option, positive, refuse_unwritable, seed_option
 from rulec.frontend import check_file
 from rulec.summary import summarize
 from rulec.symbolic import prove_all
@@ -173,8 +173,9 @@ def meta_train_command(
         transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
         layers: Annotated[str, typer.Option(help="Hidden layer sizes, such as 20 or 512.")] = "20",
         steps: Annotated[int, typer.Option(min=1, help="Meta-steps or generations.")] = 100,
-        population: Annotated[Optional[int], typer.Option(min=1, help="Genomes per generation (default 80), or "
-                                                                      "independent gradient runs (default 1).")] = None,
+        population: Annotated[Optional[int], typer.Option(min=1, max=MAX_POPULATION, help="Genomes per generation "
+                                                          "(default 80), or independent gradient runs (default 1).")
+                              ] = None,
         batch: Annotated[int, typer.Option(min=1)] = 128,
         unroll: Annotated[Optional[int], typer.Option(min=1, help="Inner steps before scoring (default 15 for "
                                                                   "evolution, 10 for grad).")] = None,

@@ -16,6 +16,9 @@ from rulec.runtime.files import writable_problem
 
 # Seeds feed numpy's and JAX's generators (seed and seed + 1), which take non-negative 32-bit values.
 SEED_MAX = 2**31 - 1
+# An evolution strategy's own bookkeeping (sorting, recombination) grows with the population whatever the network:
+# a million tiny members fit in memory yet take minutes a generation. The paper's populations are 80 to 1024.
+MAX_POPULATION = 100_000
 
 
 def positive(value: float | None) -> float | None:
