@@ -106,7 +106,8 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     rule = api.Rule(check_file(file, parse_overrides(set_)))
     net = rule.network(NUMERIC_SHAPE)
     if genome is not None:
-        values, origin = load_genome(genome, rule), f"genome {genome}"
+        warn = lambda text: typer.echo(f"warning: {text}", err=True)  # noqa: E731
+        values, origin = load_genome(genome, rule, net.sizes, warn), f"genome {genome}"
     elif preset is not None or rule.program.default_preset:
         values, origin = rule.preset(preset), f"preset {preset or rule.program.default_preset}"
     else:
