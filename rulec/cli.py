@@ -38,6 +38,10 @@ def parse_overrides(values: list[str] | None) -> dict[str, int]:
     return overrides
 
 
+def echo_warning(text: str) -> None:
+    typer.echo(f"warning: {text}", err=True)
+
+
 def report(error: RuleError) -> None:
     for diagnostic in error.diagnostics:
         typer.echo(render(diagnostic), err=True)
@@ -106,8 +110,7 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     rule = api.Rule(check_file(file, parse_overrides(set_)))
     net = rule.network(NUMERIC_SHAPE)
     if genome is not None:
-        warn = lambda text: typer.echo(f"warning: {text}", err=True)  # noqa: E731
-        values, origin = load_genome(genome, rule, net.sizes, warn), f"genome {genome}"
+        values, origin = load_genome(genome, rule, net.sizes, echo_warning), f"genome {genome}"
     elif preset is not None or rule.program.default_preset:
         values, origin = rule.preset(preset), f"preset {preset or rule.program.default_preset}"
     else:
@@ -275,7 +278,7 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     sizes = parse_layers(layers)
     rule = api.Rule(checked)
     resources.check_plan(resources.step_estimate(rule.program, sizes, batch), f"the step on layers {layers} with "
-                         f"batch {batch}", force, lambda text: typer.echo(f"warning: {text}", err=True))
+                         f"batch {batch}", force, echo_warning)
     net = rule.network(sizes, specialize=rule.preset(preset, sizes=sizes) if preset else None)
     if emit is Emit.stablehlo:
         if output is None:

@@ -27,7 +27,7 @@ from rulec.runtime import resources
 from rulec.runtime.files import save_or_rescue, write_json
 from rulec.runtime.lock import holding
 from rulec.runtime.resources import FLOAT_BYTES
-from rulec.runtime.report import command_line
+from rulec.runtime.report import command_line, warner
 
 METHODS = ("grad",) + tuple(STRATEGIES)
 
@@ -114,7 +114,7 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
                       checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None,
                       force: bool = False) -> None:
     console = Console(stderr=True)
-    warn = lambda text: console.print(f"[yellow]warning:[/] {text}")  # noqa: E731
+    warn = warner(console)
     checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
     log_path = log_path or output.with_suffix(".log.json")
     refuse_unwritable({"-o": output, "--log": log_path, "--plot": plot_path}, {"--checkpoint-dir": checkpoint_dir})

@@ -36,6 +36,11 @@ def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> Ta
     return result
 
 
+def warner(console):
+    """A `warn(text)` that prints a yellow warning on the console."""
+    return lambda text: console.print(f"[yellow]warning:[/] {text}")
+
+
 def command_line() -> str:
     """The command as a user would retype it: `rulec` and its arguments, quoted for a shell."""
     return shlex.join(["rulec", *sys.argv[1:]])

@@ -23,15 +23,10 @@ from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, batch_indices, evalu
     train_rule
 
 
-def warner(console):
-    """A `warn(text)` that prints a yellow warning on the console."""
-    return lambda text: console.print(f"[yellow]warning:[/] {text}")
-
-
 def choose_genome(rule, rule_file, net, genome_path, preset, seed, console):
     """The genome to train with: the one given, else the preset given, else a genome shipped with the rule
     (stdlib_rules/genomes/), else the default preset, else the declared constants, else a random draw."""
-    warn = warner(console)
+    warn = report.warner(console)
     if genome_path is not None:
         return load_genome(genome_path, rule, net.sizes, warn), f"genome {genome_path}"
     shipped = find_shipped(rule_file, rule) if preset is None else None
@@ -57,7 +52,7 @@ def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
 def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, transform_name, hidden, steps, batch,
                  baselines, baseline_model, seed, plot_path, json_path, force=False) -> None:
     console = Console(stderr=True)
-    warn = warner(console)
+    warn = report.warner(console)
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in OPTIMISERS]
     if unknown:
