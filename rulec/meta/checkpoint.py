@@ -90,12 +90,23 @@ def _step_and_history(index: Path, info: dict) -> tuple[int, list]:
     """The step, a whole number from 0 to the configured steps, with one history record per step done."""
     step, history = info.get("step"), info.get("history", [])
     steps = info.get("config", {}).get("steps")
-    if not isinstance(history, list) or not all(isinstance(record, dict) for record in history):
-        raise _error(index, "the checkpoint's history is not a list of records", "start afresh without --resume")
+    if not isinstance(history, list) or not all(_is_record(record) for record in history):
+        raise _error(index, "the checkpoint's history is not a list of records with a step, a best and a mean "
+                     "fitness", "start afresh without --resume")
     if type(step) is not int or step < 0 or step != len(history) or (type(steps) is int and step > steps):
         raise _error(index, f"the checkpoint's step {step!r} is not a whole number matching its history of "
                      f"{len(history)} steps", "the checkpoint was edited or is corrupt; start afresh without --resume")
     return step, history
+
+
+# The figures a history record holds (the progress line, the summary and the plot read them): the first three
+# always, the others when the method records them.
+RECORD_NUMBERS = ("step", "best", "mean", "validation", "loss", "unroll", "seconds", "diverged", "skipped")
+
+
+def _is_record(record) -> bool:
+    return isinstance(record, dict) and all(type(record.get(key)) in (int, float) for key in RECORD_NUMBERS
+                                            if key in RECORD_NUMBERS[:3] or key in record)
 
 
 def _arrays_path(directory: Path, index: Path, name) -> Path:

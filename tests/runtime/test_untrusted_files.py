@@ -158,7 +158,7 @@ def test_json_is_read_only_from_regular_files_and_up_to_a_cap(tmp_path):
 def saved_checkpoint(tmp_path):
     rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
     carry = {"genome": np.ones(3, np.float32), "count": np.zeros((), np.int32)}
-    history = [{"step": 1}, {"step": 2}]
+    history = [{"step": 1, "best": 0.5, "mean": 0.25}, {"step": 2, "best": 0.75, "mean": 0.5}]
     checkpoint.save(tmp_path, rule, {"steps": 5}, 2, carry, jax.random.key(0), history)
     return tmp_path, rule, carry
 
@@ -190,6 +190,13 @@ def test_a_checkpoints_arrays_must_lie_in_its_folder(saved_checkpoint, arrays):
     directory, rule, carry = saved_checkpoint
     edit_index(directory, arrays=arrays)
     with pytest.raises(RuleError, match="are not a file in its folder"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+def test_a_checkpoint_history_must_hold_records(saved_checkpoint):
+    directory, rule, carry = saved_checkpoint
+    edit_index(directory, history=[{"step": 1}, {"step": 2, "best": "high", "mean": 0.5}])
+    with pytest.raises(RuleError, match="the checkpoint's history is not a list of records with a step, a best"):
         checkpoint.load(directory, rule, {"steps": 5}, carry)
 
 
