@@ -26,6 +26,8 @@ SYNAPSE_COPIES = 3  # the state read, the state written, one temporary of the sa
 NEURON_COPIES = 4  # pre-activation, activation, derivative, feedback of every neuron channel
 PHASES = 3  # forward, backward, update
 SLOW_STEP_SECONDS = 10.0
+# No machine rulec runs on is slower than this, so a plan below SLOW_STEP_SECONDS of it needs no measurement.
+MIN_FLOPS_PER_SECOND = 1e9
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +90,8 @@ def check_plan(plan: Estimate, what: str, force: bool, warn, memory: int | None 
         raise DataError(f"{what} needs about {describe(plan.bytes)}B of memory, and this machine has "
                         f"{describe(memory)}B", "use smaller --layers, --batch, --steps, --population, --unroll or "
                         "dims (--set), or pass --force to try anyway")
+    if plan.flops < SLOW_STEP_SECONDS * MIN_FLOPS_PER_SECOND:
+        return
     seconds = plan.flops / flops_per_second()
     if seconds > SLOW_STEP_SECONDS:
         warn(f"{what} does about {describe(plan.flops)}FLOP per step, about {seconds:.0f} s per step here")
