@@ -102,7 +102,7 @@ def _checked(path: Path, name: str, value: np.ndarray, shape) -> np.ndarray:
     if value.dtype.kind == "f" and not np.isfinite(value).all():
         raise file_error(path, f"`{name}` holds NaN or infinite values", "a genome must be finite; this one was "
                          "probably saved from a diverged run")
-    return value
+    return value if value.dtype.kind == "f" else value.astype(np.float32)
 
 
 def load_genome(path: str | Path, rule, sizes=None, warn: Callable[[str], None] | None = None) -> dict:

@@ -274,3 +274,9 @@ except DataError as error:
     assert result.stdout.strip() == f"{path}: the header promises (1048576,) (1048576 bytes of data) but the file " \
                                     "holds more"
 
+
+
+def test_integer_entries_are_read_as_float32(tmp_path):
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    path = save_genome(tmp_path / "g", rule, {"lr": np.array(1, np.int64)})
+    assert load_genome(path, rule)["lr"].dtype == np.float32
