@@ -12,7 +12,8 @@ import typer
 from rulec.check import CheckedRule
 from rulec.data.errors import DataError
 from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render
-from rulec.flags import MAX_POPULATION, force_option, positive, refuse_unwritable, seed_option
+from rulec.flags import MAX_POPULATION, force_option, parse_layers, parse_sizes, positive, refuse_unwritable, \
+    seed_option
 from rulec.frontend import check_file
 from rulec.summary import summarize
 from rulec.symbolic import prove_all
@@ -97,6 +98,7 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     genome: Annotated[Optional[Path], typer.Option(help="A genome file (.npz).")] = None,
                     preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
                     seed: Annotated[int, seed_option("Seed for a random genome and the synapses.")] = 0,
+                    force: Annotated[bool, force_option()] = False,
                     ) -> None:
     """Is the rule's update a gradient field? Checks dΔw_k/dw_m = dΔw_m/dw_k (paper eq. 10)."""
     import jax
@@ -104,10 +106,15 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
 
     from rulec import api
     from rulec.runtime.genome_file import load_genome
-    from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, numeric_symmetry, symbolic_symmetry
+    from rulec.runtime import resources
+    from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, XOR_LABELS, numeric_symmetry, \
+        symbolic_symmetry
 
     refuse_genome_and_preset(genome, preset)
     rule = api.Rule(check_file(file, parse_overrides(set_)))
+    resources.check_plan(resources.jacobian_estimate(rule.program, NUMERIC_SHAPE, len(XOR_LABELS)), "the numeric "
+                         f"check on layers {'-'.join(map(str, NUMERIC_SHAPE))}", force, echo_warning,
+                         smaller="dims (--set)")
     net = rule.network(NUMERIC_SHAPE)
     if genome is not None:
         values, origin = load_genome(genome, rule, net.sizes, echo_warning), f"genome {genome}"
@@ -319,21 +326,6 @@ def refuse_genome_and_preset(genome: Path | None, preset: str | None) -> None:
     """A genome comes from a file or from a preset, not both."""
     if genome is not None and preset is not None:
         raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
-
-
-def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") -> tuple[int, ...]:
-    """Comma-separated positive integers, at least `at_least` of them, or a usage error on `flag`."""
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        sizes = ()
-    if len(sizes) < at_least or min(sizes, default=0) < 1:
-        raise typer.BadParameter(f"expected numbers such as {example}, got {text!r}", param_hint=flag)
-    return sizes
-
-
-def parse_layers(text: str) -> tuple[int, ...]:
-    return parse_sizes(text, 2, "784,256,10 (at least two)")
 
 
 def render_rule(checked: CheckedRule, color: bool) -> str:

@@ -43,3 +43,18 @@ def refuse_unwritable(paths: dict[str, Path | None], folders: dict[str, Path | N
         problem = path is not None and writable_problem(path, folder)
         if problem:
             raise typer.BadParameter(f"cannot write {path}: {problem}", param_hint=flag)
+
+
+def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") -> tuple[int, ...]:
+    """Comma-separated positive integers, at least `at_least` of them, or a usage error on `flag`."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if len(sizes) < at_least or min(sizes, default=0) < 1:
+        raise typer.BadParameter(f"expected numbers such as {example}, got {text!r}", param_hint=flag)
+    return sizes
+
+
+def parse_layers(text: str) -> tuple[int, ...]:
+    return parse_sizes(text, 2, "784,256,10 (at least two)")

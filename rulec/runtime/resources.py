@@ -39,15 +39,27 @@ class Estimate:
         return Estimate(self.bytes * factor, self.flops * factor)
 
 
+def synapse_count(program, sizes) -> int:
+    return sum(math.prod(shape) for s in program.synapses for shape in synapse_shapes(s, sizes))
+
+
 def step_estimate(program, sizes, batch: int) -> Estimate:
     """Memory and FLOPs of one inner step of `program` on a network of `sizes`, for a batch."""
-    synapses = sum(math.prod(shape) for s in program.synapses for shape in synapse_shapes(s, sizes))
+    synapses = synapse_count(program, sizes)
     genome = sum(math.prod(shape) for g in program.genome
                  for shape in (genome_shapes(g, sizes) if g.per_synapse else [g.shape]))
     channels = sum(n.states or 1 for n in program.neurons) or 1
     neurons = batch * sum(sizes) * channels
     memory = FLOAT_BYTES * (SYNAPSE_COPIES * synapses + genome + NEURON_COPIES * neurons)
     return Estimate(memory, 2.0 * PHASES * batch * synapses * channels)
+
+
+def jacobian_estimate(program, sizes, batch: int) -> Estimate:
+    """`rulec analyze`'s numeric check: two float64 Jacobians of the update, [weights, weights] each, and a
+    float64 step for each of their columns."""
+    weights = synapse_count(program, sizes)
+    step = step_estimate(program, sizes, batch)
+    return Estimate(2 * (2 * step.bytes + 8 * weights**2), 2 * step.flops * weights)
 
 
 def available_bytes() -> int:
@@ -80,7 +92,8 @@ def describe(count: float) -> str:
     return f"{count:.3g} "
 
 
-def check_plan(plan: Estimate, what: str, force: bool, warn, memory: int | None = None) -> None:
+def check_plan(plan: Estimate, what: str, force: bool, warn, memory: int | None = None,
+               smaller: str = "--layers, --batch, --steps, --population, --unroll or dims (--set)") -> None:
     """Refuses a plan whose memory exceeds what is available (unless `force`), and warns through `warn` when one
     step will take longer than SLOW_STEP_SECONDS."""
     from rulec.data.errors import DataError
@@ -88,8 +101,7 @@ def check_plan(plan: Estimate, what: str, force: bool, warn, memory: int | None 
     memory = available_bytes() if memory is None else memory
     if plan.bytes > memory and not force:
         raise DataError(f"{what} needs about {describe(plan.bytes)}B of memory, and this machine has "
-                        f"{describe(memory)}B", "use smaller --layers, --batch, --steps, --population, --unroll or "
-                        "dims (--set), or pass --force to try anyway")
+                        f"{describe(memory)}B", f"use smaller {smaller}, or pass --force to try anyway")
     if plan.flops < SLOW_STEP_SECONDS * MIN_FLOPS_PER_SECOND:
         return
     seconds = plan.flops / flops_per_second()

@@ -133,6 +133,8 @@ def test_one_process_cannot_hold_one_output_twice(tmp_path):
     (["train", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k=100000", "--data", "xor"], "needs about"),
     ([*META, "--unroll", str(10**9)], "unroll 1000000000 needs about"),
     ([*META, "--population", "20000", "--layers", "40000"], "population 20000, unroll 2 needs about"),
+    (["analyze", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k=1000"], "the numeric check on layers 2-20-2 "
+                                                                                "needs about"),
     (["compile", BACKPROP, "--layers", "784,100000,10", "--batch", str(10**7)], "the step on layers 784,100000,10 "
                                                                                   "with batch 10000000 needs about"),
 ])
