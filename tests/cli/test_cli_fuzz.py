@@ -25,7 +25,7 @@ from tests.conftest import ROOT, STDLIB
 from tests.conftest import run_cli as run
 from tests.syntax.test_fuzz import mutated_rule
 
-EXAMPLES = int(os.environ.get("RULEC_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("RULEC_FUZZ_EXAMPLES", "150"))
 RANDOM = os.environ.get("RULEC_FUZZ_SEED") == "random"  # CI draws the same cases every run
 CASE_SECONDS = 120  # a meta-train case compiles an evolution strategy: 5-20 s alone, up to 55 s on 2 busy cores
 BACKPROP = ROOT / "stdlib_rules" / "backprop.rule"
