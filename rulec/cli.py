@@ -14,6 +14,8 @@ from rulec.check.declarations import MAX_DIM
 from rulec.check.overrides import Overrides
 from rulec.data.errors import DataError
 from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render_all
+from rulec.flags import MAX_POPULATION, force_option, parse_layers, parse_sizes, positive, refuse_unwritable, \
+    seed_option
 from rulec.frontend import check_file
 from rulec.summary import summarize
 from rulec.symbolic import prove_all
@@ -53,6 +55,10 @@ def parse_number(text: str) -> int | float | None:
         except ValueError:
             pass
     return None
+
+
+def echo_warning(text: str) -> None:
+    typer.echo(f"warning: {text}", err=True)
 
 
 def report(error: RuleError) -> None:
@@ -108,7 +114,8 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     set_: SetOption = None,
                     genome: Annotated[Optional[Path], typer.Option(help="A genome file (.npz).")] = None,
                     preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
-                    seed: Annotated[int, typer.Option(help="Seed for a random genome and the synapses.")] = 0,
+                    seed: Annotated[int, seed_option("Seed for a random genome and the synapses.")] = 0,
+                    force: Annotated[bool, force_option()] = False,
                     ) -> None:
     """Is the rule's update a gradient field? Checks dΔw_k/dw_m = dΔw_m/dw_k (paper eq. 10)."""
     import jax
@@ -116,13 +123,18 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
 
     from rulec import api
     from rulec.runtime.genome_file import load_genome
-    from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, numeric_symmetry, symbolic_symmetry
+    from rulec.runtime import resources
+    from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, XOR_LABELS, numeric_symmetry, \
+        symbolic_symmetry
 
     refuse_genome_and_preset(genome, preset)
     rule = api.Rule(check_file(file, parse_overrides(set_)))
+    resources.check_plan(resources.jacobian_estimate(rule.program, NUMERIC_SHAPE, len(XOR_LABELS)), "the numeric "
+                         f"check on layers {'-'.join(map(str, NUMERIC_SHAPE))}", force, echo_warning,
+                         smaller="dims (--set)")
     net = rule.network(NUMERIC_SHAPE)
     if genome is not None:
-        values, origin = load_genome(genome, rule), f"genome {genome}"
+        values, origin = load_genome(genome, rule, net.sizes, echo_warning), f"genome {genome}"
     elif preset is not None or rule.program.default_preset:
         values, origin = rule.preset(preset), f"preset {preset or rule.program.default_preset}"
     else:
@@ -157,10 +169,11 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   = "sgd,momentum,adam",
                   baseline_model: Annotated[str, typer.Option(help="relu-xent, or tanh-mse (backprop.rule's "
                                                                    "network and loss).")] = "relu-xent",
-                  seed: Annotated[int, typer.Option()] = 0,
+                  seed: Annotated[int, seed_option()] = 0,
                   plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of accuracy against steps.")] = None,
                   json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
                   = None,
+                  force: Annotated[bool, force_option()] = False,
                   ) -> None:
     """Train a network with the rule on real data, next to tuned SGD, momentum and Adam."""
     from rulec.runtime.train_command import run_training
@@ -169,7 +182,8 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
     hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
     run_training(file=file, overrides=parse_overrides(set_), genome_path=genome, preset=preset, data_name=data,
                  data_dir=data_dir, transform_name=transform, hidden=hidden, steps=steps, batch=batch,
-                 baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out)
+                 baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out,
+                 force=force)
 
 
 @app.command("meta-train")
@@ -187,8 +201,9 @@ def meta_train_command(
         transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
         layers: Annotated[str, typer.Option(help="Hidden layer sizes, such as 20 or 512.")] = "20",
         steps: Annotated[int, typer.Option(min=1, help="Meta-steps or generations.")] = 100,
-        population: Annotated[Optional[int], typer.Option(min=1, help="Genomes per generation (default 80), or "
-                                                                      "independent gradient runs (default 1).")] = None,
+        population: Annotated[Optional[int], typer.Option(min=1, max=MAX_POPULATION, help="Genomes per generation "
+                                                          "(default 80), or independent gradient runs (default 1).")
+                              ] = None,
         batch: Annotated[int, typer.Option(min=1)] = 128,
         unroll: Annotated[Optional[int], typer.Option(min=1, help="Inner steps before scoring (default 15 for "
                                                                   "evolution, 10 for grad).")] = None,
@@ -200,14 +215,17 @@ def meta_train_command(
         unroll_every: Annotated[int, typer.Option(min=1, help="Curriculum: meta-steps between growths.")] = 10_000,
         max_unroll: Annotated[int, typer.Option(min=1, help="Curriculum: the longest unroll.")] = 50,
         loss: Annotated[str, typer.Option(help="Meta-loss for grad: xent or l2.")] = "xent",
-        lr: Annotated[float, typer.Option(help="Meta learning rate (Adam).")] = 5e-4,
-        clip: Annotated[float, typer.Option(help="Global-norm clip of the meta-gradient.")] = 10.0,
-        sigma: Annotated[float, typer.Option(help="Initial step size of the evolution strategy, in units of each "
-                                                  "genome entry's initial spread.")] = 0.3,
+        lr: Annotated[float, typer.Option(callback=positive, help="Meta learning rate (Adam), a finite number > 0."
+                                          )] = 5e-4,
+        clip: Annotated[float, typer.Option(callback=positive, help="Global-norm clip of the meta-gradient, a finite "
+                                                                    "number > 0.")] = 10.0,
+        sigma: Annotated[float, typer.Option(callback=positive, help="Initial step size of the evolution strategy, in "
+                                             "units of each genome entry's initial spread; a finite number > 0."
+                                             )] = 0.3,
         remat: Annotated[bool, typer.Option("--remat/--no-remat", help="Rematerialise the unroll (grad).")] = True,
         genome: Annotated[Optional[Path], typer.Option(help="Start from this genome file.")] = None,
         preset: Annotated[Optional[str], typer.Option(help="Start from this preset (default: random).")] = None,
-        seed: Annotated[int, typer.Option()] = 0,
+        seed: Annotated[int, seed_option()] = 0,
         output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The genome file to write "
                                                                               "(default RULE.METHOD.npz).")] = None,
         checkpoint_dir: Annotated[Optional[Path], typer.Option(help="Default: next to the output.")] = None,
@@ -216,6 +234,7 @@ def meta_train_command(
         resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint.")] = False,
         log: Annotated[Optional[Path], typer.Option(help="The JSON log (default: next to the output).")] = None,
         plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of the meta-training curves.")] = None,
+        force: Annotated[bool, force_option()] = False,
         ) -> None:
     """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
     from rulec.meta.command import METHODS, Settings, run_meta_training
@@ -237,11 +256,13 @@ def meta_train_command(
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss,
         learning_rate=lr, clip=clip, sigma=sigma,
         start=f"genome {genome}" if genome else f"preset {preset}" if preset else "random", seed=seed,
-        checkpoint_every=checkpoint_every, eval_every=eval_every)
+        checkpoint_every=checkpoint_every, eval_every=eval_every,
+        data_dir=str(data_dir.resolve()) if data_dir else None)
     stem = file.stem if file.suffix == ".rule" else file.name
     run_meta_training(file=file, overrides=parse_overrides(set_), settings=settings, genome_path=genome,
                       preset=preset, data_dir=data_dir, output=output or Path(f"{stem}.{method}.npz"),
-                      checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot)
+                      checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot,
+                      force=force)
 
 
 class Emit(str, enum.Enum):
@@ -265,22 +286,28 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                                                                        "program.")] = None,
                     output: Annotated[Optional[Path], typer.Option("-o", "--output",
                                                                    help="Write here instead of stdout.")] = None,
+                    force: Annotated[bool, force_option()] = False,
                     ) -> None:
     """Compile a rule for one network shape and write the artifact."""
+    refuse_unwritable({"-o": output})
     checked = check_file(file, parse_overrides(set_))
     if emit in (Emit.latex, Emit.png):
         emit_equations(checked, emit, output)
         return
     from rulec import api
     from rulec.lower import export
+    from rulec.runtime import resources
+    from rulec.runtime.files import write_bytes, write_text
 
     sizes = parse_layers(layers)
     rule = api.Rule(checked)
-    net = rule.network(sizes, specialize=rule.preset(preset) if preset else None)
+    resources.check_plan(resources.step_estimate(rule.program, sizes, batch), f"the step on layers {layers} with "
+                         f"batch {batch}", force, echo_warning)
+    net = rule.network(sizes, specialize=rule.preset(preset, sizes=sizes) if preset else None)
     if emit is Emit.stablehlo:
         if output is None:
             raise typer.BadParameter("StableHLO is binary; give an output file with -o", param_hint="-o")
-        output.write_bytes(export.emit_stablehlo(net, batch))
+        write_bytes(output, export.emit_stablehlo(net, batch))
         typer.echo(f"wrote {output}: the step of `{rule.name}` for layers {list(sizes)}, batch {batch}")
         return
     try:
@@ -292,11 +319,12 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text)
+        write_text(output, text)
         typer.echo(f"wrote {output}")
 
 
 def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> None:
+    from rulec.runtime.files import write_text
     from rulec.symbolic import latex
 
     if emit is Emit.png:
@@ -307,7 +335,7 @@ def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> Non
     elif output is None:
         sys.stdout.write(latex.document(checked))
     else:
-        output.write_text(latex.document(checked))
+        write_text(output, latex.document(checked))
         typer.echo(f"wrote {output}")
 
 
@@ -315,21 +343,6 @@ def refuse_genome_and_preset(genome: Path | None, preset: str | None) -> None:
     """A genome comes from a file or from a preset, not both."""
     if genome is not None and preset is not None:
         raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
-
-
-def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") -> tuple[int, ...]:
-    """Comma-separated positive integers, at least `at_least` of them, or a usage error on `flag`."""
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        sizes = ()
-    if len(sizes) < at_least or min(sizes, default=0) < 1:
-        raise typer.BadParameter(f"expected numbers such as {example}, got {text!r}", param_hint=flag)
-    return sizes
-
-
-def parse_layers(text: str) -> tuple[int, ...]:
-    return parse_sizes(text, 2, "784,256,10 (at least two)")
 
 
 def render_rule(checked: CheckedRule, color: bool) -> str:
@@ -347,28 +360,44 @@ def render_rule(checked: CheckedRule, color: bool) -> str:
     return highlight(text, RuleLexer(), TerminalFormatter())
 
 
+class ExitCode(enum.IntEnum):
+    """What an exit status means; the README's "Exit codes" section lists the same."""
+    OK = 0
+    INPUT = 1  # a problem in the user's input: a rule, data, genome or checkpoint file
+    USAGE = 2  # a bad flag or command
+    INTERNAL = 3  # a bug in rulec
+    INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
+
+
 def main() -> None:
-    """Entry point: runs the app, turning user errors into located messages and exit code 1."""
+    """Entry point: runs the app, turning user errors into messages and the exit codes of `ExitCode`."""
     try:
         result = app(standalone_mode=False)  # returns the exit code of a `typer.Exit`
-        sys.exit(result if isinstance(result, int) else 0)
+        sys.exit(result if isinstance(result, int) else ExitCode.OK)
     except RuleError as error:
         report(error)
-        sys.exit(1)
+        sys.exit(ExitCode.INPUT)
     except DataError as error:
         typer.echo(error.render(), err=True)
-        sys.exit(1)
+        sys.exit(ExitCode.INPUT)
     except typer.Exit as done:
         sys.exit(done.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(1)
+    except typer.Abort as abort:
+        # click turns both Ctrl-C and any EOFError into Abort; only the first is the user's doing.
+        if not isinstance(abort.__context__, KeyboardInterrupt):
+            internal_error(abort.__context__ or abort)
+        typer.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
     except Exception as error:  # a bug in rulec: say so plainly rather than dumping a traceback
         # Usage errors (bad flags, unknown commands) are click exceptions; typer may vendor click, so they are
         # recognised by their interface rather than their class.
         if callable(getattr(error, "show", None)) and isinstance(getattr(error, "exit_code", None), int):
             error.show()
             sys.exit(error.exit_code)
-        typer.echo(f"rulec: internal error: {type(error).__name__}: {error}\n"
-                   "This is a bug in rulec; please report it with the command and the rule file.", err=True)
-        sys.exit(2)
+        internal_error(error)
+
+
+def internal_error(error: BaseException) -> None:
+    typer.echo(f"rulec: internal error: {type(error).__name__}: {error}\n"
+               "This is a bug in rulec; please report it with the command and the rule file.", err=True)
+    sys.exit(ExitCode.INTERNAL)

@@ -87,9 +87,26 @@ def idx_directory(directory: str | Path, name: str = "idx") -> Dataset:
                             "images should be [count, height, width] and labels [count]")
     shape = x_train.shape[1:]
     flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255.0  # noqa: E731
-    classes = int(max(y_train.max(), y_test.max())) + 1
+    classes = _classes(directory, y_train, y_test)
     return Dataset(name, flat(x_train), y_train.astype(np.int64), flat(x_test), y_test.astype(np.int64), classes,
                    tuple(shape))
+
+
+def _classes(directory: Path, y_train: np.ndarray, y_test: np.ndarray) -> int:
+    """The class count the labels imply, refusing labels that are not class numbers 0..C-1 each with training
+    examples: one stray label of 200 must not make a 201-output network, nor -1 wrap round to another class."""
+    if y_train.dtype.kind not in "iu" or y_test.dtype.kind not in "iu":
+        raise DataError(f"{directory}: the labels are {y_train.dtype}, not integers", "labels are class numbers")
+    labels = np.concatenate([y_train.astype(np.int64), y_test.astype(np.int64)])
+    if len(y_train) == 0 or labels.min() < 0:
+        raise DataError(f"{directory}: the labels must be class numbers from 0, found {labels.min(initial=-1)}")
+    classes = int(labels.max()) + 1
+    missing = np.setdiff1d(np.arange(classes), y_train)
+    if len(missing):
+        raise DataError(f"{directory}: the labels go up to {classes - 1}, but {len(missing)} of the classes below "
+                        f"have no training example (the first: {missing[0]})",
+                        "labels are class numbers 0..C-1; a stray large label is a corrupt file")
+    return classes
 
 
 def fashion(directory: str | Path | None = None) -> Dataset:
@@ -106,6 +123,10 @@ LOADERS = {"digits": digits, "mnist5k": mnist5k}
 
 def load(name: str, data_dir: str | Path | None = None) -> Dataset:
     """A dataset by name: digits, mnist5k, fashion, idx (with data_dir), or a synthetic task."""
+    return _finite(_load(name, data_dir))
+
+
+def _load(name: str, data_dir: str | Path | None) -> Dataset:
     if name in LOADERS:
         return LOADERS[name]()
     if name == "fashion":
@@ -119,6 +140,16 @@ def load(name: str, data_dir: str | Path | None = None) -> Dataset:
         return split(name, x, y, 0.25)
     known = ", ".join(list(LOADERS) + ["fashion", "idx"] + list(synthetic.TASKS))
     raise DataError(f"unknown dataset `{name}`", f"known datasets: {known}")
+
+
+def _finite(dataset: Dataset) -> Dataset:
+    """Refuses NaN or infinite inputs here, so that bad data is never reported as a diverging rule."""
+    for split_name, x in (("training", dataset.x_train), ("test", dataset.x_test)):
+        bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+        if len(bad):
+            raise DataError(f"{dataset.name}: {len(bad)} {split_name} examples hold NaN or infinite inputs (the "
+                            f"first: example {bad[0]})", "the data is corrupt; the rule was not run on it")
+    return dataset
 
 
 # ---- transforms ----------------------------------------------------------------------------------------------------

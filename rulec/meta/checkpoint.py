@@ -4,19 +4,21 @@ A checkpoint directory holds `state-STEP.npz` (the method's carry: genomes, opti
 to its leaves, and the RNG key) and `checkpoint.json` (the rule's identity, the run's configuration, the step and
 the history). Both are written atomically, the arrays first; renaming the JSON commits the checkpoint, so a run
 killed at any instant leaves the previous checkpoint or the new one, never a mixture. Checkpoints are untrusted
-input: arrays are read with `allow_pickle=False` and must match, leaf by leaf, the shapes a fresh run would have.
+input: arrays are read with `allow_pickle=False` and must match, leaf by leaf, the shapes and dtypes a fresh run
+would have (no member is unpacked before its name and size are checked); the arrays must lie in the checkpoint's
+folder, every value must be finite, and the step must be a whole number consistent with the history.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rulec.runtime.genome_file import atomic_write, file_error, refuse_other_rule
+from rulec.runtime.files import atomic_write, file_error, read_json, read_npz, write_json
+from rulec.runtime.genome_file import refuse_other_rule
 
 FORMAT = 1
 INDEX = "checkpoint.json"
@@ -40,7 +42,7 @@ def save(directory: Path, rule, config: dict, step: int, carry, rng, history: li
     atomic_write(directory / name, lambda handle: np.savez(handle, **arrays))
     info = {"format": FORMAT, "rule": rule.name, "source_hash": rule.source_hash, "dims": rule.dims,
             "config": config, "step": step, "arrays": name, "history": history}
-    atomic_write(directory / INDEX, lambda handle: handle.write(json.dumps(info, indent=1).encode()))
+    write_json(directory / INDEX, info, indent=1)
     for old in directory.glob("state-*.npz"):
         if old.name != name:
             old.unlink()
@@ -50,34 +52,66 @@ def load(directory: Path, rule, config: dict, template) -> tuple[int, object, ob
     """(step, carry, rng, history) of the checkpoint in `directory`, refused unless it belongs to this rule and
     this configuration; `template` is a fresh run's carry, whose structure and shapes the arrays must have."""
     index = directory / INDEX
-    try:
-        info = json.loads(index.read_text())
-    except (OSError, ValueError) as error:
-        raise _error(index, f"cannot read the checkpoint: {error}", "start afresh without --resume")
+    info = read_json(index, "checkpoint", "checkpoint")
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise _error(index, "this is not a rulec meta-training checkpoint (or it is from another rulec version)")
     refuse_other_rule(index, info, rule, "checkpoint")
     saved = info.get("config", {})
+    saved = saved if isinstance(saved, dict) else {}
     changed = sorted(k for k in set(saved) | set(config) if k not in RESUMABLE and saved.get(k) != config.get(k))
     if changed:
         detail = "; ".join(f"{k}: {saved.get(k)!r} in the checkpoint, {config.get(k)!r} now" for k in changed)
         raise _error(index, f"the checkpoint was written with other settings ({detail})",
                      "resume with the settings of the original run, or start afresh without --resume")
-    arrays_path = directory / str(info.get("arrays", ""))
-    try:
-        with np.load(arrays_path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as error:
-        raise _error(arrays_path, f"cannot read the checkpoint's arrays: {error}")
+    step, history = _step_and_history(index, info)
+    arrays_path = _arrays_path(directory, index, info.get("arrays"))
     leaves, structure = jax.tree.flatten(template)
+    names = {f"leaf{i:05d}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
+    limits = {name: leaf.nbytes for name, leaf in names.items()}
+    rng_template = np.asarray(jax.random.key_data(jax.random.key(0)))
+    arrays = read_npz(arrays_path, "checkpoint's arrays", {**limits, "rng": rng_template.nbytes}, "checkpoint")
     restored = []
-    for i, leaf in enumerate(leaves):
-        value = arrays.get(f"leaf{i:05d}")
-        if value is None or value.shape != np.shape(leaf) or value.dtype != np.asarray(leaf).dtype:
+    for i, (name, leaf) in enumerate(names.items()):
+        value = arrays.get(name)
+        if value is None or value.shape != leaf.shape or value.dtype != leaf.dtype:
             raise _error(arrays_path, f"the checkpoint's arrays do not fit this run (array {i})",
                          "it was written by another version of rulec or for another network")
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            raise _error(arrays_path, f"the checkpoint's array {i} holds NaN or infinite values",
+                         "the checkpoint is corrupt; start afresh without --resume")
         restored.append(jnp.asarray(value))
-    if "rng" not in arrays:
-        raise _error(arrays_path, "the checkpoint has no RNG state", "start afresh without --resume")
-    rng = jax.random.wrap_key_data(jnp.asarray(arrays["rng"]))
-    return int(info["step"]), jax.tree.unflatten(structure, restored), rng, list(info.get("history", []))
+    rng = arrays.get("rng")
+    if rng is None or rng.shape != rng_template.shape or rng.dtype != rng_template.dtype:
+        raise _error(arrays_path, "the checkpoint has no valid RNG state", "start afresh without --resume")
+    return step, jax.tree.unflatten(structure, restored), jax.random.wrap_key_data(jnp.asarray(rng)), history
+
+
+def _step_and_history(index: Path, info: dict) -> tuple[int, list]:
+    """The step, a whole number from 0 to the configured steps, with one history record per step done."""
+    step, history = info.get("step"), info.get("history", [])
+    steps = info.get("config", {}).get("steps")
+    if not isinstance(history, list) or not all(_is_record(record) for record in history):
+        raise _error(index, "the checkpoint's history is not a list of records with a step, a best and a mean "
+                     "fitness", "start afresh without --resume")
+    if type(step) is not int or step < 0 or step != len(history) or (type(steps) is int and step > steps):
+        raise _error(index, f"the checkpoint's step {step!r} is not a whole number matching its history of "
+                     f"{len(history)} steps", "the checkpoint was edited or is corrupt; start afresh without --resume")
+    return step, history
+
+
+# The figures a history record holds (the progress line, the summary and the plot read them): the first three
+# always, the others when the method records them.
+RECORD_NUMBERS = ("step", "best", "mean", "validation", "loss", "unroll", "seconds", "diverged", "skipped")
+
+
+def _is_record(record) -> bool:
+    return isinstance(record, dict) and all(type(record.get(key)) in (int, float) for key in RECORD_NUMBERS
+                                            if key in RECORD_NUMBERS[:3] or key in record)
+
+
+def _arrays_path(directory: Path, index: Path, name) -> Path:
+    """The arrays file named in the index, which must be a plain file name inside the checkpoint's folder."""
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise _error(index, f"the checkpoint's arrays {name!r} are not a file in its folder",
+                     "a checkpoint names its arrays as state-STEP.npz beside checkpoint.json")
+    return directory / name

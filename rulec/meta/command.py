@@ -22,7 +22,12 @@ from rulec.meta.evolution import STRATEGIES, Evolution
 from rulec.meta.gradient import Curriculum, Gradient
 from rulec.meta.tasks import load_tasks, parse_specs, shape
 from rulec.runtime.genome_file import load_genome, save_genome
-from rulec.runtime.report import command_line, write_json
+from rulec.flags import refuse_unwritable
+from rulec.runtime import resources
+from rulec.runtime.files import save_or_rescue, write_json
+from rulec.runtime.lock import holding
+from rulec.runtime.resources import FLOAT_BYTES
+from rulec.runtime.report import command_line, warner
 
 METHODS = ("grad",) + tuple(STRATEGIES)
 
@@ -47,15 +52,16 @@ class Settings:
     seed: int
     checkpoint_every: int
     eval_every: int
+    data_dir: str | None = None  # resolved, so that a resume on other IDX files is refused
 
     def config(self) -> dict:
         return json.loads(json.dumps(dataclasses.asdict(self)))  # as a checkpoint gives it back: lists, not tuples
 
 
-def _initial(rule, net, genome_path, preset):
+def _initial(rule, net, genome_path, preset, warn):
     """The starting genome as a function of a key (random genomes differ per key, the others do not)."""
     if genome_path is not None:
-        fixed = load_genome(genome_path, rule)
+        fixed = load_genome(genome_path, rule, net.sizes, warn)
     elif preset is not None:
         fixed = rule.preset(preset, sizes=net.sizes)
     else:
@@ -84,14 +90,34 @@ def _validator(net, tasks, settings: Settings):
     return validate
 
 
+def _plan(settings: Settings, program, sizes, tasks: int) -> resources.Estimate:
+    """One meta-step: every member and initialisation trains `unroll` steps and scores `eval_batches`, on each
+    task; the gradient method also keeps the unroll's residuals (about 2 sqrt(unroll) states when rematerialised)
+    and does about three times the work."""
+    protocol = settings.protocol
+    step = resources.step_estimate(program, sizes, protocol.batch)
+    batches = FLOAT_BYTES * (protocol.unroll + protocol.eval_batches) * protocol.batch * (sizes[0] + sizes[-1])
+    if settings.method == "grad":
+        kept = 2 * math.isqrt(protocol.unroll) + 2 if protocol.remat else protocol.unroll
+        member = resources.Estimate(step.bytes * kept + batches, 3 * step.flops * protocol.unroll)
+    else:
+        member = resources.Estimate(step.bytes + batches, step.flops * (protocol.unroll + protocol.eval_batches))
+    members = settings.population * protocol.inits
+    return resources.Estimate(member.bytes * members, member.flops * members * tasks)
+
+
 def _unroll_at(settings: Settings, step: int) -> int:
     return settings.curriculum.at(step) if settings.method == "grad" else settings.protocol.unroll
 
 
 def run_meta_training(*, file, overrides, settings: Settings, genome_path, preset, data_dir, output: Path,
-                      checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None
-                      ) -> None:
+                      checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None,
+                      force: bool = False) -> None:
     console = Console(stderr=True)
+    warn = warner(console)
+    checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
+    log_path = log_path or output.with_suffix(".log.json")
+    refuse_unwritable({"-o": output, "--log": log_path, "--plot": plot_path}, {"--checkpoint-dir": checkpoint_dir})
     rule = api.Rule(check_file(file, overrides))
     tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir)
     validation = load_tasks(parse_specs(settings.validate), settings.transform, data_dir, validation=True)
@@ -100,8 +126,12 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
         raise typer.BadParameter("the validation tasks have another input size than the training tasks",
                                  param_hint="--validate")
     settings = dataclasses.replace(settings, protocol=dataclasses.replace(settings.protocol, outputs=outputs))
-    net = rule.network((inputs,) + settings.hidden + (outputs,))
-    initial = _initial(rule, net, genome_path, preset)
+    sizes = (inputs,) + settings.hidden + (outputs,)
+    resources.check_plan(_plan(settings, rule.program, sizes, len(tasks)), f"meta-training on layers "
+                         f"{'-'.join(map(str, sizes))}, population {settings.population}, unroll "
+                         f"{settings.protocol.unroll}", force, warn)
+    net = rule.network(sizes)
+    initial = _initial(rule, net, genome_path, preset, warn)
     rng = jax.random.key(settings.seed)
     init_key = jax.random.fold_in(rng, 0)
     method = _method(settings, net, tasks, initial(init_key))
@@ -110,59 +140,68 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
     fresh_random = settings.method != "grad" and settings.start == "random" and not resume
     candidates = settings.population if fresh_random else 0
     carry = method.init(init_key, initial, candidates) if candidates else method.init(init_key, initial)
-    start, history = 0, []
-    checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
-    log_path = log_path or output.with_suffix(".log.json")
-    if resume:
-        if not checkpoint.exists(checkpoint_dir):
-            raise typer.BadParameter(f"there is no checkpoint in {checkpoint_dir} to resume", param_hint="--resume")
-        start, carry, rng, history = checkpoint.load(checkpoint_dir, rule, settings.config(), carry)
-        console.print(f"resuming from step {start} ({checkpoint_dir})")
-    loop_key, validation_key = jax.random.split(jax.random.fold_in(rng, 1))
-    validate = _validator(net, validation, settings)
-    console.print(f"meta-training `{rule.name}` ({', '.join(f'{k}={v}' for k, v in rule.dims.items()) or 'no dims'}"
-                  f") by {settings.method}, population {settings.population}, on {settings.data}; layers "
-                  f"{'-'.join(map(str, net.sizes))}, batch {settings.protocol.batch}, {jax.device_count()} device(s)")
+    with holding([output, checkpoint_dir, log_path, plot_path]):
+        start, history = 0, []
+        if resume:
+            if not checkpoint.exists(checkpoint_dir):
+                raise typer.BadParameter(f"there is no checkpoint in {checkpoint_dir} to resume",
+                                         param_hint="--resume")
+            start, carry, rng, history = checkpoint.load(checkpoint_dir, rule, settings.config(), carry)
+            console.print(f"resuming from step {start} ({checkpoint_dir})")
+        loop_key, validation_key = jax.random.split(jax.random.fold_in(rng, 1))
+        validate = _validator(net, validation, settings)
+        dims = ", ".join(f"{k}={v}" for k, v in rule.dims.items()) or "no dims"
+        console.print(f"meta-training `{rule.name}` ({dims}) by {settings.method}, population "
+                      f"{settings.population}, on {settings.data}; layers {'-'.join(map(str, net.sizes))}, batch "
+                      f"{settings.protocol.batch}, {jax.device_count()} device(s)")
 
-    def save_checkpoint(step: int) -> None:
-        checkpoint.save(checkpoint_dir, rule, settings.config(), step, carry, rng, history)
-        write_json(log_path, _log(rule, settings, history, file))
+        def save_checkpoint(step: int) -> None:
+            checkpoint.save(checkpoint_dir, rule, settings.config(), step, carry, rng, history)
+            write_json(log_path, _log(rule, settings, history, file))
 
-    started = time.perf_counter()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[status]}"))
-    try:
-        with Progress(*columns, console=console) as progress:
-            bar = progress.add_task(settings.method, total=settings.steps, completed=start, status="")
-            for step in range(start, settings.steps):
-                stepped, record = method.step(carry, jax.random.fold_in(loop_key, step), step)
-                record = {"step": step + 1, **record, "seconds": round(time.perf_counter() - started, 3)}
-                last = step + 1 == settings.steps
-                if (step + 1) % settings.eval_every == 0 or last:
-                    record["validation"] = validate(method.genome(stepped), jax.random.fold_in(validation_key, step),
-                                                    _unroll_at(settings, step))
-                # Carry and history advance together, so that Ctrl-C at any point checkpoints a consistent pair.
-                history.append(record)
-                carry = stepped
-                progress.update(bar, completed=step + 1, status=_status(record))
-                if (step + 1) % settings.checkpoint_every == 0 or last:
-                    save_checkpoint(step + 1)
-    except KeyboardInterrupt:
-        save_checkpoint(len(history))
-        console.print(f"[yellow]interrupted:[/] checkpoint written at step {len(history)}; continue with --resume")
-        raise typer.Exit(130)
+        started = time.perf_counter()
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.fields[status]}"))
+        try:
+            with Progress(*columns, console=console) as progress:
+                bar = progress.add_task(settings.method, total=settings.steps, completed=start, status="")
+                for step in range(start, settings.steps):
+                    stepped, record = method.step(carry, jax.random.fold_in(loop_key, step), step)
+                    record = {"step": step + 1, **record, "seconds": round(time.perf_counter() - started, 3)}
+                    last = step + 1 == settings.steps
+                    if (step + 1) % settings.eval_every == 0 or last:
+                        record["validation"] = validate(method.genome(stepped),
+                                                        jax.random.fold_in(validation_key, step),
+                                                        _unroll_at(settings, step))
+                    # Carry and history advance together, so that Ctrl-C at any point checkpoints a consistent pair.
+                    history.append(record)
+                    carry = stepped
+                    progress.update(bar, completed=step + 1, status=_status(record))
+                    if (step + 1) % settings.checkpoint_every == 0 or last:
+                        save_checkpoint(step + 1)
+        except KeyboardInterrupt:
+            save_checkpoint(len(history))
+            console.print(f"[yellow]interrupted:[/] checkpoint written at step {len(history)}; continue with --resume")
+            raise typer.Exit(130)
 
-    genome = jax.tree.map(np.asarray, method.genome(carry))
-    final = history[-1] if history else {}
-    save_genome(output, rule, genome, command=command_line(), seed=settings.seed, method=settings.method,
-                layers=list(net.sizes), data=settings.data, transform=settings.transform, steps=settings.steps,
-                validation_accuracy=final.get("validation"), settings=settings.config())
-    write_json(log_path, _log(rule, settings, history, file))
-    console.print(_summary(history, time.perf_counter() - started))
-    console.print(f"wrote {output} (genome), {log_path} (log), {checkpoint_dir}/ (checkpoint)")
-    if plot_path is not None:
-        report.plot(plot_path, history, f"{rule.name}: {settings.method} on {settings.data}")
-        console.print(f"wrote {plot_path}")
+        genome = jax.tree.map(np.asarray, method.genome(carry))
+        final = history[-1] if history else {}
+        written = save_or_rescue(output, lambda path: save_genome(
+            path, rule, genome, command=command_line(), seed=settings.seed, method=settings.method,
+            layers=list(net.sizes), data=settings.data, transform=settings.transform, steps=settings.steps,
+            validation_accuracy=final.get("validation"), settings=settings.config()), warn)
+        log = _log(rule, settings, history, file)
+        log_written = save_or_rescue(log_path, lambda path: write_json(path, log), warn)
+        console.print(_summary(history, time.perf_counter() - started))
+        console.print(f"wrote {written} (genome), {log_written} (log), {checkpoint_dir}/ (checkpoint)")
+        rescued = (written, log_written) != (output, log_path)
+        if plot_path is not None:
+            plotted = save_or_rescue(plot_path, lambda path: report.plot(
+                path, history, f"{rule.name}: {settings.method} on {settings.data}"), warn)
+            console.print(f"wrote {plotted}")
+            rescued = rescued or plotted != plot_path
+        if rescued:
+            raise typer.Exit(1)
 
 
 def _status(record: dict) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rulec.runtime.files import write_figure
+
 
 def plot(path: Path, history: list, title: str) -> None:
     import matplotlib
@@ -35,5 +37,5 @@ def plot(path: Path, history: list, title: str) -> None:
         loss.grid(True, which="both", alpha=0.3)
     figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    write_figure(path, figure, dpi=120)
     plt.close(figure)

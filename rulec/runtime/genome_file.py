@@ -8,23 +8,23 @@ other dims or another version of the rule (the hash of its canonical text differ
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from rulec.diagnostics import Diagnostic, RuleError, Source, Span
+from rulec.diagnostics import RuleError
+from rulec.runtime.files import atomic_write, file_error, read_json, read_npz, write_json
+from rulec.shapes import genome_shapes
 
-
-def file_error(path: Path, message: str, hint: str | None = None, code: str = "genome-file") -> RuleError:
-    """An error about a whole file (a genome, a checkpoint), located at its start."""
-    return RuleError([Diagnostic(Span(Source(str(path), ""), 1, 1, 1, 1), message, hint, code)])
+# Without sizes, a per-synapse entry's shape is not known in advance; this bounds what one may unpack.
+PER_SYNAPSE_CAP_BYTES = 2**28
+REAL_KINDS = "fiu"  # float, signed and unsigned integer: what a genome value may be stored as
 
 
 def save_genome(path: str | Path, rule, genome: dict, **metadata) -> Path:
-    """Writes `path` (.npz) and its .json metadata atomically (temporary file, then rename)."""
+    """Writes `path` (.npz) and its .json metadata, each atomically."""
     from rulec import __version__
 
     path = Path(path).with_suffix(".npz")
@@ -37,20 +37,8 @@ def save_genome(path: str | Path, rule, genome: dict, **metadata) -> Path:
     info = {"rule": rule.name, "source_hash": rule.source_hash, "dims": rule.dims, "rulec_version": __version__,
             **metadata}
     atomic_write(path, lambda handle: np.savez(handle, **arrays))
-    atomic_write(path.with_suffix(".json"), lambda handle: handle.write(json.dumps(info, indent=2).encode()))
+    write_json(path.with_suffix(".json"), info)
     return path
-
-
-def atomic_write(path: Path, write) -> None:
-    """Writes through `write(handle)` to a temporary file beside `path`, then renames it: never a half file."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def refuse_other_rule(path: Path, info: dict, rule, what: str) -> None:
@@ -71,43 +59,86 @@ def find_shipped(rule_file: str | Path, rule) -> Path | None:
     folder = rule_file.parent / "genomes"
     for path in [folder / f"{rule_file.stem}.npz", *sorted(folder.glob(f"{rule_file.stem}-*.npz"))]:
         try:
-            info = json.loads(path.with_suffix(".json").read_text())
-        except (OSError, ValueError):
+            info = read_json(path.with_suffix(".json"), "genome metadata")
+        except RuleError:
             continue
-        if (info.get("rule"), info.get("dims"), info.get("source_hash")) == (rule.name, rule.dims, rule.source_hash):
+        if isinstance(info, dict) and (info.get("rule"), info.get("dims"), info.get("source_hash")) == (
+                rule.name, rule.dims, rule.source_hash):
             return path
     return None
 
 
-def load_genome(path: str | Path, rule) -> dict:
-    """Reads a genome for `rule`, refusing files from another rule, other dims, or with wrong names or shapes."""
+def _expected_shapes(rule, sizes) -> dict[str, tuple[int, ...] | None]:
+    """Every member name a genome file of `rule` may hold, with its shape (None: not known without sizes)."""
+    shapes = {}
+    for entry in rule.program.genome:
+        if not entry.per_synapse:
+            shapes[entry.name] = entry.shape
+        elif sizes is not None:
+            shapes.update({f"{entry.name}/{i}": shape for i, shape in enumerate(genome_shapes(entry, sizes))})
+    return shapes
+
+
+def _limit(expected: dict, rule, sizes):
+    """The most bytes each member may hold (float64 at most), None for a name the file may not have."""
+    per_synapse = set(rule.per_synapse_genome)
+
+    def limit(member: str) -> int | None:
+        if member in expected:
+            return int(np.prod(expected[member], dtype=np.int64)) * 8
+        stem, _, index = member.partition("/")
+        return PER_SYNAPSE_CAP_BYTES if sizes is None and stem in per_synapse and index.isdigit() else None
+
+    return limit
+
+
+def _checked(path: Path, name: str, value: np.ndarray, shape) -> np.ndarray:
+    if value.dtype.kind not in REAL_KINDS:
+        raise file_error(path, f"`{name}` holds {value.dtype} values; a genome entry holds real numbers",
+                         "save the genome as float32 arrays (rulec meta-train writes them so)")
+    if shape is not None and value.shape != tuple(shape):
+        raise file_error(path, f"`{name}` has shape {list(value.shape)} in the file, but the rule and network "
+                         f"expect {list(shape)}")
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        raise file_error(path, f"`{name}` holds NaN or infinite values", "a genome must be finite; this one was "
+                         "probably saved from a diverged run")
+    return value if value.dtype.kind == "f" else value.astype(np.float32)
+
+
+def load_genome(path: str | Path, rule, sizes=None, warn: Callable[[str], None] | None = None) -> dict:
+    """Reads a genome for `rule` (on a network of `sizes`, which shapes the per-synapse entries), refusing files
+    of another rule, other dims or another rule text, entries with wrong names, dtypes or shapes, and values that
+    are not finite. A genome without its .json is read, with a warning through `warn`, since its origin cannot
+    be checked."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as error:
-        raise file_error(path, f"cannot read the genome file: {error}", "a genome file is an .npz written by rulec")
+    expected = _expected_shapes(rule, sizes)
     meta_path = path.with_suffix(".json")
-    if meta_path.exists():
-        try:
-            info = json.loads(meta_path.read_text())
-        except (OSError, ValueError) as error:
-            raise file_error(meta_path, f"cannot read the genome metadata: {error}")
+    described = meta_path.exists() or meta_path.is_symlink()
+    if described:
+        info = read_json(meta_path, "genome metadata")
+        if not isinstance(info, dict):
+            raise file_error(meta_path, "the genome metadata is not a JSON object")
         refuse_other_rule(path, info, rule, "genome")
+    arrays = read_npz(path, "genome file", _limit(expected, rule, sizes))
+    if not described:
+        (warn or (lambda text: warnings.warn(text, stacklevel=2)))(
+            f"{path} has no {meta_path.name} beside it: which rule and dims it was written for cannot be checked, "
+            "only its entry names and shapes")
     genome = {}
     for entry in rule.program.genome:
         if entry.per_synapse:
-            parts = sorted((k for k in arrays if k.startswith(entry.name + "/")), key=lambda k: int(k.split("/")[1]))
-            if not parts:
-                raise file_error(path, f"the genome file has no `{entry.name}`")
-            genome[entry.name] = [arrays[k] for k in parts]
+            parts = sorted((k for k in arrays if k.partition("/")[0] == entry.name), key=lambda k: int(k[1 + len(
+                entry.name):]))
+            wanted = [k for k in expected if k.partition("/")[0] == entry.name] if sizes is not None else \
+                [f"{entry.name}/{i}" for i in range(len(parts))]
+            if parts != wanted or not parts:
+                raise file_error(path, f"the genome file has {len(parts)} `{entry.name}/N` entries "
+                                 f"({', '.join(parts) or 'none'}); the network expects {', '.join(wanted) or 'some'}",
+                                 "a per-synapse entry has one array per layer of synapses")
+            genome[entry.name] = [_checked(path, k, arrays[k], expected.get(k)) for k in parts]
             continue
         if entry.name not in arrays:
             raise file_error(path, f"the genome file has no `{entry.name}`",
                              f"it has: {', '.join(sorted(arrays)) or 'nothing'}")
-        value = arrays[entry.name]
-        if value.shape != entry.shape:
-            raise file_error(path, f"`{entry.name}` has shape {list(value.shape)} in the file, but the rule "
-                             f"declares {list(entry.shape)}")
-        genome[entry.name] = value
+        genome[entry.name] = _checked(path, entry.name, arrays[entry.name], entry.shape)
     return genome

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from rich.table import Table
 
+from rulec.runtime.files import write_figure
 from rulec.runtime.train import Curve
 
 TABLE_STEPS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
@@ -36,13 +36,14 @@ def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> Ta
     return result
 
 
+def warner(console):
+    """A `warn(text)` that prints a yellow warning on the console."""
+    return lambda text: console.print(f"[yellow]warning:[/] {text}")
+
+
 def command_line() -> str:
     """The command as a user would retype it: `rulec` and its arguments, quoted for a shell."""
     return shlex.join(["rulec", *sys.argv[1:]])
-
-
-def write_json(path: Path, record: dict) -> None:
-    path.write_text(json.dumps(record, indent=2))
 
 
 def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> None:
@@ -63,5 +64,5 @@ def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int],
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="best", framealpha=0.85)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    write_figure(path, figure, dpi=120)
     plt.close(figure)

@@ -14,8 +14,11 @@ from rulec import api
 from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.frontend import check_file
-from rulec.runtime import report
+from rulec.flags import refuse_unwritable
+from rulec.runtime import report, resources
+from rulec.runtime.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import find_shipped, load_genome
+from rulec.runtime.lock import holding
 from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, batch_indices, evaluation_steps, mlp_init, train_baseline, \
     train_rule
 
@@ -23,11 +26,12 @@ from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, batch_indices, evalu
 def choose_genome(rule, rule_file, net, genome_path, preset, seed, console):
     """The genome to train with: the one given, else the preset given, else a genome shipped with the rule
     (stdlib_rules/genomes/), else the default preset, else the declared constants, else a random draw."""
+    warn = report.warner(console)
     if genome_path is not None:
-        return load_genome(genome_path, rule), f"genome {genome_path}"
+        return load_genome(genome_path, rule, net.sizes, warn), f"genome {genome_path}"
     shipped = find_shipped(rule_file, rule) if preset is None else None
     if shipped is not None:
-        return load_genome(shipped, rule), f"the shipped genome {shipped}"
+        return load_genome(shipped, rule, net.sizes, warn), f"the shipped genome {shipped}"
     if preset is not None or rule.program.default_preset:
         name = preset or rule.program.default_preset
         return rule.preset(name, sizes=net.sizes), f"preset {name}"
@@ -38,9 +42,17 @@ def choose_genome(rule, rule_file, net, genome_path, preset, seed, console):
     return net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})"
 
 
+def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
+    """One training step, the evaluation on the whole test split, and the [steps, batch] index table."""
+    step = resources.step_estimate(program, sizes, batch)
+    test = resources.step_estimate(program, sizes, len(data.x_test))
+    return resources.Estimate(max(step.bytes, test.bytes) + 8 * steps * batch, step.flops)
+
+
 def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, transform_name, hidden, steps, batch,
-                 baselines, baseline_model, seed, plot_path, json_path) -> None:
+                 baselines, baseline_model, seed, plot_path, json_path, force=False) -> None:
     console = Console(stderr=True)
+    warn = report.warner(console)
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in OPTIMISERS]
     if unknown:
@@ -50,48 +62,57 @@ def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, t
         raise typer.BadParameter(f"choose from {', '.join(MODELS)}", param_hint="--baseline-model")
     if transform_name not in datasets.TRANSFORMS:
         raise DataError(f"unknown transform `{transform_name}`", "transforms: " + ", ".join(datasets.TRANSFORMS))
+    refuse_unwritable({"--json": json_path, "--plot": plot_path})
 
     rule = api.Rule(check_file(file, overrides))
     data = datasets.normalise(datasets.transform(datasets.load(data_name, data_dir), transform_name))
+    if batch > len(data.x_train):
+        raise typer.BadParameter(f"{batch} is larger than the {len(data.x_train)} training examples of {data.name}",
+                                 param_hint="--batch")
     sizes = (data.inputs,) + tuple(hidden) + (data.classes,)
+    resources.check_plan(plan(rule.program, sizes, data, steps, batch), f"training on layers "
+                         f"{'-'.join(map(str, sizes))} with batch {batch}", force, warn)
     net = rule.network(sizes)
     genome, origin = choose_genome(rule, file, net, genome_path, preset, seed, console)
-    state = net.init(jax.random.key(seed + 1))
-    indices = batch_indices(len(data.x_train), steps, batch, seed)
-    marks = evaluation_steps(steps)
-    console.print(f"training `{rule.name}` with {origin} on {data.name} ({len(data.x_train)} train, "
-                  f"{len(data.x_test)} test), layers {'-'.join(map(str, sizes))}, batch {batch}, {steps} steps")
+    with holding([json_path, plot_path]):
+        state = net.init(jax.random.key(seed + 1))
+        indices = batch_indices(len(data.x_train), steps, batch, seed)
+        marks = evaluation_steps(steps)
+        console.print(f"training `{rule.name}` with {origin} on {data.name} ({len(data.x_train)} train, "
+                      f"{len(data.x_test)} test), layers {'-'.join(map(str, sizes))}, batch {batch}, {steps} steps")
 
-    started = time.perf_counter()
-    columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(rule.name, total=steps)
-        curve, _ = train_rule(net, genome, state, data, indices, lambda t: progress.update(task, completed=t))
-        results = {}
-        for kind in kinds:
-            task = progress.add_task(f"{kind} ({len(SWEEPS[kind])} rates)", total=1)
-            accuracy = train_baseline(kind, mlp_init(jax.random.key(seed + 1), sizes), data, indices, SWEEPS[kind],
-                                      baseline_model)
-            results[kind] = {"learning_rates": SWEEPS[kind].tolist(), "accuracy": accuracy.tolist(),
-                             "best": report.best_per_step(accuracy, SWEEPS[kind])}
-            progress.update(task, completed=1)
-    seconds = time.perf_counter() - started
-    if curve.diverged_at is not None:
-        console.print(f"[red]the rule diverged:[/] a synapse became NaN or infinite by step {curve.diverged_at}; "
-                      f"the accuracies measured before it are kept below")
+        started = time.perf_counter()
+        columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=False) as progress:
+            task = progress.add_task(rule.name, total=steps)
+            curve, _ = train_rule(net, genome, state, data, indices, lambda t: progress.update(task, completed=t))
+            results = {}
+            for kind in kinds:
+                task = progress.add_task(f"{kind} ({len(SWEEPS[kind])} rates)", total=1)
+                initial = mlp_init(jax.random.key(seed + 1), sizes)
+                accuracy = train_baseline(kind, initial, data, indices, SWEEPS[kind], baseline_model)
+                results[kind] = {"learning_rates": SWEEPS[kind].tolist(), "accuracy": accuracy.tolist(),
+                                 "best": report.best_per_step(accuracy, SWEEPS[kind])}
+                progress.update(task, completed=1)
+        seconds = time.perf_counter() - started
+        if curve.diverged_at is not None:
+            console.print(f"[red]the rule diverged:[/] a synapse became NaN or infinite by step {curve.diverged_at}; "
+                          f"the accuracies measured before it are kept below")
 
-    Console().print(report.table(rule.name, curve, marks, results))
-    record = {"rule": rule.name, "file": str(file), "dims": rule.dims, "genome": origin, "data": data.name,
-              "transform": transform_name, "layers": list(sizes), "steps": steps, "batch": batch, "seed": seed,
-              "baseline_model": baseline_model, "evaluation_steps": marks,
-              "rule_accuracy": dict(zip(map(str, curve.steps), curve.accuracy)), "diverged_at": curve.diverged_at,
-              "baselines": results, "seconds": round(seconds, 2), "command": report.command_line()}
-    if json_path is not None:
-        report.write_json(Path(json_path), record)
-        console.print(f"wrote {json_path}")
-    if plot_path is not None:
-        title = f"{rule.name} on {data.name}, {'-'.join(map(str, sizes))}, batch {batch}"
-        report.plot(Path(plot_path), title, rule.name, curve, marks, results)
-        console.print(f"wrote {plot_path}")
-    if curve.diverged_at is not None:
-        raise typer.Exit(1)
+        Console().print(report.table(rule.name, curve, marks, results))
+        record = {"rule": rule.name, "file": str(file), "dims": rule.dims, "genome": origin, "data": data.name,
+                  "transform": transform_name, "layers": list(sizes), "steps": steps, "batch": batch, "seed": seed,
+                  "baseline_model": baseline_model, "evaluation_steps": marks,
+                  "rule_accuracy": dict(zip(map(str, curve.steps), curve.accuracy)), "diverged_at": curve.diverged_at,
+                  "baselines": results, "seconds": round(seconds, 2), "command": report.command_line()}
+        written = []
+        if json_path is not None:
+            written.append(save_or_rescue(Path(json_path), lambda path: write_json(path, record), warn))
+        if plot_path is not None:
+            title = f"{rule.name} on {data.name}, {'-'.join(map(str, sizes))}, batch {batch}"
+            written.append(save_or_rescue(Path(plot_path), lambda path: report.plot(
+                path, title, rule.name, curve, marks, results), warn))
+        for path in written:
+            console.print(f"wrote {path}")
+        if curve.diverged_at is not None or written != [Path(p) for p in (json_path, plot_path) if p is not None]:
+            raise typer.Exit(1)

@@ -92,8 +92,8 @@ def test_internal_errors_are_reported_without_a_traceback(monkeypatch, capsys):
 
     monkeypatch.setattr(cli, "check_file", broken)
     code, out, err = run("check", str(STDLIB[0]), monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 2
-    assert "internal error: ZeroDivisionError: boom" in err and "Traceback" not in err
+    assert code == 3
+    assert "internal error: ZeroDivisionError: boom" in err and "please report it" in err and "Traceback" not in err
 
 
 def test_console_script_runs():

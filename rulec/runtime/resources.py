@@ -1,0 +1,110 @@
+"""A resource guard: the memory and the work of a plan, estimated from its sizes before anything is traced.
+
+Nothing here traces or compiles. The lowering unrolls channel sums in Python, so even tracing `--set k=100000`
+takes minutes; the estimate must come first and come from arithmetic alone. Per inner step of one network:
+
+* memory: the synapses (read, written, and one temporary), the genome, and the neuron states of the batch
+  (every neuron channel of every layer, a few live copies), in float32;
+* FLOPs: each synapse element meets each example once per phase that reads or writes it (forward, backward,
+  update), times the neuron channels it mixes.
+
+The constants were set against XLA's own figures (`memory_analysis`, `cost_analysis` of the compiled step) and
+the test `tests/runtime/test_resources.py` holds them to a stated factor on small networks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+
+from rulec.shapes import genome_shapes, synapse_shapes
+
+FLOAT_BYTES = 4
+SYNAPSE_COPIES = 3  # the state read, the state written, one temporary of the same size
+NEURON_COPIES = 4  # pre-activation, activation, derivative, feedback of every neuron channel
+PHASES = 3  # forward, backward, update
+SLOW_STEP_SECONDS = 10.0
+# No machine rulec runs on is slower than this, so a plan below SLOW_STEP_SECONDS of it needs no measurement.
+MIN_FLOPS_PER_SECOND = 1e9
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    bytes: int
+    flops: float
+
+    def __mul__(self, factor: int) -> Estimate:
+        return Estimate(self.bytes * factor, self.flops * factor)
+
+
+def synapse_count(program, sizes) -> int:
+    return sum(math.prod(shape) for s in program.synapses for shape in synapse_shapes(s, sizes))
+
+
+def step_estimate(program, sizes, batch: int) -> Estimate:
+    """Memory and FLOPs of one inner step of `program` on a network of `sizes`, for a batch."""
+    synapses = synapse_count(program, sizes)
+    genome = sum(math.prod(shape) for g in program.genome
+                 for shape in (genome_shapes(g, sizes) if g.per_synapse else [g.shape]))
+    channels = sum(n.states or 1 for n in program.neurons) or 1
+    neurons = batch * sum(sizes) * channels
+    memory = FLOAT_BYTES * (SYNAPSE_COPIES * synapses + genome + NEURON_COPIES * neurons)
+    return Estimate(memory, 2.0 * PHASES * batch * synapses * channels)
+
+
+def jacobian_estimate(program, sizes, batch: int) -> Estimate:
+    """`rulec analyze`'s numeric check: two float64 Jacobians of the update, [weights, weights] each, and a
+    float64 step for each of their columns."""
+    weights = synapse_count(program, sizes)
+    step = step_estimate(program, sizes, batch)
+    return Estimate(2 * (2 * step.bytes + 8 * weights**2), 2 * step.flops * weights)
+
+
+def available_bytes() -> int:
+    """The memory a run may use: the first accelerator's, else this machine's physical memory."""
+    import jax
+
+    stats = getattr(jax.devices()[0], "memory_stats", lambda: None)()
+    if stats and stats.get("bytes_limit"):
+        return int(stats["bytes_limit"])
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def flops_per_second() -> float:
+    """This machine's speed on a float32 matrix product, measured (a few milliseconds)."""
+    import jax
+    import jax.numpy as jnp
+
+    a = jnp.ones((512, 512), jnp.float32)
+    product = jax.jit(lambda m: m @ m)
+    product(a).block_until_ready()
+    started = time.perf_counter()
+    product(a).block_until_ready()
+    return 2 * 512**3 / max(time.perf_counter() - started, 1e-6)
+
+
+def describe(count: float) -> str:
+    for unit, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count:.3g} "
+
+
+def check_plan(plan: Estimate, what: str, force: bool, warn, memory: int | None = None,
+               smaller: str = "--layers, --batch, --steps, --population, --unroll or dims (--set)") -> None:
+    """Refuses a plan whose memory exceeds what is available (unless `force`), and warns through `warn` when one
+    step will take longer than SLOW_STEP_SECONDS."""
+    from rulec.data.errors import DataError
+
+    memory = available_bytes() if memory is None else memory
+    if plan.bytes > memory and not force:
+        raise DataError(f"{what} needs about {describe(plan.bytes)}B of memory, and this machine has "
+                        f"{describe(memory)}B", f"use smaller {smaller}, or pass --force to try anyway")
+    if plan.flops < SLOW_STEP_SECONDS * MIN_FLOPS_PER_SECOND:
+        return
+    seconds = plan.flops / flops_per_second()
+    if seconds > SLOW_STEP_SECONDS:
+        warn(f"{what} does about {describe(plan.flops)}FLOP per step, about {seconds:.0f} s per step here")
+

@@ -1,0 +1,281 @@
+"""Genome files, checkpoints, JSON and IDX files as hostile input: each refusal names the file and the problem,
+and none unpacks, inflates or follows more than it should."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import jax
+import numpy as np
+import pytest
+
+import rulec
+from rulec.data import DataError, datasets
+from rulec.data.idx import MAX_IDX_BYTES, read_idx
+from rulec.diagnostics import RuleError
+from rulec.meta import checkpoint
+from rulec.runtime.files import read_json, read_npz
+from rulec.runtime.genome_file import load_genome, save_genome
+from tests.conftest import ROOT
+from tests.runtime.test_data import write_idx
+
+SIZES = (3, 4, 2)
+
+
+def message(error: RuleError) -> str:
+    (diagnostic,) = error.diagnostics
+    return f"{diagnostic.span.source.name}: {diagnostic.message} | {diagnostic.hint}"
+
+
+@pytest.fixture(scope="module")
+def abcd():
+    """A rule with per-synapse genome entries (A/0, A/1, ...), whose shapes depend on the network."""
+    return rulec.load(ROOT / "stdlib_rules" / "abcd_hebbian.rule")
+
+
+@pytest.fixture
+def genome_file(tmp_path, abcd):
+    genome = abcd.network(SIZES).init_genome(jax.random.key(0))
+    return save_genome(tmp_path / "g", abcd, genome), genome
+
+
+def rewrite(path, **changes):
+    """The genome file at `path` with entries replaced (a value of None deletes the entry)."""
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays.update(changes)
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+
+
+def test_a_valid_genome_loads_with_every_per_synapse_entry_checked(genome_file, abcd):
+    path, genome = genome_file
+    loaded = load_genome(path, abcd, SIZES)
+    for a, b in zip(loaded["A"], genome["A"]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"A/0": np.array([[1.0]])}, "`A/0` has shape [1, 1] in the file, but the rule and network expect [4, 4]"),
+    ({"A/1": None}, "the genome file has 1 `A/N` entries (A/0); the network expects A/0, A/1"),
+    ({"A/2": np.zeros((5, 2))}, "unexpected entry `A/2.npy`"),
+    ({"extra": np.zeros(3)}, "unexpected entry `extra.npy`"),
+    ({"B/0": np.array([["a"] * 4] * 4)}, "`B/0` holds <U1 values; a genome entry holds real numbers"),
+    ({"B/0": np.ones((4, 4), np.complex64)}, "`B/0` holds complex64 values"),
+    ({"C/1": np.full((5, 2), np.nan, np.float32)}, "`C/1` holds NaN or infinite values"),
+    ({"D/0": np.full((4, 4), np.inf, np.float32)}, "`D/0` holds NaN or infinite values"),
+])
+def test_a_wrong_entry_is_refused_naming_it(genome_file, abcd, changes, expected):
+    path, _ = genome_file
+    rewrite(path, **changes)
+    with pytest.raises(RuleError) as refused:
+        load_genome(path, abcd, SIZES)
+    assert expected in message(refused.value) and message(refused.value).startswith(str(path))
+
+
+def test_a_genome_without_its_json_loads_with_a_warning(genome_file, abcd):
+    path, _ = genome_file
+    path.with_suffix(".json").unlink()
+    warnings = []
+    load_genome(path, abcd, SIZES, warnings.append)
+    assert warnings == [f"{path} has no g.json beside it: which rule and dims it was written for cannot be checked, "
+                        "only its entry names and shapes"]
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "bit-flipped", "text"])
+def test_a_damaged_genome_file_is_a_file_error(genome_file, abcd, damage):
+    path, _ = genome_file
+    data = path.read_bytes()
+    damaged = {"empty": b"", "truncated": data[: len(data) // 2], "text": b"root:x:0:0:root:/root:/bin/bash\n",
+               "bit-flipped": data[:200] + bytes([data[200] ^ 0xFF]) + data[201:]}[damage]
+    path.write_bytes(damaged)
+    with pytest.raises(RuleError) as refused:
+        load_genome(path, abcd, SIZES)
+    text = message(refused.value)
+    assert text.startswith(f"{path}: cannot read") and "allow_pickle" not in text
+
+
+def zip_declaring(path, name: str, data: bytes, declared: int) -> None:
+    """A one-member zip whose headers declare `declared` uncompressed bytes for `data`."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    raw = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local and central headers
+        at = raw.index(signature) + offset
+        raw[at: at + 4] = declared.to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+
+
+def test_a_zip_bomb_member_is_refused_before_it_is_inflated(tmp_path):
+    """A member declaring 3 GiB is refused from its declared size, in a process capped at 1 GiB of memory."""
+    bomb = tmp_path / "bomb.npz"
+    zip_declaring(bomb, "huge.npy", bytes(2**20), 3 * 2**30)
+    script = f"""
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+from rulec.runtime.files import read_npz
+from rulec.diagnostics import RuleError
+for limits in ({{"huge": 8}}, {{"lr": 8}}):
+    try:
+        read_npz({str(bomb)!r}, "genome file", limits)
+    except RuleError as error:
+        print(error.diagnostics[0].message)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["`huge` in the genome file declares 3221225472 bytes, more than the 8 its "
+                                          "shape allows", "the genome file has an unexpected entry `huge.npy`"]
+
+
+def test_a_member_that_inflates_past_its_declared_size_is_refused(tmp_path):
+    path = tmp_path / "liar.npz"
+    array = io.BytesIO()
+    np.save(array, np.zeros(1000))
+    zip_declaring(path, "lr.npy", array.getvalue(), 100)
+    with pytest.raises(RuleError, match="cannot read the genome file: it is not a valid .npz archive"):
+        read_npz(path, "genome file", {"lr": 8000})
+
+
+def test_json_is_read_only_from_regular_files_and_up_to_a_cap(tmp_path):
+    link = tmp_path / "g.json"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(RuleError, match="the genome metadata is not a regular file"):
+        read_json(link, "genome metadata")
+    big = tmp_path / "big.json"
+    big.write_text("[" + "0," * 600 + "0]")
+    with pytest.raises(RuleError, match="the checkpoint is larger than 0 MiB"):
+        read_json(big, "checkpoint", limit=1000)
+
+
+# ---- checkpoints ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def saved_checkpoint(tmp_path):
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    carry = {"genome": np.ones(3, np.float32), "count": np.zeros((), np.int32)}
+    history = [{"step": 1, "best": 0.5, "mean": 0.25}, {"step": 2, "best": 0.75, "mean": 0.5}]
+    checkpoint.save(tmp_path, rule, {"steps": 5}, 2, carry, jax.random.key(0), history)
+    return tmp_path, rule, carry
+
+
+def edit_index(directory, **changes):
+    index = directory / checkpoint.INDEX
+    info = json.loads(index.read_text())
+    index.write_text(json.dumps({**info, **changes}))
+
+
+def test_a_checkpoint_round_trips(saved_checkpoint):
+    directory, rule, carry = saved_checkpoint
+    step, restored, _, history = checkpoint.load(directory, rule, {"steps": 5}, carry)
+    assert step == 2 and len(history) == 2
+    np.testing.assert_array_equal(restored["genome"], carry["genome"])
+
+
+@pytest.mark.parametrize("step", [12.7, 10**12, -1, "2", 1])
+def test_a_checkpoint_step_must_be_a_whole_number_matching_its_history(saved_checkpoint, step):
+    directory, rule, carry = saved_checkpoint
+    edit_index(directory, step=step)
+    with pytest.raises(RuleError, match=f"the checkpoint's step {step!r} is not a whole number matching its "
+                                        "history of 2 steps"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+@pytest.mark.parametrize("arrays", ["../../etc/passwd", "/etc/passwd", "..", "", 7])
+def test_a_checkpoints_arrays_must_lie_in_its_folder(saved_checkpoint, arrays):
+    directory, rule, carry = saved_checkpoint
+    edit_index(directory, arrays=arrays)
+    with pytest.raises(RuleError, match="are not a file in its folder"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+def test_a_checkpoint_history_must_hold_records(saved_checkpoint):
+    directory, rule, carry = saved_checkpoint
+    edit_index(directory, history=[{"step": 1}, {"step": 2, "best": "high", "mean": 0.5}])
+    with pytest.raises(RuleError, match="the checkpoint's history is not a list of records with a step, a best"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+def test_a_checkpoint_with_non_finite_state_is_refused(saved_checkpoint):
+    directory, rule, carry = saved_checkpoint
+    (arrays,) = directory.glob("state-*.npz")
+    with np.load(arrays) as data:
+        values = {name: data[name] for name in data.files}
+    values["leaf00001"] = np.full(3, np.nan, np.float32)  # leaves in key order: count, genome
+    np.savez(arrays, **values)
+    with pytest.raises(RuleError, match=r"the checkpoint's array 1 holds NaN or infinite values"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+# ---- data ----------------------------------------------------------------------------------------------------------
+
+def write_idx_directory(directory, train_labels, test_labels, images=None):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (len(train_labels), 2, 2)).astype(np.uint8) if images is None else images
+    write_idx(directory / "train-images-idx3-ubyte", images, code=0x08 if images.dtype == np.uint8 else 0x0D)
+    write_idx(directory / "train-labels-idx1-ubyte", np.asarray(train_labels, np.int8), code=0x09)
+    write_idx(directory / "t10k-images-idx3-ubyte", images[: len(test_labels)],
+              code=0x08 if images.dtype == np.uint8 else 0x0D)
+    write_idx(directory / "t10k-labels-idx1-ubyte", np.asarray(test_labels, np.int8), code=0x09)
+
+
+@pytest.mark.parametrize("train, test, expected", [
+    ([0, 1, 2, 100], [0], "the labels go up to 100, but 97 of the classes below have no training example (the "
+                          "first: 3)"),
+    ([0, 1, 2, -1], [0], "the labels must be class numbers from 0, found -1"),
+])
+def test_idx_labels_must_be_class_numbers(tmp_path, train, test, expected):
+    write_idx_directory(tmp_path, train, test)
+    with pytest.raises(DataError) as refused:
+        datasets.idx_directory(tmp_path)
+    assert refused.value.message == f"{tmp_path}: {expected}"
+
+
+def test_a_nan_input_is_bad_data_not_a_diverging_rule(tmp_path):
+    images = np.ones((4, 2, 2), np.float32)
+    images[2, 1, 0] = np.nan
+    write_idx_directory(tmp_path, [0, 1, 0, 1], [0, 1], images)
+    with pytest.raises(DataError) as refused:
+        datasets.load("idx", tmp_path)
+    assert refused.value.message == "idx: 1 training examples hold NaN or infinite inputs (the first: example 2)"
+
+
+def test_an_idx_header_whose_dimensions_overflow_is_refused(tmp_path):
+    path = tmp_path / "huge"
+    path.write_bytes(bytes([0, 0, 0x0E, 3]) + (2**32 - 1).to_bytes(4, "big") * 3)
+    with pytest.raises(DataError) as refused:
+        read_idx(path)
+    assert refused.value.message == (f"{path}: the header promises (4294967295, 4294967295, 4294967295) "
+                                     f"({(2**32 - 1)**3 * 8} bytes of data), more than the 1073741824 rulec reads")
+
+
+def test_a_small_gzip_idx_is_inflated_only_up_to_its_declared_size(tmp_path):
+    """2 MB of gzip inflating to 2 GiB, behind a header declaring 1 MB, read in a process capped at 1 GiB."""
+    path = tmp_path / "bomb.gz"
+    zeros = gzip.compress(bytes(2**24))  # gzip members concatenate: 128 of them inflate to 2 GiB
+    path.write_bytes(gzip.compress(bytes([0, 0, 0x08, 1]) + (2**20).to_bytes(4, "big")) + zeros * 128)
+    assert path.stat().st_size < 3 * 2**20 and MAX_IDX_BYTES <= 2**30
+    script = f"""
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+from rulec.data.idx import read_idx
+from rulec.data import DataError
+try:
+    read_idx({str(path)!r})
+except DataError as error:
+    print(error.message)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{path}: the header promises (1048576,) (1048576 bytes of data) but the file " \
+                                    "holds more"
+
+
+
+def test_integer_entries_are_read_as_float32(tmp_path):
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    path = save_genome(tmp_path / "g", rule, {"lr": np.array(1, np.int64)})
+    assert load_genome(path, rule)["lr"].dtype == np.float32
