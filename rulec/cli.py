@@ -24,6 +24,8 @@ from rulec.symbolic import summary as proof_summary
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="rulec: a compiler for learned neural update rules.")
 
+COMMAND_LINE = "<command line>"  # the source name of diagnostics located on a flag
+
 SetOption = Annotated[Optional[list[str]], typer.Option(
     "--set", help=f"Override a dim, as NAME=VALUE (k=8): a whole number from 1 to {MAX_DIM}.")]
 
@@ -36,7 +38,7 @@ def parse_overrides(values: list[str] | None) -> Overrides:
     values_by_name: dict[str, int | float] = {}
     spans: dict[str, Span] = {}
     for text in values or ():
-        source = Source("<command line>", f"--set {text}")
+        source = Source(COMMAND_LINE, f"--set {text}")
         span = Span(source, 1, 7, 1, 7 + max(1, len(text)))
         name, sep, value = (part.strip() for part in text.partition("="))
         number = parse_number(value)
@@ -81,6 +83,8 @@ def check_command(files: Annotated[list[Path], typer.Argument(help="Rule files t
             checked = check_file(path, overrides)
             proofs = prove_all(checked) if prove and checked.rule.proofs else []
         except RuleError as error:
+            if on_command_line(error):  # a bad `--set` is the same for every file: report it once
+                raise
             report(error)
             failed += 1
             continue
@@ -376,7 +380,7 @@ def main() -> None:
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
     except RuleError as error:
         report(error)
-        sys.exit(ExitCode.INPUT)
+        sys.exit(ExitCode.USAGE if on_command_line(error) else ExitCode.INPUT)
     except DataError as error:
         typer.echo(error.render(), err=True)
         sys.exit(ExitCode.INPUT)
@@ -395,6 +399,11 @@ def main() -> None:
             error.show()
             sys.exit(error.exit_code)
         internal_error(error)
+
+
+def on_command_line(error: RuleError) -> bool:
+    """A RuleError located on a flag (`--set k=0`) is a usage error, not a problem in a file."""
+    return all(diagnostic.span.source.name == COMMAND_LINE for diagnostic in error.diagnostics)
 
 
 def internal_error(error: BaseException) -> None:

@@ -60,7 +60,7 @@ def test_set_overrides_dims(monkeypatch, capsys):
 def test_malformed_set_flag_is_a_located_error(monkeypatch, capsys):
     code, out, err = run("check", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k8",
                          monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 1
+    assert code == 2
     assert err.startswith("<command line>:1:7: error: malformed `--set k8`")
 
 

@@ -130,7 +130,8 @@ def test_one_process_cannot_hold_one_output_twice(tmp_path):
 @pytest.mark.parametrize("args, expected", [
     ([*TRAIN[:-6], "--layers", "100000,100000"], "training on layers 2-100000-100000-2 with batch 128 needs about"),
     ([*TRAIN, "--steps", str(10**9)], "training on layers 2-4-2 with batch 8 needs about"),
-    (["train", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k=100000", "--data", "xor"], "needs about"),
+    (["train", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k=1024", "--layers", "16384", "--data", "xor"],
+     "training on layers 2-16384-2 with batch 128 needs about"),
     ([*META, "--unroll", str(10**9)], "unroll 1000000000 needs about"),
     ([*META, "--population", "20000", "--layers", "40000"], "population 20000, unroll 2 needs about"),
     (["analyze", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k=1000"], "the numeric check on layers 2-20-2 "

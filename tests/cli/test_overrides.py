@@ -16,7 +16,7 @@ BACKPROP = str(ROOT / "stdlib_rules" / "backprop.rule")
 
 def check_with(flag: str, path: str, monkeypatch, capsys) -> list[str]:
     code, out, err = run("check", path, "--set", flag, monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 1
+    assert code == 2  # a usage error
     assert "Traceback" not in err and "internal error" not in err
     return err.splitlines()
 
