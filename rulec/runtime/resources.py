@@ -25,6 +25,7 @@ FLOAT_BYTES = 4
 SYNAPSE_COPIES = 3  # the state read, the state written, one temporary of the same size
 NEURON_COPIES = 4  # pre-activation, activation, derivative, feedback of every neuron channel
 PHASES = 3  # forward, backward, update
+BROADCAST_COPIES = 2  # a summand built whole over [batch, pre, post], and one temporary of that size
 SLOW_STEP_SECONDS = 10.0
 # No machine rulec runs on is slower than this, so a plan below SLOW_STEP_SECONDS of it needs no measurement.
 MIN_FLOPS_PER_SECOND = 1e9
@@ -50,8 +51,33 @@ def step_estimate(program, sizes, batch: int) -> Estimate:
                  for shape in (genome_shapes(g, sizes) if g.per_synapse else [g.shape]))
     channels = sum(n.states or 1 for n in program.neurons) or 1
     neurons = batch * sum(sizes) * channels
-    memory = FLOAT_BYTES * (SYNAPSE_COPIES * synapses + genome + NEURON_COPIES * neurons)
+    # A batch sum that is not a product of factors (Oja's `mean(batch) a[j] * (a[i] - a[j] * w[i, j])`) is no
+    # einsum: its summand is built whole, [batch, pre, post], along with a few temporaries of that size.
+    broadcast = BROADCAST_COPIES * batch * synapses if sums_batch_of_non_products(program) else 0
+    memory = FLOAT_BYTES * (SYNAPSE_COPIES * synapses + genome + NEURON_COPIES * neurons + broadcast)
     return Estimate(memory, 2.0 * PHASES * batch * synapses * channels)
+
+
+def sums_batch_of_non_products(program) -> bool:
+    """Whether some reduction over the batch has a `+` or `-` under a product or a function in its summand.
+
+    A `+` at the top of a summand is fine: the lowering distributes the sum over it, one einsum per term."""
+    from rulec.ir import nodes
+    from rulec.syntax.ast import BinOp
+
+    pending = [(statement.value, False, False) for phase in program.phases for statement in phase.statements]
+    while pending:
+        expr, in_batch_sum, under_product = pending.pop()
+        additive = isinstance(expr, nodes.Arith) and expr.op in (BinOp.ADD, BinOp.SUB)
+        if in_batch_sum and under_product and additive:
+            return True
+        if isinstance(expr, nodes.Reduce):
+            in_batch_sum = in_batch_sum or "batch" in expr.axes
+        elif not additive and not isinstance(expr, nodes.Neg):
+            under_product = under_product or in_batch_sum
+        pending += [(getattr(expr, field), in_batch_sum, under_product)
+                    for field in ("arg", "left", "right", "body", "prediction", "target") if hasattr(expr, field)]
+    return False
 
 
 def jacobian_estimate(program, sizes, batch: int) -> Estimate:
