@@ -72,16 +72,26 @@ def writable_problem(path: Path, folder: bool = False) -> str | None:
         existing = next(p for p in (path, *path.parents) if p.exists() or p == Path(p.anchor))
         if not existing.is_dir():
             return f"{existing} is not a folder"
-        return None if os.access(existing, os.W_OK | os.X_OK) else f"the folder {existing} is not writable"
+        return _cannot_create_in(existing)
     parent = path.parent
     if path.is_dir():
         return f"{path} is a folder"
     if not parent.is_dir():
         return f"the folder {parent} does not exist"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"the folder {parent} is not writable"
     if path.exists() and not os.access(path, os.W_OK):
         return f"{path} exists and is not writable"
+    return _cannot_create_in(parent)
+
+
+def _cannot_create_in(folder: Path) -> str | None:
+    """Why no file can be created in `folder`, found by creating one, as `atomic_write` will: permission bits
+    alone say yes to root, and nothing about a read-only or virtual file system (/proc)."""
+    try:
+        descriptor, probe = tempfile.mkstemp(dir=folder, prefix=".rulec-probe.")
+    except OSError as error:
+        return f"the folder {folder} is not writable ({error.strerror or error})"
+    os.close(descriptor)
+    os.unlink(probe)
     return None
 
 
