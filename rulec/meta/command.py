@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from rulec import __version__, api
 from rulec.frontend import check_file
-from rulec.meta import checkpoint, objectives, report
+from rulec.meta import checkpoint, distributed, objectives, report
 from rulec.meta.evolution import STRATEGIES, Evolution
 from rulec.meta.gradient import Curriculum, Gradient
 from rulec.meta.tasks import load_tasks, parse_specs, shape
@@ -89,9 +89,13 @@ def _unroll_at(settings: Settings, step: int) -> int:
 
 
 def run_meta_training(*, file, overrides, settings: Settings, genome_path, preset, data_dir, output: Path,
-                      checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None
-                      ) -> None:
-    console = Console(stderr=True)
+                      checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None,
+                      cluster: distributed.Cluster = distributed.Cluster()) -> None:
+    if distributed.wanted(cluster):
+        distributed.connect(cluster)
+    # Every process computes the same search; process 0 alone reports and writes the files.
+    leader = distributed.is_leader()
+    console = Console(stderr=True, quiet=not leader)
     rule = api.Rule(check_file(file, overrides))
     tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir)
     validation = load_tasks(parse_specs(settings.validate), settings.transform, data_dir, validation=True)
@@ -122,9 +126,12 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
     validate = _validator(net, validation, settings)
     console.print(f"meta-training `{rule.name}` ({', '.join(f'{k}={v}' for k, v in rule.dims.items()) or 'no dims'}"
                   f") by {settings.method}, population {settings.population}, on {settings.data}; layers "
-                  f"{'-'.join(map(str, net.sizes))}, batch {settings.protocol.batch}, {jax.device_count()} device(s)")
+                  f"{'-'.join(map(str, net.sizes))}, batch {settings.protocol.batch}, {jax.device_count()} device(s)"
+                  + (f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""))
 
     def save_checkpoint(step: int) -> None:
+        if not leader:
+            return
         checkpoint.save(checkpoint_dir, rule, settings.config(), step, carry, rng, history)
         write_json(log_path, _log(rule, settings, history, file))
 
@@ -152,6 +159,8 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
         console.print(f"[yellow]interrupted:[/] checkpoint written at step {len(history)}; continue with --resume")
         raise typer.Exit(130)
 
+    if not leader:
+        return
     genome = jax.tree.map(np.asarray, method.genome(carry))
     final = history[-1] if history else {}
     save_genome(output, rule, genome, command=command_line(), seed=settings.seed, method=settings.method,
