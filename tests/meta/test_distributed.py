@@ -19,7 +19,9 @@ import time
 import numpy as np
 import pytest
 
+from rulec.meta import distributed
 from tests.conftest import ROOT
+from tests.conftest import run_cli
 from tests.meta.test_meta_train import BLUR, genome_arrays
 
 TINY = ["meta-train", BLUR, "--set", "k=2", "--data", "xor", "--layers", "8", "--population", "4", "--batch", "16",
@@ -110,3 +112,28 @@ def test_an_unreachable_coordinator_ends_with_a_message_not_a_hang(tmp_path):
             in err) and "hint: start process 0 too" in err
     assert time.monotonic() - started < 60
     assert not (tmp_path / "blur.cmaes.npz").exists()
+
+
+def test_the_flags_are_documented_and_checked(monkeypatch, capsys):
+    code, out, _ = run_cli("meta-train", "--help", monkeypatch=monkeypatch, capsys=capsys)
+    help_text = " ".join(out.split())
+    assert code == 0 and all(flag in help_text for flag in ("--coordinator", "--num-processes", "--process-id",
+                                                            "--distributed-timeout", "HOST:PORT of process 0"))
+    cases = [(["--coordinator", "localhost:1234"], "--coordinator", "give --coordinator, --num-processes and "
+                                                                    "--process-id together"),
+             (["--coordinator", "localhost", "--num-processes", "2", "--process-id", "0"], "--coordinator",
+              "expected HOST:PORT, such as node01:1234, got 'localhost'"),
+             (["--coordinator", "localhost:1234", "--num-processes", "2", "--process-id", "2"], "--process-id",
+              "process ids run from 0 to 1 for --num-processes 2, got 2")]
+    for flags, hint, message in cases:
+        code, _, err = run_cli(*TINY, *flags, monkeypatch=monkeypatch, capsys=capsys)
+        err = " ".join(err.replace("│", " ").split())
+        assert code == 2 and hint in err and message in err, err
+
+
+def test_a_cluster_manager_is_recognised_only_when_it_started_several_tasks():
+    assert distributed.detected_manager({"SLURM_STEP_NUM_TASKS": "2", "SLURM_JOB_ID": "7"}) == "SLURM"
+    assert distributed.detected_manager({"OMPI_COMM_WORLD_SIZE": "4"}) == "Open MPI"
+    assert distributed.detected_manager({"SLURM_STEP_NUM_TASKS": "1", "SLURM_JOB_ID": "7"}) is None  # one task
+    assert not distributed.wanted(distributed.Cluster(), {})
+    assert distributed.wanted(distributed.Cluster("node01:1234", 2, 0), {})
