@@ -239,9 +239,22 @@ def meta_train_command(
         log: Annotated[Optional[Path], typer.Option(help="The JSON log (default: next to the output).")] = None,
         plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of the meta-training curves.")] = None,
         force: Annotated[bool, force_option()] = False,
+        coordinator: Annotated[Optional[str], typer.Option(
+            help="Several processes (hosts, or GPUs of one host): HOST:PORT of process 0, which hosts the "
+                 "coordinator. Every process runs the same command with its own --process-id; under SLURM or "
+                 "mpirun leave the three flags out.", rich_help_panel="Several processes")] = None,
+        num_processes: Annotated[Optional[int], typer.Option(min=1, help="How many processes the run has.",
+                                                             rich_help_panel="Several processes")] = None,
+        process_id: Annotated[Optional[int], typer.Option(min=0, help="This process, 0 to --num-processes - 1; "
+                                                                      "process 0 writes the files.",
+                                                          rich_help_panel="Several processes")] = None,
+        distributed_timeout: Annotated[int, typer.Option(min=1, help="Seconds to wait for every process to join, "
+                                                                     "and for a silent process before giving up.",
+                                                         rich_help_panel="Several processes")] = 120,
         ) -> None:
     """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
     from rulec.meta.command import METHODS, Settings, run_meta_training
+    from rulec.meta.distributed import Cluster
     from rulec.meta.gradient import Curriculum
     from rulec.meta.objectives import LOSSES, Protocol
 
@@ -250,6 +263,16 @@ def meta_train_command(
     if loss not in LOSSES:
         raise typer.BadParameter(f"choose from {', '.join(LOSSES)}", param_hint="--loss")
     refuse_genome_and_preset(genome, preset)
+    given = [coordinator is not None, num_processes is not None, process_id is not None]
+    if any(given) and not all(given):
+        raise typer.BadParameter("give --coordinator, --num-processes and --process-id together (or none of them "
+                                 "under SLURM or mpirun)", param_hint="--coordinator")
+    if coordinator is not None and not coordinator.rpartition(":")[2].isdigit():
+        raise typer.BadParameter(f"expected HOST:PORT, such as node01:1234, got {coordinator!r}",
+                                 param_hint="--coordinator")
+    if all(given) and process_id >= num_processes:
+        raise typer.BadParameter(f"process ids run from 0 to {num_processes - 1} for --num-processes "
+                                 f"{num_processes}, got {process_id}", param_hint="--process-id")
     evolution = method != "grad"
     unroll = unroll or (15 if evolution else 10)
     settings = Settings(
@@ -266,7 +289,8 @@ def meta_train_command(
     run_meta_training(file=file, overrides=parse_overrides(set_), settings=settings, genome_path=genome,
                       preset=preset, data_dir=data_dir, output=output or Path(f"{stem}.{method}.npz"),
                       checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot,
-                      force=force)
+                      force=force,
+                      cluster=Cluster(coordinator, num_processes, process_id, distributed_timeout))
 
 
 class Emit(str, enum.Enum):

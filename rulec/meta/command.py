@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from rulec import __version__, api
 from rulec.frontend import check_file
-from rulec.meta import checkpoint, objectives, report
+from rulec.meta import checkpoint, distributed, objectives, report
 from rulec.meta.evolution import STRATEGIES, Evolution
 from rulec.meta.gradient import Curriculum, Gradient
 from rulec.meta.tasks import load_tasks, parse_specs, shape
@@ -112,12 +112,18 @@ def _unroll_at(settings: Settings, step: int) -> int:
 
 def run_meta_training(*, file, overrides, settings: Settings, genome_path, preset, data_dir, output: Path,
                       checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None,
-                      force: bool = False) -> None:
-    console = Console(stderr=True)
+                      force: bool = False, cluster: distributed.Cluster = distributed.Cluster()) -> None:
+    if distributed.wanted(cluster):
+        distributed.connect(cluster)
+    # Every process computes the same search; process 0 alone reports, holds the output locks and writes files.
+    leader = distributed.is_leader()
+    console = Console(stderr=True, quiet=not leader)
     warn = warner(console)
     checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
     log_path = log_path or output.with_suffix(".log.json")
-    refuse_unwritable({"-o": output, "--log": log_path, "--plot": plot_path}, {"--checkpoint-dir": checkpoint_dir})
+    if leader:
+        refuse_unwritable({"-o": output, "--log": log_path, "--plot": plot_path},
+                          {"--checkpoint-dir": checkpoint_dir})
     rule = api.Rule(check_file(file, overrides))
     tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir)
     validation = load_tasks(parse_specs(settings.validate), settings.transform, data_dir, validation=True)
@@ -140,7 +146,7 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
     fresh_random = settings.method != "grad" and settings.start == "random" and not resume
     candidates = settings.population if fresh_random else 0
     carry = method.init(init_key, initial, candidates) if candidates else method.init(init_key, initial)
-    with holding([output, checkpoint_dir, log_path, plot_path]):
+    with holding([output, checkpoint_dir, log_path, plot_path] if leader else []):
         start, history = 0, []
         if resume:
             if not checkpoint.exists(checkpoint_dir):
@@ -153,9 +159,12 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
         dims = ", ".join(f"{k}={v}" for k, v in rule.dims.items()) or "no dims"
         console.print(f"meta-training `{rule.name}` ({dims}) by {settings.method}, population "
                       f"{settings.population}, on {settings.data}; layers {'-'.join(map(str, net.sizes))}, batch "
-                      f"{settings.protocol.batch}, {jax.device_count()} device(s)")
+                      f"{settings.protocol.batch}, {jax.device_count()} device(s)"
+                      + (f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""))
 
         def save_checkpoint(step: int) -> None:
+            if not leader:
+                return
             checkpoint.save(checkpoint_dir, rule, settings.config(), step, carry, rng, history)
             write_json(log_path, _log(rule, settings, history, file))
 
@@ -184,6 +193,8 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
             console.print(f"[yellow]interrupted:[/] checkpoint written at step {len(history)}; continue with --resume")
             raise typer.Exit(130)
 
+        if not leader:
+            return
         genome = jax.tree.map(np.asarray, method.genome(carry))
         final = history[-1] if history else {}
         written = save_or_rescue(output, lambda path: save_genome(

@@ -2,9 +2,13 @@
 
 A population is a pytree whose leaves have a leading population axis. It is vmapped, and placed on a 1-D
 `jax.sharding.Mesh` over every device with the population axis split across them (`NamedSharding` with
-`PartitionSpec("population")`), so XLA runs one slice per device; with `jax.distributed` the same mesh spans
-several hosts. A population that does not divide evenly is padded with copies of its last member, whose results
-are dropped.
+`PartitionSpec("population")`), so XLA runs one slice per device. A population that does not divide evenly is
+padded with copies of its last member, whose results are dropped.
+
+Under `jax.distributed` (see `distributed`) the mesh spans the devices of every process, and each process holds
+the whole population on its host, as every process runs the same search. The engine builds the global input
+arrays from each process's own slices (`jax.make_array_from_callback`), and gathers the outputs back to every
+process (`process_allgather`), so that every process continues with the same results, as host-local arrays.
 
 Both meta-learning methods run on it: CMA-ES evaluates a generation of genomes, the gradient method steps a
 population of independent runs.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental.multihost_utils import process_allgather
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 AXIS = "population"
@@ -33,16 +38,24 @@ def pad(tree, size: int):
     return jax.tree.map(grow, tree)
 
 
+def _global(leaf, sharding: NamedSharding):
+    """A global array of the host-local `leaf`, which every process holds whole: each device gets its slice."""
+    if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):  # keys travel as their raw bits
+        return jax.random.wrap_key_data(_global(jax.random.key_data(leaf), sharding), impl=jax.random.key_impl(leaf))
+    host = np.asarray(leaf)
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
 def shard(tree, population_mesh: Mesh):
-    """Places each leaf's leading (population) axis across the mesh's devices."""
+    """Places each leaf's leading (population) axis across the mesh's devices, of every process."""
     sharding = NamedSharding(population_mesh, PartitionSpec(AXIS))
-    return jax.tree.map(lambda leaf: jax.device_put(leaf, sharding), tree)
+    return jax.tree.map(lambda leaf: _global(leaf, sharding), tree)
 
 
 class Engine:
     """Runs `member(member_args, shared)` for every member of a population: vmapped over the members, jitted once,
     with the members sharded over the mesh and `shared` (data, step keys) replicated. Returns the outputs of the
-    real members, padding dropped."""
+    real members, padding dropped, whole on every process."""
 
     def __init__(self, member, population_mesh: Mesh | None = None):
         self.mesh = population_mesh or mesh()
@@ -52,5 +65,5 @@ class Engine:
         size = jax.tree.leaves(members)[0].shape[0]
         devices = self.mesh.devices.size
         padded = -(-size // devices) * devices
-        outputs = self.run(shard(pad(members, padded), self.mesh), shared)
-        return jax.tree.map(lambda leaf: leaf[:size], outputs)
+        outputs = process_allgather(self.run(shard(pad(members, padded), self.mesh), shared), tiled=True)
+        return jax.tree.map(lambda leaf: jnp.asarray(leaf[:size]), outputs)

@@ -1,0 +1,93 @@
+"""Joining a multi-process run on JAX's distributed runtime (one controller per process, as JAX runs on several
+GPUs or hosts).
+
+Every process runs the same `rulec meta-train` command with its own process id. `connect` calls
+`jax.distributed.initialize` before anything else touches JAX; from then on `jax.devices()` lists the devices of
+every process, and the population engine's mesh spans them all. Process 0 hosts the coordinator.
+
+JAX's own failure on a missing coordinator or peer is a C++ abort with a stack trace, after its timeout. A
+watchdog that fires first turns that into a message and exit status 1. A peer that dies later, mid-run, is caught
+by the runtime's heartbeat within the same timeout: JAX ends every process, saying that another task died.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import threading
+
+import jax
+import typer
+
+DEFAULT_TIMEOUT = 120  # seconds
+# Cluster managers under which a bare `jax.distributed.initialize()` finds the coordinator, the process count and
+# the process id by itself (JAX's SlurmCluster and OmpiCluster), each with its variable for the task count.
+CLUSTER_TASK_COUNTS = {"SLURM": "SLURM_STEP_NUM_TASKS", "Open MPI": "OMPI_COMM_WORLD_SIZE"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Cluster:
+    """Where a process stands in a multi-process run. All None: ask the cluster manager (SLURM, Open MPI)."""
+    coordinator: str | None = None  # HOST:PORT of process 0
+    processes: int | None = None
+    process_id: int | None = None
+    timeout: int = DEFAULT_TIMEOUT
+
+    def describe(self) -> str:
+        if self.coordinator is None:
+            return "the cluster manager's coordinator"
+        return f"process {self.process_id} of {self.processes}, coordinator {self.coordinator}"
+
+
+def detected_manager(environment=os.environ) -> str | None:
+    """The cluster manager that launched this process as one task of several, if any."""
+    for manager, variable in CLUSTER_TASK_COUNTS.items():
+        if environment.get(variable, "").isdigit() and int(environment[variable]) > 1:
+            return manager
+    return None
+
+
+def wanted(cluster: Cluster, environment=os.environ) -> bool:
+    """Whether this run is one of several processes: flags say so, or a cluster manager started several tasks."""
+    if cluster.coordinator is not None:
+        return True
+    return detected_manager(environment) is not None
+
+
+def _give_up(cluster: Cluster) -> None:
+    if cluster.process_id == 0:
+        message = (f"not every one of the {cluster.processes} processes joined the coordinator at "
+                   f"{cluster.coordinator} within {cluster.timeout} s")
+        hint = (f"start processes 1 to {cluster.processes - 1} with --coordinator {cluster.coordinator} "
+                f"--num-processes {cluster.processes} --process-id I, or give them longer with --distributed-timeout")
+    else:
+        message = f"could not join the multi-process run within {cluster.timeout} s ({cluster.describe()})"
+        hint = ("start process 0 too (it hosts the coordinator); check the host name, the port and the firewall; "
+                "or give it longer with --distributed-timeout")
+    sys.stderr.write(f"error: {message}\n  hint: {hint}\n")
+    sys.stderr.flush()
+    os._exit(1)  # the main thread is blocked inside JAX's C++ connect, so no exception can reach it
+
+
+def connect(cluster: Cluster) -> None:
+    """Joins the run described by `cluster`. Must come before any other use of JAX in this process."""
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU processes exchange arrays over TCP
+    watchdog = threading.Timer(cluster.timeout, _give_up, args=(cluster,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        # JAX's own deadline is later than the watchdog's, so that the user sees the watchdog's message.
+        jax.distributed.initialize(cluster.coordinator, cluster.processes, cluster.process_id,
+                                   initialization_timeout=2 * cluster.timeout + 10,
+                                   heartbeat_timeout_seconds=cluster.timeout)
+    except (RuntimeError, ValueError) as error:  # called too late, or a cluster manager with missing settings
+        sys.stderr.write(f"error: cannot start the multi-process run: {error}\n")
+        raise typer.Exit(1) from None
+    finally:
+        watchdog.cancel()
+
+
+def is_leader() -> bool:
+    """Process 0 writes the files; the others compute alongside it and stay quiet."""
+    return jax.process_index() == 0
