@@ -13,6 +13,7 @@ by the runtime's heartbeat within the same timeout: JAX ends every process, sayi
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import sys
 import threading
@@ -70,8 +71,13 @@ def _give_up(cluster: Cluster) -> None:
     os._exit(1)  # the main thread is blocked inside JAX's C++ connect, so no exception can reach it
 
 
+_joined: list[Cluster] = []  # the run this process joined, if any
+_barrier_ids = itertools.count()
+
+
 def connect(cluster: Cluster) -> None:
     """Joins the run described by `cluster`. Must come before any other use of JAX in this process."""
+    _joined.append(cluster)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU processes exchange arrays over TCP
     watchdog = threading.Timer(cluster.timeout, _give_up, args=(cluster,))
     watchdog.daemon = True
@@ -91,3 +97,23 @@ def connect(cluster: Cluster) -> None:
 def is_leader() -> bool:
     """Process 0 writes the files; the others compute alongside it and stay quiet."""
     return jax.process_index() == 0
+
+
+def synchronise(what: str) -> None:
+    """Waits until every process of the run gets here, through the coordinator rather than the collectives.
+
+    Gloo gives a process 30 s, which cannot be changed, to meet the others at the first collective of a program,
+    and compiling a program can take one process longer than that more than another on a busy machine. So every
+    process compiles first, then meets the others here, with the run's own timeout. A no-op in one process."""
+    if jax.process_count() == 1:
+        return
+    from jax._src.distributed import global_state
+
+    timeout = _joined[-1].timeout if _joined else DEFAULT_TIMEOUT
+    try:
+        global_state.client.wait_at_barrier(f"rulec-{next(_barrier_ids)}", timeout * 1000)
+    except Exception as error:  # the runtime's own error type; its message names the missing processes
+        sys.stderr.write(f"error: not every process reached {what} within {timeout} s ({error})\n"
+                         "  hint: a process may have died or be far slower; give it longer with "
+                         "--distributed-timeout\n")
+        raise typer.Exit(1) from None

@@ -22,6 +22,8 @@ import numpy as np
 from jax.experimental.multihost_utils import process_allgather
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from rulec.meta import distributed
+
 AXIS = "population"
 
 
@@ -60,10 +62,23 @@ class Engine:
     def __init__(self, member, population_mesh: Mesh | None = None):
         self.mesh = population_mesh or mesh()
         self.run = jax.jit(jax.vmap(member, in_axes=(0, None)))
+        self._executables = {}  # input shapes -> compiled program, with several processes
 
     def __call__(self, members, shared):
         size = jax.tree.leaves(members)[0].shape[0]
         devices = self.mesh.devices.size
         padded = -(-size // devices) * devices
-        outputs = process_allgather(self.run(shard(pad(members, padded), self.mesh), shared), tiled=True)
+        args = (shard(pad(members, padded), self.mesh), shared)
+        outputs = process_allgather(self._program(args)(*args), tiled=True)
         return jax.tree.map(lambda leaf: jnp.asarray(leaf[:size]), outputs)
+
+    def _program(self, args):
+        """The jitted program; with several processes, compiled ahead and run only once every process has
+        compiled it too (see `distributed.synchronise`)."""
+        if jax.process_count() == 1:
+            return self.run
+        key = (jax.tree.structure(args), tuple((leaf.shape, leaf.dtype) for leaf in jax.tree.leaves(args)))
+        if key not in self._executables:
+            self._executables[key] = self.run.lower(*args).compile()
+            distributed.synchronise("the first run of a compiled population program")
+        return self._executables[key]

@@ -89,10 +89,11 @@ def jacobian_estimate(program, sizes, batch: int) -> Estimate:
 
 
 def available_bytes() -> int:
-    """The memory a run may use: the first accelerator's, else this machine's physical memory."""
+    """The memory a run may use: the first local accelerator's, else this machine's physical memory. (Local: in
+    a multi-process run, the devices of other processes cannot be asked.)"""
     import jax
 
-    stats = getattr(jax.devices()[0], "memory_stats", lambda: None)()
+    stats = getattr(jax.local_devices()[0], "memory_stats", lambda: None)()
     if stats and stats.get("bytes_limit"):
         return int(stats["bytes_limit"])
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
