@@ -24,9 +24,10 @@ import jax.numpy as jnp
 from rulec.functions import NORMALIZE_EPSILON, elementwise_table, loss_table
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
-from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
+from rulec.ir import liveness
+from rulec.ir.schedule import Context, StatementRunner, instance_index
 from rulec.reference import named as nm
-from rulec.syntax.ast import BinOp, PhaseKind, Reducer
+from rulec.syntax.ast import BinOp, Reducer
 
 _FUNCTIONS = elementwise_table(jnp)
 _LOSSES = loss_table(jnp)
@@ -35,39 +36,46 @@ _LOSSES = loss_table(jnp)
 class JaxStep(StatementRunner):
     """The step and predict functions of one program on one network shape (pure; jit, vmap and grad them)."""
 
-    def __init__(self, program: ir.Program, sizes):
+    def __init__(self, program: ir.Program, sizes, prune: bool = True):
         self.program = program
         self.sizes = tuple(sizes)
         self.depth = len(self.sizes) - 1
+        self.full_step = liveness.schedule(program, self.depth)
+        # What an unroll and `predict` may leave out (rulec/ir/liveness.py); None when pruning is off.
+        self.pruned = liveness.prune(program, self.depth) if prune else None
+        self.unroll_step = self.pruned.step if prune else self.full_step
+        self.predict_schedule = (self.pruned.predict if prune
+                                 else liveness.schedule(program, self.depth, liveness.PREDICT_PHASES))
         self.schemes = {s.name: s.scheme for s in program.synapses}
         self.per_synapse = {g.name: ir.scheme_of({r for r, _ in g.per_synapse}) for g in program.genome
                             if g.per_synapse}
 
     # ---- phases ----------------------------------------------------------------------------------------------
 
-    def run(self, genome, synapses, x, y, phases):
+    def run(self, genome, synapses, x, y, schedule):
         dtype = x.dtype
         neurons = {n.name: [[jnp.zeros((x.shape[0], size), dtype)] * (n.states or 1) for size in self.sizes]
                    for n in self.program.neurons}
         state = {"genome": genome, "synapses": {k: list(v) for k, v in synapses.items()}, "neurons": neurons,
                  "input": x, "target": y}
-        for phase, roles in runs(self.program, self.depth, phases):
-            context = Context(roles, {}, {})
-            layers = ", ".join(f"{role}={layer}" for role, layer in roles.items())
-            with jax.named_scope(f"{phase.kind.value} ({layers})"):
-                for statement in phase.statements:
+        for run in schedule:
+            context = Context(run.roles, {}, {})
+            layers = ", ".join(f"{role}={layer}" for role, layer in run.roles.items())
+            with jax.named_scope(f"{run.phase.kind.value} ({layers})"):
+                for statement in run.statements:
                     source = statement.span.source.line(statement.span.line).strip().replace("/", "÷")
                     with jax.named_scope(f"line {statement.span.line}: {source}"):
                         self.statement(statement, context, state)
         return state
 
-    def step(self, genome, synapses, x, y):
-        """One inner step: returns the new synapses."""
-        return self.run(genome, synapses, x, y, PHASE_ORDER)["synapses"]
+    def step(self, genome, synapses, x, y, in_unroll: bool = False):
+        """One inner step: returns the new synapses. `in_unroll` runs the pruned step, which leaves the synapses
+        that no later step nor `predict` reads at their old values."""
+        return self.run(genome, synapses, x, y, self.unroll_step if in_unroll else self.full_step)["synapses"]
 
     def predict(self, genome, synapses, x):
         """The forward pass only: state 0 of the first neuron on the output layer, [batch, outputs]."""
-        state = self.run(genome, synapses, x, None, (PhaseKind.INPUT, PhaseKind.FORWARD))
+        state = self.run(genome, synapses, x, None, self.predict_schedule)
         return state["neurons"][self.program.neurons[0].name][self.depth][0]
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
@@ -272,7 +280,8 @@ class JaxStep(StatementRunner):
                 continue
             if isinstance(u, ir.Layer) and d.bias and not u.bias:
                 t = nm.slice_axis(t, d.index, 0, self.sizes[context.roles[u.role]])
-            elif isinstance(u, ir.State) and u.index in context.ranges and d.index not in context.ranges:
+            elif isinstance(u, ir.State) and u.index in context.ranges:
+                # A let is computed over all its states (lets run in the phase's context, which has no ranges).
                 t = nm.slice_axis(t, d.index, *context.ranges[u.index])
             mapping[d.index] = u.index
         return nm.rename(t, mapping)
