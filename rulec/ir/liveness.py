@@ -85,12 +85,12 @@ def describe(skipped: Skipped) -> str:
     """One line for `rulec compile`: where the write is, and what of it is skipped."""
     statement = skipped.statement
     roles = ", ".join(f"{role}={layer}" for role, layer in skipped.roles.items())
-    source = statement.span.source.line(statement.span.line).strip()
+    source = " ".join(statement.span.source.line(statement.span.line).split())
     where = f"line {statement.span.line}, {skipped.phase.kind.value} ({roles}): `{source}`"
     if skipped.ranges is None:
-        return f"{where} is skipped: no later step nor predict reads it"
+        return f"{where} is skipped (never read afterwards)"
     kept = ", ".join(f"{index} in {low}..{high - 1}" for index, low, high in skipped.ranges)
-    return f"{where} runs only for {kept}: no later step nor predict reads the other states"
+    return f"{where} runs only for {kept} (the other states are never read afterwards)"
 
 
 def _synapses(live: set[Location]) -> frozenset[Location]:

@@ -52,7 +52,7 @@ def test_asymmetric_blur_skips_the_backward_weights_into_the_input_layer(k):
     assert skipped_writes(pruned.predict_skipped) == {output_state_0}
     assert [describe(s) for s in pruned.step_skipped][-1] == (
         "line 45, update (pre=0, post=1): `wb[j, i, c] := f_w * wb[j, i, c] + eta_w * sum(batch, e, d) a[j, e] "
-        "* nu_h[e, c] * mu_h[c, d] * a[i, d]` is skipped: no later step nor predict reads it")
+        "* nu_h[e, c] * mu_h[c, d] * a[i, d]` is skipped (never read afterwards)")
 
 
 def test_only_the_first_pair_of_backward_weights_is_dead_in_a_deeper_network():
