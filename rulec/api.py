@@ -32,6 +32,7 @@ from rulec.frontend import check_text, read_rule_file
 from rulec.functions import elementwise_table
 from rulec.ir import nodes as ir
 from rulec.ir import liveness, resolve, verify
+from rulec.lower.contraction import FORMS
 from rulec.lower.jax_step import JaxStep
 from rulec.shapes import init_genome, init_synapses
 from rulec.symbolic.specialize import specialize as specialize_program
@@ -108,18 +109,22 @@ class Rule:
                 genome[entry] = jnp.broadcast_to(jnp.asarray(np.asarray(value), dtype), current.shape)
         return genome
 
-    def network(self, sizes: Sequence[int], specialize: dict | None = None, prune: bool = True) -> Network:
+    def network(self, sizes: Sequence[int], specialize: dict | None = None, prune: bool = True,
+                contraction: str = "auto") -> Network:
         """A network with the given layer sizes (input first). `specialize` folds a fixed genome into the program.
         `prune` (dead-state elimination) lets `unroll` and `predict` skip the writes that no later step nor
         `predict` reads: asymmetric BLUR's backward weights into the input layer, for example, then keep their
-        initial values. `step` is always the complete step."""
-        return Network(self, tuple(int(s) for s in sizes), specialize, prune)
+        initial values. `step` is always the complete step. `contraction` says how state-mixing matrices enter a
+        contraction: "mix" (into the activations first), "fold" (into the weights, one larger matmul) or "auto"
+        (the cheaper by a FLOP model, per contraction; see rulec/lower/contraction.py)."""
+        return Network(self, tuple(int(s) for s in sizes), specialize, prune, contraction)
 
 
 class Network:
     """Pure functions of one rule on one network shape."""
 
-    def __init__(self, rule: Rule, sizes: tuple[int, ...], specialize: dict | None, prune: bool = True):
+    def __init__(self, rule: Rule, sizes: tuple[int, ...], specialize: dict | None, prune: bool = True,
+                 contraction: str = "auto"):
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"a network needs at least two layers of at least one neuron, got {list(sizes)}")
         self.rule = rule
@@ -128,7 +133,9 @@ class Network:
         program = rule.program if specialize is None else specialize_program(rule.program, self.specialized)
         if verify.enabled():
             verify.verify(program)
-        self.lowered = JaxStep(program, sizes, prune)
+        if contraction not in FORMS:
+            raise ValueError(f"contraction must be one of {', '.join(FORMS)}, got {contraction!r}")
+        self.lowered = JaxStep(program, sizes, prune, contraction)
 
     @property
     def pruned(self) -> liveness.Pruned | None:

@@ -16,7 +16,6 @@ Deliberate choices, each measured in benchmarks/step_bench.py:
 from __future__ import annotations
 
 import operator
-import string
 
 import jax
 import jax.numpy as jnp
@@ -26,6 +25,7 @@ from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
 from rulec.ir import liveness
 from rulec.ir.schedule import Context, StatementRunner, instance_index
+from rulec.lower import contraction
 from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, Reducer
 
@@ -36,8 +36,9 @@ _LOSSES = loss_table(jnp)
 class JaxStep(StatementRunner):
     """The step and predict functions of one program on one network shape (pure; jit, vmap and grad them)."""
 
-    def __init__(self, program: ir.Program, sizes, prune: bool = True):
+    def __init__(self, program: ir.Program, sizes, prune: bool = True, contraction: str = "auto"):
         self.program = program
+        self.contraction = contraction  # how mixing matrices are applied: see rulec/lower/contraction.py
         self.sizes = tuple(sizes)
         self.depth = len(self.sizes) - 1
         self.full_step = liveness.schedule(program, self.depth)
@@ -207,22 +208,7 @@ class JaxStep(StatementRunner):
             inner = tuple(a for a in reduced if a != axis)
             return nm.combine(operator.add, self.einsum(main, reduced, rest, layers),
                               self.einsum(row, inner, rest, layers))
-        arrays = fold_mixing_matrices([f for f, _ in factors], reduced, layers)
-        if not arrays:
-            return nm.Named(jnp.asarray(1.0), ())
-        if len(arrays) == 1:
-            return nm.reduce_sum(arrays[0], tuple(a for a in reduced if a in arrays[0].axes))
-        axes = []
-        for f in arrays:
-            axes += [a for a in f.axes if a not in axes]
-        letters = dict(zip(axes, string.ascii_letters))
-        free = [a for a in axes if a not in reduced]
-        # Emit [states..., batch, neurons...]: the order in which neurons are stored and synapse updates read.
-        output = ([a for a in free if a not in layers and a != "batch"] + [a for a in free if a == "batch"]
-                  + [a for a in free if a in layers])
-        spec = ",".join("".join(letters[a] for a in f.axes) for f in arrays) + "->" + "".join(letters[a]
-                                                                                          for a in output)
-        return nm.Named(jnp.einsum(spec, *[f.data for f in arrays], optimize="optimal"), tuple(output))
+        return contraction.contract([f for f, _ in factors], reduced, layers, self.contraction)
 
     def has_bias_row(self, body: ir.Expr, index: str) -> bool:
         return any(isinstance(p, ir.Layer) and p.index == index and p.bias
@@ -285,43 +271,6 @@ class JaxStep(StatementRunner):
                 t = nm.slice_axis(t, d.index, *context.ranges[u.index])
             mapping[d.index] = u.index
         return nm.rename(t, mapping)
-
-
-MIXING_SIZE = 64  # a factor over state axes only, with at most this many entries, is a mixing matrix
-
-
-def fold_mixing_matrices(arrays: list[nm.Named], reduced, layers) -> list[nm.Named]:
-    """Applies each state-mixing matrix (a small genome factor such as nu_h[e, c]) to the activation it shares a
-    summed state index with, before the main contraction. Left inside one einsum, the mixing becomes dot_generals
-    with a contraction of size k whose layouts force transposes around the large matmul; measured on the
-    Hebbian update, folding first is 1.5-2x faster (benchmarks/step_bench.py)."""
-    arrays = list(arrays)
-    folded = True
-    while folded:
-        folded = False
-        for small in [f for f in arrays if _is_mixing(f, layers)]:
-            for host in arrays:
-                if host is small or "batch" not in host.axes:
-                    continue
-                others = [f for f in arrays if f is not small and f is not host]
-                elsewhere = {a for f in others for a in f.axes}
-                summed = [a for a in small.axes if a in host.axes and a in reduced and a not in elsewhere]
-                if not summed:
-                    continue
-                kept = [a for a in small.axes if a not in summed] + [a for a in host.axes if a not in summed]
-                letters = dict(zip(dict.fromkeys(small.axes + host.axes), string.ascii_letters))
-                spec = (f"{''.join(letters[a] for a in small.axes)},{''.join(letters[a] for a in host.axes)}->"
-                        f"{''.join(letters[a] for a in kept)}")
-                arrays = others + [nm.Named(jnp.einsum(spec, small.data, host.data), tuple(kept))]
-                folded = True
-                break
-            if folded:
-                break
-    return arrays
-
-
-def _is_mixing(f: nm.Named, layers) -> bool:
-    return f.data.size <= MIXING_SIZE and not any(a == "batch" or a in layers for a in f.axes)
 
 
 def product_factors(e: ir.Expr) -> list[ir.Expr]:
