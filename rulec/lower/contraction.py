@@ -27,7 +27,7 @@ FORMS = ("auto", "mix", "fold")
 def contract(arrays: list[nm.Named], reduced, layers, form: str = "auto") -> nm.Named:
     """Sums the product of `arrays` over the `reduced` axes, applying mixing matrices in the chosen form."""
     if form == "auto":
-        form = min(("mix", "fold"), key=lambda f: _cost(arrays, reduced, layers, f))
+        form = min(("mix", "fold"), key=lambda f: cost(arrays, reduced, layers, f))
     return _contract(arrays, reduced, layers, form, functools.partial(jnp.einsum, optimize="optimal"))
 
 
@@ -115,7 +115,8 @@ class _FlopCounter:
         return np.broadcast_to(np.float32(0), tuple(sizes[letter] for letter in spec.split("->")[1]))
 
 
-def _cost(arrays, reduced, layers, form: str) -> int:
+def cost(arrays, reduced, layers, form: str) -> int:
+    """The FLOPs of one form of the contraction, counted on the shapes of `arrays` without computing anything."""
     counter = _FlopCounter()
     shaped = [nm.Named(np.broadcast_to(np.float32(0), np.shape(f.data)), f.axes) for f in arrays]
     _contract(shaped, reduced, layers, form, counter)
