@@ -160,3 +160,30 @@ def test_pruned_step_skips_the_dead_update_in_the_compiled_program():
         xs, ys = jax.ShapeDtypeStruct((2, 4, 6), jnp.float32), jax.ShapeDtypeStruct((2, 4, 3), jnp.float32)
         counts.append(str(jax.make_jaxpr(net.unroll)(genome, state, xs, ys)).count("dot_general"))
     assert counts[0] < counts[1]
+
+
+RANGED_LET = """
+rule ranged_let
+dim k = 3
+genome
+  eta = 0.1
+neuron a[k]
+synapse w[k] : pre+bias -> post ~ uniform(-1, 1)
+bias 1
+input (i in input)
+  a[i, 0] := x[i]
+forward (i in pre+bias, j in post)
+  let z[j, c] = sum(i) w[i, j, c] * a[i, 0]
+  a[j, c] := tanh(z[j, c]) for c in 1..k
+feedback (j in output)
+  a[j, 0] := target[j]
+update (i in pre+bias, j in post)
+  w[i, j, c] := w[i, j, c] + eta * sum(batch) a[i, 0] * a[j, c]
+"""
+
+
+def test_a_write_over_a_state_range_reads_those_states_of_a_let():
+    """Narrowing makes such writes common: `z[j, c]` under `for c in 1..k` is states 1..k-1 of the let, which
+    holds all k (the let index and the write index share a name)."""
+    with jax.enable_x64(True):
+        check_pruned_unroll(rulec.loads(RANGED_LET, "ranged_let.rule"), (4, 5, 3))
