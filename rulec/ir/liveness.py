@@ -179,8 +179,10 @@ def _narrow(statement: ir.Write, needed: set[Location], context: Context) -> ir.
     """The write restricted, on each of its state indices, to the range that covers the needed locations."""
     first = 1 if statement.kind == "neuron" else 2
     ranges = dict(context.ranges)
+    # A reduction over a state index (`normalize(c) ...`) mixes its states: narrowing it would change the others.
+    mixed = {axis for sub in walk(statement.value) if isinstance(sub, ir.Reduce) for axis in sub.axes}
     for axis, position in enumerate(statement.positions[first:]):
-        if isinstance(position, ir.State):
+        if isinstance(position, ir.State) and position.index not in mixed:
             values = [location[3] if statement.kind == "neuron" else location[3][axis] for location in needed]
             envelope = (min(values), max(values) + 1)
             if envelope != ranges.get(position.index, (0, position.extent)):

@@ -14,6 +14,7 @@ from rulec.functions import elementwise_table
 from rulec.ir.liveness import PREDICT_PHASES, describe
 from rulec.ir.schedule import instance_index
 from rulec.reference.interpreter import Reference
+from tests.conftest import ROOT
 
 NUMPY_FUNCTIONS = elementwise_table(np)
 
@@ -187,3 +188,13 @@ def test_a_write_over_a_state_range_reads_those_states_of_a_let():
     holds all k (the let index and the write index share a name)."""
     with jax.enable_x64(True):
         check_pruned_unroll(rulec.loads(RANGED_LET, "ranged_let.rule"), (4, 5, 3))
+
+
+def test_a_write_that_normalizes_over_its_states_is_not_narrowed():
+    """`normalize(c)` mixes the states: computing state 0 alone would change it."""
+    text = (ROOT / "stdlib_rules" / "blur.rule").read_text().replace(
+        "a[j, c] := tanh(z[j, c])       for j in output", "a[j, c] := tanh(normalize(c) z[j, c]) for j in output")
+    rule = rulec.loads(text, "normalized_states.rule", k=2)
+    with jax.enable_x64(True):
+        pruned, _, _ = check_pruned_unroll(rule, (4, 5, 3))
+    assert [s.statement.name for s in pruned.pruned.step_skipped] == ["wb"]
