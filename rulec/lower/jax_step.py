@@ -7,10 +7,13 @@ Deliberate choices, each measured in benchmarks/step_bench.py:
   `sum(i) w[i, j, c] * a[i, c]` is a dot_general whose batch dimension is already leading. Contractions emit
   their result as [states, batch, neurons], the order consumers read, so no transposes are left to XLA.
 * Contractions. A sum or mean over a product becomes one `einsum` over all its factors, with the contraction
-  order chosen by opt_einsum, instead of a broadcast product followed by a sum.
+  order chosen by opt_einsum, instead of a broadcast product followed by a sum; state-mixing matrices are applied
+  in the form rulec/lower/contraction.py chooses.
 * The bias unit. A sum over `pre+bias` is split into the sum over the real neurons plus the bias row, so that a
   neuron array is never concatenated with a row of ones just to be contracted.
 * Specialisation. Genome entries given as constants are folded into the program at trace time.
+* Dead-state elimination. `predict` and each step of an unroll run the pruned schedule of rulec/ir/liveness.py;
+  `step` runs the complete one.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ import jax
 import jax.numpy as jnp
 
 from rulec.functions import NORMALIZE_EPSILON, elementwise_table, loss_table
+from rulec.ir import liveness
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
-from rulec.ir import liveness
 from rulec.ir.schedule import Context, StatementRunner, instance_index
 from rulec.lower import contraction
 from rulec.reference import named as nm
