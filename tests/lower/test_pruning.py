@@ -18,10 +18,10 @@ from tests.conftest import ROOT
 
 NUMPY_FUNCTIONS = elementwise_table(np)
 
-# Channel 1 of `w` is read only by its own update: the update is narrowed to channel 0.
-PARTLY_DEAD = """
-rule partly_dead
-dim k = 2
+# The declarations of the small rules below: `k` states, `k` channels, the input in state 0.
+DECLARATIONS = """
+rule {name}
+dim k = {k}
 genome
   eta = 0.1
 neuron a[k]
@@ -29,6 +29,10 @@ synapse w[k] : pre+bias -> post ~ uniform(-1, 1)
 bias 1
 input (i in input)
   a[i, 0] := x[i]
+"""
+
+# Channel 1 of `w` is read only by its own update: the update is narrowed to channel 0.
+PARTLY_DEAD = DECLARATIONS.format(name="partly_dead", k=2) + """
 forward (i in pre+bias, j in post)
   a[j, 0] := tanh(sum(i) w[i, j, 0] * a[i, 0])
 feedback (j in output)
@@ -163,16 +167,7 @@ def test_pruned_step_skips_the_dead_update_in_the_compiled_program():
     assert counts[0] < counts[1]
 
 
-RANGED_LET = """
-rule ranged_let
-dim k = 3
-genome
-  eta = 0.1
-neuron a[k]
-synapse w[k] : pre+bias -> post ~ uniform(-1, 1)
-bias 1
-input (i in input)
-  a[i, 0] := x[i]
+RANGED_LET = DECLARATIONS.format(name="ranged_let", k=3) + """
 forward (i in pre+bias, j in post)
   let z[j, c] = sum(i) w[i, j, c] * a[i, 0]
   a[j, c] := tanh(z[j, c]) for c in 1..k
