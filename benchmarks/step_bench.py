@@ -1,10 +1,12 @@
 """Step speed: compiled rulec rules against a jax.grad + optax SGD MLP doing the same steps, in one process.
 
-Run: python benchmarks/step_bench.py [--pop 80] [--repeats 5] [--quick]
+Run: python benchmarks/step_bench.py [--pop 80] [--repeats 5] [--quick] [--setting a|b] [--k 2 4] [--unpruned]
 
 (a) population: a population of genomes and synapse inits, vmapped, in the paper's CMA-ES setting: a 196-512-10
     network trains on 15 batches of 128, then predicts 20 held-out batches of 128.
 (b) one network: 784-256-10, batch 128, 100 steps.
+With --unpruned, each blur row is also run without dead-state elimination (`rule.network(..., prune=False)`), side
+by side.
 (c) "before": a direct hand-written einsum BLUR (benchmarks/naive_blur.py), checked to compute the same numbers.
 Then the memory of jax.grad through `unroll` at 10 and 50 steps, with and without rematerialisation.
 
@@ -94,7 +96,7 @@ def accuracy(predict, xs, ys):
 
 # ---- (a) population ---------------------------------------------------------------------------------------------
 
-def population_bench(pop: int, repeats: int, rows: list) -> None:
+def population_bench(pop: int, repeats: int, rows: list, ks, unpruned: bool) -> None:
     sizes = (196, 512, 10)
     rng = np.random.default_rng(0)
     train = batches(rng, 15, 128, sizes)
@@ -106,18 +108,24 @@ def population_bench(pop: int, repeats: int, rows: list) -> None:
 
     keys = jax.random.split(jax.random.key(0), pop)
     candidates = {"sgd": (jax.jit(jax.vmap(sgd_member)), (keys,))}
-    for k in (2, 4):
+    for k in ks:
         rule = rulec.load(RULES / "blur.rule", k=k)
         rulec_member, naive_member = members(rule.network(sizes), train, held_out)
         genomes = jax.vmap(rule.init_genome)(keys)
         candidates[f"after {k}"] = (jax.jit(jax.vmap(rulec_member)), (genomes, keys))
         candidates[f"before {k}"] = (jax.jit(jax.vmap(naive_member)), (genomes, keys))
+        if unpruned:
+            unpruned_member, _ = members(rule.network(sizes, prune=False), train, held_out)
+            candidates[f"unpruned {k}"] = (jax.jit(jax.vmap(unpruned_member)), (genomes, keys))
     times = race(candidates, repeats)
     base = times["sgd"]
     rows.append(("(a) pop %d, 196-512-10, 15+20 batches" % pop, "jax.grad + optax.sgd", None, base, 1.0))
-    for k in (2, 4):
+    for k in ks:
         after, before = times[f"after {k}"], times[f"before {k}"]
         rows.append((f"(a) pop {pop}", f"blur.rule k={k}", before / base, after, after / base))
+        if unpruned:
+            rows.append((f"(a) pop {pop}", f"  k={k}, prune=False", before / base, times[f"unpruned {k}"],
+                         times[f"unpruned {k}"] / base))
 
 
 def members(net, train, held_out):
@@ -138,7 +146,7 @@ def members(net, train, held_out):
 
 # ---- (b) one network ---------------------------------------------------------------------------------------------
 
-def single_bench(repeats: int, rows: list, ks) -> None:
+def single_bench(repeats: int, rows: list, ks, unpruned: bool) -> None:
     sizes = (784, 256, 10)
     rng = np.random.default_rng(1)
     xs, ys = batches(rng, 100, 128, sizes)
@@ -171,6 +179,8 @@ def single_bench(repeats: int, rows: list, ks) -> None:
         check_naive_matches(genome, state, reference_state, net, xs[0], ys[0])
         candidates[f"naive {k}"] = (jax.jit(naive_unroll), (genome, reference_state, xs, ys))
         add(f"blur.rule k={k}", net, genome, state, before=f"naive {k}")
+        if unpruned:
+            add(f"  k={k}, prune=False", rule.network(sizes, prune=False), genome, state, before=f"naive {k}")
 
     times = race(candidates, repeats)
     base = times["sgd"]
@@ -218,19 +228,25 @@ def main() -> None:
     options.add_argument("--pop", type=int, default=80)
     options.add_argument("--repeats", type=int, default=7)
     options.add_argument("--quick", action="store_true", help="pop 8, k = 2 and 4 only, 3 repeats")
+    options.add_argument("--setting", choices=("a", "b"), help="run one setting only (and skip the memory figures)")
+    options.add_argument("--k", type=int, nargs="+", help="blur's k values (default: 2 4 in (a), 2 4 8 in (b))")
+    options.add_argument("--unpruned", action="store_true", help="also time blur with prune=False")
     args = options.parse_args()
     pop, repeats = (8, 3) if args.quick else (args.pop, args.repeats)
     print(f"devices: {jax.devices()}")
     rows: list = []
-    population_bench(pop, repeats, rows)
-    single_bench(repeats, rows, (2, 4) if args.quick else (2, 4, 8))
+    if args.setting in (None, "a"):
+        population_bench(pop, repeats, rows, args.k or (2, 4), args.unpruned)
+    if args.setting in (None, "b"):
+        single_bench(repeats, rows, args.k or ((2, 4) if args.quick else (2, 4, 8)), args.unpruned)
     print(f"\n{'setting':<40} {'program':<28} {'before/SGD':>10} {'time s':>9} {'rulec/SGD':>10}")
     for setting, program, before, seconds, ratio in rows:
         before_text = f"{before:10.2f}" if before is not None else f"{'':>10}"
         print(f"{setting:<40} {program:<28} {before_text} {seconds:9.4f} {ratio:10.2f}")
-    print()
-    for line in memory_bench():
-        print(line)
+    if args.setting is None:
+        print()
+        for line in memory_bench():
+            print(line)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ from rulec.diagnostics import Diagnostic, RuleError
 from rulec.frontend import check_text, read_rule_file
 from rulec.functions import elementwise_table
 from rulec.ir import nodes as ir
-from rulec.ir import resolve, verify
+from rulec.ir import liveness, resolve, verify
+from rulec.lower.contraction import FORMS
 from rulec.lower.jax_step import JaxStep
 from rulec.shapes import init_genome, init_synapses
 from rulec.symbolic.specialize import specialize as specialize_program
@@ -108,15 +109,22 @@ class Rule:
                 genome[entry] = jnp.broadcast_to(jnp.asarray(np.asarray(value), dtype), current.shape)
         return genome
 
-    def network(self, sizes: Sequence[int], specialize: dict | None = None) -> Network:
-        """A network with the given layer sizes (input first). `specialize` folds a fixed genome into the program."""
-        return Network(self, tuple(int(s) for s in sizes), specialize)
+    def network(self, sizes: Sequence[int], specialize: dict | None = None, prune: bool = True,
+                contraction: str = "auto") -> Network:
+        """A network with the given layer sizes (input first). `specialize` folds a fixed genome into the program.
+        `prune` (dead-state elimination) lets `unroll` and `predict` skip the writes that no later step nor
+        `predict` reads: asymmetric BLUR's backward weights into the input layer, for example, then keep their
+        initial values. `step` is always the complete step. `contraction` says how state-mixing matrices enter a
+        contraction: "mix" (into the activations first), "fold" (into the weights, one larger matmul) or "auto"
+        (the cheaper by a FLOP model, per contraction; see rulec/lower/contraction.py)."""
+        return Network(self, tuple(int(s) for s in sizes), specialize, prune, contraction)
 
 
 class Network:
     """Pure functions of one rule on one network shape."""
 
-    def __init__(self, rule: Rule, sizes: tuple[int, ...], specialize: dict | None):
+    def __init__(self, rule: Rule, sizes: tuple[int, ...], specialize: dict | None, prune: bool = True,
+                 contraction: str = "auto"):
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"a network needs at least two layers of at least one neuron, got {list(sizes)}")
         self.rule = rule
@@ -125,7 +133,14 @@ class Network:
         program = rule.program if specialize is None else specialize_program(rule.program, self.specialized)
         if verify.enabled():
             verify.verify(program)
-        self.lowered = JaxStep(program, sizes)
+        if contraction not in FORMS:
+            raise ValueError(f"contraction must be one of {', '.join(FORMS)}, got {contraction!r}")
+        self.lowered = JaxStep(program, sizes, prune, contraction)
+
+    @property
+    def pruned(self) -> liveness.Pruned | None:
+        """What `unroll` and `predict` leave out (rulec/ir/liveness.py); None when built with `prune=False`."""
+        return self.lowered.pruned
 
     def init(self, key, dtype=jnp.float32) -> dict:
         """Draws the synapses (fixed ones included), stored channel-major: {name: [array per instance]}."""
@@ -148,14 +163,15 @@ class Network:
         return self.lowered.predict(self._genome(genome), state, x)
 
     def unroll(self, genome, state, xs, ys, remat: bool = True):
-        """`step` over the leading axis of xs and ys with lax.scan.
+        """`step` over the leading axis of xs and ys with lax.scan, skipping what `prune` found dead: the
+        synapses that no later step nor `predict` reads keep the values they have in `state`.
 
         With `remat`, gradients through the unroll are rematerialised in two levels (jax.checkpoint): the steps
         are scanned in blocks of about sqrt(n), only the state at block boundaries is kept, and each block's steps
         are recomputed in the backward pass. Memory then grows like sqrt(n) instead of n.
         """
         def body(carry, batch):
-            return self.step(genome, carry, *batch), None
+            return self.lowered.step(self._genome(genome), carry, *batch, in_unroll=True), None
 
         if not remat:
             return jax.lax.scan(body, state, (xs, ys))[0]

@@ -312,6 +312,9 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     batch: Annotated[int, typer.Option(min=1, help="Batch size the step is compiled for.")] = 128,
                     preset: Annotated[Optional[str], typer.Option(help="Fold this preset's genome into the "
                                                                        "program.")] = None,
+                    prune: Annotated[bool, typer.Option(help="Dead-state elimination: predict, and each step of an "
+                                                             "unroll, skip the writes nothing reads afterwards; "
+                                                             "what is skipped goes to stderr.")] = True,
                     output: Annotated[Optional[Path], typer.Option("-o", "--output",
                                                                    help="Write here instead of stdout.")] = None,
                     force: Annotated[bool, force_option()] = False,
@@ -331,7 +334,8 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     rule = api.Rule(checked)
     resources.check_plan(resources.step_estimate(rule.program, sizes, batch), f"the step on layers {layers} with "
                          f"batch {batch}", force, echo_warning)
-    net = rule.network(sizes, specialize=rule.preset(preset, sizes=sizes) if preset else None)
+    net = rule.network(sizes, specialize=rule.preset(preset, sizes=sizes) if preset else None, prune=prune)
+    report_pruning(net)
     if emit is Emit.stablehlo:
         if output is None:
             raise typer.BadParameter("StableHLO is binary; give an output file with -o", param_hint="-o")
@@ -349,6 +353,23 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     else:
         write_text(output, text)
         typer.echo(f"wrote {output}")
+
+
+def report_pruning(net) -> None:
+    """Says on stderr what dead-state elimination leaves out (rulec/ir/liveness.py)."""
+    from rulec.ir.liveness import describe
+
+    if net.pruned is None:
+        return
+    skipped = [f"  unroll step: {describe(s)}" for s in net.pruned.step_skipped]
+    skipped += [f"  predict: {describe(s)}" for s in net.pruned.predict_skipped]
+    if not skipped:
+        typer.echo("dead-state elimination: every write is read afterwards; nothing is skipped", err=True)
+        return
+    typer.echo("dead-state elimination (the emitted step stays complete; predict and each step of "
+               "`unroll` skip these):", err=True)
+    for line in skipped:
+        typer.echo(line, err=True)
 
 
 def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> None:

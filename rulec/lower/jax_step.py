@@ -7,26 +7,30 @@ Deliberate choices, each measured in benchmarks/step_bench.py:
   `sum(i) w[i, j, c] * a[i, c]` is a dot_general whose batch dimension is already leading. Contractions emit
   their result as [states, batch, neurons], the order consumers read, so no transposes are left to XLA.
 * Contractions. A sum or mean over a product becomes one `einsum` over all its factors, with the contraction
-  order chosen by opt_einsum, instead of a broadcast product followed by a sum.
+  order chosen by opt_einsum, instead of a broadcast product followed by a sum; state-mixing matrices are applied
+  in the form rulec/lower/contraction.py chooses.
 * The bias unit. A sum over `pre+bias` is split into the sum over the real neurons plus the bias row, so that a
   neuron array is never concatenated with a row of ones just to be contracted.
 * Specialisation. Genome entries given as constants are folded into the program at trace time.
+* Dead-state elimination. `predict` and each step of an unroll run the pruned schedule of rulec/ir/liveness.py;
+  `step` runs the complete one.
 """
 
 from __future__ import annotations
 
 import operator
-import string
 
 import jax
 import jax.numpy as jnp
 
 from rulec.functions import NORMALIZE_EPSILON, elementwise_table, loss_table
+from rulec.ir import liveness
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
-from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
+from rulec.ir.schedule import Context, StatementRunner, instance_index
+from rulec.lower import contraction
 from rulec.reference import named as nm
-from rulec.syntax.ast import BinOp, PhaseKind, Reducer
+from rulec.syntax.ast import BinOp, Reducer
 
 _FUNCTIONS = elementwise_table(jnp)
 _LOSSES = loss_table(jnp)
@@ -35,39 +39,47 @@ _LOSSES = loss_table(jnp)
 class JaxStep(StatementRunner):
     """The step and predict functions of one program on one network shape (pure; jit, vmap and grad them)."""
 
-    def __init__(self, program: ir.Program, sizes):
+    def __init__(self, program: ir.Program, sizes, prune: bool = True, contraction: str = "auto"):
         self.program = program
+        self.contraction = contraction  # how mixing matrices are applied: see rulec/lower/contraction.py
         self.sizes = tuple(sizes)
         self.depth = len(self.sizes) - 1
+        self.full_step = liveness.schedule(program, self.depth)
+        # What an unroll and `predict` may leave out (rulec/ir/liveness.py); None when pruning is off.
+        self.pruned = liveness.prune(program, self.depth) if prune else None
+        self.unroll_step = self.pruned.step if prune else self.full_step
+        self.predict_schedule = (self.pruned.predict if prune
+                                 else liveness.schedule(program, self.depth, liveness.PREDICT_PHASES))
         self.schemes = {s.name: s.scheme for s in program.synapses}
         self.per_synapse = {g.name: ir.scheme_of({r for r, _ in g.per_synapse}) for g in program.genome
                             if g.per_synapse}
 
     # ---- phases ----------------------------------------------------------------------------------------------
 
-    def run(self, genome, synapses, x, y, phases):
+    def run(self, genome, synapses, x, y, schedule):
         dtype = x.dtype
         neurons = {n.name: [[jnp.zeros((x.shape[0], size), dtype)] * (n.states or 1) for size in self.sizes]
                    for n in self.program.neurons}
         state = {"genome": genome, "synapses": {k: list(v) for k, v in synapses.items()}, "neurons": neurons,
                  "input": x, "target": y}
-        for phase, roles in runs(self.program, self.depth, phases):
-            context = Context(roles, {}, {})
-            layers = ", ".join(f"{role}={layer}" for role, layer in roles.items())
-            with jax.named_scope(f"{phase.kind.value} ({layers})"):
-                for statement in phase.statements:
+        for run in schedule:
+            context = Context(run.roles, {}, {})
+            layers = ", ".join(f"{role}={layer}" for role, layer in run.roles.items())
+            with jax.named_scope(f"{run.phase.kind.value} ({layers})"):
+                for statement in run.statements:
                     source = statement.span.source.line(statement.span.line).strip().replace("/", "÷")
                     with jax.named_scope(f"line {statement.span.line}: {source}"):
                         self.statement(statement, context, state)
         return state
 
-    def step(self, genome, synapses, x, y):
-        """One inner step: returns the new synapses."""
-        return self.run(genome, synapses, x, y, PHASE_ORDER)["synapses"]
+    def step(self, genome, synapses, x, y, in_unroll: bool = False):
+        """One inner step: returns the new synapses. `in_unroll` runs the pruned step, which leaves the synapses
+        that no later step nor `predict` reads at their old values."""
+        return self.run(genome, synapses, x, y, self.unroll_step if in_unroll else self.full_step)["synapses"]
 
     def predict(self, genome, synapses, x):
         """The forward pass only: state 0 of the first neuron on the output layer, [batch, outputs]."""
-        state = self.run(genome, synapses, x, None, (PhaseKind.INPUT, PhaseKind.FORWARD))
+        state = self.run(genome, synapses, x, None, self.predict_schedule)
         return state["neurons"][self.program.neurons[0].name][self.depth][0]
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
@@ -199,22 +211,7 @@ class JaxStep(StatementRunner):
             inner = tuple(a for a in reduced if a != axis)
             return nm.combine(operator.add, self.einsum(main, reduced, rest, layers),
                               self.einsum(row, inner, rest, layers))
-        arrays = fold_mixing_matrices([f for f, _ in factors], reduced, layers)
-        if not arrays:
-            return nm.Named(jnp.asarray(1.0), ())
-        if len(arrays) == 1:
-            return nm.reduce_sum(arrays[0], tuple(a for a in reduced if a in arrays[0].axes))
-        axes = []
-        for f in arrays:
-            axes += [a for a in f.axes if a not in axes]
-        letters = dict(zip(axes, string.ascii_letters))
-        free = [a for a in axes if a not in reduced]
-        # Emit [states..., batch, neurons...]: the order in which neurons are stored and synapse updates read.
-        output = ([a for a in free if a not in layers and a != "batch"] + [a for a in free if a == "batch"]
-                  + [a for a in free if a in layers])
-        spec = ",".join("".join(letters[a] for a in f.axes) for f in arrays) + "->" + "".join(letters[a]
-                                                                                          for a in output)
-        return nm.Named(jnp.einsum(spec, *[f.data for f in arrays], optimize="optimal"), tuple(output))
+        return contraction.contract([f for f, _ in factors], reduced, layers, self.contraction)
 
     def has_bias_row(self, body: ir.Expr, index: str) -> bool:
         return any(isinstance(p, ir.Layer) and p.index == index and p.bias
@@ -272,47 +269,11 @@ class JaxStep(StatementRunner):
                 continue
             if isinstance(u, ir.Layer) and d.bias and not u.bias:
                 t = nm.slice_axis(t, d.index, 0, self.sizes[context.roles[u.role]])
-            elif isinstance(u, ir.State) and u.index in context.ranges and d.index not in context.ranges:
+            elif isinstance(u, ir.State) and u.index in context.ranges:
+                # A let is computed over all its states (lets run in the phase's context, which has no ranges).
                 t = nm.slice_axis(t, d.index, *context.ranges[u.index])
             mapping[d.index] = u.index
         return nm.rename(t, mapping)
-
-
-MIXING_SIZE = 64  # a factor over state axes only, with at most this many entries, is a mixing matrix
-
-
-def fold_mixing_matrices(arrays: list[nm.Named], reduced, layers) -> list[nm.Named]:
-    """Applies each state-mixing matrix (a small genome factor such as nu_h[e, c]) to the activation it shares a
-    summed state index with, before the main contraction. Left inside one einsum, the mixing becomes dot_generals
-    with a contraction of size k whose layouts force transposes around the large matmul; measured on the
-    Hebbian update, folding first is 1.5-2x faster (benchmarks/step_bench.py)."""
-    arrays = list(arrays)
-    folded = True
-    while folded:
-        folded = False
-        for small in [f for f in arrays if _is_mixing(f, layers)]:
-            for host in arrays:
-                if host is small or "batch" not in host.axes:
-                    continue
-                others = [f for f in arrays if f is not small and f is not host]
-                elsewhere = {a for f in others for a in f.axes}
-                summed = [a for a in small.axes if a in host.axes and a in reduced and a not in elsewhere]
-                if not summed:
-                    continue
-                kept = [a for a in small.axes if a not in summed] + [a for a in host.axes if a not in summed]
-                letters = dict(zip(dict.fromkeys(small.axes + host.axes), string.ascii_letters))
-                spec = (f"{''.join(letters[a] for a in small.axes)},{''.join(letters[a] for a in host.axes)}->"
-                        f"{''.join(letters[a] for a in kept)}")
-                arrays = others + [nm.Named(jnp.einsum(spec, small.data, host.data), tuple(kept))]
-                folded = True
-                break
-            if folded:
-                break
-    return arrays
-
-
-def _is_mixing(f: nm.Named, layers) -> bool:
-    return f.data.size <= MIXING_SIZE and not any(a == "batch" or a in layers for a in f.axes)
 
 
 def product_factors(e: ir.Expr) -> list[ir.Expr]:

@@ -177,6 +177,7 @@ class Reference(StatementRunner):
                 t = nm.take(t, d.index, u.value)
             elif isinstance(u, ir.Layer) and d.bias and not u.bias:
                 t = nm.slice_axis(t, d.index, 0, self.sizes[self.layer_of(u, context)])
-            elif isinstance(u, ir.State) and u.index in context.ranges and u.index != d.index:
+            elif isinstance(u, ir.State) and u.index in context.ranges:
+                # A let holds all its states (lets run in the phase's context, which has no ranges).
                 t = nm.slice_axis(t, d.index, *context.ranges[u.index])
         return nm.rename(t, mapping)

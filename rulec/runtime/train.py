@@ -59,8 +59,10 @@ def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: 
     that was still finite."""
     x_train, y_train = jnp.asarray(data.x_train), jnp.asarray(signed_one_hot(data.y_train, data.classes))
     x_test, y_test = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
-    # The batch is gathered inside the jitted step, on the device, from the indices alone.
-    step = jax.jit(lambda genome, state, batch: net.step(genome, state, x_train[batch], y_train[batch]))
+    # The batch is gathered inside the jitted step, on the device, from the indices alone. An unroll of one step
+    # is the step with dead-state elimination: it skips what no later step nor `predict` reads.
+    step = jax.jit(lambda genome, state, batch: net.unroll(genome, state, x_train[batch][None],
+                                                           y_train[batch][None], remat=False))
     predict = jax.jit(net.predict)
     marks = set(evaluation_steps(len(indices)))
     curve = Curve([], [])

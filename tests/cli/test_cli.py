@@ -100,3 +100,17 @@ def test_console_script_runs():
     result = subprocess.run([sys.executable, "-m", "rulec", "check", str(STDLIB[0])], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(str(STDLIB[0]))
+
+
+def test_compile_says_what_dead_state_elimination_skips(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "blur.jaxpr"
+    common = ("compile", "stdlib_rules/blur.rule", "--set", "k=2", "--emit", "ir", "--layers", "4,3,2", "--batch", "2",
+              "-o", str(out))
+    code, _, err = run(*common, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert "unroll step: line 45, update (pre=0, post=1): `wb[j, i, c] := f_w * wb[j, i, c]" in err
+    assert "is skipped (never read afterwards)" in err
+    assert "predict: line 34, forward (pre=1, post=2): `a[j, c] := tanh(z[j, c]) for j in output` runs only for " \
+           "c in 0..0" in err
+    code, _, err = run(*common, "--no-prune", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and "dead-state" not in err

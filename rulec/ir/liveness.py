@@ -1,0 +1,193 @@
+"""Dead-state elimination: the writes of a step that no later step of an unroll, nor `predict`, ever reads.
+
+A location is one state of a neuron on one layer, or one channel of a synapse in one instance (adjacent pair or
+hidden layer). Neurons start every step at zero, so only synapses carry values from one step to the next. The
+pass walks the schedule backwards from what is read afterwards (the live set), as a compiler's liveness analysis
+does over a loop body:
+* a write none of whose locations is live is skipped, and its locations keep the values they had;
+* a write some of whose states are live is narrowed to the range of states that covers them;
+* a kept write kills the locations it overwrites and makes live every location its value reads;
+* a `let` is kept when a kept statement reads it (a let is always computed over all its states).
+`predict` runs the input and forward phases, and its result is state 0 of the first neuron on the output layer.
+The synapses live across steps are the least fixpoint: those `predict` reads, plus those a kept statement of a
+step reads. Asymmetric BLUR's backward weights into the input layer are an example: only their own update reads
+them, because the backward pass never writes the input layer.
+
+The lowering consumes the pruned schedule; the reference interpreter runs the unpruned one and stays the
+definition of a step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+from rulec.ir import nodes as ir
+from rulec.ir.resolve import walk
+from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, runs, write_context
+from rulec.syntax.ast import PhaseKind
+
+PREDICT_PHASES = (PhaseKind.INPUT, PhaseKind.FORWARD)
+
+# ("neuron", name, layer, state) or ("synapse", name, instance, channels)
+Location = tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One instance of a phase: its role bindings and the statements it executes, in order."""
+
+    phase: ir.Phase
+    roles: dict[str, int]
+    statements: tuple[ir.Statement, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """A write the pruned schedule leaves out (`ranges` None) or computes over fewer states (`ranges`)."""
+
+    phase: ir.Phase
+    roles: dict[str, int]
+    statement: ir.Write
+    ranges: tuple[tuple[str, int, int], ...] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Pruned:
+    """The schedules of one step inside an unroll and of `predict`, and what each leaves out."""
+
+    step: tuple[Run, ...]
+    predict: tuple[Run, ...]
+    step_skipped: tuple[Skipped, ...]
+    predict_skipped: tuple[Skipped, ...]
+
+
+def schedule(program: ir.Program, depth: int, phases=PHASE_ORDER) -> tuple[Run, ...]:
+    """The unpruned schedule: every statement of every instance the phases run over."""
+    return tuple(Run(phase, roles, phase.statements) for phase, roles in runs(program, depth, phases))
+
+
+def prune(program: ir.Program, depth: int) -> Pruned:
+    """The step and predict schedules with every write that nothing reads afterwards left out."""
+    output = ("neuron", program.neurons[0].name, depth, 0)
+    predict, predict_skipped, live = _sweep(program, depth, schedule(program, depth, PREDICT_PHASES), {output})
+    carried = _synapses(live)
+    full = schedule(program, depth)
+    while True:
+        step, step_skipped, live = _sweep(program, depth, full, carried)
+        grown = carried | _synapses(live)
+        if grown == carried:
+            return Pruned(step, predict, step_skipped, predict_skipped)
+        carried = grown
+
+
+def describe(skipped: Skipped) -> str:
+    """One line for `rulec compile`: where the write is, and what of it is skipped."""
+    statement = skipped.statement
+    roles = ", ".join(f"{role}={layer}" for role, layer in skipped.roles.items())
+    source = " ".join(statement.span.source.line(statement.span.line).split())
+    where = f"line {statement.span.line}, {skipped.phase.kind.value} ({roles}): `{source}`"
+    if skipped.ranges is None:
+        return f"{where} is skipped (never read afterwards)"
+    kept = ", ".join(f"{index} in {low}..{high - 1}" for index, low, high in skipped.ranges)
+    return f"{where} runs only for {kept} (the other states are never read afterwards)"
+
+
+def _synapses(live: set[Location]) -> frozenset[Location]:
+    return frozenset(location for location in live if location[0] == "synapse")
+
+
+def _sweep(program: ir.Program, depth: int, runs_in_order, live_out):
+    """Walks the runs backwards from `live_out`: (kept runs, skipped writes, locations live before the first)."""
+    live = set(live_out)
+    kept_runs, skipped = [], []
+    for run in reversed(runs_in_order):
+        context = Context(run.roles, {}, {})
+        kept, wanted_lets = [], set()
+        for statement in reversed(run.statements):
+            if isinstance(statement, ir.Let):
+                if statement.name in wanted_lets:
+                    wanted_lets.discard(statement.name)
+                    kept.append(statement)
+                    live |= _reads(statement.value, context, program, depth)
+                    wanted_lets |= _lets_read(statement.value)
+                continue
+            local = write_context(statement, context, depth)
+            if local is None:
+                continue
+            written, complete = _written(statement, local, program, depth)
+            needed = written & live
+            if not needed:
+                skipped.append(Skipped(run.phase, run.roles, statement, None))
+                continue
+            narrowed = _narrow(statement, needed, local)
+            if narrowed is not statement:
+                skipped.append(Skipped(run.phase, run.roles, statement, narrowed.ranges))
+                local = write_context(narrowed, context, depth)
+            if complete:
+                live -= written
+            live |= _reads(narrowed.value, local, program, depth)
+            wanted_lets |= _lets_read(narrowed.value)
+            kept.append(narrowed)
+        kept_runs.append(Run(run.phase, run.roles, tuple(reversed(kept))))
+    return tuple(reversed(kept_runs)), tuple(reversed(skipped)), live
+
+
+def _state_values(position, ranges) -> range:
+    if isinstance(position, ir.StateAt):
+        return range(position.value, position.value + 1)
+    return range(*ranges.get(position.index, (0, position.extent)))
+
+
+def _layers(role: str, roles: dict[str, int], depth: int) -> range:
+    """The layers a neuron index over `role` can name: its instance's binding, or every layer it may range over."""
+    if role in roles:
+        return range(roles[role], roles[role] + 1)
+    return {"input": range(0, 1), "output": range(depth, depth + 1)}.get(role, range(depth + 1))
+
+
+def _locations(kind: str, name: str, positions, context: Context, program: ir.Program, depth: int):
+    if kind == "neuron":
+        states = _state_values(positions[1], context.ranges) if len(positions) > 1 else range(1)
+        return {("neuron", name, layer, s) for layer in _layers(positions[0].role, context.roles, depth)
+                for s in states}
+    scheme = next(s.scheme for s in program.synapses if s.name == name)
+    instance = instance_index(scheme, context.roles)
+    channels = itertools.product(*(_state_values(p, context.ranges) for p in positions[2:]))
+    return {("synapse", name, instance, c) for c in channels}
+
+
+def _written(statement: ir.Write, context: Context, program: ir.Program, depth: int):
+    """The locations a write stores into, and whether it overwrites them whole (a synapse write that leaves out
+    the bias row does not)."""
+    locations = _locations(statement.kind, statement.name, statement.positions, context, program, depth)
+    complete = statement.kind == "neuron" or not any(
+        isinstance(p, ir.Layer) and p.axis_bias and not p.bias for p in statement.positions)
+    return locations, complete
+
+
+def _reads(e: ir.Expr, context: Context, program: ir.Program, depth: int) -> set[Location]:
+    return {location for sub in walk(e) if isinstance(sub, ir.Load) and sub.kind in ("neuron", "synapse")
+            for location in _locations(sub.kind, sub.name, sub.positions, context, program, depth)}
+
+
+def _lets_read(e: ir.Expr) -> set[str]:
+    return {sub.name for sub in walk(e) if isinstance(sub, ir.Load) and sub.kind == "let"}
+
+
+def _narrow(statement: ir.Write, needed: set[Location], context: Context) -> ir.Write:
+    """The write restricted, on each of its state indices, to the range that covers the needed locations."""
+    first = 1 if statement.kind == "neuron" else 2
+    ranges = dict(context.ranges)
+    # A reduction over a state index (`normalize(c) ...`) mixes its states: narrowing it would change the others.
+    mixed = {axis for sub in walk(statement.value) if isinstance(sub, ir.Reduce) for axis in sub.axes}
+    for axis, position in enumerate(statement.positions[first:]):
+        if isinstance(position, ir.State) and position.index not in mixed:
+            values = [location[3] if statement.kind == "neuron" else location[3][axis] for location in needed]
+            envelope = (min(values), max(values) + 1)
+            if envelope != ranges.get(position.index, (0, position.extent)):
+                ranges[position.index] = envelope
+    if ranges == context.ranges:
+        return statement
+    narrowed = tuple((index, low, high) for index, (low, high) in ranges.items())
+    return dataclasses.replace(statement, ranges=narrowed)
