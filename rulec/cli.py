@@ -10,12 +10,10 @@ from typing import Annotated, Optional
 import typer
 
 from rulec.check import CheckedRule
-from rulec.check.declarations import MAX_DIM
-from rulec.check.overrides import Overrides
 from rulec.data.errors import DataError
-from rulec.diagnostics import Diagnostic, RuleError, Source, Span, render_all
-from rulec.flags import MAX_POPULATION, force_option, parse_layers, parse_sizes, positive, refuse_unwritable, \
-    seed_option
+from rulec.diagnostics import RuleError, render_all
+from rulec.flags import MAX_POPULATION, SetOption, force_option, on_command_line, parse_layers, parse_overrides, \
+    parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.frontend import check_file
 from rulec.summary import summarize
 from rulec.symbolic import prove_all
@@ -23,41 +21,6 @@ from rulec.symbolic import summary as proof_summary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="rulec: a compiler for learned neural update rules.")
-
-COMMAND_LINE = "<command line>"  # the source name of diagnostics located on a flag
-
-SetOption = Annotated[Optional[list[str]], typer.Option(
-    "--set", help=f"Override a dim, as NAME=VALUE (k=8): a whole number from 1 to {MAX_DIM}.")]
-
-
-def parse_overrides(values: list[str] | None) -> Overrides:
-    """Parses `--set k=8` flags, remembering where each was given so that later errors point at the flag.
-
-    Raises RuleError (located on the command line) when one is malformed. A well-formed flag with a value out
-    of range, or a name that is not a dim, is refused by the checker, which knows the rule's dims."""
-    values_by_name: dict[str, int | float] = {}
-    spans: dict[str, Span] = {}
-    for text in values or ():
-        source = Source(COMMAND_LINE, f"--set {text}")
-        span = Span(source, 1, 7, 1, 7 + max(1, len(text)))
-        name, sep, value = (part.strip() for part in text.partition("="))
-        number = parse_number(value)
-        if not sep or not name.isidentifier() or number is None:
-            raise RuleError([Diagnostic(span, f"malformed `--set {text}`", "write a dim's name, `=` and a whole "
-                                        "number, as in `--set k=8`", "bad-flag")])
-        values_by_name[name], spans[name] = number, span
-    return Overrides(values_by_name, spans)
-
-
-def parse_number(text: str) -> int | float | None:
-    """A whole number as int, another number as float (for the checker to refuse by name), else None."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return None
-
 
 def echo_warning(text: str) -> None:
     typer.echo(f"warning: {text}", err=True)
@@ -356,20 +319,11 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
 
 
 def report_pruning(net) -> None:
-    """Says on stderr what dead-state elimination leaves out (rulec/ir/liveness.py)."""
-    from rulec.ir.liveness import describe
+    """Says on stderr what dead-state elimination leaves out."""
+    from rulec.ir.liveness import report
 
-    if net.pruned is None:
-        return
-    skipped = [f"  unroll step: {describe(s)}" for s in net.pruned.step_skipped]
-    skipped += [f"  predict: {describe(s)}" for s in net.pruned.predict_skipped]
-    if not skipped:
-        typer.echo("dead-state elimination: every write is read afterwards; nothing is skipped", err=True)
-        return
-    typer.echo("dead-state elimination (the emitted step stays complete; predict and each step of "
-               "`unroll` skip these):", err=True)
-    for line in skipped:
-        typer.echo(line, err=True)
+    if net.pruned is not None:
+        typer.echo(report(net.pruned), err=True)
 
 
 def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> None:
@@ -386,12 +340,6 @@ def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> Non
     else:
         write_text(output, latex.document(checked))
         typer.echo(f"wrote {output}")
-
-
-def refuse_genome_and_preset(genome: Path | None, preset: str | None) -> None:
-    """A genome comes from a file or from a preset, not both."""
-    if genome is not None and preset is not None:
-        raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
 
 
 def render_rule(checked: CheckedRule, color: bool) -> str:
@@ -444,11 +392,6 @@ def main() -> None:
             error.show()
             sys.exit(error.exit_code)
         internal_error(error)
-
-
-def on_command_line(error: RuleError) -> bool:
-    """A RuleError located on a flag (`--set k=0`) is a usage error, not a problem in a file."""
-    return all(diagnostic.span.source.name == COMMAND_LINE for diagnostic in error.diagnostics)
 
 
 def internal_error(error: BaseException) -> None:

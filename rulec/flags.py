@@ -1,4 +1,4 @@
-"""The ranges of the command line's numeric flags, checked where the flags are parsed.
+"""The command line's flags, checked where they are parsed: the ranges of the numeric ones, `--set`, outputs.
 
 Integer flags use typer's `min`/`max`, which puts the range in the message and in `--help` (`[x>=1]`). Float
 flags also need to be finite: a range check alone lets NaN through (every comparison with NaN is false), and a
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
+from rulec.check.declarations import MAX_DIM
+from rulec.check.overrides import Overrides
+from rulec.diagnostics import Diagnostic, RuleError, Source, Span
 from rulec.runtime.files import writable_problem
 
 # Seeds feed numpy's and JAX's generators (seed and seed + 1), which take non-negative 32-bit values.
@@ -58,3 +62,49 @@ def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") 
 
 def parse_layers(text: str) -> tuple[int, ...]:
     return parse_sizes(text, 2, "784,256,10 (at least two)")
+
+
+COMMAND_LINE = "<command line>"  # the source name of diagnostics located on a flag
+
+SetOption = Annotated[Optional[list[str]], typer.Option(
+    "--set", help=f"Override a dim, as NAME=VALUE (k=8): a whole number from 1 to {MAX_DIM}.")]
+
+
+def parse_overrides(values: list[str] | None) -> Overrides:
+    """Parses `--set k=8` flags, remembering where each was given so that later errors point at the flag.
+
+    Raises RuleError (located on the command line) when one is malformed. A well-formed flag with a value out
+    of range, or a name that is not a dim, is refused by the checker, which knows the rule's dims."""
+    values_by_name: dict[str, int | float] = {}
+    spans: dict[str, Span] = {}
+    for text in values or ():
+        source = Source(COMMAND_LINE, f"--set {text}")
+        span = Span(source, 1, 7, 1, 7 + max(1, len(text)))
+        name, sep, value = (part.strip() for part in text.partition("="))
+        number = parse_number(value)
+        if not sep or not name.isidentifier() or number is None:
+            raise RuleError([Diagnostic(span, f"malformed `--set {text}`", "write a dim's name, `=` and a whole "
+                                        "number, as in `--set k=8`", "bad-flag")])
+        values_by_name[name], spans[name] = number, span
+    return Overrides(values_by_name, spans)
+
+
+def parse_number(text: str) -> int | float | None:
+    """A whole number as int, another number as float (for the checker to refuse by name), else None."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return None
+
+
+def on_command_line(error: RuleError) -> bool:
+    """A RuleError located on a flag (`--set k=0`) is a usage error, not a problem in a file."""
+    return all(diagnostic.span.source.name == COMMAND_LINE for diagnostic in error.diagnostics)
+
+
+def refuse_genome_and_preset(genome: Path | None, preset: str | None) -> None:
+    """A genome comes from a file or from a preset, not both."""
+    if genome is not None and preset is not None:
+        raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")

@@ -93,6 +93,16 @@ def describe(skipped: Skipped) -> str:
     return f"{where} runs only for {kept} (the other states are never read afterwards)"
 
 
+def report(pruned) -> str:
+    """What dead-state elimination leaves out of a network (its `pruned`), as `rulec compile` prints it."""
+    skipped = [f"  unroll step: {describe(s)}" for s in pruned.step_skipped]
+    skipped += [f"  predict: {describe(s)}" for s in pruned.predict_skipped]
+    if not skipped:
+        return "dead-state elimination: every write is read afterwards; nothing is skipped"
+    return "\n".join(["dead-state elimination (the emitted step stays complete; predict and each step of "
+                      "`unroll` skip these):", *skipped])
+
+
 def _synapses(live: set[Location]) -> frozenset[Location]:
     return frozenset(location for location in live if location[0] == "synapse")
 

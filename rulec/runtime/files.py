@@ -183,6 +183,6 @@ def _array(path: Path, what: str, name: str, data: bytes, hint: str, code: str) 
     try:
         return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
     except (ValueError, SyntaxError, TypeError) as error:
-        # numpy's refusal of a pickled (object) array suggests allow_pickle=True, which must never be followed.
+        # numpy's refusal of a pickled (object) array suggests enabling pickles, advice rulec must never pass on.
         detail = "it holds Python objects, which rulec never unpickles" if "pickle" in str(error) else str(error)
         raise file_error(path, f"cannot read `{name}` in the {what}: {detail}", hint, code) from None
