@@ -31,7 +31,6 @@ CHECKS = (
     phases.check_phase_headers,
     equations.check_equations,
     declarations.check_proofs,
-    constants.check_constants,
 )
 
 
@@ -82,12 +81,12 @@ def check(rule: ast.Rule, overrides: Mapping[str, int] | None = None) -> Checked
     if errors:
         raise RuleError(errors)
     symbols = build_symbols(rule, overrides)
-    for stage in (FOUNDATION, CHECKS):
-        for run in stage:
-            errors += run(rule, symbols)
-        if errors:
-            break
+    errors = [error for run in FOUNDATION for error in run(rule, symbols)]
+    if not errors:
+        # Folding finds the constants' errors and gives the folded initialisers: one pass for both.
+        initialisers, errors = constants.fold_constants(rule, symbols)
+        errors += [error for run in CHECKS for error in run(rule, symbols)]
     if errors:
         unique = dict.fromkeys(errors)
         raise RuleError(collapse_repeats(sorted(unique, key=lambda d: (d.span.line, d.span.column))))
-    return CheckedRule(rule, symbols, constants.fold_constants(rule, symbols)[0])
+    return CheckedRule(rule, symbols, initialisers)

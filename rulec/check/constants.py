@@ -104,7 +104,8 @@ def _numbers(literal: ast.Literal):
 
 
 def fold_constants(rule: ast.Rule, symbols: Symbols) -> tuple[dict[str, ast.Expr], list[Diagnostic]]:
-    """The folded initialiser of every genome entry and synapse that has one, and the errors in any constant."""
+    """The folded initialiser of every genome entry and synapse that has one, and the errors in any constant:
+    each must be finite and fit float32 (`lr = 1 / 0`, `lr = 1e400`, `lr = 1e39` are refused)."""
     folder = _Folder(symbols.dims)
     initialisers = {entry.name: folder.fold(entry.init) for entry in rule.genome}
     initialisers.update({s.name: folder.fold(s.init) for s in rule.synapses if s.init is not None})
@@ -118,7 +119,3 @@ def fold_constants(rule: ast.Rule, symbols: Symbols) -> tuple[dict[str, ast.Expr
         folder.check(bias.value, bias.span, literal=True)
     return initialisers, folder.errors
 
-
-def check_constants(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
-    """Every constant is finite and fits float32: `lr = 1 / 0`, `lr = 1e400`, `lr = 1e39`."""
-    return fold_constants(rule, symbols)[1]
