@@ -12,7 +12,7 @@ import rulec
 from rulec.api import source_major
 from rulec.functions import elementwise_table
 from rulec.reference.interpreter import Reference
-from tests.lower.test_pruning import random_like
+from tests.ir.test_liveness import random_like
 
 SIZES = (6, 5, 4, 3)
 

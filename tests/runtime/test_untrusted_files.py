@@ -1,11 +1,10 @@
-"""Genome files, checkpoints, JSON and IDX files as hostile input: each refusal names the file and the problem,
+"""Genome files, JSON and IDX files as hostile input: each refusal names the file and the problem,
 and none unpacks, inflates or follows more than it should."""
 
 from __future__ import annotations
 
 import gzip
 import io
-import json
 import subprocess
 import sys
 import zipfile
@@ -18,7 +17,6 @@ import rulec
 from rulec.data import DataError, datasets
 from rulec.data.idx import MAX_IDX_BYTES, read_idx
 from rulec.diagnostics import RuleError
-from rulec.meta import checkpoint
 from rulec.runtime.files import read_json, read_npz
 from rulec.runtime.genome_file import load_genome, save_genome
 from tests.conftest import ROOT
@@ -99,6 +97,35 @@ def test_a_damaged_genome_file_is_a_file_error(genome_file, abcd, damage):
     assert text.startswith(f"{path}: cannot read") and "allow_pickle" not in text
 
 
+def test_genome_files_round_trip_and_refuse_other_rules(tmp_path):
+    rule = rulec.load(ROOT / "stdlib_rules" / "blur.rule", k=2)
+    genome = rule.init_genome(jax.random.key(0))
+    path = save_genome(tmp_path / "g", rule, genome, seed=0)
+    loaded = load_genome(path, rule)
+    for name in genome:
+        np.testing.assert_array_equal(loaded[name], genome[name])
+    with pytest.raises(RuleError, match="this genome is for rule `blur` with dims"):
+        load_genome(path, rulec.load(ROOT / "stdlib_rules" / "blur.rule", k=3))
+
+
+def test_a_pickled_or_corrupt_genome_file_is_refused(tmp_path):
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, lr=np.array([object()], dtype=object))
+    with pytest.raises(RuleError, match="cannot read `lr` in the genome file: it holds Python objects") as refused:
+        load_genome(bad, rule, warn=lambda text: None)
+    assert "allow_pickle" not in str(refused.value)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(RuleError, match="cannot read the genome file: it is not a valid .npz archive"):
+        load_genome(tmp_path / "junk.npz", rule)
+
+
+def test_integer_entries_are_read_as_float32(tmp_path):
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    path = save_genome(tmp_path / "g", rule, {"lr": np.array(1, np.int64)})
+    assert load_genome(path, rule)["lr"].dtype == np.float32
+
+
 def zip_declaring(path, name: str, data: bytes, declared: int) -> None:
     """A one-member zip whose headers declare `declared` uncompressed bytes for `data`."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -149,65 +176,6 @@ def test_json_is_read_only_from_regular_files_and_up_to_a_cap(tmp_path):
     big.write_text("[" + "0," * 600 + "0]")
     with pytest.raises(RuleError, match="the checkpoint is larger than 0 MiB"):
         read_json(big, "checkpoint", limit=1000)
-
-
-# ---- checkpoints ---------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def saved_checkpoint(tmp_path):
-    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
-    carry = {"genome": np.ones(3, np.float32), "count": np.zeros((), np.int32)}
-    history = [{"step": 1, "best": 0.5, "mean": 0.25}, {"step": 2, "best": 0.75, "mean": 0.5}]
-    checkpoint.save(tmp_path, rule, {"steps": 5}, 2, carry, jax.random.key(0), history)
-    return tmp_path, rule, carry
-
-
-def edit_index(directory, **changes):
-    index = directory / checkpoint.INDEX
-    info = json.loads(index.read_text())
-    index.write_text(json.dumps({**info, **changes}))
-
-
-def test_a_checkpoint_round_trips(saved_checkpoint):
-    directory, rule, carry = saved_checkpoint
-    step, restored, _, history = checkpoint.load(directory, rule, {"steps": 5}, carry)
-    assert step == 2 and len(history) == 2
-    np.testing.assert_array_equal(restored["genome"], carry["genome"])
-
-
-@pytest.mark.parametrize("step", [12.7, 10**12, -1, "2", 1])
-def test_a_checkpoint_step_must_be_a_whole_number_matching_its_history(saved_checkpoint, step):
-    directory, rule, carry = saved_checkpoint
-    edit_index(directory, step=step)
-    with pytest.raises(RuleError, match=f"the checkpoint's step {step!r} is not a whole number matching its "
-                                        "history of 2 steps"):
-        checkpoint.load(directory, rule, {"steps": 5}, carry)
-
-
-@pytest.mark.parametrize("arrays", ["../../etc/passwd", "/etc/passwd", "..", "", 7])
-def test_a_checkpoints_arrays_must_lie_in_its_folder(saved_checkpoint, arrays):
-    directory, rule, carry = saved_checkpoint
-    edit_index(directory, arrays=arrays)
-    with pytest.raises(RuleError, match="are not a file in its folder"):
-        checkpoint.load(directory, rule, {"steps": 5}, carry)
-
-
-def test_a_checkpoint_history_must_hold_records(saved_checkpoint):
-    directory, rule, carry = saved_checkpoint
-    edit_index(directory, history=[{"step": 1}, {"step": 2, "best": "high", "mean": 0.5}])
-    with pytest.raises(RuleError, match="the checkpoint's history is not a list of records with a step, a best"):
-        checkpoint.load(directory, rule, {"steps": 5}, carry)
-
-
-def test_a_checkpoint_with_non_finite_state_is_refused(saved_checkpoint):
-    directory, rule, carry = saved_checkpoint
-    (arrays,) = directory.glob("state-*.npz")
-    with np.load(arrays) as data:
-        values = {name: data[name] for name in data.files}
-    values["leaf00001"] = np.full(3, np.nan, np.float32)  # leaves in key order: count, genome
-    np.savez(arrays, **values)
-    with pytest.raises(RuleError, match=r"the checkpoint's array 1 holds NaN or infinite values"):
-        checkpoint.load(directory, rule, {"steps": 5}, carry)
 
 
 # ---- data ----------------------------------------------------------------------------------------------------------
@@ -272,10 +240,3 @@ except DataError as error:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"{path}: the header promises (1048576,) (1048576 bytes of data) but the file " \
                                     "holds more"
-
-
-
-def test_integer_entries_are_read_as_float32(tmp_path):
-    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
-    path = save_genome(tmp_path / "g", rule, {"lr": np.array(1, np.int64)})
-    assert load_genome(path, rule)["lr"].dtype == np.float32

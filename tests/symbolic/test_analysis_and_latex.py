@@ -1,4 +1,4 @@
-"""Gradient-field analysis (paper eq. 10), LaTeX and PNG of the equations, and genome files."""
+"""Gradient-field analysis (paper eq. 10), LaTeX and PNG of the equations."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 
 import rulec
-from rulec.diagnostics import RuleError
 from rulec.frontend import check_file
-from rulec.runtime.genome_file import load_genome, save_genome
 from rulec.symbolic.analysis import NUMERIC_SHAPE, numeric_symmetry, symbolic_symmetry
 from rulec.symbolic.latex import document, expr
 from rulec.syntax import parse
@@ -69,26 +67,3 @@ def test_png_is_written(tmp_path):
                              "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_genome_files_round_trip_and_refuse_other_rules(tmp_path):
-    rule = rulec.load(ROOT / "stdlib_rules" / "blur.rule", k=2)
-    genome = rule.init_genome(jax.random.key(0))
-    path = save_genome(tmp_path / "g", rule, genome, seed=0)
-    loaded = load_genome(path, rule)
-    for name in genome:
-        np.testing.assert_array_equal(loaded[name], genome[name])
-    with pytest.raises(RuleError, match="this genome is for rule `blur` with dims"):
-        load_genome(path, rulec.load(ROOT / "stdlib_rules" / "blur.rule", k=3))
-
-
-def test_a_pickled_or_corrupt_genome_file_is_refused(tmp_path):
-    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
-    bad = tmp_path / "bad.npz"
-    np.savez(bad, lr=np.array([object()], dtype=object))
-    with pytest.raises(RuleError, match="cannot read `lr` in the genome file: it holds Python objects") as refused:
-        load_genome(bad, rule, warn=lambda text: None)
-    assert "allow_pickle" not in str(refused.value)
-    (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(RuleError, match="cannot read the genome file: it is not a valid .npz archive"):
-        load_genome(tmp_path / "junk.npz", rule)

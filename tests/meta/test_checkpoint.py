@@ -1,0 +1,72 @@
+"""Meta-training checkpoints as hostile input: each refusal names the problem, and none follows a path out of its
+folder."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import numpy as np
+import pytest
+
+import rulec
+from rulec.diagnostics import RuleError
+from rulec.meta import checkpoint
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def saved_checkpoint(tmp_path):
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    carry = {"genome": np.ones(3, np.float32), "count": np.zeros((), np.int32)}
+    history = [{"step": 1, "best": 0.5, "mean": 0.25}, {"step": 2, "best": 0.75, "mean": 0.5}]
+    checkpoint.save(tmp_path, rule, {"steps": 5}, 2, carry, jax.random.key(0), history)
+    return tmp_path, rule, carry
+
+
+def edit_index(directory, **changes):
+    index = directory / checkpoint.INDEX
+    info = json.loads(index.read_text())
+    index.write_text(json.dumps({**info, **changes}))
+
+
+def test_a_checkpoint_round_trips(saved_checkpoint):
+    directory, rule, carry = saved_checkpoint
+    step, restored, _, history = checkpoint.load(directory, rule, {"steps": 5}, carry)
+    assert step == 2 and len(history) == 2
+    np.testing.assert_array_equal(restored["genome"], carry["genome"])
+
+
+@pytest.mark.parametrize("step", [12.7, 10**12, -1, "2", 1])
+def test_a_checkpoint_step_must_be_a_whole_number_matching_its_history(saved_checkpoint, step):
+    directory, rule, carry = saved_checkpoint
+    edit_index(directory, step=step)
+    with pytest.raises(RuleError, match=f"the checkpoint's step {step!r} is not a whole number matching its "
+                                        "history of 2 steps"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+@pytest.mark.parametrize("arrays", ["../../etc/passwd", "/etc/passwd", "..", "", 7])
+def test_a_checkpoints_arrays_must_lie_in_its_folder(saved_checkpoint, arrays):
+    directory, rule, carry = saved_checkpoint
+    edit_index(directory, arrays=arrays)
+    with pytest.raises(RuleError, match="are not a file in its folder"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+def test_a_checkpoint_history_must_hold_records(saved_checkpoint):
+    directory, rule, carry = saved_checkpoint
+    edit_index(directory, history=[{"step": 1}, {"step": 2, "best": "high", "mean": 0.5}])
+    with pytest.raises(RuleError, match="the checkpoint's history is not a list of records with a step, a best"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+def test_a_checkpoint_with_non_finite_state_is_refused(saved_checkpoint):
+    directory, rule, carry = saved_checkpoint
+    (arrays,) = directory.glob("state-*.npz")
+    with np.load(arrays) as data:
+        values = {name: data[name] for name in data.files}
+    values["leaf00001"] = np.full(3, np.nan, np.float32)  # leaves in key order: count, genome
+    np.savez(arrays, **values)
+    with pytest.raises(RuleError, match=r"the checkpoint's array 1 holds NaN or infinite values"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
