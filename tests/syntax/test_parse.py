@@ -23,14 +23,28 @@ def strip_spans(value):
     return value
 
 
-def all_nodes(value):
-    if dataclasses.is_dataclass(value) and not isinstance(value, Span):
-        yield value
-        for f in dataclasses.fields(value):
-            yield from all_nodes(getattr(value, f.name))
-    elif isinstance(value, tuple):
-        for v in value:
-            yield from all_nodes(v)
+def children(node):
+    """The nodes directly below `node`, in field order."""
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if dataclasses.is_dataclass(child) and not isinstance(child, Span):
+                yield child
+
+
+def all_nodes(node):
+    yield node
+    for child in children(node):
+        yield from all_nodes(child)
+
+
+def covered(text: str, span: Span) -> str:
+    """The source text a span covers (columns count characters from 1, the end is exclusive)."""
+    lines = text.split("\n")
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.column - 1: span.end_column - 1]
+    return "\n".join([lines[span.line - 1][span.column - 1:], *lines[span.line: span.end_line - 1],
+                      lines[span.end_line - 1][: span.end_column - 1]])
 
 
 def test_grammar_is_conflict_free_under_strict_mode():
@@ -43,11 +57,39 @@ def test_every_stdlib_rule_parses(stdlib_rule):
     assert rule.doc
 
 
-def test_every_node_carries_a_span_inside_the_file(stdlib_rule):
+def test_every_name_and_number_spans_exactly_its_own_text(stdlib_rule):
     text = stdlib_rule.read_text()
-    lines = len(text.splitlines())
-    for node in all_nodes(parse(text, str(stdlib_rule))):
-        assert 1 <= node.span.line <= lines + 1, node
+    leaves = [node for node in all_nodes(parse(text, str(stdlib_rule))) if isinstance(node, (ast.Name, ast.Int))]
+    assert leaves
+    for node in leaves:
+        assert covered(text, node.span) == str(node.id if isinstance(node, ast.Name) else node.value), node
+
+
+# Named nodes that start with a keyword (`dim k = 4`, `let z[j] = ...`), then their name.
+KEYWORD_FIRST = (ast.Rule, ast.Let, ast.DimDecl, ast.NeuronDecl, ast.SynapseDecl, ast.ActivationDecl, ast.LossDecl,
+                 ast.Preset)
+
+
+def test_every_named_node_starts_at_its_name_or_its_keyword(stdlib_rule):
+    text = stdlib_rule.read_text()
+    named = [node for node in all_nodes(parse(text, str(stdlib_rule)))
+             if isinstance(getattr(node, "function", getattr(node, "name", None)), str)]
+    for node in named:
+        name = getattr(node, "function", getattr(node, "name", None))
+        words = covered(text, node.span).replace("[", " ").split()
+        if isinstance(node, KEYWORD_FIRST):
+            assert name in words[1:3], node
+        else:
+            assert words[0].startswith(name), node
+
+
+def test_every_node_lies_inside_the_span_of_its_parent(stdlib_rule):
+    """The rule's own span is its header line; below it, spans nest."""
+    for declaration in children(parse(stdlib_rule.read_text(), str(stdlib_rule))):
+        for node in all_nodes(declaration):
+            for child in children(node):
+                assert (node.span.line, node.span.column) <= (child.span.line, child.span.column), child
+                assert (child.span.end_line, child.span.end_column) <= (node.span.end_line, node.span.end_column), child
 
 
 def test_nodes_are_frozen():
@@ -97,11 +139,23 @@ def test_preset_matrices_may_wrap_lines():
     assert [[cell.value for cell in row.rows] for row in matrix.rows] == [[1, 1], [0, 0]]
 
 
+def start_and_end(node) -> tuple[int, int, int, int]:
+    return node.span.line, node.span.column, node.span.end_line, node.span.end_column
+
+
 def test_spans_point_at_the_node():
-    rule = parse("rule r\ngenome\n  lr = 0.1\n  nu[k, k] ~ normal(0, 1)\n")
+    rule = parse("rule r\ngenome\n  lr = 0.1\n  nu[k, k] ~ normal(0, 1)\n"
+                 "forward (i in pre, j in post)\n  a[j] := tanh(sum(i) w[i, j] *\n      a[i])\n")
     nu = rule.genome[1]
     assert (nu.span.line, nu.span.column) == (4, 3)
     assert (nu.shape[1].span.line, nu.shape[1].span.column) == (4, 9)
+    (forward,) = rule.phases
+    assert start_and_end(forward.bindings[1]) == (5, 20, 5, 29)  # `j in post`
+    (write,) = forward.body
+    assert start_and_end(write.target) == (6, 3, 6, 7)  # `a[j]`
+    (reduction,) = write.value.args
+    assert start_and_end(reduction) == (6, 16, 7, 11)  # `sum(i) w[i, j] *` to `a[i]`, over the line break
+    assert start_and_end(reduction.body.right) == (7, 7, 7, 11)
 
 
 @pytest.mark.parametrize("text, message, location", [
