@@ -30,9 +30,20 @@ def test_overriding_an_unknown_dim_is_an_error():
 
 
 def test_an_override_that_breaks_a_preset_is_reported_at_the_preset():
+    path = ROOT / "stdlib_rules" / "blur_two_state.rule"
     with pytest.raises(RuleError) as caught:
-        check_file(ROOT / "stdlib_rules" / "blur_two_state.rule", {"k": 3})
-    assert "preset `backprop` gives `nu` shape [2, 2]" in caught.value.message
+        check_file(path, {"k": 3})
+    lines = path.read_text().split("\n")
+    preset = lines.index("preset backprop default")
+
+    def value_of(name: str) -> str:
+        """The location of the matrix that the preset gives `name`."""
+        line = next(n for n in range(preset + 1, len(lines)) if lines[n].split("=")[0].strip() == name)
+        return f"{path}:{line + 1}:{lines[line].index('[[') + 1}"
+
+    assert [(d.span.location, d.message) for d in caught.value.diagnostics if d.code == "preset-shape"] == [
+        (value_of(name), f"preset `backprop` gives `{name}` shape [2, 2], but it is declared with shape [3, 3]")
+        for name in ("nu", "mu", "nu_h", "mu_h")]
 
 
 def test_per_synapse_genome_entries_have_layer_axes():
