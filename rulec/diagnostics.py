@@ -13,7 +13,10 @@ the CLI prints them, through :func:`render`, as::
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Sequence
+
+from rulec.diagnostic_codes import CODES
 
 MAX_SHOWN = 20  # diagnostics rendered in full; the rest are counted
 MAX_QUOTE = 160  # characters of a source line quoted under a message
@@ -58,12 +61,19 @@ class Span:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One located problem. `code` is a stable identifier that tests and docs refer to."""
+    """One located problem. `code` is a stable identifier that tests and docs refer to, one of
+    rulec/diagnostic_codes.py."""
 
     span: Span
     message: str
-    hint: str | None = None
-    code: str = "error"
+    hint: str | None
+    code: str
+
+    def __post_init__(self):
+        # An unregistered code is a bug in rulec, not in the rule: refused only where bugs are hunted, so that a
+        # user still gets the message.
+        if os.environ.get("RULEC_CHECKS") == "1" and self.code not in CODES:
+            raise ValueError(f"diagnostic code {self.code!r} is not in rulec/diagnostic_codes.py")
 
 
 class RuleError(Exception):
@@ -79,7 +89,7 @@ class RuleError(Exception):
         return render_all(self.diagnostics)
 
     @classmethod
-    def at(cls, span: Span, message: str, hint: str | None = None, code: str = "error") -> RuleError:
+    def at(cls, span: Span, message: str, hint: str | None = None, *, code: str) -> RuleError:
         return cls([Diagnostic(span, message, hint, code)])
 
     @property
