@@ -30,7 +30,6 @@ def loss_table(xp) -> dict[str, tuple]:
         "mse": (lambda h, t: (h - t) ** 2 / 2, lambda h, t: h - t),
         "logistic": (lambda h, t: xp.logaddexp(0, -t * h), lambda h, t: -t * sigmoid(-t * h)),
     }
-  # added to the variance in `normalize(...)`
 
 
 def elementwise_table(xp) -> dict[str, tuple]:

@@ -34,9 +34,6 @@ class ToAst(Transformer_NonRecursive):
     def _span(self, meta) -> Span:
         return Span(self.source, meta.line, meta.column, meta.end_line, meta.end_column)
 
-    def _tokens(self, children, kind: str) -> list[Token]:
-        return [child for child in children if isinstance(child, Token) and child.type == kind]
-
     # ---- file and declarations -----------------------------------------------------------------------------
 
     def start(self, meta, header, *rest):
