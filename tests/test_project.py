@@ -1,9 +1,12 @@
-"""Project-level properties: the Pygments lexer is registered, the grammar ships, modules stay small."""
+"""Project-level properties: the Pygments lexer is registered, the grammar ships, modules stay small, plots keep
+to themselves."""
 
 from __future__ import annotations
 
 import importlib.resources
 import statistics
+import subprocess
+import sys
 
 from pygments.lexers import find_lexer_class_for_filename, get_lexer_by_name
 from pygments.token import Keyword, Name
@@ -32,3 +35,27 @@ def test_module_size_budget():
     too_big = {str(p.relative_to(ROOT)): n for p, n in sizes.items() if n > 400}
     assert not too_big, f"modules over 400 lines: {too_big}"
     assert statistics.median(sizes.values()) < 200
+
+
+def test_plots_leave_the_callers_matplotlib_backend_and_pyplot_alone(tmp_path):
+    """Library code draws on a bare Figure: a caller's backend (here svg) is not switched, nor pyplot imported."""
+    script = f"""
+import sys
+import matplotlib
+matplotlib.use("svg")
+from pathlib import Path
+from rulec.frontend import check_file
+from rulec.meta import report as meta_report
+from rulec.runtime import report
+from rulec.runtime.train import Curve
+from rulec.symbolic.latex import render_png
+out = Path({str(tmp_path)!r})
+render_png(check_file("stdlib_rules/backprop.rule"), out / "rule.png")
+report.plot(out / "train.png", "title", "backprop", Curve([1, 2], [0.5, 0.6]), [1, 2], {{}})
+meta_report.plot(out / "meta.png", [{{"step": 1, "best": 0.5, "mean": 0.4, "loss": 1.0}}], "title")
+print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["svg", "False"]
+    assert all((tmp_path / name).read_bytes()[:4] == b"\x89PNG" for name in ("rule.png", "train.png", "meta.png"))

@@ -9,13 +9,11 @@ from rulec.runtime.files import write_figure
 
 
 def plot(path: Path, history: list, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global figure registry, and no backend to switch
 
     with_loss = any("loss" in r for r in history)
-    figure, axes = plt.subplots(1, 2 if with_loss else 1, figsize=(11 if with_loss else 7, 4.5), squeeze=False)
+    figure = Figure(figsize=(11 if with_loss else 7, 4.5))
+    axes = figure.subplots(1, 2 if with_loss else 1, squeeze=False)
     fitness = axes[0, 0]
     steps = [r["step"] for r in history]
     fitness.plot(steps, [r["best"] for r in history], color="tab:blue", label="meta-training, best member")
@@ -38,4 +36,3 @@ def plot(path: Path, history: list, title: str) -> None:
     figure.suptitle(title)
     figure.tight_layout()
     write_figure(path, figure, dpi=120)
-    plt.close(figure)

@@ -47,12 +47,10 @@ def command_line() -> str:
 
 
 def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> None:
-    import matplotlib
+    from matplotlib.figure import Figure  # not pyplot: no global figure registry, and no backend to switch
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    figure = Figure(figsize=(7, 4.5))
+    axes = figure.subplots()
     axes.plot(curve.steps, curve.accuracy, "o-", color="black", linewidth=2, label=rule_name)
     for kind, baseline in baselines.items():
         axes.plot(marks, [acc for acc, _ in baseline["best"]], "s--", label=f"{kind} (best lr per step)")
@@ -65,4 +63,3 @@ def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int],
     axes.legend(loc="best", framealpha=0.85)
     figure.tight_layout()
     write_figure(path, figure, dpi=120)
-    plt.close(figure)

@@ -124,10 +124,7 @@ def _aligned(equation: str, condition: str) -> str:
 
 def render_png(checked: CheckedRule, path) -> None:
     """Renders the equations to a PNG with matplotlib's mathtext (no LaTeX installation needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global figure registry, and no backend to switch
 
     rows = [(f"rule {checked.rule.name}", "title")]
     for header, lines in equations(checked):
@@ -135,7 +132,7 @@ def render_png(checked: CheckedRule, path) -> None:
         rows += [(f"${eq}$" + (f"    $({condition})$" if condition else ""), "equation") for eq, condition in lines]
     height = 0.45 * len(rows) + 0.4
     width = max(6.0, 0.085 * max(len(text) for text, _ in rows))
-    figure = plt.figure(figsize=(min(width, 30.0), height))
+    figure = Figure(figsize=(min(width, 30.0), height))
     for number, (text, kind) in enumerate(rows):
         y = 1 - (number + 0.8) / (len(rows) + 0.4)
         style = {"title": dict(fontsize=14, weight="bold"), "header": dict(fontsize=11, color="#1f4e79"),
@@ -144,4 +141,3 @@ def render_png(checked: CheckedRule, path) -> None:
     from rulec.runtime.files import write_figure
 
     write_figure(path, figure, dpi=150, bbox_inches="tight")
-    plt.close(figure)
