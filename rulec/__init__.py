@@ -1,7 +1,7 @@
 """rulec: a compiler for learned neural update rules.
 
     >>> import rulec
-    >>> rule = rulec.load("stdlib_rules/blur.rule", k=2)     # parse, check, lower; raises rulec.RuleError
+    >>> rule = rulec.load("stdlib_rules/blur.rule", k=2)     # parse, check, resolve; raises rulec.RuleError
     >>> rule.dims
     {'k': 2}
 

@@ -1,6 +1,7 @@
 """Evaluates initialiser expressions (`normal(0, 1) / sqrt(fan_in)`) for any array backend.
 
-`sample(name, a, b, shape)` draws from a distribution; the NumPy reference and the JAX runtime pass their own.
+`sample(name, a, b, shape)` draws from a distribution: the API passes one that draws with jax.random, and the
+checker, which folds only initialisers without draws, passes none.
 """
 
 from __future__ import annotations

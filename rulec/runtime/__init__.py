@@ -1,1 +1,2 @@
-"""Stage 6: running rules (genome files now; training and meta-training build on them)."""
+"""Stage 6: running rules: training against baselines, genome files, and the file, lock and resource guards
+that training and meta-training share."""

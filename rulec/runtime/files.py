@@ -1,4 +1,4 @@
-"""Every file rulec writes, and every untrusted file it reads, goes through here.
+"""Every output rulec writes (lock files aside, see lock.py), and every untrusted file it reads, goes through here.
 
 Writes are atomic: a temporary file beside the target, then a rename, so a run killed mid-write leaves the old
 file or the new one, never half of one. Reads are bounded: JSON only from a regular file and only up to a size cap

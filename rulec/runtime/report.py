@@ -1,4 +1,5 @@
-"""The results of `rulec train`: a table of accuracy per step, every figure as JSON, and a PNG of the curves."""
+"""The results of `rulec train` as shown: a table of accuracy per step, and a PNG of the curves (the JSON record
+is written by train_command.py)."""
 
 from __future__ import annotations
 
