@@ -35,7 +35,9 @@ class PhaseSpec:
         schemes: the sets of layer sets its header may bind, such as {pre, post} for `(i in pre, j in post)`.
         neuron_writes: the layer sets whose neurons it may write.
         writes_synapses: whether it may write synapses.
-        top_down: whether its instances run from the output layer down (else from the input up).
+        top_down: whether its instances run from the output layer down to the first hidden layer, as
+            backpropagation does, never reaching the input layer or the pair at it; else from the input up over
+            every instance.
         predicts: whether `predict` runs it; the prediction is what these phases leave on the output layer.
         missing_hint: for a phase every rule must have, the hint of the error when a rule lacks it; None when
             the phase is optional.

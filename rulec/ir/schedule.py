@@ -17,7 +17,8 @@ PHASE_ORDER = tuple(spec.kind for spec in PHASES)
 
 def instances(scheme: str, depth: int, top_down: bool = False) -> list[dict[str, int]]:
     """The role bindings a phase of `scheme` runs with, in order, for a network with layers 0..depth. Bottom-up
-    (the default) is also the order in which synapses are stored. Top-down never reaches the input layer."""
+    (the default) covers every instance, in the order synapses are stored; top-down runs from the output down
+    and leaves out the instance at the input layer, which only the input phase writes."""
     if scheme == "input":
         return [{"input": 0}]
     if scheme == "output":
