@@ -17,7 +17,9 @@ from collections.abc import Callable
 @dataclasses.dataclass(frozen=True)
 class Elementwise:
     """One elementwise function: `value(xp, x)`, `derivatives[n - 1](xp, x)` for the mark with n primes, and
-    `symbolic(sympy, x)`, the SymPy expression of the value, from which SymPy derives the same derivatives."""
+    `symbolic(sympy, x)`, the SymPy expression of the value. The proofs use generic activations instead; the
+    SymPy form is the independent statement of the function that tests/test_functions.py checks the value and
+    every derivative against."""
 
     name: str
     value: Callable
