@@ -1,15 +1,89 @@
-"""The functions a rule may call, shared by every stage.
+"""The elementwise functions a rule may call, one record each, and the other built-in names.
 
-Elementwise functions take one argument. `ELEMENTWISE[name]` is how many derivatives (`tanh'`, `tanh''`) are
-defined. Distributions draw random numbers and belong only in initialisers (after `~`).
+An elementwise function takes one argument. Its record holds the function and its derivatives (`tanh'`,
+`tanh''`), each written once against an array module `xp` (numpy or jax.numpy), and its SymPy form, which takes
+the sympy module as an argument so that importing this module never imports SymPy. Adding a function is adding a
+record to `_RECORDS`: the checker, the interpreters, the constant folder, the proofs' counter-examples and the
+highlighter read the registry. Distributions draw random numbers and belong only in initialisers (after `~`).
 """
 
 from __future__ import annotations
 
-ELEMENTWISE = {
-    "identity": 2, "tanh": 2, "sigmoid": 2, "relu": 2, "relu_tanh": 2, "softplus": 2, "elu": 2,
-    "exp": 2, "log": 2, "sqrt": 2, "square": 2, "abs": 1, "sign": 0,
-}
+import dataclasses
+import functools
+from collections.abc import Callable
+
+
+@dataclasses.dataclass(frozen=True)
+class Elementwise:
+    """One elementwise function: `value(xp, x)`, `derivatives[n - 1](xp, x)` for the mark with n primes, and
+    `symbolic(sympy, x)`, the SymPy expression of the value. The proofs use generic activations instead; the
+    SymPy form is the independent statement of the function that tests/test_functions.py checks the value and
+    every derivative against."""
+
+    name: str
+    value: Callable
+    derivatives: tuple[Callable, ...]
+    symbolic: Callable
+
+    def forms(self, xp) -> tuple[Callable, ...]:
+        """The function and each derivative as one-argument functions on `xp` arrays, by number of primes."""
+        return tuple(functools.partial(f, xp) for f in (self.value, *self.derivatives))
+
+
+def _sigmoid(xp, x):
+    return 1 / (1 + xp.exp(-x))
+
+
+def _dsigmoid(xp, x):
+    s = _sigmoid(xp, x)
+    return s * (1 - s)
+
+
+def _dtanh(xp, x):
+    return 1 - xp.tanh(x) ** 2
+
+
+def _positive(xp, x):
+    """1 where x > 0, else 0: the derivative of relu, taken as 0 at the kink."""
+    return (x > 0).astype(x.dtype) if hasattr(x, "astype") else float(x > 0)
+
+
+_RECORDS = (
+    Elementwise("identity", lambda xp, x: x, (lambda xp, x: xp.ones_like(x), lambda xp, x: xp.zeros_like(x)),
+                lambda sp, x: x),
+    Elementwise("tanh", lambda xp, x: xp.tanh(x), (_dtanh, lambda xp, x: -2 * xp.tanh(x) * _dtanh(xp, x)),
+                lambda sp, x: sp.tanh(x)),
+    Elementwise("sigmoid", _sigmoid, (_dsigmoid, lambda xp, x: _dsigmoid(xp, x) * (1 - 2 * _sigmoid(xp, x))),
+                lambda sp, x: 1 / (1 + sp.exp(-x))),
+    Elementwise("relu", lambda xp, x: xp.maximum(x, 0), (_positive, lambda xp, x: xp.zeros_like(x)),
+                lambda sp, x: sp.Max(x, 0)),
+    Elementwise("relu_tanh", lambda xp, x: xp.maximum(xp.tanh(x), 0),
+                (lambda xp, x: _positive(xp, x) * _dtanh(xp, x),
+                 lambda xp, x: _positive(xp, x) * -2 * xp.tanh(x) * _dtanh(xp, x)),
+                lambda sp, x: sp.Max(sp.tanh(x), 0)),
+    Elementwise("softplus", lambda xp, x: xp.logaddexp(x, 0), (_sigmoid, _dsigmoid),
+                lambda sp, x: sp.log(1 + sp.exp(x))),
+    Elementwise("elu", lambda xp, x: xp.where(x > 0, x, xp.expm1(xp.minimum(x, 0))),
+                (lambda xp, x: xp.where(x > 0, 1.0, xp.exp(xp.minimum(x, 0))),
+                 lambda xp, x: xp.where(x > 0, 0.0, xp.exp(xp.minimum(x, 0)))),
+                lambda sp, x: sp.Piecewise((x, x > 0), (sp.exp(x) - 1, True))),
+    Elementwise("exp", lambda xp, x: xp.exp(x), (lambda xp, x: xp.exp(x), lambda xp, x: xp.exp(x)),
+                lambda sp, x: sp.exp(x)),
+    Elementwise("log", lambda xp, x: xp.log(x), (lambda xp, x: 1 / x, lambda xp, x: -1 / x ** 2),
+                lambda sp, x: sp.log(x)),
+    Elementwise("sqrt", lambda xp, x: xp.sqrt(x), (lambda xp, x: 0.5 / xp.sqrt(x), lambda xp, x: -0.25 * x ** -1.5),
+                lambda sp, x: sp.sqrt(x)),
+    Elementwise("square", lambda xp, x: x * x, (lambda xp, x: 2 * x, lambda xp, x: 2 * xp.ones_like(x)),
+                lambda sp, x: x ** 2),
+    Elementwise("abs", lambda xp, x: xp.abs(x), (lambda xp, x: xp.sign(x),), lambda sp, x: sp.Abs(x)),
+    Elementwise("sign", lambda xp, x: xp.sign(x), (), lambda sp, x: sp.sign(x)),
+)
+
+FUNCTIONS = {record.name: record for record in _RECORDS}
+
+# How many derivatives each function defines: `tanh''` is known, `abs''` is not.
+ELEMENTWISE = {record.name: len(record.derivatives) for record in _RECORDS}
 
 DISTRIBUTIONS = {"normal": 2, "uniform": 2}  # name -> number of arguments: normal(mean, std), uniform(low, high)
 
@@ -17,52 +91,7 @@ INIT_NAMES = ("fan_in", "fan_out")  # sizes of a synapse's source and target lay
 
 NORMALIZE_EPSILON = 1e-5  # added to the variance in `normalize(...)`
 
-# Losses of one output, l(prediction, target), and their derivative in the prediction: `loss'(h, t)`.
-LOSSES = ("mse", "logistic")
 
-
-def loss_table(xp) -> dict[str, tuple]:
-    """mse is (h - t)^2 / 2; logistic, for +-1 targets, is log(1 + exp(-t h))."""
-    def sigmoid(x):
-        return 1 / (1 + xp.exp(-x))
-
-    return {
-        "mse": (lambda h, t: (h - t) ** 2 / 2, lambda h, t: h - t),
-        "logistic": (lambda h, t: xp.logaddexp(0, -t * h), lambda h, t: -t * sigmoid(-t * h)),
-    }
-
-
-def elementwise_table(xp) -> dict[str, tuple]:
-    """Each function and its derivatives, for an array module `xp` (numpy or jax.numpy)."""
-
-    def sigmoid(x):
-        return 1 / (1 + xp.exp(-x))
-
-    def dsigmoid(x):
-        s = sigmoid(x)
-        return s * (1 - s)
-
-    def dtanh(x):
-        return 1 - xp.tanh(x) ** 2
-
-    def positive(x):
-        return (x > 0).astype(x.dtype) if hasattr(x, "astype") else float(x > 0)
-
-    return {
-        "identity": (lambda x: x, lambda x: xp.ones_like(x), lambda x: xp.zeros_like(x)),
-        "tanh": (xp.tanh, dtanh, lambda x: -2 * xp.tanh(x) * dtanh(x)),
-        "sigmoid": (sigmoid, dsigmoid, lambda x: dsigmoid(x) * (1 - 2 * sigmoid(x))),
-        "relu": (lambda x: xp.maximum(x, 0), positive, lambda x: xp.zeros_like(x)),
-        "relu_tanh": (lambda x: xp.maximum(xp.tanh(x), 0), lambda x: positive(x) * dtanh(x),
-                      lambda x: positive(x) * -2 * xp.tanh(x) * dtanh(x)),
-        "softplus": (lambda x: xp.logaddexp(x, 0), sigmoid, dsigmoid),
-        "elu": (lambda x: xp.where(x > 0, x, xp.expm1(xp.minimum(x, 0))),
-                lambda x: xp.where(x > 0, 1.0, xp.exp(xp.minimum(x, 0))),
-                lambda x: xp.where(x > 0, 0.0, xp.exp(xp.minimum(x, 0)))),
-        "exp": (xp.exp, xp.exp, xp.exp),
-        "log": (xp.log, lambda x: 1 / x, lambda x: -1 / x ** 2),
-        "sqrt": (xp.sqrt, lambda x: 0.5 / xp.sqrt(x), lambda x: -0.25 * x ** -1.5),
-        "square": (lambda x: x * x, lambda x: 2 * x, lambda x: 2 * xp.ones_like(x)),
-        "abs": (xp.abs, xp.sign),
-        "sign": (xp.sign,),
-    }
+def elementwise_table(xp) -> dict[str, tuple[Callable, ...]]:
+    """Each function and its derivatives, by number of primes, for an array module `xp`."""
+    return {name: record.forms(xp) for name, record in FUNCTIONS.items()}

@@ -7,6 +7,8 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 from rulec.check.symbols import LAYER_SETS
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
+from rulec.losses import LOSSES
+from rulec.phases import PHASES
 
 
 class RuleLexer(RegexLexer):
@@ -21,11 +23,12 @@ class RuleLexer(RegexLexer):
             (r"#.*$", Comment.Single),
             (r'"[^"\n]*"', String.Doc),
             (words(("rule", "dim", "genome", "preset", "default", "neuron", "synapse", "activation", "bias",
-                    "fixed", "prove", "under", "let", "for", "in"), suffix=r"\b"), Keyword),
-            (words(("input", "forward", "feedback", "backward", "update"), prefix=r"^", suffix=r"\b"),
-             Keyword.Namespace),
+                    "loss", "fixed", "prove", "under", "let", "for", "in"), suffix=r"\b(?!')"),
+             Keyword),
+            (words(tuple(spec.kind.value for spec in PHASES), prefix=r"^", suffix=r"\b"), Keyword.Namespace),
             (words(("sum", "mean", "normalize"), suffix=r"\b"), Keyword.Pseudo),
-            (words(tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS), suffix=r"\b'*"), Name.Builtin),
+            (words(("loss",) + tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS), suffix=r"\b'*"), Name.Builtin),
+            (words(tuple(LOSSES), suffix=r"\b"), Name.Builtin),
             (words(LAYER_SETS + ("batch",) + INIT_NAMES + ("x", "target"), suffix=r"\b"), Name.Builtin.Pseudo),
             (r"\d+\.\d+([eE][+-]?\d+)?|\d+[eE][+-]?\d+|\d+", Number),
             (r":=|->|\.\.|[-+*/^~=]", Operator),

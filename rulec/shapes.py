@@ -13,12 +13,11 @@ from rulec.initializers import DEFAULT_SYNAPSE_INIT, evaluate
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import instances
 from rulec.syntax import ast, parse
-from rulec.syntax.ast import PhaseKind
 
 
 def instance_roles(scheme: str, depth: int) -> list[dict[str, int]]:
     """The role bindings of every stored instance of a scheme, in storage order."""
-    return instances(PhaseKind.UPDATE, scheme, depth)
+    return instances(scheme, depth)
 
 
 def axis_size(layer_set: tuple[str, bool], roles: dict[str, int], sizes) -> int:

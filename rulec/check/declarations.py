@@ -9,11 +9,11 @@ import difflib
 
 from rulec.check.symbols import LAYER_SETS, RESERVED, LayerAxis, StateAxis, Symbols, resolve_axis
 from rulec.diagnostics import Diagnostic, Span
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, LOSSES
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
+from rulec.losses import LOSSES, PROVABLE_LOSSES
+from rulec.phases import PAIR_SCHEMES
 from rulec.syntax import ast
 
-PAIR_SCHEMES = ({"pre", "post"}, {"hidden", "output"})
-PROVABLE_LOSSES = LOSSES + ("any",)
 CLAIMS = {"sgd": ("loss", "lr")}
 
 # A dim counts states per neuron or genome rows: `nu[k, k]` holds k^2 numbers and every synapse k of them, so

@@ -7,14 +7,12 @@ signature of each `let`, which later stages reuse.
 from __future__ import annotations
 
 from rulec.check.declarations import suggest
-from rulec.check.phases import NEURON_WRITES
 from rulec.check.indices import SCALAR, LayerIndex, Ty
 from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
+from rulec.phases import SPEC
 from rulec.syntax import ast
-
-Kind = ast.PhaseKind
 
 
 class PhaseTyper:
@@ -143,7 +141,7 @@ class PhaseTyper:
         kind = self.phase.kind
         target = assign.target
         if symbol.kind == "synapse":
-            if kind is not Kind.UPDATE:
+            if not SPEC[kind].writes_synapses:
                 self.error(target.span, f"the {kind.value} phase cannot write synapse `{target.name}`",
                            "synapses change only in the update phase", "phase-write")
             elif symbol.decl.fixed:
@@ -154,7 +152,7 @@ class PhaseTyper:
         layer = self.layers.get(first.id) if isinstance(first, ast.Name) else None
         if layer is None:
             return  # reported by the index check
-        allowed = NEURON_WRITES[kind]
+        allowed = SPEC[kind].neuron_writes
         if layer.bias:
             self.error(first.span, f"`{first.id}` includes the bias unit, which is constant and cannot be written",
                        f"add `for {first.id} in {layer.base}` to leave the bias out", "bias-write")

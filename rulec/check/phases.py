@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from rulec.check.declarations import PAIR_SCHEMES, suggest
+from rulec.check.declarations import suggest
 from rulec.check.symbols import LAYER_SETS, Symbols
 from rulec.diagnostics import Diagnostic
+from rulec.phases import PHASES, SPEC, PhaseKind
 from rulec.syntax import ast
-
-Kind = ast.PhaseKind
-SCHEMES = {
-    Kind.INPUT: ({"input"},),
-    Kind.FORWARD: ({"pre", "post"},),
-    Kind.FEEDBACK: ({"output"},),
-    Kind.BACKWARD: PAIR_SCHEMES,
-    Kind.UPDATE: PAIR_SCHEMES,
-}
-# The layer sets whose neurons each phase may write. The input layer is written only by the input phase.
-NEURON_WRITES = {Kind.INPUT: {"input"}, Kind.FORWARD: {"post"}, Kind.FEEDBACK: {"output"},
-                 Kind.BACKWARD: {"pre", "hidden"}, Kind.UPDATE: set()}
-REQUIRED_PHASES = (Kind.INPUT, Kind.FORWARD, Kind.UPDATE)
 
 
 def check_phase_headers(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     """Each phase appears once and binds a valid scheme: `forward (i in pre, j in output)`."""
     errors = []
-    seen: dict[Kind, ast.Phase] = {}
+    seen: dict[PhaseKind, ast.Phase] = {}
     for phase in rule.phases:
         if phase.kind in seen:
             errors.append(Diagnostic(phase.span, f"the {phase.kind.value} phase is already defined on line "
@@ -42,19 +30,13 @@ def check_phase_headers(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
                 errors.append(Diagnostic(binding.span, f"index `{binding.index}` hides the declared name "
                                          f"`{binding.index}`", "choose another index name", "shadowed-index"))
         sets = {b.layer_set.name for b in phase.bindings}
-        if sets <= set(LAYER_SETS) and sets not in SCHEMES[phase.kind]:
-            options = " or ".join("(" + ", ".join(sorted(s)) + ")" for s in SCHEMES[phase.kind])
+        schemes = SPEC[phase.kind].schemes
+        if sets <= set(LAYER_SETS) and sets not in schemes:
+            options = " or ".join("(" + ", ".join(sorted(s)) + ")" for s in schemes)
             errors.append(Diagnostic(phase.span, f"the {phase.kind.value} phase cannot range over "
                                      f"({', '.join(sorted(sets))})", f"it ranges over {options}", "bad-scheme"))
-    for kind in REQUIRED_PHASES:
-        if kind not in seen:
-            errors.append(Diagnostic(rule.span, f"the rule has no {kind.value} phase",
-                                     _MISSING_PHASE_HINTS[kind], "missing-phase"))
+    for spec in PHASES:
+        if spec.required and spec.kind not in seen:
+            errors.append(Diagnostic(rule.span, f"the rule has no {spec.kind.value} phase", spec.missing_hint,
+                                     "missing-phase"))
     return errors
-
-
-_MISSING_PHASE_HINTS = {
-    Kind.INPUT: "add `input (i in input)` with an equation such as `a[i, 0] := x[i]`",
-    Kind.FORWARD: "add `forward (i in pre+bias, j in post)` with the forward equations",
-    Kind.UPDATE: "add `update (i in pre+bias, j in post)` with the synapse update",
-}

@@ -25,9 +25,9 @@ import itertools
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
 from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, runs, write_context
-from rulec.syntax.ast import PhaseKind
+from rulec.phases import PHASES
 
-PREDICT_PHASES = (PhaseKind.INPUT, PhaseKind.FORWARD)
+PREDICT_PHASES = tuple(spec.kind for spec in PHASES if spec.predicts)
 
 # ("neuron", name, layer, state) or ("synapse", name, instance, channels)
 Location = tuple

@@ -10,22 +10,23 @@ from __future__ import annotations
 import dataclasses
 
 from rulec.ir import nodes as ir
-from rulec.syntax.ast import PhaseKind
+from rulec.phases import PHASES, SPEC
 
-PHASE_ORDER = (PhaseKind.INPUT, PhaseKind.FORWARD, PhaseKind.FEEDBACK, PhaseKind.BACKWARD, PhaseKind.UPDATE)
+PHASE_ORDER = tuple(spec.kind for spec in PHASES)
 
 
-def instances(kind: PhaseKind, scheme: str, depth: int) -> list[dict[str, int]]:
-    """The role bindings a phase runs with, in order, for a network with layers 0..depth."""
+def instances(scheme: str, depth: int, top_down: bool = False) -> list[dict[str, int]]:
+    """The role bindings a phase of `scheme` runs with, in order, for a network with layers 0..depth. Bottom-up
+    (the default) covers every instance, in the order synapses are stored; top-down runs from the output down
+    and leaves out the instance at the input layer, which only the input phase writes."""
     if scheme == "input":
         return [{"input": 0}]
     if scheme == "output":
         return [{"output": depth}]
-    backward = kind is PhaseKind.BACKWARD
     if scheme == "pairs":
-        layers = range(depth - 1, 0, -1) if backward else range(depth)
+        layers = range(depth - 1, 0, -1) if top_down else range(depth)
         return [{"pre": l, "post": l + 1} for l in layers]
-    layers = range(depth - 1, 0, -1) if backward else range(1, depth)
+    layers = range(depth - 1, 0, -1) if top_down else range(1, depth)
     return [{"hidden": h, "output": depth} for h in layers]
 
 
@@ -43,7 +44,7 @@ def runs(program, depth: int, phases=PHASE_ORDER):
     for kind in phases:
         phase = program.phase(kind)
         if phase is not None:
-            for roles in instances(kind, phase.scheme, depth):
+            for roles in instances(phase.scheme, depth, SPEC[kind].top_down):
                 yield phase, roles
 
 

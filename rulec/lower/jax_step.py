@@ -23,11 +23,12 @@ import operator
 import jax
 import jax.numpy as jnp
 
-from rulec.functions import NORMALIZE_EPSILON, elementwise_table, loss_table
+from rulec.functions import NORMALIZE_EPSILON, elementwise_table
 from rulec.ir import liveness
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import walk
 from rulec.ir.schedule import Context, StatementRunner, instance_index
+from rulec.losses import loss_table
 from rulec.lower import contraction
 from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, Reducer

@@ -14,9 +14,10 @@ import operator
 
 import numpy as np
 
-from rulec.functions import NORMALIZE_EPSILON, loss_table
+from rulec.functions import NORMALIZE_EPSILON
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
+from rulec.losses import loss_table
 from rulec.reference import named as nm
 from rulec.syntax.ast import Reducer
 
@@ -30,7 +31,7 @@ class Reference(StatementRunner):
         sizes: layer sizes, input first.
         functions: elementwise functions and derivatives (see rulec.functions.elementwise_table).
         constant: converts the rule's numbers (constants and the bias unit) to array elements.
-        losses: each loss and its derivative (see rulec.functions.loss_table).
+        losses: each loss and its derivative (see rulec.losses.loss_table).
     """
 
     def __init__(self, program: ir.Program, sizes, functions, constant=float, losses=None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rulec import losses
 from rulec.check import CheckedRule
 from rulec.diagnostics import Diagnostic, RuleError, Span
 from rulec.ir import resolve
@@ -58,12 +59,8 @@ def result_shape(result: ProofResult):
     return result.failing_shape or result.shapes[0]
 
 
-LOSS_NAMES = {"mse": "the summed squared error", "logistic": "the summed logistic loss",
-              "any": "any differentiable loss, summed"}
-
-
 def summary(result: ProofResult) -> str:
     shapes = " and ".join("-".join(map(str, s)) for s in result.shapes)
-    return (f"proved {result.claim}: every weight update equals -lr * dL/dw of {LOSS_NAMES[result.loss]}, on "
+    return (f"proved {result.claim}: every weight update equals -lr * dL/dw of {losses.summed(result.loss)}, on "
             f"networks {shapes} (batch {result.batch}, symbolic weights, biases, inputs and targets, any "
             f"differentiable activation) in {result.seconds:.2f} s")

@@ -13,7 +13,8 @@ import functools
 import numpy as np
 import sympy
 
-from rulec.functions import ELEMENTWISE
+from rulec.functions import ELEMENTWISE, FUNCTIONS
+from rulec.losses import LOSSES
 
 
 class Generic(sympy.Function):
@@ -60,14 +61,19 @@ def loss_functions(abstract: bool) -> dict[str, tuple]:
     for any loss, every loss as the generic one."""
     if abstract:
         pair = tuple(on_arrays(generic_loss(order)) for order in range(2))
-        return {name: pair for name in CONCRETE_LOSSES}
-    return {name: tuple(on_arrays(f) for f in pair) for name, pair in CONCRETE_LOSSES.items()}
+        return {name: pair for name in LOSSES}
+    return {name: (on_arrays(concrete_loss(name)), on_arrays(concrete_loss_derivative(name))) for name in LOSSES}
 
 
-CONCRETE_LOSSES = {
-    "mse": (lambda h, t: (h - t) ** 2 / 2, lambda h, t: h - t),
-    "logistic": (lambda h, t: sympy.log(1 + sympy.exp(-t * h)), lambda h, t: -t / (1 + sympy.exp(t * h))),
-}
+def concrete_loss(name: str):
+    """The SymPy form of loss `name`, l(h, t)."""
+    return functools.partial(LOSSES[name].symbolic, sympy)
+
+
+def concrete_loss_derivative(name: str):
+    """dl/dh of loss `name`, differentiated by SymPy from its SymPy form."""
+    h, t = sympy.symbols("h t", real=True)
+    return sympy.Lambda((h, t), sympy.diff(LOSSES[name].symbolic(sympy, h, t), h))
 
 
 def generic_table() -> dict[str, tuple]:
@@ -82,6 +88,4 @@ def on_arrays(function):
 
 def numeric(name: str, order: int):
     """A NumPy function for the `order`-th derivative of `name`, to evaluate counter-examples."""
-    from rulec.functions import elementwise_table
-
-    return elementwise_table(np)[name][order]
+    return FUNCTIONS[name].forms(np)[order]

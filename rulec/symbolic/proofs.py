@@ -18,13 +18,14 @@ import numpy as np
 import sympy
 
 from rulec.ir import nodes as ir
+from rulec.ir.liveness import PREDICT_PHASES
 from rulec.ir.schedule import PHASE_ORDER
 from rulec.reference.interpreter import Reference
 from rulec.shapes import genome_shapes, synapse_shapes
-from rulec.symbolic.functions import (CONCRETE_LOSSES, Generic, GenericLoss, generic_loss, generic_table,
+from rulec.losses import ANY_LOSS
+from rulec.symbolic.functions import (Generic, GenericLoss, concrete_loss, generic_loss, generic_table,
                                       loss_functions, numeric)
 from rulec.syntax import ast
-from rulec.syntax.ast import PhaseKind
 
 # Two shapes, one with two hidden layers, and a batch of 2 (so that the sum over the batch is checked too).
 SHAPES = ((2, 2, 1), (1, 2, 2, 1))
@@ -128,13 +129,13 @@ def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) ->
     x = symbols("x", (BATCH, sizes[0]))
     t = symbols("t", (BATCH, sizes[-1]))
     reference = Reference(program, sizes, generic_table(), constant=exact,
-                          losses=loss_functions(abstract=loss_name == "any"))
+                          losses=loss_functions(abstract=loss_name == ANY_LOSS))
     updated, _ = reference.step(genome, synapses, x, t, PHASE_ORDER)
-    _, neurons = reference.step(genome, synapses, x, t, (PhaseKind.INPUT, PhaseKind.FORWARD))
+    _, neurons = reference.step(genome, synapses, x, t, PREDICT_PHASES)
     first = program.neurons[0]
     output = neurons[first.name][-1]
     prediction = output[..., 0] if first.states else output
-    value = generic_loss(0) if loss_name == "any" else CONCRETE_LOSSES[loss_name][0]
+    value = generic_loss(0) if loss_name == ANY_LOSS else concrete_loss(loss_name)
     loss = sum(value(h, target) for h, target in zip(prediction.flat, t.flat))
     for synapse in program.synapses:
         if synapse.fixed:

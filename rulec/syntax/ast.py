@@ -12,6 +12,7 @@ import operator
 from typing import Union
 
 from rulec.diagnostics import Span
+from rulec.phases import PhaseKind as PhaseKind  # the phase table defines the kinds; the AST names them
 
 node = dataclasses.dataclass(frozen=True, slots=True)
 
@@ -36,14 +37,6 @@ class Reducer(enum.Enum):
     SUM = "sum"
     MEAN = "mean"
     NORMALIZE = "normalize"  # standardises over the listed axes; keeps them
-
-
-class PhaseKind(enum.Enum):
-    INPUT = "input"
-    FORWARD = "forward"
-    FEEDBACK = "feedback"
-    BACKWARD = "backward"
-    UPDATE = "update"
 
 
 # ---- names, indices and layer sets -----------------------------------------------------------------------------

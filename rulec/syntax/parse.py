@@ -12,6 +12,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from rulec.diagnostics import RuleError, Source, Span, visible
+from rulec.phases import PHASES
 from rulec.syntax import ast
 from rulec.syntax.limits import check_nesting
 from rulec.syntax.to_ast import to_ast
@@ -83,8 +84,8 @@ _NAMED_MISTAKES = {
 }
 
 # Keywords that begin a line. A misspelling of one reads as a name, so the parser fails on the token after it.
-_LINE_KEYWORDS = ("rule", "dim", "genome", "preset", "neuron", "synapse", "activation", "bias", "loss", "input",
-                  "forward", "feedback", "backward", "update", "let", "prove")
+_LINE_KEYWORDS = ("rule", "dim", "genome", "preset", "neuron", "synapse", "activation", "bias", "loss", "let",
+                  "prove", *(spec.kind.value for spec in PHASES))
 _FIRST_WORD = re.compile(r"[\t \f]*([A-Za-z_][A-Za-z0-9_]*)[\t \f]*")
 
 _TOKEN_NAMES = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "the end of the line",

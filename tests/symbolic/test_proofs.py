@@ -6,9 +6,10 @@ import sympy
 import pytest
 
 from rulec.diagnostics import RuleError
-from rulec.frontend import check_file
+from rulec.frontend import check_file, check_text
 from rulec.ir import resolve
-from rulec.symbolic import prove_all
+from rulec.losses import LOSSES
+from rulec.symbolic import prove_all, summary
 from rulec.symbolic.functions import generic
 from rulec.symbolic.proofs import SHAPES, prove_sgd
 from tests.conftest import ROOT
@@ -23,6 +24,16 @@ def test_backprop_rules_are_proved(path):
     results = prove_all(checked)
     assert len(results) == len(checked.rule.proofs) >= 1
     assert all(r.proved and r.seconds < 10 for r in results)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_backprop_declaring_each_loss_is_proved_on_that_loss_and_summarised_in_its_words(loss):
+    """Runs the rule's `loss'` as SymPy's derivative of the loss record's SymPy form, on both sides."""
+    text = (ROOT / "stdlib_rules" / "backprop.rule").read_text().replace("loss mse", f"loss {loss}").replace(
+        "prove sgd(loss = mse", f"prove sgd(loss = {loss}")
+    result = prove_all(check_text(text, f"{loss}.rule"))[0]
+    assert result.proved and result.loss == loss
+    assert f"-lr * dL/dw of {LOSSES[loss].summed}, on networks" in summary(result)
 
 
 def test_backprop_is_proved_for_any_loss_because_its_feedback_uses_loss_prime():

@@ -1,0 +1,75 @@
+"""The phase table: one record per phase kind, read by every stage that treats phases differently.
+
+The parser's keywords and the highlighter take the names from it; the checker, the schemes a phase may range
+over, the neurons and synapses it may write and whether a rule must have it; the schedule, the step's order (the
+table's) and whether a phase's instances run top-down; `predict`, liveness and the proofs, which phases make the
+prediction. Adding a phase kind is adding a member to `PhaseKind`, a `PhaseSpec` to `PHASES` and its keyword to the
+grammar's `phase_name`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+
+class PhaseKind(enum.Enum):
+    INPUT = "input"
+    FORWARD = "forward"
+    FEEDBACK = "feedback"
+    BACKWARD = "backward"
+    UPDATE = "update"
+
+
+# The schemes of a synapse, and of a phase over two layers: adjacent pairs, or each hidden layer with the output
+# (direct feedback alignment).
+PAIR_SCHEMES = (frozenset({"pre", "post"}), frozenset({"hidden", "output"}))
+
+
+@dataclasses.dataclass(frozen=True)
+class PhaseSpec:
+    """One phase kind.
+
+    Attributes:
+        kind: the kind, whose value is the keyword that opens the phase.
+        schemes: the sets of layer sets its header may bind, such as {pre, post} for `(i in pre, j in post)`.
+        neuron_writes: the layer sets whose neurons it may write.
+        writes_synapses: whether it may write synapses.
+        top_down: whether its instances run from the output layer down to the first hidden layer, as
+            backpropagation does, never reaching the input layer or the pair at it; else from the input up over
+            every instance.
+        predicts: whether `predict` runs it; the prediction is what these phases leave on the output layer.
+        missing_hint: for a phase every rule must have, the hint of the error when a rule lacks it; None when
+            the phase is optional.
+    """
+
+    kind: PhaseKind
+    schemes: tuple[frozenset[str], ...]
+    neuron_writes: frozenset[str]
+    writes_synapses: bool
+    top_down: bool
+    predicts: bool
+    missing_hint: str | None
+
+    @property
+    def required(self) -> bool:
+        return self.missing_hint is not None
+
+
+# In step order: a step runs the phases in this order.
+PHASES = (
+    PhaseSpec(PhaseKind.INPUT, (frozenset({"input"}),), frozenset({"input"}), writes_synapses=False, top_down=False,
+          predicts=True, missing_hint="add `input (i in input)` with an equation such as `a[i, 0] := x[i]`"),
+    PhaseSpec(PhaseKind.FORWARD, (frozenset({"pre", "post"}),), frozenset({"post"}), writes_synapses=False,
+          top_down=False, predicts=True,
+          missing_hint="add `forward (i in pre+bias, j in post)` with the forward equations"),
+    PhaseSpec(PhaseKind.FEEDBACK, (frozenset({"output"}),), frozenset({"output"}), writes_synapses=False,
+          top_down=False, predicts=False, missing_hint=None),
+    # Backward never writes the input layer: only the input phase does.
+    PhaseSpec(PhaseKind.BACKWARD, PAIR_SCHEMES, frozenset({"pre", "hidden"}), writes_synapses=False, top_down=True,
+          predicts=False, missing_hint=None),
+    PhaseSpec(PhaseKind.UPDATE, PAIR_SCHEMES, frozenset(), writes_synapses=True, top_down=False, predicts=False,
+          missing_hint="add `update (i in pre+bias, j in post)` with the synapse update"),
+)
+
+SPEC = {spec.kind: spec for spec in PHASES}
