@@ -16,7 +16,7 @@ from rulec.syntax import ast, parse
 from rulec.syntax.ast import PhaseKind
 
 
-def instance_roles(scheme: str, depth: int) -> list[dict[str, int]]:
+def instance_roles(scheme: ir.Scheme, depth: int) -> list[dict[str, int]]:
     """The role bindings of every stored instance of a scheme, in storage order."""
     return instances(PhaseKind.UPDATE, scheme, depth)
 
