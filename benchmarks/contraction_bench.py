@@ -19,7 +19,7 @@ import jax
 import numpy as np
 
 from rulec.lower import contraction
-from rulec.reference import named as nm
+from rulec.ir import named as nm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from step_bench import race  # noqa: E402

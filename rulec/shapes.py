@@ -15,7 +15,7 @@ from rulec.ir.schedule import instances
 from rulec.syntax import ast, parse
 
 
-def instance_roles(scheme: str, depth: int) -> list[dict[str, int]]:
+def instance_roles(scheme: ir.Scheme, depth: int) -> list[dict[str, int]]:
     """The role bindings of every stored instance of a scheme, in storage order."""
     return instances(scheme, depth)
 

@@ -29,7 +29,6 @@ CHECKS = (
     declarations.check_bias,
     declarations.check_losses,
     phases.check_phase_headers,
-    equations.check_equations,
     declarations.check_proofs,
 )
 
@@ -59,11 +58,13 @@ def collapse_repeats(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CheckedRule:
-    """A rule that passed every check, with its dims resolved and its initialisers folded (by name)."""
+    """A rule that passed every check, with its dims resolved, its initialisers folded (by name) and the types the
+    checker gave each phase's lets (one PhaseTypes per phase, in the rule's order)."""
 
     rule: ast.Rule
     symbols: Symbols
     initialisers: Mapping[str, ast.Expr]
+    phase_types: tuple[equations.PhaseTypes, ...]
 
     @property
     def dims(self) -> Mapping[str, int]:
@@ -85,8 +86,10 @@ def check(rule: ast.Rule, overrides: Mapping[str, int] | None = None) -> Checked
     if not errors:
         # Folding finds the constants' errors and gives the folded initialisers: one pass for both.
         initialisers, errors = constants.fold_constants(rule, symbols)
-        errors += [error for run in CHECKS for error in run(rule, symbols)]
+        # Typing the equations likewise finds their errors and gives the types that resolve reads.
+        phase_types, typing_errors = equations.type_phases(rule, symbols)
+        errors += typing_errors + [error for run in CHECKS for error in run(rule, symbols)]
     if errors:
         unique = dict.fromkeys(errors)
         raise RuleError(collapse_repeats(sorted(unique, key=lambda d: (d.span.line, d.span.column))))
-    return CheckedRule(rule, symbols, initialisers)
+    return CheckedRule(rule, symbols, initialisers, phase_types)

@@ -1,10 +1,15 @@
 """Checks of phases and their equations: binding, index types, shapes, free indices, the batch and who writes what.
 
 The typer walks each expression once, reporting every problem as a Diagnostic. Its result for a phase is the
-signature of each `let`, which later stages reuse.
+type of each `let` (its axes and whether it varies over the batch), which rulec/ir/resolve.py reads instead of
+working it out again.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from rulec.check.declarations import suggest
 from rulec.check.indices import SCALAR, LayerIndex, Ty
@@ -13,6 +18,13 @@ from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
 from rulec.phases import SPEC
 from rulec.syntax import ast
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PhaseTypes:
+    """The typer's result for one phase: each `let` as a symbol, with one axis per index of its left-hand side."""
+
+    lets: Mapping[str, Symbol]
 
 
 class PhaseTyper:
@@ -46,6 +58,12 @@ class PhaseTyper:
         if self.symbols.get(let.name) is not None or let.name in self.lets or let.name in self.layers:
             self.error(let.span, f"`{let.name}` is already declared", "give the `let` another name", "duplicate-name")
         names = self.index_names(let.indices, f"let `{let.name}`")
+        for index in let.indices:
+            if isinstance(index, ast.Int):
+                named = ", ".join(i.id for i in let.indices if isinstance(i, ast.Name))
+                self.error(index.span, f"`{let.name}` is a let: its indices name its axes, and cannot be a number",
+                           f"a let is a value with no stored states to pick from: write `let {let.name}"
+                           f"{f'[{named}]' if named else ''} = ...`", "let-index")
         ty = self.expr(let.value)
         self.check_free(ty, names, f"`{let.name}`")
         axes: list[Axis] = []
@@ -367,12 +385,14 @@ class PhaseTyper:
         return Ty(free, body.batch and not over_batch)
 
 
-def check_equations(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
-    """Every equation is well typed: `a[j, c] := w[i, j, c] * a[i, c]` leaves `i` free."""
-    errors = []
+def type_phases(rule: ast.Rule, symbols: Symbols) -> tuple[tuple[PhaseTypes, ...], list[Diagnostic]]:
+    """Types every equation, one PhaseTypes per phase of the rule, in order; the errors are what is ill typed, as
+    `a[j, c] := w[i, j, c] * a[i, c]`, which leaves `i` free."""
+    types, errors = [], []
     for phase in rule.phases:
         typer = PhaseTyper(phase, symbols, bool(rule.losses))
         for statement in phase.body:
             typer.statement(statement)
+        types.append(PhaseTypes(MappingProxyType(dict(typer.lets))))
         errors += typer.errors
-    return errors
+    return tuple(types), errors

@@ -23,13 +23,13 @@ import dataclasses
 import itertools
 
 from rulec.ir import nodes as ir
-from rulec.ir.resolve import walk
 from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, runs, write_context
 from rulec.phases import PHASES
 
 PREDICT_PHASES = tuple(spec.kind for spec in PHASES if spec.predicts)
+STORED = (ir.Source.NEURON, ir.Source.SYNAPSE)  # what a step keeps between phases, and so what can be dead
 
-# ("neuron", name, layer, state) or ("synapse", name, instance, channels)
+# (Source.NEURON, name, layer, state) or (Source.SYNAPSE, name, instance, channels)
 Location = tuple
 
 
@@ -49,7 +49,7 @@ class Skipped:
     phase: ir.Phase
     roles: dict[str, int]
     statement: ir.Write
-    ranges: tuple[tuple[str, int, int], ...] | None
+    ranges: tuple[ir.StateRange, ...] | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +69,7 @@ def schedule(program: ir.Program, depth: int, phases=PHASE_ORDER) -> tuple[Run, 
 
 def prune(program: ir.Program, depth: int) -> Pruned:
     """The step and predict schedules with every write that nothing reads afterwards left out."""
-    output = ("neuron", program.neurons[0].name, depth, 0)
+    output = (ir.Source.NEURON, program.neurons[0].name, depth, 0)
     predict, predict_skipped, live = _sweep(program, depth, schedule(program, depth, PREDICT_PHASES), {output})
     carried = _synapses(live)
     full = schedule(program, depth)
@@ -89,7 +89,7 @@ def describe(skipped: Skipped) -> str:
     where = f"line {statement.span.line}, {skipped.phase.kind.value} ({roles}): `{source}`"
     if skipped.ranges is None:
         return f"{where} is skipped (never read afterwards)"
-    kept = ", ".join(f"{index} in {low}..{high - 1}" for index, low, high in skipped.ranges)
+    kept = ", ".join(f"{r.index} in {r.low}..{r.high - 1}" for r in skipped.ranges)
     return f"{where} runs only for {kept} (the other states are never read afterwards)"
 
 
@@ -104,7 +104,7 @@ def report(pruned) -> str:
 
 
 def _synapses(live: set[Location]) -> frozenset[Location]:
-    return frozenset(location for location in live if location[0] == "synapse")
+    return frozenset(location for location in live if location[0] is ir.Source.SYNAPSE)
 
 
 def _sweep(program: ir.Program, depth: int, runs_in_order, live_out):
@@ -156,48 +156,49 @@ def _layers(role: str, roles: dict[str, int], depth: int) -> range:
     return {"input": range(0, 1), "output": range(depth, depth + 1)}.get(role, range(depth + 1))
 
 
-def _locations(kind: str, name: str, positions, context: Context, program: ir.Program, depth: int):
-    if kind == "neuron":
+def _locations(kind: ir.Source, name: str, positions, context: Context, program: ir.Program, depth: int):
+    if kind is ir.Source.NEURON:
         states = _state_values(positions[1], context.ranges) if len(positions) > 1 else range(1)
-        return {("neuron", name, layer, s) for layer in _layers(positions[0].role, context.roles, depth)
+        return {(kind, name, layer, s) for layer in _layers(positions[0].role, context.roles, depth)
                 for s in states}
     scheme = next(s.scheme for s in program.synapses if s.name == name)
     instance = instance_index(scheme, context.roles)
     channels = itertools.product(*(_state_values(p, context.ranges) for p in positions[2:]))
-    return {("synapse", name, instance, c) for c in channels}
+    return {(kind, name, instance, c) for c in channels}
 
 
 def _written(statement: ir.Write, context: Context, program: ir.Program, depth: int):
     """The locations a write stores into, and whether it overwrites them whole (a synapse write that leaves out
     the bias row does not)."""
     locations = _locations(statement.kind, statement.name, statement.positions, context, program, depth)
-    complete = statement.kind == "neuron" or not any(
+    complete = statement.kind is ir.Source.NEURON or not any(
         isinstance(p, ir.Layer) and p.axis_bias and not p.bias for p in statement.positions)
     return locations, complete
 
 
 def _reads(e: ir.Expr, context: Context, program: ir.Program, depth: int) -> set[Location]:
-    return {location for sub in walk(e) if isinstance(sub, ir.Load) and sub.kind in ("neuron", "synapse")
+    return {location for sub in ir.walk(e) if isinstance(sub, ir.Load) and sub.kind in STORED
             for location in _locations(sub.kind, sub.name, sub.positions, context, program, depth)}
 
 
 def _lets_read(e: ir.Expr) -> set[str]:
-    return {sub.name for sub in walk(e) if isinstance(sub, ir.Load) and sub.kind == "let"}
+    return {sub.name for sub in ir.walk(e) if isinstance(sub, ir.Load) and sub.kind is ir.Source.LET}
 
 
 def _narrow(statement: ir.Write, needed: set[Location], context: Context) -> ir.Write:
     """The write restricted, on each of its state indices, to the range that covers the needed locations."""
-    first = 1 if statement.kind == "neuron" else 2
+    neuron = statement.kind is ir.Source.NEURON
+    first = 1 if neuron else 2
     ranges = dict(context.ranges)
     # A reduction over a state index (`normalize(c) ...`) mixes its states: narrowing it would change the others.
-    mixed = {axis for sub in walk(statement.value) if isinstance(sub, ir.Reduce) for axis in sub.axes}
+    mixed = {axis for sub in ir.walk(statement.value) if isinstance(sub, ir.Reduce) for axis in sub.axes}
     for axis, position in enumerate(statement.positions[first:]):
         if isinstance(position, ir.State) and position.index not in mixed:
-            values = [location[3] if statement.kind == "neuron" else location[3][axis] for location in needed]
+            values = [location[3] if neuron else location[3][axis] for location in needed]
             envelope = (min(values), max(values) + 1)
             if envelope != ranges.get(position.index, (0, position.extent)):
                 ranges[position.index] = envelope
     if ranges == context.ranges:
         return statement
-    narrowed = tuple((index, low, high) for index, (low, high) in ranges.items())
+    narrowed = tuple(ir.StateRange(index, low, high) for index, (low, high) in ranges.items())
     return dataclasses.replace(statement, ranges=narrowed)

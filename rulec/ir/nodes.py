@@ -7,13 +7,33 @@ it came from, so any stage can still raise a located error.
 from __future__ import annotations
 
 import dataclasses
+import enum
 from typing import Union
 
 from rulec.diagnostics import Span
 from rulec.syntax import ast
 
 node = dataclasses.dataclass(frozen=True, slots=True)
-Kind = ast.PhaseKind
+
+
+class Source(enum.Enum):
+    """What a load reads, or a write stores into (writes store only neurons and synapses)."""
+
+    NEURON = "neuron"
+    SYNAPSE = "synapse"
+    GENOME = "genome"
+    LET = "let"
+    INPUT = "input"
+    TARGET = "target"
+
+
+class Scheme(enum.Enum):
+    """The instances a phase, a synapse or a per-synapse genome entry ranges over."""
+
+    PAIRS = "pairs"  # each adjacent pair of layers (pre, post)
+    HIDDEN = "hidden"  # each hidden layer with the output layer (hidden, output)
+    INPUT = "input"  # the input layer
+    OUTPUT = "output"  # the output layer
 
 # ---- positions: what each index of a load or a write means ---------------------------------------------------
 
@@ -53,9 +73,7 @@ class Const:
 
 @node
 class Load:
-    """Reads a value. kind: neuron, synapse, genome, let, input, target."""
-
-    kind: str
+    kind: Source
     name: str
     positions: tuple[Position, ...]
     batch: bool
@@ -106,12 +124,21 @@ class Neg:
 
 
 @node
+class Binding:
+    """A neuron index bound to a layer role, by a phase header (`i in pre+bias`) or a reduction (`sum(r in pre)`)."""
+
+    index: str
+    role: str
+    bias: bool
+
+
+@node
 class Reduce:
     """`kind` is sum, mean or normalize. `axes` are index names or "batch"; `fresh` binds new neuron indices."""
 
     kind: ast.Reducer
     axes: tuple[str, ...]
-    fresh: tuple[tuple[str, str, bool], ...]  # (index, role, bias)
+    fresh: tuple[Binding, ...]
     body: Expr
     span: Span
 
@@ -130,15 +157,31 @@ class Let:
 
 
 @node
-class Write:
-    """Writes `value` into a neuron or synapse. `ranges` restricts state indices to [lo, hi); `when` lists
-    (role, subset) conditions an instance must meet, from `for j in output` and the like."""
+class StateRange:
+    """`for c in low..high`: the write covers states [low, high) of index `index`."""
 
-    kind: str
+    index: str
+    low: int
+    high: int
+
+
+@node
+class Condition:
+    """`for j in output` when `j` ranges over `post`: the write runs only where the layer of `role` is in `subset`."""
+
+    role: str
+    subset: str
+
+
+@node
+class Write:
+    """Writes `value` into a neuron or synapse (`kind` is Source.NEURON or Source.SYNAPSE)."""
+
+    kind: Source
     name: str
     positions: tuple[Position, ...]
-    ranges: tuple[tuple[str, int, int], ...]
-    when: tuple[tuple[str, str], ...]
+    ranges: tuple[StateRange, ...]
+    when: tuple[Condition, ...]
     value: Expr
     span: Span
 
@@ -149,7 +192,8 @@ Statement = Union[Let, Write]
 @node
 class Phase:
     kind: ast.PhaseKind
-    scheme: str  # "pairs", "hidden", "input" or "output"
+    scheme: Scheme
+    bindings: tuple[Binding, ...]
     statements: tuple[Statement, ...]
     span: Span
 
@@ -165,7 +209,7 @@ class SynapseDecl:
     """Stored per instance of its scheme: one array per adjacent pair, or per hidden layer."""
 
     name: str
-    scheme: str
+    scheme: Scheme
     source: tuple[str, bool]
     target: tuple[str, bool]
     channels: tuple[int, ...]
@@ -201,9 +245,42 @@ class Program:
         return next((p for p in self.phases if p.kind is kind), None)
 
 
-def scheme_of(layer_sets: set[str]) -> str:
+def scheme_of(layer_sets: set[str]) -> Scheme:
     if layer_sets & {"pre", "post"}:
-        return "pairs"
+        return Scheme.PAIRS
     if "hidden" in layer_sets:
-        return "hidden"
-    return "input" if "input" in layer_sets else "output"
+        return Scheme.HIDDEN
+    return Scheme.INPUT if "input" in layer_sets else Scheme.OUTPUT
+
+
+# ---- walking expressions ---------------------------------------------------------------------------------------
+
+
+def children(e: Expr) -> tuple[Expr, ...]:
+    if isinstance(e, Arith):
+        return (e.left, e.right)
+    if isinstance(e, (Func, PerState, Neg)):
+        return (e.arg,)
+    if isinstance(e, Loss):
+        return (e.prediction, e.target)
+    if isinstance(e, Reduce):
+        return (e.body,)
+    return ()
+
+
+def walk(e: Expr):
+    """Every subexpression of `e`, `e` first."""
+    yield e
+    for child in children(e):
+        yield from walk(child)
+
+
+def state_extents(e: Expr) -> dict[str, int]:
+    """The extent of every state index used in an expression."""
+    found: dict[str, int] = {}
+    for sub in walk(e):
+        if isinstance(sub, Load):
+            found.update({p.index: p.extent for p in sub.positions if isinstance(p, State)})
+        elif isinstance(sub, PerState) and isinstance(sub.selector, State):
+            found[sub.selector.index] = sub.selector.extent
+    return found

@@ -1,13 +1,18 @@
-"""Resolves a checked rule into the IR: names to kinds, indices to positions, restrictions to ranges."""
+"""Resolves a checked rule into the IR: names to kinds, indices to positions, restrictions to ranges.
+
+The types come from the checker: declared names from its symbol table, each `let` from the phase's PhaseTypes.
+"""
 
 from __future__ import annotations
 
 from rulec.check import CheckedRule
-from rulec.check.symbols import LayerAxis, StateAxis
+from rulec.check.equations import PhaseTypes
+from rulec.check.symbols import LayerAxis, StateAxis, Symbol
 from rulec.ir import nodes as ir
 from rulec.syntax import ast
 
 Env = dict  # index name -> (role, bias)
+BUILTIN_SOURCES = {"x": ir.Source.INPUT, "target": ir.Source.TARGET}
 
 
 def literal_value(literal: ast.Literal):
@@ -20,7 +25,7 @@ class Resolver:
     def __init__(self, checked: CheckedRule):
         self.symbols = checked.symbols
         self.loss = checked.rule.losses[0].name if checked.rule.losses else None
-        self.lets: dict[str, tuple[ir.Position, ...]] = {}
+        self.lets: dict[str, Symbol] = {}  # the lets of the phase being resolved, as the checker typed them
 
     # ---- positions -------------------------------------------------------------------------------------------
 
@@ -31,8 +36,8 @@ class Resolver:
         axis_bias = bias if axis.layer_set == "*" else axis.bias
         return ir.Layer(index.id, role, bias, axis_bias)
 
-    def positions(self, ref: ast.Ref, axes, env: Env) -> tuple[ir.Position, ...]:
-        return tuple(self.position(i, a, env) for i, a in zip(ref.indices, axes))
+    def positions(self, indices: tuple[ast.Index, ...], axes, env: Env) -> tuple[ir.Position, ...]:
+        return tuple(self.position(i, a, env) for i, a in zip(indices, axes))
 
     # ---- expressions -----------------------------------------------------------------------------------------
 
@@ -47,28 +52,21 @@ class Resolver:
             return self.ref(e, env)
         if isinstance(e, ast.Call):
             return self.call(e, env)
-        inner = dict(env)
-        fresh = []
-        for index in e.indices:
-            if index.layer_set is not None:
-                inner[index.name] = (index.layer_set.name, index.layer_set.bias)
-                fresh.append((index.name, index.layer_set.name, index.layer_set.bias))
+        fresh = tuple(ir.Binding(i.name, i.layer_set.name, i.layer_set.bias) for i in e.indices
+                      if i.layer_set is not None)
+        inner = {**env, **{f.index: (f.role, f.bias) for f in fresh}}
         axes = tuple(i.name for i in e.indices)
-        return ir.Reduce(e.reducer, axes, tuple(fresh), self.expr(e.body, inner), e.span)
+        return ir.Reduce(e.reducer, axes, fresh, self.expr(e.body, inner), e.span)
 
     def ref(self, ref: ast.Ref, env: Env) -> ir.Expr:
         if ref.name in self.lets:
-            positions = self.lets[ref.name]
-            resolved = tuple(
-                ir.Layer(i.id, env[i.id][0], env[i.id][1], p.bias) if isinstance(p, ir.Layer)
-                else ir.State(i.id, p.extent) if isinstance(i, ast.Name) else ir.StateAt(i.value)
-                for i, p in zip(ref.indices, positions))
-            return ir.Load("let", ref.name, resolved, self.let_batch[ref.name], ref.span)
+            let = self.lets[ref.name]
+            return ir.Load(ir.Source.LET, ref.name, self.positions(ref.indices, let.axes, env), let.batch, ref.span)
         symbol = self.symbols.get(ref.name)
         if symbol.kind == "dim":
             return ir.Const(float(self.symbols.dims[ref.name]), ref.span)
-        kind = {"x": "input", "target": "target"}.get(ref.name, symbol.kind)
-        return ir.Load(kind, ref.name, self.positions(ref, symbol.axes, env), symbol.batch, ref.span)
+        kind = BUILTIN_SOURCES.get(ref.name) or ir.Source(symbol.kind)
+        return ir.Load(kind, ref.name, self.positions(ref.indices, symbol.axes, env), symbol.batch, ref.span)
 
     def call(self, call: ast.Call, env: Env) -> ir.Expr:
         if call.function == "loss":
@@ -86,22 +84,18 @@ class Resolver:
 
     # ---- statements ------------------------------------------------------------------------------------------
 
-    def phase(self, phase: ast.Phase) -> ir.Phase:
-        env = {b.index: (b.layer_set.name, b.layer_set.bias) for b in phase.bindings}
-        self.lets, self.let_batch = {}, {}
+    def phase(self, phase: ast.Phase, types: PhaseTypes) -> ir.Phase:
+        bindings = tuple(ir.Binding(b.index, b.layer_set.name, b.layer_set.bias) for b in phase.bindings)
+        env = {b.index: (b.role, b.bias) for b in bindings}
+        self.lets = dict(types.lets)
         statements = tuple(self.statement(s, env) for s in phase.body)
         scheme = ir.scheme_of({b.layer_set.name for b in phase.bindings})
-        return ir.Phase(phase.kind, scheme, statements, phase.span)
+        return ir.Phase(phase.kind, scheme, bindings, statements, phase.span)
 
     def statement(self, statement: ast.Statement, env: Env) -> ir.Statement:
         if isinstance(statement, ast.Let):
-            value = self.expr(statement.value, env)
-            extents = state_extents(value)
-            positions = tuple(ir.Layer(i.id, *env[i.id], env[i.id][1]) if i.id in env
-                              else ir.State(i.id, extents[i.id]) for i in statement.indices)
-            self.lets[statement.name] = positions
-            self.let_batch[statement.name] = expr_has_batch(value)
-            return ir.Let(statement.name, positions, value, statement.span)
+            positions = self.positions(statement.indices, self.lets[statement.name].axes, env)
+            return ir.Let(statement.name, positions, self.expr(statement.value, env), statement.span)
         env = dict(env)
         when, ranges = [], []
         for r in statement.restrictions:
@@ -111,53 +105,14 @@ class Resolver:
                     env[r.index] = (role, False)
                 else:
                     env[r.index] = (role, bias and r.layer_set.bias)
-                    when.append((role, r.layer_set.name))
+                    when.append(ir.Condition(role, r.layer_set.name))
             else:
                 low, high = (b.value if isinstance(b, ast.Int) else self.symbols.dims[b.id] for b in (r.low, r.high))
-                ranges.append((r.index, low, high))
+                ranges.append(ir.StateRange(r.index, low, high))
         symbol = self.symbols.get(statement.target.name)
-        positions = self.positions(statement.target, symbol.axes, env)
-        return ir.Write(symbol.kind, symbol.name, positions, tuple(ranges), tuple(when),
+        positions = self.positions(statement.target.indices, symbol.axes, env)
+        return ir.Write(ir.Source(symbol.kind), symbol.name, positions, tuple(ranges), tuple(when),
                         self.expr(statement.value, env), statement.span)
-
-
-def state_extents(e: ir.Expr) -> dict[str, int]:
-    """The extent of every state index used in an expression."""
-    found: dict[str, int] = {}
-    for sub in walk(e):
-        if isinstance(sub, ir.Load):
-            found.update({p.index: p.extent for p in sub.positions if isinstance(p, ir.State)})
-        elif isinstance(sub, ir.PerState) and isinstance(sub.selector, ir.State):
-            found[sub.selector.index] = sub.selector.extent
-    return found
-
-
-def expr_has_batch(e: ir.Expr) -> bool:
-    if isinstance(e, ir.Load):
-        return e.batch
-    if isinstance(e, ir.Reduce):
-        return expr_has_batch(e.body) and ("batch" not in e.axes or e.kind is ast.Reducer.NORMALIZE)
-    return any(expr_has_batch(c) for c in children(e))
-
-
-def children(e: ir.Expr) -> tuple[ir.Expr, ...]:
-    if isinstance(e, ir.Arith):
-        return (e.left, e.right)
-    if isinstance(e, (ir.Func, ir.PerState)):
-        return (e.arg,)
-    if isinstance(e, ir.Loss):
-        return (e.prediction, e.target)
-    if isinstance(e, ir.Neg):
-        return (e.arg,)
-    if isinstance(e, ir.Reduce):
-        return (e.body,)
-    return ()
-
-
-def walk(e: ir.Expr):
-    yield e
-    for child in children(e):
-        yield from walk(child)
 
 
 def resolve(checked: CheckedRule) -> ir.Program:
@@ -179,6 +134,6 @@ def resolve(checked: CheckedRule) -> ir.Program:
                                   else None) for n in rule.neurons)
     presets = {p.name: {e.name: literal_value(e.value) for e in p.entries} for p in rule.presets}
     default = next((p.name for p in rule.presets if p.is_default), None)
-    phases = tuple(resolver.phase(p) for p in rule.phases)
+    phases = tuple(resolver.phase(p, types) for p, types in zip(rule.phases, checked.phase_types))
     return ir.Program(rule.name, dict(symbols.dims), tuple(genome), presets, default, neurons, synapses,
                       symbols.bias, phases, rule)

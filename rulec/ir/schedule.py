@@ -15,24 +15,24 @@ from rulec.phases import PHASES, SPEC
 PHASE_ORDER = tuple(spec.kind for spec in PHASES)
 
 
-def instances(scheme: str, depth: int, top_down: bool = False) -> list[dict[str, int]]:
+def instances(scheme: ir.Scheme, depth: int, top_down: bool = False) -> list[dict[str, int]]:
     """The role bindings a phase of `scheme` runs with, in order, for a network with layers 0..depth. Bottom-up
     (the default) covers every instance, in the order synapses are stored; top-down runs from the output down
     and leaves out the instance at the input layer, which only the input phase writes."""
-    if scheme == "input":
+    if scheme is ir.Scheme.INPUT:
         return [{"input": 0}]
-    if scheme == "output":
+    if scheme is ir.Scheme.OUTPUT:
         return [{"output": depth}]
-    if scheme == "pairs":
+    if scheme is ir.Scheme.PAIRS:
         layers = range(depth - 1, 0, -1) if top_down else range(depth)
         return [{"pre": l, "post": l + 1} for l in layers]
     layers = range(depth - 1, 0, -1) if top_down else range(1, depth)
     return [{"hidden": h, "output": depth} for h in layers]
 
 
-def instance_index(scheme: str, roles: dict[str, int]) -> int:
+def instance_index(scheme: ir.Scheme, roles: dict[str, int]) -> int:
     """Where a synapse (or per-synapse genome entry) of `scheme` is stored in its per-instance list."""
-    return roles["pre"] if scheme == "pairs" else roles["hidden"] - 1
+    return roles["pre"] if scheme is ir.Scheme.PAIRS else roles["hidden"] - 1
 
 
 def holds(role_layer: int, subset: str, depth: int) -> bool:
@@ -59,10 +59,15 @@ class Context:
 
 class StatementRunner:
     """The part of an interpreter that is the same for all of them: a `let` binds its value for the rest of the
-    phase; a write runs in its context, when the instance and its state ranges allow. Subclasses provide `depth`,
-    `expr(e, context, state)` and `write(statement, value, context, state)`."""
+    phase; a write runs in its context, when the instance and its state ranges allow. Subclasses provide `sizes`
+    (the layer sizes), `depth`, `expr(e, context, state)` and `write(statement, value, context, state)`."""
 
+    sizes: tuple[int, ...]
     depth: int
+
+    def layer_size(self, context: Context):
+        """The number of neurons of the layer each role is bound to in `context` (see rulec/ir/indexing.py)."""
+        return lambda role: self.sizes[context.roles[role]]
 
     def statement(self, statement, context: Context, state) -> None:
         if isinstance(statement, ir.Let):
@@ -76,8 +81,8 @@ class StatementRunner:
 def write_context(statement, context: Context, depth: int) -> Context | None:
     """The context of a write in this instance, or None when a `for j in output`-style condition or an empty
     state range (such as `for c in 2..k` when k = 2) skips it."""
-    if not all(holds(context.roles[role], subset, depth) for role, subset in statement.when):
+    if not all(holds(context.roles[c.role], c.subset, depth) for c in statement.when):
         return None
-    if any(low == high for _, low, high in statement.ranges):
+    if any(r.low == r.high for r in statement.ranges):
         return None
-    return Context(context.roles, {index: (low, high) for index, low, high in statement.ranges}, context.lets)
+    return Context(context.roles, {r.index: (r.low, r.high) for r in statement.ranges}, context.lets)

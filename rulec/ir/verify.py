@@ -1,17 +1,26 @@
 """Checks the IR's invariants between stages: a failure here is a bug in rulec, not in the rule.
 
 The pipeline calls `verify` after resolving and after specialising when RULEC_CHECKS=1 (the test suite sets it),
-as JAX does with `enable_checks`.
+as JAX does with `enable_checks`. The invariants:
+* every load resolves: a declared name of its kind, a built-in, or a let defined earlier in the phase;
+* every index is bound: a neuron index by the phase header or an enclosing reduction, and used over the role it
+  is bound to; a state index by the left-hand side or an enclosing reduction;
+* every write is allowed in its phase: neurons of the layers the phase kind writes (rulec/phases.py), never a
+  bias unit; synapses only in a phase that writes them (update), and never a `fixed` one;
+* shapes agree: a load or write has one position per axis, a neuron index on a neuron axis of its layer set, and
+  a state index of the axis' extent (a fixed state and a range within it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from rulec.ir import nodes as ir
-from rulec.ir.resolve import walk
+from rulec.phases import SPEC
 
-ROLES = {"pairs": {"pre", "post"}, "hidden": {"hidden", "output"}, "input": {"input"}, "output": {"output"}}
+Axis = tuple[str, bool] | int  # a neuron axis (layer set, has a bias row; "*" for a neuron's own), or a state extent
+BUILTINS = {ir.Source.INPUT: ("x", "input"), ir.Source.TARGET: ("target", "output")}
 
 
 class IRError(Exception):
@@ -22,49 +31,168 @@ def enabled() -> bool:
     return os.environ.get("RULEC_CHECKS") == "1"
 
 
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """The indices bound where an expression is: neuron indices with their binding, state indices with their
+    extent (None for one bound by a reduction, whose extent its uses give)."""
+
+    layers: dict[str, ir.Binding]
+    states: dict[str, int | None]
+    when: tuple[ir.Condition, ...]
+
+
 def verify(program: ir.Program) -> ir.Program:
-    """Raises IRError when a load or write is out of shape or refers to what is not defined; returns the program."""
-    extents = {n.name: (n.states,) if n.states else () for n in program.neurons}
-    extents.update({s.name: s.channels for s in program.synapses})
-    extents.update({g.name: g.shape for g in program.genome})
+    """Raises IRError at the first broken invariant (see the module's docstring); returns the program."""
+    shapes = {ir.Source.NEURON: {n.name: (("*", False),) + ((n.states,) if n.states else ()) for n in program.neurons},
+              ir.Source.SYNAPSE: {s.name: (s.source, s.target) + s.channels for s in program.synapses},
+              ir.Source.GENOME: {g.name: tuple(g.per_synapse or ()) + g.shape for g in program.genome},
+              ir.Source.LET: {}}
+    fixed = {s.name for s in program.synapses if s.fixed}
     for phase in program.phases:
-        lets: set[str] = set()
+        if ir.scheme_of({b.role for b in phase.bindings}) is not phase.scheme:
+            raise IRError(f"line {phase.span.line}: the {phase.kind.value} phase is a {phase.scheme.value} phase, "
+                          f"but binds {', '.join(b.role for b in phase.bindings)}")
+        header = {b.index: b for b in phase.bindings}
+        shapes[ir.Source.LET] = {}  # a let lives until the end of its phase
         for statement in phase.statements:
-            for e in walk(statement.value):
-                if isinstance(e, ir.Load):
-                    _check_load(e, phase, lets, extents)
+            scope = _left_hand_side(statement, header)
+            if isinstance(statement, ir.Write):
+                _check_write(statement, phase, shapes, fixed)
+            _check_expr(statement.value, scope, shapes)
             if isinstance(statement, ir.Let):
-                lets.add(statement.name)
-            elif statement.name not in extents:
-                raise IRError(f"line {statement.span.line}: write to undeclared `{statement.name}`")
-            else:
-                _check_positions(statement.positions, phase, statement.name, extents[statement.name], statement.span)
+                if statement.name in shapes[ir.Source.LET]:
+                    raise IRError(f"line {statement.span.line}: let `{statement.name}` is defined twice")
+                shapes[ir.Source.LET][statement.name] = tuple(
+                    p.extent if isinstance(p, ir.State) else (p.role, p.bias) for p in statement.positions)
     return program
 
 
-def _check_load(e: ir.Load, phase: ir.Phase, lets: set[str], extents: dict) -> None:
-    if e.kind == "let":
-        if e.name not in lets:
-            raise IRError(f"line {e.span.line}: `{e.name}` is read before it is defined")
-        return
-    if e.kind in ("input", "target"):
-        return
-    if e.name not in extents:
-        raise IRError(f"line {e.span.line}: load of undeclared `{e.name}`")
-    _check_positions(e.positions, phase, e.name, extents[e.name], e.span)
+def _left_hand_side(statement: ir.Statement, header: dict[str, ir.Binding]) -> Scope:
+    """The scope of a statement's right-hand side: the header's neuron indices and the left-hand side's states."""
+    line = statement.span.line
+    names = [p.index for p in statement.positions if not isinstance(p, ir.StateAt)]
+    if len(set(names)) < len(names):
+        raise IRError(f"line {line}: an index appears twice on the left-hand side of `{statement.name}`")
+    states = {}
+    for p in statement.positions:
+        if isinstance(p, ir.Layer):
+            _check_layer_index(p, header, (), statement.name, line)
+        elif isinstance(p, ir.State):
+            states[p.index] = p.extent
+        elif isinstance(statement, ir.Let):
+            raise IRError(f"line {line}: let `{statement.name}` is defined at a fixed state {p.value}")
+    return Scope(header, states, statement.when if isinstance(statement, ir.Write) else ())
 
 
-def _check_positions(positions, phase: ir.Phase, name: str, states: tuple[int, ...], span) -> None:
-    layer_positions = [p for p in positions if isinstance(p, ir.Layer)]
-    state_positions = [p for p in positions if not isinstance(p, ir.Layer)]
-    for p in layer_positions:
-        fresh_roles = {"pre", "post", "input", "output", "hidden"}
-        if p.role not in ROLES[phase.scheme] and p.role not in fresh_roles:
-            raise IRError(f"line {span.line}: `{name}` is indexed over `{p.role}` in a {phase.scheme} phase")
-    if len(state_positions) > len(states):
-        raise IRError(f"line {span.line}: `{name}` has {len(states)} state axes, indexed with {len(state_positions)}")
-    for p, extent in zip(state_positions, states[-len(state_positions):] if state_positions else ()):
-        if isinstance(p, ir.StateAt) and not 0 <= p.value < extent:
-            raise IRError(f"line {span.line}: state {p.value} of `{name}` is outside 0..{extent - 1}")
-        if isinstance(p, ir.State) and p.extent != extent:
-            raise IRError(f"line {span.line}: `{name}` is indexed by `{p.index}` of extent {p.extent}, not {extent}")
+def _check_write(write: ir.Write, phase: ir.Phase, shapes, fixed: set[str]) -> None:
+    line = write.span.line
+    if write.kind not in (ir.Source.NEURON, ir.Source.SYNAPSE):
+        raise IRError(f"line {line}: a write to {write.kind.value} `{write.name}`: only neurons and synapses are "
+                      "written")
+    if write.name not in shapes[write.kind]:
+        raise IRError(f"line {line}: write to undeclared {write.kind.value} `{write.name}`")
+    _check_shape(write.positions, shapes[write.kind][write.name], write.name, line)
+    if write.kind is ir.Source.SYNAPSE:
+        if not SPEC[phase.kind].writes_synapses:
+            raise IRError(f"line {line}: the {phase.kind.value} phase writes synapse `{write.name}`")
+        if write.name in fixed:
+            raise IRError(f"line {line}: fixed synapse `{write.name}` is written")
+    else:
+        layer = write.positions[0]
+        if layer.role not in SPEC[phase.kind].neuron_writes:
+            raise IRError(f"line {line}: the {phase.kind.value} phase writes `{write.name}` on `{layer.role}`")
+        if layer.bias:
+            raise IRError(f"line {line}: the write to `{write.name}` covers the bias unit")
+    for r in write.ranges:
+        extent = next((p.extent for p in write.positions if isinstance(p, ir.State) and p.index == r.index), None)
+        if extent is None or not 0 <= r.low <= r.high <= extent:
+            raise IRError(f"line {line}: range {r.index} in {r.low}..{r.high} does not fit the states of "
+                          f"`{write.name}`")
+
+
+def _check_expr(e: ir.Expr, scope: Scope, shapes) -> None:
+    if isinstance(e, ir.Load):
+        _check_load(e, scope, shapes)
+    elif isinstance(e, ir.PerState):
+        _check_state_index(e.selector, len(e.functions), scope, "the activation", e.span.line)
+    elif isinstance(e, ir.Reduce):
+        fresh = {f.index: f for f in e.fresh}
+        # Any other index it reduces over, but a neuron index bound outside, is a state index it binds.
+        reduced_states = {a: None for a in e.axes if a != "batch" and a not in fresh and a not in scope.layers}
+        scope = Scope({**scope.layers, **fresh}, {**scope.states, **reduced_states}, scope.when)
+    for child in ir.children(e):
+        _check_expr(child, scope, shapes)
+
+
+def _check_load(e: ir.Load, scope: Scope, shapes) -> None:
+    line = e.span.line
+    if e.kind in BUILTINS:
+        name, layer_set = BUILTINS[e.kind]
+        if e.name != name:
+            raise IRError(f"line {line}: a {e.kind.value} load of `{e.name}`")
+        axes: tuple[Axis, ...] = (("*", False),)
+        layer = e.positions[0] if e.positions else None
+        if isinstance(layer, ir.Layer) and layer.role != layer_set and ir.Condition(layer.role, layer_set) \
+                not in scope.when:
+            raise IRError(f"line {line}: `{e.name}` is read over `{layer.role}`, not the {layer_set} layer")
+    elif e.name not in shapes[e.kind]:
+        what = "read before it is defined" if e.kind is ir.Source.LET else "undeclared"
+        raise IRError(f"line {line}: {e.kind.value} `{e.name}` is {what}")
+    else:
+        axes = shapes[e.kind][e.name]
+    _check_shape(e.positions, axes, e.name, line)
+    for p in e.positions:
+        if isinstance(p, ir.Layer):
+            _check_layer_index(p, scope.layers, scope.states, e.name, line)
+        else:
+            _check_state_index(p, None, scope, f"`{e.name}`", line)
+
+
+def _check_layer_index(p: ir.Layer, layers: dict[str, ir.Binding], states, name: str, line: int) -> None:
+    binding = layers.get(p.index)
+    if binding is None:
+        kind = "a state index" if p.index in states else "bound nowhere"
+        raise IRError(f"line {line}: neuron index `{p.index}` of `{name}` is {kind}")
+    if binding.role != p.role or (p.bias and not binding.bias):
+        raise IRError(f"line {line}: `{p.index}` of `{name}` is read over `{p.role}{'+bias' * p.bias}`, but is bound "
+                      f"to `{binding.role}{'+bias' * binding.bias}`")
+
+
+def _check_state_index(p: ir.Position, extent: int | None, scope: Scope, owner: str, line: int) -> None:
+    if isinstance(p, ir.StateAt):
+        if extent is not None and not 0 <= p.value < extent:
+            raise IRError(f"line {line}: state {p.value} of {owner} is outside 0..{extent - 1}")
+        return
+    if p.index in scope.layers:
+        raise IRError(f"line {line}: `{p.index}` indexes a state of {owner}, but is a neuron index")
+    if extent is not None and p.extent != extent:
+        raise IRError(f"line {line}: `{p.index}` has {p.extent} states, but {owner} has {extent}")
+    if p.index not in scope.states:
+        raise IRError(f"line {line}: state index `{p.index}` of {owner} is bound neither by the left-hand side nor "
+                      "by a reduction")
+    known = scope.states[p.index]
+    if known is not None and p.extent != known:
+        raise IRError(f"line {line}: state index `{p.index}` of {owner} has {p.extent} states here and {known} on "
+                      "the left-hand side")
+
+
+def _check_shape(positions: tuple[ir.Position, ...], axes: tuple[Axis, ...], name: str, line: int) -> None:
+    if len(positions) != len(axes):
+        raise IRError(f"line {line}: `{name}` has {len(axes)} axes, indexed with {len(positions)}")
+    for n, (p, axis) in enumerate(zip(positions, axes), start=1):
+        if isinstance(axis, tuple):
+            layer_set, bias_row = axis
+            if not isinstance(p, ir.Layer):
+                raise IRError(f"line {line}: position {n} of `{name}` is a neuron axis, indexed by a state")
+            if layer_set != "*" and (p.role != layer_set or p.axis_bias != bias_row):
+                raise IRError(f"line {line}: position {n} of `{name}` ranges over `{layer_set}{'+bias' * bias_row}`, "
+                              f"indexed over `{p.role}{'+bias' * p.axis_bias}`")
+            if layer_set == "*" and p.axis_bias != p.bias:
+                raise IRError(f"line {line}: position {n} of `{name}` has a bias row only where its index includes it")
+        elif isinstance(p, ir.Layer):
+            raise IRError(f"line {line}: position {n} of `{name}` is a state axis, indexed by neuron index "
+                          f"`{p.index}`")
+        elif isinstance(p, ir.StateAt) and not 0 <= p.value < axis:
+            raise IRError(f"line {line}: state {p.value} of `{name}` is outside 0..{axis - 1}")
+        elif isinstance(p, ir.State) and p.extent != axis:
+            raise IRError(f"line {line}: `{name}` is indexed by `{p.index}` of extent {p.extent}, not {axis}")

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import opt_einsum
 
-from rulec.reference import named as nm
+from rulec.ir import named as nm
 
 MIXING_SIZE = 64  # a factor over state axes only, with at most this many entries, is a mixing matrix
 FORMS = ("auto", "mix", "fold")

@@ -24,13 +24,13 @@ import jax
 import jax.numpy as jnp
 
 from rulec.functions import NORMALIZE_EPSILON, elementwise_table
-from rulec.ir import liveness
+from rulec.ir import indexing, liveness
+from rulec.ir import named as nm
 from rulec.ir import nodes as ir
-from rulec.ir.resolve import walk
+from rulec.ir.nodes import walk
 from rulec.ir.schedule import Context, StatementRunner, instance_index
 from rulec.losses import loss_table
 from rulec.lower import contraction
-from rulec.reference import named as nm
 from rulec.syntax.ast import BinOp, Reducer
 
 _FUNCTIONS = elementwise_table(jnp)
@@ -84,31 +84,15 @@ class JaxStep(StatementRunner):
         return state["neurons"][self.program.neurons[0].name][self.depth][0]
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
-        if statement.kind == "neuron":
+        if statement.kind is ir.Source.NEURON:
             self.write_neuron(statement, value, context, state)
             return
-        positions = statement.positions
         store = state["synapses"][statement.name]
         key = instance_index(self.schemes[statement.name], context.roles)
-        old = store[key]
-        region, axes, full = [], [], True
-        for position in list(positions[2:]) + [positions[0], positions[1]]:
-            if isinstance(position, ir.StateAt):
-                region.append(position.value)
-                full = False
-            elif isinstance(position, ir.State):
-                low, high = context.ranges.get(position.index, (0, position.extent))
-                region.append(slice(low, high))
-                axes.append(position.index)
-                full = full and (low, high) == (0, position.extent)
-            else:
-                rows = self.sizes[context.roles[position.role]]
-                trimmed = position.axis_bias and not position.bias
-                region.append(slice(0, rows) if trimmed else slice(None))
-                axes.append(position.index)
-                full = full and not trimmed
-        new = jnp.broadcast_to(nm.align(value, tuple(axes)), old[tuple(region)].shape).astype(old.dtype)
-        store[key] = new if full else old.at[tuple(region)].set(new)
+        region = indexing.cuts(statement.positions, self.layer_size(context), context.ranges)
+        region = region[2:] + region[:2]  # channel-major
+        selector, new = indexing.placed(store[key], region, value)
+        store[key] = new if all(c.whole for c in region) else store[key].at[selector].set(new)
 
     def write_neuron(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         layer = statement.positions[0]
@@ -118,7 +102,7 @@ class JaxStep(StatementRunner):
         if isinstance(position, ir.StateAt):
             targets = [(position.value, value)]
         else:
-            low, high = context.ranges.get(position.index, (0, position.extent))
+            low, high = indexing.state_span(position, context.ranges)
             targets = [(s, nm.take(value, position.index, s - low) if position.index in value.axes else value)
                        for s in range(low, high)]
         for s, part in targets:
@@ -138,24 +122,13 @@ class JaxStep(StatementRunner):
         if isinstance(e, ir.Func):
             return nm.apply(_FUNCTIONS[e.name][e.primes], self.expr(e.arg, context, state))
         if isinstance(e, ir.PerState):
-            return self.per_state(e, context, state)
+            return indexing.per_state(e, self.expr(e.arg, context, state), _FUNCTIONS, context.ranges)
         if isinstance(e, ir.Loss):
             return nm.combine(_LOSSES[e.name][e.primes], self.expr(e.prediction, context, state),
                               self.expr(e.target, context, state))
         if e.kind is Reducer.NORMALIZE:
             return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
         return self.contract(e, context, state)
-
-    def per_state(self, e: ir.PerState, context: Context, state) -> nm.Named:
-        arg = self.expr(e.arg, context, state)
-        if isinstance(e.selector, ir.StateAt):
-            name, primes = e.functions[e.selector.value]
-            return nm.apply(_FUNCTIONS[name][primes], arg)
-        index = e.selector.index
-        low, high = context.ranges.get(index, (0, e.selector.extent))
-        parts = [nm.apply(_FUNCTIONS[e.functions[s][0]][e.functions[s][1]],
-                          nm.take(arg, index, s - low) if index in arg.axes else arg) for s in range(low, high)]
-        return nm.Named(jnp.stack([p.data for p in parts]), (index,) + parts[0].axes)
 
     def contract(self, e: ir.Reduce, context: Context, state) -> nm.Named:
         """A sum or mean over a product, as einsums; a sum over a `+bias` index is split off its bias row."""
@@ -183,7 +156,7 @@ class JaxStep(StatementRunner):
 
     @staticmethod
     def is_unit_neuron(factor: ir.Expr, biased) -> bool:
-        return (isinstance(factor, ir.Load) and factor.kind == "neuron" and factor.positions[0].bias
+        return (isinstance(factor, ir.Load) and factor.kind is ir.Source.NEURON and factor.positions[0].bias
                 and factor.positions[0].index in biased)
 
     def einsum(self, factors, reduced, biased, layers) -> nm.Named:
@@ -227,7 +200,7 @@ class JaxStep(StatementRunner):
         if isinstance(position, ir.StateAt):
             t = nm.Named(states[position.value], ("batch", layer.index))
         else:
-            low, high = context.ranges.get(position.index, (0, position.extent))
+            low, high = indexing.state_span(position, context.ranges)
             t = nm.Named(jnp.stack(states[low:high]), (position.index, "batch", layer.index))
         if layer.bias and augment:
             unit = jnp.full(t.data.shape[:-1] + (1,), self.program.bias, t.data.dtype)
@@ -235,46 +208,24 @@ class JaxStep(StatementRunner):
         return nm.diagonal(t)
 
     def load(self, e: ir.Load, context: Context, state, augment: bool = True) -> nm.Named:
-        if e.kind == "let":
-            return self.load_let(e, context)
-        if e.kind in ("input", "target"):
-            return nm.Named(state[e.kind], ("batch", e.positions[0].index))
-        if e.kind == "neuron":
+        size = self.layer_size(context)
+        if e.kind is ir.Source.LET:
+            value, defined = context.lets[e.name]
+            return indexing.load_let(value, defined, e.positions, size, context.ranges)
+        if e.kind in (ir.Source.INPUT, ir.Source.TARGET):
+            return nm.Named(state[e.kind.value], ("batch", e.positions[0].index))
+        if e.kind is ir.Source.NEURON:
             return self.load_neuron(e, context, state, augment)
-        names = [p.index if not isinstance(p, ir.StateAt) else f"#{i}" for i, p in enumerate(e.positions)]
-        if e.kind == "synapse":
+        axes = indexing.axis_names(e.positions)
+        if e.kind is ir.Source.SYNAPSE:
             data = state["synapses"][e.name][instance_index(self.schemes[e.name], context.roles)]
-            axes = tuple(names[2:]) + (names[0], names[1])
+            stored = axes[2:] + axes[:2]  # channel-major
         elif e.name in self.per_synapse:
             data = state["genome"][e.name][instance_index(self.per_synapse[e.name], context.roles)]
-            axes = tuple(names)
+            stored = axes
         else:
-            data, axes = jnp.asarray(state["genome"][e.name]), tuple(names)
-        t = nm.Named(data, axes)
-        for i, position in enumerate(e.positions):
-            if isinstance(position, ir.Layer) and position.axis_bias and not position.bias:
-                t = nm.slice_axis(t, names[i], 0, self.sizes[context.roles[position.role]])
-            elif isinstance(position, ir.State) and position.index in context.ranges:
-                t = nm.slice_axis(t, names[i], *context.ranges[position.index])
-        for i, position in enumerate(e.positions):
-            if isinstance(position, ir.StateAt):
-                t = nm.take(t, names[i], position.value)
-        return nm.diagonal(t)
-
-    def load_let(self, e: ir.Load, context: Context) -> nm.Named:
-        t, defined = context.lets[e.name]
-        mapping = {}
-        for d, u in zip(defined, e.positions):
-            if isinstance(u, ir.StateAt):
-                t = nm.take(t, d.index, u.value)
-                continue
-            if isinstance(u, ir.Layer) and d.bias and not u.bias:
-                t = nm.slice_axis(t, d.index, 0, self.sizes[context.roles[u.role]])
-            elif isinstance(u, ir.State) and u.index in context.ranges:
-                # A let is computed over all its states (lets run in the phase's context, which has no ranges).
-                t = nm.slice_axis(t, d.index, *context.ranges[u.index])
-            mapping[d.index] = u.index
-        return nm.rename(t, mapping)
+            data, stored = jnp.asarray(state["genome"][e.name]), axes
+        return indexing.select(nm.Named(data, stored), axes, e.positions, size, context.ranges)
 
 
 def product_factors(e: ir.Expr) -> list[ir.Expr]:

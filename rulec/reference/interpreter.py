@@ -15,12 +15,12 @@ import operator
 import numpy as np
 
 from rulec.functions import NORMALIZE_EPSILON
+from rulec.ir import indexing
+from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
 from rulec.losses import loss_table
-from rulec.reference import named as nm
 from rulec.syntax.ast import Reducer
-
 
 
 class Reference(StatementRunner):
@@ -60,28 +60,16 @@ class Reference(StatementRunner):
         return state["synapses"], state["neurons"]
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
-        if statement.kind == "neuron":
-            layer = context.roles[statement.positions[0].role]
-            store, key = state["neurons"][statement.name], layer
-            axes, region = ["batch"], [slice(None)]
+        region = indexing.cuts(statement.positions, self.layer_size(context), context.ranges)
+        if statement.kind is ir.Source.NEURON:
+            store, key = state["neurons"][statement.name], context.roles[statement.positions[0].role]
+            region = (indexing.Cut(slice(None), "batch", True),) + region
         else:
             store = state["synapses"][statement.name]
             key = instance_index(self.synapse_schemes[statement.name], context.roles)
-            axes, region = [], []
         old = np.array(store[key], copy=True)
-        for position in statement.positions:
-            if isinstance(position, ir.Layer):
-                size = self.sizes[context.roles[position.role]]
-                region.append(slice(0, size) if position.axis_bias and not position.bias else slice(None))
-                axes.append(position.index)
-            elif isinstance(position, ir.State):
-                low, high = context.ranges.get(position.index, (0, position.extent))
-                region.append(slice(low, high))
-                axes.append(position.index)
-            else:
-                region.append(position.value)
-        target_shape = np.shape(old[tuple(region)])
-        old[tuple(region)] = np.broadcast_to(nm.align(value, tuple(axes)), target_shape)
+        selector, new = indexing.placed(old, region, value)
+        old[selector] = new
         store[key] = old
 
     # ---- expressions -----------------------------------------------------------------------------------------
@@ -98,7 +86,7 @@ class Reference(StatementRunner):
         if isinstance(e, ir.Func):
             return nm.apply(self.functions[e.name][e.primes], self.expr(e.arg, context, state))
         if isinstance(e, ir.PerState):
-            return self.per_state(e, context, state)
+            return indexing.per_state(e, self.expr(e.arg, context, state), self.functions, context.ranges)
         if isinstance(e, ir.Loss):
             return nm.combine(self.losses[e.name][e.primes], self.expr(e.prediction, context, state),
                               self.expr(e.target, context, state))
@@ -107,78 +95,30 @@ class Reference(StatementRunner):
             return nm.normalize(body, e.axes, NORMALIZE_EPSILON)
         return (nm.reduce_sum if e.kind is Reducer.SUM else nm.reduce_mean)(body, e.axes)
 
-    def per_state(self, e: ir.PerState, context: Context, state) -> nm.Named:
-        arg = self.expr(e.arg, context, state)
-        if isinstance(e.selector, ir.StateAt):
-            name, primes = e.functions[e.selector.value]
-            return nm.apply(self.functions[name][primes], arg)
-        index = e.selector.index
-        low, high = context.ranges.get(index, (0, e.selector.extent))
-        parts = []
-        for s in range(low, high):
-            part = nm.take(arg, index, s - low) if index in arg.axes else arg
-            name, primes = e.functions[s]
-            parts.append(nm.apply(self.functions[name][primes], part))
-        axes = parts[0].axes
-        return nm.Named(np.stack([np.asarray(p.data) for p in parts], axis=0), (index,) + axes)
-
     def load(self, e: ir.Load, context: Context, state) -> nm.Named:
-        if e.kind == "let":
-            return self.load_let(e, context)
-        if e.kind in ("input", "target"):
-            return nm.Named(state[e.kind], ("batch", e.positions[0].index))
-        if e.kind == "neuron":
+        size = self.layer_size(context)
+        if e.kind is ir.Source.LET:
+            value, defined = context.lets[e.name]
+            return indexing.load_let(value, defined, e.positions, size, context.ranges)
+        if e.kind in (ir.Source.INPUT, ir.Source.TARGET):
+            return nm.Named(state[e.kind.value], ("batch", e.positions[0].index))
+        axes = indexing.axis_names(e.positions)
+        if e.kind is ir.Source.NEURON:
             layer_position = e.positions[0]
-            data = state["neurons"][e.name][self.layer_of(layer_position, context)]
+            data = state["neurons"][e.name][context.roles[layer_position.role]]
             if layer_position.bias:
                 data = self.with_bias_unit(data)
-            return self.index(nm.Named(data, ("batch",) + self.axis_names(e.positions)), e.positions, context)
-        if e.kind == "synapse":
+            return indexing.select(nm.Named(data, ("batch",) + axes), axes, e.positions, size, context.ranges)
+        if e.kind is ir.Source.SYNAPSE:
             data = state["synapses"][e.name][instance_index(self.synapse_schemes[e.name], context.roles)]
         elif e.name in self.per_synapse:
             scheme = ir.scheme_of({role for role, _ in self.per_synapse[e.name].per_synapse})
             data = state["genome"][e.name][instance_index(scheme, context.roles)]
         else:
             data = state["genome"][e.name]
-        return self.index(nm.Named(np.asarray(data), self.axis_names(e.positions)), e.positions, context)
-
-    def layer_of(self, position: ir.Layer, context: Context) -> int:
-        return context.roles[position.role]
+        return indexing.select(nm.Named(np.asarray(data), axes), axes, e.positions, size, context.ranges)
 
     def with_bias_unit(self, data: np.ndarray) -> np.ndarray:
         shape = list(np.shape(data))
         shape[1] = 1
         return np.concatenate([data, np.full(shape, self.constant(self.program.bias), dtype=data.dtype)], axis=1)
-
-    @staticmethod
-    def axis_names(positions) -> tuple[str, ...]:
-        return tuple(p.index if not isinstance(p, ir.StateAt) else f"#{i}" for i, p in enumerate(positions))
-
-    def index(self, t: nm.Named, positions, context: Context) -> nm.Named:
-        """Applies bias slicing, state ranges and fixed states to a freshly loaded array."""
-        offset = len(t.axes) - len(positions)
-        for i, position in enumerate(positions):
-            axis = t.axes[offset + i] if offset + i < len(t.axes) else None
-            if isinstance(position, ir.Layer) and position.axis_bias and not position.bias:
-                t = nm.slice_axis(t, axis, 0, self.sizes[self.layer_of(position, context)])
-            elif isinstance(position, ir.State) and position.index in context.ranges:
-                t = nm.slice_axis(t, axis, *context.ranges[position.index])
-        for i, position in reversed(list(enumerate(positions))):
-            if isinstance(position, ir.StateAt):
-                t = nm.take(t, f"#{i}", position.value)
-        return nm.diagonal(t)
-
-    def load_let(self, e: ir.Load, context: Context) -> nm.Named:
-        value, defined = context.lets[e.name]
-        mapping = {d.index: u.index for d, u in zip(defined, e.positions) if not isinstance(u, ir.StateAt)
-                   and not isinstance(d, ir.StateAt)}
-        t = value
-        for d, u in zip(defined, e.positions):
-            if isinstance(u, ir.StateAt):
-                t = nm.take(t, d.index, u.value)
-            elif isinstance(u, ir.Layer) and d.bias and not u.bias:
-                t = nm.slice_axis(t, d.index, 0, self.sizes[self.layer_of(u, context)])
-            elif isinstance(u, ir.State) and u.index in context.ranges:
-                # A let holds all its states (lets run in the phase's context, which has no ranges).
-                t = nm.slice_axis(t, d.index, *context.ranges[u.index])
-        return nm.rename(t, mapping)

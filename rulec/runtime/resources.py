@@ -63,7 +63,6 @@ def sums_batch_of_non_products(program) -> bool:
 
     A `+` at the top of a summand is fine: the lowering distributes the sum over it, one einsum per term."""
     from rulec.ir import nodes
-    from rulec.ir.resolve import children
     from rulec.syntax.ast import BinOp
 
     pending = [(statement.value, False, False) for phase in program.phases for statement in phase.statements]
@@ -76,7 +75,7 @@ def sums_batch_of_non_products(program) -> bool:
             in_batch_sum = in_batch_sum or "batch" in expr.axes
         elif not additive and not isinstance(expr, nodes.Neg):
             under_product = under_product or in_batch_sum
-        pending += [(child, in_batch_sum, under_product) for child in children(expr)]
+        pending += [(child, in_batch_sum, under_product) for child in nodes.children(expr)]
     return False
 
 

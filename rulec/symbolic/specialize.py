@@ -20,7 +20,6 @@ import itertools
 import numpy as np
 
 from rulec.ir import nodes as ir
-from rulec.ir.resolve import state_extents
 from rulec.syntax.ast import BinOp, Reducer
 
 UNROLL_LIMIT = 64
@@ -47,7 +46,7 @@ class _Phase:
 
     def statement(self, statement: ir.Statement) -> list[ir.Statement]:
         states = [(i, p) for i, p in enumerate(statement.positions) if isinstance(p, ir.State)]
-        ranges = {name: (lo, hi) for name, lo, hi in getattr(statement, "ranges", ())}
+        ranges = {r.index: (r.low, r.high) for r in getattr(statement, "ranges", ())}
         values = [range(*ranges.get(p.index, (0, p.extent))) for _, p in states]
         combinations = list(itertools.product(*values))
         if len(combinations) > UNROLL_LIMIT or not states:
@@ -71,7 +70,7 @@ class _Phase:
                 positions = tuple(p for p in positions if not isinstance(p, ir.StateAt))
                 return ir.Let(name, positions, value, statement.span)
             return dataclasses.replace(statement, value=value)
-        ranges = tuple(r for r in statement.ranges if r[0] not in mapping)
+        ranges = tuple(r for r in statement.ranges if r.index not in mapping)
         return dataclasses.replace(statement, positions=positions, ranges=ranges, value=value)
 
     # ---- expressions -----------------------------------------------------------------------------------------
@@ -100,21 +99,21 @@ class _Phase:
 
     def load(self, e: ir.Load, mapping: dict) -> ir.Expr:
         positions = tuple(_position(p, mapping) for p in e.positions)
-        if e.kind == "genome" and e.name in self.constants and all(isinstance(p, ir.StateAt) for p in positions):
+        if e.kind is ir.Source.GENOME and e.name in self.constants and all(isinstance(p, ir.StateAt) for p in positions):
             return ir.Const(float(self.constants[e.name][tuple(p.value for p in positions)]), e.span)
-        if e.kind == "let" and e.name in self.unrolled:
+        if e.kind is ir.Source.LET and e.name in self.unrolled:
             picked = [positions[i] for i in self.unrolled[e.name]]
             if all(isinstance(p, ir.StateAt) for p in picked):
                 name = e.name + "@" + "@".join(str(p.value) for p in picked)
                 kept = tuple(p for i, p in enumerate(positions) if i not in self.unrolled[e.name])
-                return ir.Load("let", name, kept, e.batch, e.span)
+                return ir.Load(ir.Source.LET, name, kept, e.batch, e.span)
         return dataclasses.replace(e, positions=positions)
 
     def reduce(self, e: ir.Reduce, mapping: dict) -> ir.Expr:
         if e.kind is Reducer.NORMALIZE:
             return dataclasses.replace(e, body=self.fold(e.body, mapping))
-        extents = state_extents(e.body)
-        states = [a for a in e.axes if a in extents and not any(a == f[0] for f in e.fresh)]
+        extents = ir.state_extents(e.body)
+        states = [a for a in e.axes if a in extents and not any(a == f.index for f in e.fresh)]
         rest = tuple(a for a in e.axes if a not in states)
         terms = []
         count = 1

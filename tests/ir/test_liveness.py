@@ -12,6 +12,7 @@ import rulec
 from rulec.api import source_major
 from rulec.functions import elementwise_table
 from rulec.ir.liveness import PREDICT_PHASES, describe
+from rulec.ir.nodes import StateRange
 from rulec.ir.schedule import instance_index
 from rulec.reference.interpreter import Reference
 from tests.conftest import ROOT
@@ -49,7 +50,7 @@ def skipped_writes(skipped):
 @pytest.mark.parametrize("k", [2, 4])
 def test_asymmetric_blur_skips_the_backward_weights_into_the_input_layer(k):
     pruned = rulec.load("stdlib_rules/blur.rule", k=k).network([784, 256, 10]).pruned
-    output_state_0 = ("forward", (("pre", 1), ("post", 2)), "a", (("c", 0, 1),))
+    output_state_0 = ("forward", (("pre", 1), ("post", 2)), "a", (StateRange("c", 0, 1),))
     assert skipped_writes(pruned.step_skipped) == {
         ("update", (("pre", 0), ("post", 1)), "wb", None),  # the backward pass never writes the input layer
         output_state_0,  # the output's other states are overwritten by `feedback` before anything reads them
@@ -98,7 +99,7 @@ def live_channels(rule, skipped, name, instance, channels) -> np.ndarray:
             continue
         keep = np.zeros(channels, bool)
         if s.ranges is not None:
-            ranges = {index: slice(low, high) for index, low, high in s.ranges}
+            ranges = {r.index: slice(r.low, r.high) for r in s.ranges}
             keep[tuple(ranges.get(p.index, slice(None)) if hasattr(p, "index") else p.value
                        for p in s.statement.positions[2:])] = True
         live &= keep
@@ -149,7 +150,7 @@ def test_a_dead_synapse_channel_keeps_its_initial_values():
     rule = rulec.loads(PARTLY_DEAD, "partly_dead.rule")
     with jax.enable_x64(True):
         pruned, ours, state = check_pruned_unroll(rule, (4, 5, 3))
-    assert {(s.statement.name, s.ranges) for s in pruned.pruned.step_skipped} == {("w", (("c", 0, 1),))}
+    assert {(s.statement.name, s.ranges) for s in pruned.pruned.step_skipped} == {("w", (StateRange("c", 0, 1),))}
     for new, old in zip(ours["w"], state["w"]):
         np.testing.assert_array_equal(new[1], old[1])
     assert not np.allclose(ours["w"][1][0], state["w"][1][0])  # channel 0 into the output layer learns

@@ -9,7 +9,7 @@ import pytest
 
 import rulec
 from rulec.ir import nodes as ir
-from rulec.ir.resolve import walk
+from rulec.ir.nodes import walk
 from rulec.symbolic.specialize import specialize
 from rulec.syntax.ast import PhaseKind
 
@@ -34,13 +34,13 @@ def test_specialised_steps_equal_generic_steps(stdlib_rule):
 
 def loads(program, kind):
     return [e for p in program.phases for s in p.statements for e in walk(s.value)
-            if isinstance(e, ir.Load) and e.kind == kind]
+            if isinstance(e, ir.Load) and e.kind is kind]
 
 
 def test_backprop_preset_leaves_no_genome_and_no_state_sums():
     rule = rulec.load("stdlib_rules/blur_two_state.rule")
     program = specialize(rule.program, jax.tree.map(np.asarray, rule.preset("backprop")))
-    assert loads(program, "genome") == []
+    assert loads(program, ir.Source.GENOME) == []
     forward = program.phase(PhaseKind.FORWARD)
     reductions = [e for s in forward.statements for e in walk(s.value) if isinstance(e, ir.Reduce)]
     # one contraction per state, over neurons only: sum(i) w[i, j] * a[i, 0]

@@ -73,6 +73,12 @@ def normalize(t: Named, axes: tuple[str, ...], epsilon: float) -> Named:
     return Named(centred / xp.sqrt(variance + epsilon), t.axes)
 
 
+def stack(parts: list[Named], axis: str) -> Named:
+    """Named arrays with the same axes, stacked along a new leading axis `axis`."""
+    xp = namespace(parts[0].data)
+    return Named(xp.stack([xp.asarray(p.data) for p in parts]), (axis,) + parts[0].axes)
+
+
 def take(t: Named, axis: str, index: int) -> Named:
     position = t.axes.index(axis)
     selector = [slice(None)] * len(t.axes)
