@@ -35,7 +35,7 @@ from rulec.ir import liveness, resolve, verify
 from rulec.lower.contraction import FORMS
 from rulec.lower.jax_step import JaxStep
 from rulec.shapes import init_genome, init_synapses
-from rulec.symbolic.specialize import specialize as specialize_program
+from rulec.ir.specialize import specialize as specialize_program
 from rulec.syntax.printer import print_rule
 
 _FUNCTIONS = elementwise_table(jnp)
