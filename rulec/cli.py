@@ -289,7 +289,7 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
         emit_equations(checked, emit, output)
         return
     from rulec import api
-    from rulec.lower import export
+    from rulec import export
     from rulec.runtime import resources
     from rulec.runtime.files import write_bytes, write_text
 
