@@ -12,9 +12,10 @@ import typer
 from rulec.check import CheckedRule
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
-from rulec.flags import MAX_POPULATION, SetOption, force_option, on_command_line, parse_layers, parse_overrides, \
+from rulec.commands.flags import MAX_POPULATION, SetOption, force_option, on_command_line, parse_layers, parse_overrides, \
     parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.frontend import check_file
+from rulec.meta.methods import METHODS, defaults_text
 from rulec.summary import summarize
 from rulec.symbolic import prove_all
 from rulec.symbolic import summary as proof_summary
@@ -143,7 +144,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   force: Annotated[bool, force_option()] = False,
                   ) -> None:
     """Train a network with the rule on real data, next to tuned SGD, momentum and Adam."""
-    from rulec.runtime.train_command import run_training
+    from rulec.commands.train import run_training
 
     refuse_genome_and_preset(genome, preset)
     hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
@@ -157,9 +158,8 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
 def meta_train_command(
         file: Annotated[Path, typer.Argument(help="The rule file whose genome to learn.")],
         set_: SetOption = None,
-        method: Annotated[str, typer.Option(help="grad (meta-gradients through the unroll), cmaes, or another "
-                                                 "evolution strategy: sep-cmaes, ma-es, lm-ma-es, snes, xnes, pgpe, "
-                                                 "simple-es, ars.")] = "cmaes",
+        method: Annotated[str, typer.Option(help=f"The meta-learning method: {', '.join(METHODS)} (see "
+                                                 "docs/meta-training.md).")] = "cmaes",
         data: Annotated[str, typer.Option(help="Meta-training tasks, comma-separated: datasets, class ranges "
                                                "(mnist5k:0-4) or synthetic tasks (xor,and,moons).")] = "digits",
         validate: Annotated[Optional[str], typer.Option(help="Meta-validation tasks (default: the training tasks' "
@@ -168,12 +168,12 @@ def meta_train_command(
         transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
         layers: Annotated[str, typer.Option(help="Hidden layer sizes, such as 20 or 512.")] = "20",
         steps: Annotated[int, typer.Option(min=1, help="Meta-steps or generations.")] = 100,
-        population: Annotated[Optional[int], typer.Option(min=1, max=MAX_POPULATION, help="Genomes per generation "
-                                                          "(default 80), or independent gradient runs (default 1).")
-                              ] = None,
+        population: Annotated[Optional[int], typer.Option(min=1, max=MAX_POPULATION, help="Genomes per generation, "
+                                                          "or independent gradient runs (default "
+                                                          f"{defaults_text('population')}).")] = None,
         batch: Annotated[int, typer.Option(min=1)] = 128,
-        unroll: Annotated[Optional[int], typer.Option(min=1, help="Inner steps before scoring (default 15 for "
-                                                                  "evolution, 10 for grad).")] = None,
+        unroll: Annotated[Optional[int], typer.Option(min=1, help="Inner steps before scoring (default "
+                                                                  f"{defaults_text('unroll')}).")] = None,
         eval_batches: Annotated[int, typer.Option(min=1, help="Held-out batches scored after the unroll.")] = 20,
         score_at: Annotated[Optional[str], typer.Option(help="Also score after these earlier inner steps (such as "
                                                              "5,10), averaging the scores.")] = None,
@@ -216,9 +216,10 @@ def meta_train_command(
                                                          rich_help_panel="Several processes")] = 120,
         ) -> None:
     """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
-    from rulec.meta.command import METHODS, Settings, run_meta_training
+    from rulec.commands.meta_train import run_meta_training
     from rulec.meta.distributed import Cluster
     from rulec.meta.gradient import Curriculum
+    from rulec.meta.methods import Settings
     from rulec.meta.objectives import LOSSES, Protocol
 
     if method not in METHODS:
@@ -236,11 +237,11 @@ def meta_train_command(
     if all(given) and process_id >= num_processes:
         raise typer.BadParameter(f"process ids run from 0 to {num_processes - 1} for --num-processes "
                                  f"{num_processes}, got {process_id}", param_hint="--process-id")
-    evolution = method != "grad"
-    unroll = unroll or (15 if evolution else 10)
+    unroll = unroll or METHODS[method].unroll
     settings = Settings(
         method=method, data=data, validate=validate or data, transform=transform,
-        hidden=parse_sizes(layers, 1, "20 or 256,128"), steps=steps, population=population or (80 if evolution else 1),
+        hidden=parse_sizes(layers, 1, "20 or 256,128"), steps=steps,
+        population=population or METHODS[method].population,
         protocol=Protocol(unroll, eval_batches, batch, inits, remat=remat,
                           score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else ()),
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss,
