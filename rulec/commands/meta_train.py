@@ -22,7 +22,7 @@ from rulec.meta import checkpoint, distributed, methods, objectives, report
 from rulec.meta.methods import Settings
 from rulec.meta.tasks import load_tasks, parse_specs, shape
 from rulec.runtime import resources
-from rulec.runtime.files import save_or_rescue, write_json
+from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import load_genome, save_genome
 from rulec.runtime.lock import holding
 from rulec.runtime.report import command_line

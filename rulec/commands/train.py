@@ -18,7 +18,7 @@ from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.frontend import check_file
 from rulec.runtime import report, resources
-from rulec.runtime.files import save_or_rescue, write_json
+from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import find_shipped, load_genome
 from rulec.runtime.lock import holding
 from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, Curve, batch_indices, evaluation_steps, mlp_init, \

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rulec.runtime.files import write_figure
+from rulec.files import write_figure
 from rulec.runtime.train import Curve
 
 
