@@ -48,7 +48,7 @@ def cmaes_bench(population: int, hidden: int, generations: int) -> str:
     net = rule.network((inputs, hidden, outputs))
     protocol = objectives.Protocol(unroll=15, eval_batches=20, batch=128, outputs=outputs)
     genome = net.init_genome(jax.random.key(0))
-    method = Evolution(net, tasks, protocol, "cmaes", population, 0.3, genome)
+    method = Evolution(net, tasks, protocol, "CMA_ES", population, 0.3, genome)
     seconds, _ = timed_steps(method, method.init(jax.random.key(1), net.init_genome), generations)
     return (f"CMA-ES, pop {population}, {inputs}-{hidden}-{outputs}, k=2, 15 + 20 batches of 128: "
             f"{seconds * 1e3:.0f} ms a generation, {population / seconds:.0f} genome evaluations/s")

@@ -5,30 +5,36 @@
     >>> rule.dims
     {'k': 2}
 
-The JAX-backed names (`load`, `loads`, `Rule`, `Network`) import JAX on first use, so that `rulec check` and
-other front-end work start without it.
+Every name is imported on first use: `rulec.load` and the other JAX-backed names import JAX, and the front-end
+names the parser and checker. Importing a submodule runs this file first, so it imports nothing itself; that is
+what lets `rulec --help` start without the compiler.
 """
 
-from rulec.check import CheckedRule as CheckedRule
-from rulec.diagnostics import Diagnostic as Diagnostic
-from rulec.diagnostics import RuleError as RuleError
-from rulec.diagnostics import Span as Span
-from rulec.frontend import check_file as check_file
-from rulec.frontend import check_text as check_text
-from rulec.syntax import parse as parse
+import importlib
 
 __version__ = "0.1.0"
 
-_JAX_BACKED = ("load", "loads", "Rule", "Network")
+# The public names and the modules that define them.
+_EXPORTS = {
+    "CheckedRule": "rulec.check",
+    "Diagnostic": "rulec.diagnostics",
+    "RuleError": "rulec.diagnostics",
+    "Span": "rulec.diagnostics",
+    "check_file": "rulec.frontend",
+    "check_text": "rulec.frontend",
+    "parse": "rulec.syntax",
+    "load": "rulec.api",
+    "loads": "rulec.api",
+    "Rule": "rulec.api",
+    "Network": "rulec.api",
+}
 
 
 def __getattr__(name: str):
-    if name in _JAX_BACKED:
-        from rulec import api
-
-        return getattr(api, name)
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'rulec' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_JAX_BACKED))
+    return sorted(list(globals()) + list(_EXPORTS))

@@ -35,7 +35,7 @@ from rulec.ir import liveness, resolve, verify
 from rulec.lower.contraction import FORMS
 from rulec.lower.jax_step import JaxStep
 from rulec.shapes import init_genome, init_synapses
-from rulec.symbolic.specialize import specialize as specialize_program
+from rulec.ir.specialize import specialize as specialize_program
 from rulec.syntax.printer import print_rule
 
 _FUNCTIONS = elementwise_table(jnp)
@@ -51,11 +51,20 @@ def loads(text: str, name: str = "<string>", **dims: int) -> Rule:
     return Rule(check_text(text, name, dims))
 
 
+FIRST_KEYS = 64  # keys split at first; when a network has more arrays to draw, twice as many, and so on
+
+
 def _sampler(key):
-    keys = iter(jax.random.split(key, 64))
+    """`sample(kind, a, b, shape)`, drawing each array with the next key split from `key`, as many as the network
+    needs. JAX's `split` (partitionable threefry, its default) gives the same first keys whatever the count, so a
+    network with at most FIRST_KEYS arrays draws what it drew when that was a fixed limit."""
+    keys, used = jax.random.split(key, FIRST_KEYS), 0
 
     def sample(kind, a, b, shape):
-        subkey = next(keys)
+        nonlocal keys, used
+        if used == len(keys):
+            keys = jax.random.split(key, 2 * len(keys))
+        subkey, used = keys[used], used + 1
         if kind == "normal":
             return a + b * jax.random.normal(subkey, shape)
         return jax.random.uniform(subkey, shape, minval=a, maxval=b)
@@ -111,7 +120,8 @@ class Rule:
 
     def network(self, sizes: Sequence[int], specialize: dict | None = None, prune: bool = True,
                 contraction: str = "auto") -> Network:
-        """A network with the given layer sizes (input first). `specialize` folds a fixed genome into the program.
+        """A network with the given layer sizes (input first). `specialize` folds a fixed genome into the program;
+        the network's `step`, `predict` and `unroll` then refuse another genome, and a gradient with respect to it.
         `prune` (dead-state elimination) lets `unroll` and `predict` skip the writes that no later step nor
         `predict` reads: asymmetric BLUR's backward weights into the input layer, for example, then keep their
         initial values. `step` is always the complete step. `contraction` says how state-mixing matrices enter a
@@ -129,6 +139,7 @@ class Network:
             raise ValueError(f"a network needs at least two layers of at least one neuron, got {list(sizes)}")
         self.rule = rule
         self.sizes = sizes
+        self._given = specialize
         self.specialized = None if specialize is None else jax.tree.map(np.asarray, specialize)
         program = rule.program if specialize is None else specialize_program(rule.program, self.specialized)
         if verify.enabled():
@@ -152,7 +163,31 @@ class Network:
         return init_genome(self.rule.program, self.sizes, _sampler(key), _FUNCTIONS, broadcast)
 
     def _genome(self, genome):
-        return genome if self.specialized is None else self.specialized
+        return genome if self.specialized is None else self._folded(genome)
+
+    def _folded(self, genome):
+        """The folded genome, after refusing a `genome` argument that cannot be it.
+
+        A specialised network computes with the genome it was built with, whatever it is passed. Rather than warn,
+        it refuses what would otherwise give silently wrong numbers: a genome with other values (checked when the
+        arrays are concrete), and differentiation with respect to the genome, whose gradient would be zero. Under
+        `jit` the values are unknown, so the argument's structure is checked and its values are not: pass the
+        folded genome, or None. Build the network without `specialize` to vary or differentiate the genome."""
+        if genome is None or genome is self._given:
+            return self.specialized
+        leaves, structure = jax.tree.flatten(genome)
+        folded, folded_structure = jax.tree.flatten(self.specialized)
+        if structure != folded_structure:
+            raise ValueError(f"this network was specialised to a genome of entries {sorted(self.specialized)}; "
+                             "pass that genome, or None")
+        for leaf, value in zip(leaves, folded):
+            if isinstance(leaf, jax.core.Tracer):
+                _refuse_derivative(leaf)  # the tracer of a `jit` passes; differentiating raises
+            elif not np.array_equal(np.asarray(leaf), value):
+                raise ValueError("this network was specialised to another genome, which is folded into its "
+                                 "program; pass that genome (or None), or build the network without `specialize` "
+                                 "to run this one")
+        return self.specialized
 
     def step(self, genome, state, x, y):
         """One inner step on a batch: x [batch, inputs], y [batch, outputs] (+-1 one-hot). Returns the new state."""
@@ -170,8 +205,10 @@ class Network:
         are scanned in blocks of about sqrt(n), only the state at block boundaries is kept, and each block's steps
         are recomputed in the backward pass. Memory then grows like sqrt(n) instead of n.
         """
+        genome = self._genome(genome)
+
         def body(carry, batch):
-            return self.lowered.step(self._genome(genome), carry, *batch, in_unroll=True), None
+            return self.lowered.step(genome, carry, *batch, in_unroll=True), None
 
         if not remat:
             return jax.lax.scan(body, state, (xs, ys))[0]
@@ -189,6 +226,17 @@ class Network:
         if rest:
             state = jax.lax.scan(checkpointed, state, jax.tree.map(lambda a: a[blocks * size:], (xs, ys)))[0]
         return state
+
+
+@jax.custom_jvp
+def _refuse_derivative(leaf):
+    return leaf
+
+
+@_refuse_derivative.defjvp
+def _refuse_derivative_jvp(primals, tangents):
+    raise ValueError("a specialised network's genome is folded into its program, so its derivative with respect "
+                     "to the genome it is passed would be zero; differentiate a network built without `specialize`")
 
 
 def channel_major(array):

@@ -4,26 +4,36 @@ from __future__ import annotations
 
 import enum
 import sys
+import typing
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from rulec.check import CheckedRule
+from rulec.commands.compile import Emit
+from rulec.commands.flags import MAX_POPULATION, SetOption, force_option, on_command_line, parse_overrides, \
+    parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
-from rulec.flags import MAX_POPULATION, SetOption, force_option, on_command_line, parse_layers, parse_overrides, \
-    parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
-from rulec.frontend import check_file
-from rulec.summary import summarize
-from rulec.symbolic import prove_all
-from rulec.symbolic import summary as proof_summary
+from rulec.meta.methods import METHODS, defaults_text
+
+# Everything else (the front end, SymPy, JAX) is imported inside the command that needs it, so that `rulec --help`
+# starts in a fraction of a second (benchmarks/frontend_bench.py measures it).
+if typing.TYPE_CHECKING:
+    from rulec.check import CheckedRule
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="rulec: a compiler for learned neural update rules.")
 
 def echo_warning(text: str) -> None:
     typer.echo(f"warning: {text}", err=True)
+
+
+def check_rule(path: Path, overrides) -> CheckedRule:
+    """The checked rule of a file (a RuleError, located, when it has mistakes)."""
+    from rulec.frontend import check_file
+
+    return check_file(path, overrides)
 
 
 def report(error: RuleError) -> None:
@@ -39,11 +49,15 @@ def check_command(files: Annotated[list[Path], typer.Argument(help="Rule files t
                                                       help="Prove the rule's `prove` statements.")] = True,
                   ) -> None:
     """Parse and check rule files, and prove their claims; print one summary line per file."""
+    from rulec.summary import summarize
+    from rulec.symbolic import prove_all
+    from rulec.symbolic import summary as proof_summary
+
     overrides = parse_overrides(set_)
     failed = 0
     for path in files:
         try:
-            checked = check_file(path, overrides)
+            checked = check_rule(path, overrides)
             proofs = prove_all(checked) if prove and checked.rule.proofs else []
         except RuleError as error:
             if on_command_line(error):  # a bad `--set` is the same for every file: report it once
@@ -66,7 +80,7 @@ def show_command(file: Annotated[Path, typer.Argument(help="The rule file to sho
                  latex: Annotated[bool, typer.Option("--latex", help="Print the equations as LaTeX.")] = False,
                  ) -> None:
     """Pretty-print a checked rule in canonical form, with syntax highlighting, or its equations as LaTeX."""
-    checked = check_file(file, parse_overrides(set_))
+    checked = check_rule(file, parse_overrides(set_))
     if latex:
         from rulec.symbolic.latex import document
 
@@ -95,7 +109,7 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
         symbolic_symmetry
 
     refuse_genome_and_preset(genome, preset)
-    rule = api.Rule(check_file(file, parse_overrides(set_)))
+    rule = api.Rule(check_rule(file, parse_overrides(set_)))
     resources.check_plan(resources.jacobian_estimate(rule.program, NUMERIC_SHAPE, len(XOR_LABELS)), "the numeric "
                          f"check on layers {'-'.join(map(str, NUMERIC_SHAPE))}", force, echo_warning,
                          smaller="dims (--set)")
@@ -143,7 +157,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   force: Annotated[bool, force_option()] = False,
                   ) -> None:
     """Train a network with the rule on real data, next to tuned SGD, momentum and Adam."""
-    from rulec.runtime.train_command import run_training
+    from rulec.commands.train import run_training
 
     refuse_genome_and_preset(genome, preset)
     hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
@@ -157,9 +171,8 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
 def meta_train_command(
         file: Annotated[Path, typer.Argument(help="The rule file whose genome to learn.")],
         set_: SetOption = None,
-        method: Annotated[str, typer.Option(help="grad (meta-gradients through the unroll), cmaes, or another "
-                                                 "evolution strategy: sep-cmaes, ma-es, lm-ma-es, snes, xnes, pgpe, "
-                                                 "simple-es, ars.")] = "cmaes",
+        method: Annotated[str, typer.Option(help=f"The meta-learning method: {', '.join(METHODS)} (see "
+                                                 "docs/meta-training.md).")] = "cmaes",
         data: Annotated[str, typer.Option(help="Meta-training tasks, comma-separated: datasets, class ranges "
                                                "(mnist5k:0-4) or synthetic tasks (xor,and,moons).")] = "digits",
         validate: Annotated[Optional[str], typer.Option(help="Meta-validation tasks (default: the training tasks' "
@@ -168,12 +181,12 @@ def meta_train_command(
         transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
         layers: Annotated[str, typer.Option(help="Hidden layer sizes, such as 20 or 512.")] = "20",
         steps: Annotated[int, typer.Option(min=1, help="Meta-steps or generations.")] = 100,
-        population: Annotated[Optional[int], typer.Option(min=1, max=MAX_POPULATION, help="Genomes per generation "
-                                                          "(default 80), or independent gradient runs (default 1).")
-                              ] = None,
+        population: Annotated[Optional[int], typer.Option(min=1, max=MAX_POPULATION, help="Genomes per generation, "
+                                                          "or independent gradient runs (default "
+                                                          f"{defaults_text('population')}).")] = None,
         batch: Annotated[int, typer.Option(min=1)] = 128,
-        unroll: Annotated[Optional[int], typer.Option(min=1, help="Inner steps before scoring (default 15 for "
-                                                                  "evolution, 10 for grad).")] = None,
+        unroll: Annotated[Optional[int], typer.Option(min=1, help="Inner steps before scoring (default "
+                                                                  f"{defaults_text('unroll')}).")] = None,
         eval_batches: Annotated[int, typer.Option(min=1, help="Held-out batches scored after the unroll.")] = 20,
         score_at: Annotated[Optional[str], typer.Option(help="Also score after these earlier inner steps (such as "
                                                              "5,10), averaging the scores.")] = None,
@@ -216,9 +229,10 @@ def meta_train_command(
                                                          rich_help_panel="Several processes")] = 120,
         ) -> None:
     """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
-    from rulec.meta.command import METHODS, Settings, run_meta_training
+    from rulec.commands.meta_train import run_meta_training
     from rulec.meta.distributed import Cluster
     from rulec.meta.gradient import Curriculum
+    from rulec.meta.methods import Settings
     from rulec.meta.objectives import LOSSES, Protocol
 
     if method not in METHODS:
@@ -236,11 +250,11 @@ def meta_train_command(
     if all(given) and process_id >= num_processes:
         raise typer.BadParameter(f"process ids run from 0 to {num_processes - 1} for --num-processes "
                                  f"{num_processes}, got {process_id}", param_hint="--process-id")
-    evolution = method != "grad"
-    unroll = unroll or (15 if evolution else 10)
+    unroll = unroll or METHODS[method].unroll
     settings = Settings(
         method=method, data=data, validate=validate or data, transform=transform,
-        hidden=parse_sizes(layers, 1, "20 or 256,128"), steps=steps, population=population or (80 if evolution else 1),
+        hidden=parse_sizes(layers, 1, "20 or 256,128"), steps=steps,
+        population=population or METHODS[method].population,
         protocol=Protocol(unroll, eval_batches, batch, inits, remat=remat,
                           score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else ()),
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss,
@@ -254,14 +268,6 @@ def meta_train_command(
                       checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot,
                       force=force,
                       cluster=Cluster(coordinator, num_processes, process_id, distributed_timeout))
-
-
-class Emit(str, enum.Enum):
-    python = "python"
-    stablehlo = "stablehlo"
-    ir = "ir"
-    latex = "latex"
-    png = "png"
 
 
 @app.command("compile")
@@ -283,66 +289,15 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     force: Annotated[bool, force_option()] = False,
                     ) -> None:
     """Compile a rule for one network shape and write the artifact."""
+    from rulec.commands.compile import run_compile
+
     refuse_unwritable({"-o": output})
-    checked = check_file(file, parse_overrides(set_))
-    if emit in (Emit.latex, Emit.png):
-        emit_equations(checked, emit, output)
-        return
-    from rulec import api
-    from rulec.lower import export
-    from rulec.runtime import resources
-    from rulec.runtime.files import write_bytes, write_text
-
-    sizes = parse_layers(layers)
-    rule = api.Rule(checked)
-    resources.check_plan(resources.step_estimate(rule.program, sizes, batch), f"the step on layers {layers} with "
-                         f"batch {batch}", force, echo_warning)
-    net = rule.network(sizes, specialize=rule.preset(preset, sizes=sizes) if preset else None, prune=prune)
-    report_pruning(net)
-    if emit is Emit.stablehlo:
-        if output is None:
-            raise typer.BadParameter("StableHLO is binary; give an output file with -o", param_hint="-o")
-        write_bytes(output, export.emit_stablehlo(net, batch))
-        typer.echo(f"wrote {output}: the step of `{rule.name}` for layers {list(sizes)}, batch {batch}")
-        return
-    try:
-        text = export.emit_python(net, batch) if emit is Emit.python else export.emit_jaxpr(net, batch)
-    except export.EmitError as error:
-        typer.echo(f"{file}: error: cannot write this rule as Python: {error}; `--emit stablehlo` writes any "
-                   "rule", err=True)
-        raise typer.Exit(1)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_text(output, text)
-        typer.echo(f"wrote {output}")
-
-
-def report_pruning(net) -> None:
-    """Says on stderr what dead-state elimination leaves out."""
-    from rulec.ir.liveness import report
-
-    if net.pruned is not None:
-        typer.echo(report(net.pruned), err=True)
-
-
-def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> None:
-    from rulec.runtime.files import write_text
-    from rulec.symbolic import latex
-
-    if emit is Emit.png:
-        if output is None:
-            raise typer.BadParameter("a PNG is binary; give an output file with -o", param_hint="-o")
-        latex.render_png(checked, output)
-        typer.echo(f"wrote {output}")
-    elif output is None:
-        sys.stdout.write(latex.document(checked))
-    else:
-        write_text(output, latex.document(checked))
-        typer.echo(f"wrote {output}")
+    run_compile(file=file, checked=check_rule(file, parse_overrides(set_)), emit=emit, layers=layers, batch=batch,
+                preset=preset, prune=prune, output=output, force=force, warn=echo_warning)
 
 
 def render_rule(checked: CheckedRule, color: bool) -> str:
+    from rulec.summary import summarize
     from rulec.syntax.printer import print_rule
 
     dims = ", ".join(f"{k}={v}" for k, v in checked.dims.items())

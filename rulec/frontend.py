@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rulec.check import CheckedRule, check
-from rulec.diagnostics import Diagnostic, RuleError, Source, Span
+from rulec.files import file_error
 from rulec.syntax import parse
 
 
@@ -22,8 +22,7 @@ def read_rule_file(path: str | Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        span = Span(Source(str(path), ""), 1, 1, 1, 1)
-        raise RuleError([Diagnostic(span, f"cannot read the rule file: {reason}", None, "io")]) from None
+        raise file_error(path, f"cannot read the rule file: {reason}", code="io") from None
 
 
 def check_file(path: str | Path, dims: Mapping[str, int] | None = None) -> CheckedRule:

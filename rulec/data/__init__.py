@@ -1,5 +1,2 @@
-"""Datasets that work offline, and the paper's transforms."""
-
-from rulec.data.datasets import Dataset as Dataset
-from rulec.data.datasets import load as load
-from rulec.data.errors import DataError as DataError
+"""Datasets that work offline (datasets.py), the IDX reader, synthetic tasks, the paper's transforms, and the error
+for bad or missing data (errors.py)."""

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rulec.runtime.files import atomic_write, file_error, read_json, read_npz, write_json
+from rulec.files import atomic_write, file_error, read_json, read_npz, write_json
 from rulec.runtime.genome_file import refuse_other_rule
 
 FORMAT = 1

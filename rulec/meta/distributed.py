@@ -19,7 +19,8 @@ import sys
 import threading
 
 import jax
-import typer
+
+from rulec.data.errors import DataError
 
 DEFAULT_TIMEOUT = 120  # seconds
 # Cluster managers under which a bare `jax.distributed.initialize()` finds the coordinator, the process count and
@@ -71,6 +72,11 @@ def _give_up(cluster: Cluster) -> None:
     os._exit(1)  # the main thread is blocked inside JAX's C++ connect, so no exception can reach it
 
 
+class DistributedError(DataError):
+    """A multi-process run that cannot start or go on. The command line reports it as it reports bad data: the
+    message and a hint, then exit status 1."""
+
+
 _joined: list[Cluster] = []  # the run this process joined, if any
 _barrier_ids = itertools.count()
 
@@ -88,8 +94,7 @@ def connect(cluster: Cluster) -> None:
                                    initialization_timeout=2 * cluster.timeout + 10,
                                    heartbeat_timeout_seconds=cluster.timeout)
     except (RuntimeError, ValueError) as error:  # called too late, or a cluster manager with missing settings
-        sys.stderr.write(f"error: cannot start the multi-process run: {error}\n")
-        raise typer.Exit(1) from None
+        raise DistributedError(f"cannot start the multi-process run: {error}") from None
     finally:
         watchdog.cancel()
 
@@ -113,7 +118,6 @@ def synchronise(what: str) -> None:
     try:
         global_state.client.wait_at_barrier(f"rulec-{next(_barrier_ids)}", timeout * 1000)
     except Exception as error:  # the runtime's own error type; its message names the missing processes
-        sys.stderr.write(f"error: not every process reached {what} within {timeout} s ({error})\n"
-                         "  hint: a process may have died or be far slower; give it longer with "
-                         "--distributed-timeout\n")
-        raise typer.Exit(1) from None
+        raise DistributedError(f"not every process reached {what} within {timeout} s ({error})",
+                               "a process may have died or be far slower; give it longer with "
+                               "--distributed-timeout") from None

@@ -18,23 +18,23 @@ import numpy as np
 
 from rulec.meta import objectives
 from rulec.meta.coordinates import denormalise, search_scale
+from rulec.meta.methods import Method, Settings
 from rulec.meta.population import Engine
-
-# --method names and the evosax classes behind them; all sample around a mean with a step size `std_init`.
-STRATEGIES = {"cmaes": "CMA_ES", "sep-cmaes": "Sep_CMA_ES", "ma-es": "MA_ES", "lm-ma-es": "LM_MA_ES",
-              "snes": "SNES", "xnes": "xNES", "pgpe": "PGPE", "simple-es": "SimpleES", "ars": "ARS"}
+from rulec.runtime.resources import Estimate
 
 
-class Evolution:
-    """One evolution strategy over genomes. The carry is the strategy's state; the genome is its mean."""
+class Evolution(Method):
+    """One evolution strategy over genomes. The carry is the strategy's state; the genome is its mean.
+
+    `strategy` names an evosax class (rulec/meta/methods.py maps the --method names to them); every one of them
+    samples around a mean with a step size `std_init`."""
 
     def __init__(self, net, tasks, protocol: objectives.Protocol, strategy: str, population: int, sigma: float,
                  template: dict, population_mesh=None):
         import evosax.algorithms  # imported here: it pulls in flax, which only meta-training needs
 
-        self.tasks = tasks
-        self.strategy = getattr(evosax.algorithms, STRATEGIES[strategy])(population_size=population,
-                                                                         solution=template)
+        self.tasks, self.protocol, self.population = tasks, protocol, population
+        self.strategy = getattr(evosax.algorithms, strategy)(population_size=population, solution=template)
         self.params = self.strategy.default_params.replace(std_init=jnp.asarray(sigma, jnp.float32))
         self.scale = search_scale(net)
 
@@ -44,13 +44,26 @@ class Evolution:
 
         self.engine = Engine(member, population_mesh)
 
-    def init(self, key, initial, candidates: int = 0) -> dict:
-        """Centres the search on `initial(key)`, or, with `candidates`, on the fittest of that many genomes drawn
-        by `initial` (random genomes of a rule are mostly inert, so one draw is a poor place to start)."""
+    @classmethod
+    def build(cls, settings: Settings, net, tasks, template: dict, variant: str | None) -> Evolution:
+        return cls(net, tasks, settings.protocol, variant, settings.population, settings.sigma, template)
+
+    @staticmethod
+    def member_cost(step: Estimate, protocol: objectives.Protocol) -> Estimate:
+        """One network at a time: the unroll, then the scored batches."""
+        return Estimate(step.bytes, step.flops * (protocol.unroll + protocol.eval_batches))
+
+    def unroll_at(self, step: int) -> int:
+        return self.protocol.unroll
+
+    def init(self, key, initial, random_start: bool = False) -> dict:
+        """Centres the search on `initial(key)`, or, with `random_start`, on the fittest of one population's worth
+        of genomes drawn by `initial` (random genomes of a rule are mostly inert, so one draw is a poor place to
+        start)."""
         draw_key, evaluate_key, init_key = jax.random.split(key, 3)
         start = initial(draw_key)
-        if candidates:
-            drawn = jax.vmap(initial)(jax.random.split(draw_key, candidates))
+        if random_start:
+            drawn = jax.vmap(initial)(jax.random.split(draw_key, self.population))
             z = jax.tree.map(lambda d, s, c: (d - s) / c, drawn, start, self.scale)
             fitness, _ = self.engine(z, (evaluate_key, self.tasks, start, self.scale))
             start = jax.tree.map(lambda d: d[int(jnp.argmax(fitness))], drawn)

@@ -14,6 +14,7 @@ increase every run restarts from the run with the lowest meta-loss, as the paper
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +23,9 @@ import optax
 
 from rulec.meta import objectives
 from rulec.meta.coordinates import search_scale
+from rulec.meta.methods import Method, Settings
 from rulec.meta.population import Engine
+from rulec.runtime.resources import Estimate
 
 NEVER_GIVE_UP = 2**31 - 1  # apply_if_finite's limit on consecutive skips before it applies a non-finite update
 
@@ -52,7 +55,7 @@ def optimiser(learning_rate: float, clip: float, floor=None) -> optax.GradientTr
     return optax.apply_if_finite(optax.chain(*steps), max_consecutive_errors=NEVER_GIVE_UP)
 
 
-class Gradient:
+class Gradient(Method):
     """Population-based gradient meta-training. The carry holds every run's genome, optimiser state and last loss."""
 
     def __init__(self, net, tasks, protocol: objectives.Protocol, curriculum: Curriculum, loss: str,
@@ -61,6 +64,21 @@ class Gradient:
         self.loss, self.population, self.mesh = loss, population, population_mesh
         self.optimiser = optimiser(learning_rate, clip, search_scale(net))
         self._engines: dict[int, Engine] = {}
+
+    @classmethod
+    def build(cls, settings: Settings, net, tasks, template: dict, variant: str | None) -> Gradient:
+        return cls(net, tasks, settings.protocol, settings.curriculum, settings.loss, settings.learning_rate,
+                   settings.clip, settings.population)
+
+    @staticmethod
+    def member_cost(step: Estimate, protocol: objectives.Protocol) -> Estimate:
+        """The unroll's residuals are kept for the backward pass (about 2 sqrt(unroll) states when rematerialised),
+        and the gradient costs about three times the forward work."""
+        kept = 2 * math.isqrt(protocol.unroll) + 2 if protocol.remat else protocol.unroll
+        return Estimate(step.bytes * kept, 3 * step.flops * protocol.unroll)
+
+    def unroll_at(self, step: int) -> int:
+        return self.curriculum.at(step)
 
     def engine(self, unroll: int) -> Engine:
         """One compiled engine per unroll length the curriculum reaches."""
@@ -77,7 +95,8 @@ class Gradient:
             self._engines[unroll] = Engine(member, self.mesh)
         return self._engines[unroll]
 
-    def init(self, key, initial) -> dict:
+    def init(self, key, initial, random_start: bool = False) -> dict:
+        """Each run starts from its own draw of `initial`, random or not."""
         genomes = jax.vmap(initial)(jax.random.split(key, self.population))
         return {"genomes": genomes, "opt": jax.vmap(self.optimiser.init)(genomes),
                 "loss": jnp.zeros(self.population, jnp.float32)}

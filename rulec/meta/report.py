@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rulec.runtime.files import write_figure
+from rulec.files import write_figure
 
 
 def plot(path: Path, history: list, title: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rulec.diagnostics import RuleError
-from rulec.runtime.files import atomic_write, file_error, read_json, read_npz, write_json
+from rulec.files import atomic_write, file_error, read_json, read_npz, write_json
 from rulec.shapes import genome_shapes
 
 # Without sizes, a per-synapse entry's shape is not known in advance; this bounds what one may unpack.

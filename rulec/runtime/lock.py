@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rulec.runtime.files import file_error
+from rulec.files import file_error
 
 
 def lock_path(path: Path) -> Path:

@@ -1,5 +1,5 @@
-"""The results of `rulec train` as shown: a table of accuracy per step, and a PNG of the curves (the JSON record
-is written by train_command.py)."""
+"""The results of `rulec train`: the best baseline per step, the command line, and a PNG of the curves (the
+command prints the table and writes the JSON record: rulec/commands/train.py)."""
 
 from __future__ import annotations
 
@@ -8,38 +8,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from rich.table import Table
 
-from rulec.runtime.files import write_figure
+from rulec.files import write_figure
 from rulec.runtime.train import Curve
-
-TABLE_STEPS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 def best_per_step(accuracy: np.ndarray, rates) -> list[tuple[float, float]]:
     """For each evaluation point, the best accuracy over the sweep and the learning rate that reached it."""
     best = np.argmax(accuracy, axis=0)
     return [(float(accuracy[b, i]), float(rates[b])) for i, b in enumerate(best)]
-
-
-def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> Table:
-    shown = [s for s in marks if s in TABLE_STEPS or s == marks[-1]]
-    result = Table(title="test accuracy after each number of steps (baselines: best learning rate at that step)")
-    result.add_column("step", justify="right")
-    result.add_column(rule_name, justify="right")
-    for kind in baselines:
-        result.add_column(kind, justify="right")
-    for step in shown:
-        i = marks.index(step)
-        rule_cell = f"{curve.accuracy[i]:.3f}" if i < len(curve.accuracy) else "diverged"
-        cells = [f"{acc:.3f} (lr {rate:.0e})" for acc, rate in (b["best"][i] for b in baselines.values())]
-        result.add_row(str(step), rule_cell, *cells)
-    return result
-
-
-def warner(console):
-    """A `warn(text)` that prints a yellow warning on the console."""
-    return lambda text: console.print(f"[yellow]warning:[/] {text}")
 
 
 def command_line() -> str:

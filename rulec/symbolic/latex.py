@@ -138,6 +138,6 @@ def render_png(checked: CheckedRule, path) -> None:
         style = {"title": dict(fontsize=14, weight="bold"), "header": dict(fontsize=11, color="#1f4e79"),
                  "equation": dict(fontsize=12)}[kind]
         figure.text(0.02 if kind != "equation" else 0.05, y, text, **style)
-    from rulec.runtime.files import write_figure
+    from rulec.files import write_figure
 
     write_figure(path, figure, dpi=150, bbox_inches="tight")

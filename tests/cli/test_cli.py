@@ -90,7 +90,7 @@ def test_internal_errors_are_reported_without_a_traceback(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(cli, "check_file", broken)
+    monkeypatch.setattr(cli, "check_rule", broken)
     code, out, err = run("check", str(STDLIB[0]), monkeypatch=monkeypatch, capsys=capsys)
     assert code == 3
     assert "internal error: ZeroDivisionError: boom" in err and "please report it" in err and "Traceback" not in err

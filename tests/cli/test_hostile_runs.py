@@ -12,7 +12,7 @@ import pytest
 
 from rulec.diagnostics import RuleError
 from rulec.runtime import lock, resources
-from rulec.runtime import train_command
+from rulec.commands import train as train_command
 from tests.conftest import INVALID, ROOT, STDLIB
 from tests.conftest import run_cli as run
 

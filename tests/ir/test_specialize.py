@@ -10,7 +10,7 @@ import pytest
 import rulec
 from rulec.ir import nodes as ir
 from rulec.ir.nodes import walk
-from rulec.symbolic.specialize import specialize
+from rulec.ir.specialize import specialize
 from rulec.syntax.ast import PhaseKind
 
 SIZES = (5, 7, 6, 3)

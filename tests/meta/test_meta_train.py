@@ -157,8 +157,8 @@ def test_evolution_from_a_random_start_centres_on_the_fittest_draw():
     net = rule.network((2, 8, 2))
     tasks = load_tasks(["xor"])
     protocol = objectives.Protocol(unroll=5, eval_batches=2, batch=32, outputs=2)
-    method = Evolution(net, tasks, protocol, "cmaes", 8, 0.3, net.init_genome(jax.random.key(0)))
-    carry = method.init(jax.random.key(1), net.init_genome, candidates=8)
+    method = Evolution(net, tasks, protocol, "CMA_ES", 8, 0.3, net.init_genome(jax.random.key(0)))
+    carry = method.init(jax.random.key(1), net.init_genome, random_start=True)
     draw_key, evaluate_key, _ = jax.random.split(jax.random.key(1), 3)
     drawn = jax.vmap(net.init_genome)(jax.random.split(draw_key, 8))
     fitness = [float(objectives.evaluate(net, jax.tree.map(lambda d, i=i: d[i], drawn), evaluate_key, tasks,

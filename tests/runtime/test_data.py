@@ -7,7 +7,8 @@ import gzip
 import numpy as np
 import pytest
 
-from rulec.data import DataError, datasets, synthetic
+from rulec.data import datasets, synthetic
+from rulec.data.errors import DataError
 from rulec.data.idx import read_idx
 
 

@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 import rulec
-from rulec.data import DataError, datasets
+from rulec.data import datasets
+from rulec.data.errors import DataError
 from rulec.data.idx import MAX_IDX_BYTES, read_idx
 from rulec.diagnostics import RuleError
-from rulec.runtime.files import read_json, read_npz
+from rulec.files import read_json, read_npz
+from rulec.meta import checkpoint
 from rulec.runtime.genome_file import load_genome, save_genome
 from tests.conftest import ROOT
 from tests.runtime.test_data import write_idx
@@ -144,7 +146,7 @@ def test_a_zip_bomb_member_is_refused_before_it_is_inflated(tmp_path):
     script = f"""
 import resource
 resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
-from rulec.runtime.files import read_npz
+from rulec.files import read_npz
 from rulec.diagnostics import RuleError
 for limits in ({{"huge": 8}}, {{"lr": 8}}):
     try:
@@ -230,7 +232,7 @@ def test_a_small_gzip_idx_is_inflated_only_up_to_its_declared_size(tmp_path):
 import resource
 resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
 from rulec.data.idx import read_idx
-from rulec.data import DataError
+from rulec.data.errors import DataError
 try:
     read_idx({str(path)!r})
 except DataError as error:

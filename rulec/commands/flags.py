@@ -8,15 +8,17 @@ NaN meta learning rate writes a NaN genome with exit 0. `positive` is their one 
 from __future__ import annotations
 
 import math
+import typing
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from rulec.check.declarations import MAX_DIM
-from rulec.check.overrides import Overrides
 from rulec.diagnostics import Diagnostic, RuleError, Source, Span
-from rulec.runtime.files import writable_problem
+
+# The checker and the file helpers are imported where they are used, so that `rulec --help` does not load them.
+if typing.TYPE_CHECKING:
+    from rulec.check.overrides import Overrides
 
 # Seeds feed numpy's and JAX's generators (seed and seed + 1), which take non-negative 32-bit values.
 SEED_MAX = 2**31 - 1
@@ -42,6 +44,8 @@ def seed_option(help_text: str = "Seed of every random draw.") -> typer.models.O
 
 def refuse_unwritable(paths: dict[str, Path | None], folders: dict[str, Path | None] | None = None) -> None:
     """A usage error on the first output flag whose file (or folder, for `folders`) cannot be written."""
+    from rulec.files import writable_problem
+
     for flag, path, folder in [*((f, p, False) for f, p in paths.items()),
                                *((f, p, True) for f, p in (folders or {}).items())]:
         problem = path is not None and writable_problem(path, folder)
@@ -66,8 +70,10 @@ def parse_layers(text: str) -> tuple[int, ...]:
 
 COMMAND_LINE = "<command line>"  # the source name of diagnostics located on a flag
 
-SetOption = Annotated[Optional[list[str]], typer.Option(
-    "--set", help=f"Override a dim, as NAME=VALUE (k=8): a whole number from 1 to {MAX_DIM}.")]
+# The range is rulec.check.declarations.MAX_DIM, written out so that `--help` need not import the checker
+# (tests/test_layers.py holds the two equal).
+SET_HELP = "Override a dim, as NAME=VALUE (k=8): a whole number from 1 to 1024."
+SetOption = Annotated[Optional[list[str]], typer.Option("--set", help=SET_HELP)]
 
 
 def parse_overrides(values: list[str] | None) -> Overrides:
@@ -75,6 +81,8 @@ def parse_overrides(values: list[str] | None) -> Overrides:
 
     Raises RuleError (located on the command line) when one is malformed. A well-formed flag with a value out
     of range, or a name that is not a dim, is refused by the checker, which knows the rule's dims."""
+    from rulec.check.overrides import Overrides
+
     values_by_name: dict[str, int | float] = {}
     spans: dict[str, Span] = {}
     for text in values or ():

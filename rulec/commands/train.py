@@ -9,24 +9,28 @@ import jax
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from rulec import api
+from rulec.commands.console import warner
+from rulec.commands.flags import refuse_unwritable
 from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.frontend import check_file
-from rulec.flags import refuse_unwritable
 from rulec.runtime import report, resources
-from rulec.runtime.files import save_or_rescue, write_json
+from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import find_shipped, load_genome
 from rulec.runtime.lock import holding
-from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, batch_indices, evaluation_steps, mlp_init, train_baseline, \
-    train_rule
+from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, Curve, batch_indices, evaluation_steps, mlp_init, \
+    train_baseline, train_rule
+
+TABLE_STEPS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 def choose_genome(rule, rule_file, net, genome_path, preset, seed, console):
     """The genome to train with: the one given, else the preset given, else a genome shipped with the rule
     (stdlib_rules/genomes/), else the default preset, else the declared constants, else a random draw."""
-    warn = report.warner(console)
+    warn = warner(console)
     if genome_path is not None:
         return load_genome(genome_path, rule, net.sizes, warn), f"genome {genome_path}"
     shipped = find_shipped(rule_file, rule) if preset is None else None
@@ -42,6 +46,23 @@ def choose_genome(rule, rule_file, net, genome_path, preset, seed, console):
     return net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})"
 
 
+def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> Table:
+    """Test accuracy at the evaluation steps worth a row, the rule beside each baseline's best rate."""
+    shown = [s for s in marks if s in TABLE_STEPS or s == marks[-1]]
+    result = Table(title="test accuracy after each number of steps (baselines: best learning rate at that step)")
+    result.add_column("step", justify="right")
+    result.add_column(rule_name, justify="right")
+    for kind in baselines:
+        result.add_column(kind, justify="right")
+    for step in shown:
+        i = marks.index(step)
+        rule_cell = f"{curve.accuracy[i]:.3f}" if i < len(curve.accuracy) else "diverged"
+        cells = [f"{acc:.3f} (lr {rate:.0e})" for acc, rate in (b["best"][i] for b in baselines.values())]
+        result.add_row(str(step), rule_cell, *cells)
+    return result
+
+
+
 def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
     """One training step, the evaluation on the whole test split, and the [steps, batch] index table."""
     step = resources.step_estimate(program, sizes, batch)
@@ -52,7 +73,7 @@ def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
 def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, transform_name, hidden, steps, batch,
                  baselines, baseline_model, seed, plot_path, json_path, force=False) -> None:
     console = Console(stderr=True)
-    warn = report.warner(console)
+    warn = warner(console)
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in OPTIMISERS]
     if unknown:
@@ -99,7 +120,7 @@ def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, t
             console.print(f"[red]the rule diverged:[/] a synapse became NaN or infinite by step {curve.diverged_at}; "
                           f"the accuracies measured before it are kept below")
 
-        Console().print(report.table(rule.name, curve, marks, results))
+        Console().print(table(rule.name, curve, marks, results))
         record = {"rule": rule.name, "file": str(file), "dims": rule.dims, "genome": origin, "data": data.name,
                   "transform": transform_name, "layers": list(sizes), "steps": steps, "batch": batch, "seed": seed,
                   "baseline_model": baseline_model, "evaluation_steps": marks,

@@ -4,7 +4,6 @@ resumption, a JSON log, a plot and a genome file at the end."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from pathlib import Path
@@ -16,47 +15,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rulec import __version__, api
+from rulec.commands.console import warner
+from rulec.commands.flags import refuse_unwritable
 from rulec.frontend import check_file
-from rulec.meta import checkpoint, distributed, objectives, report
-from rulec.meta.evolution import STRATEGIES, Evolution
-from rulec.meta.gradient import Curriculum, Gradient
+from rulec.meta import checkpoint, distributed, methods, objectives, report
+from rulec.meta.methods import Settings
 from rulec.meta.tasks import load_tasks, parse_specs, shape
-from rulec.runtime.genome_file import load_genome, save_genome
-from rulec.flags import refuse_unwritable
 from rulec.runtime import resources
-from rulec.runtime.files import save_or_rescue, write_json
+from rulec.files import save_or_rescue, write_json
+from rulec.runtime.genome_file import load_genome, save_genome
 from rulec.runtime.lock import holding
+from rulec.runtime.report import command_line
 from rulec.runtime.resources import FLOAT_BYTES
-from rulec.runtime.report import command_line, warner
-
-METHODS = ("grad",) + tuple(STRATEGIES)
-
-
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """Everything that determines a run's results; a checkpoint is resumed only under the same settings."""
-    method: str
-    data: str
-    validate: str
-    transform: str
-    hidden: tuple[int, ...]
-    steps: int
-    population: int
-    protocol: objectives.Protocol
-    curriculum: Curriculum
-    loss: str
-    learning_rate: float
-    clip: float
-    sigma: float
-    start: str  # "random", "preset NAME" or "genome PATH"
-    seed: int
-    checkpoint_every: int
-    eval_every: int
-    data_dir: str | None = None  # resolved, so that a resume on other IDX files is refused
-
-    def config(self) -> dict:
-        return json.loads(json.dumps(dataclasses.asdict(self)))  # as a checkpoint gives it back: lists, not tuples
-
 
 def _initial(rule, net, genome_path, preset, warn):
     """The starting genome as a function of a key (random genomes differ per key, the others do not)."""
@@ -68,13 +38,6 @@ def _initial(rule, net, genome_path, preset, warn):
         return net.init_genome
     fixed = jax.tree.map(lambda a: jax.numpy.asarray(a, jax.numpy.float32), fixed)
     return lambda key: fixed
-
-
-def _method(settings: Settings, net, tasks, template):
-    if settings.method == "grad":
-        return Gradient(net, tasks, settings.protocol, settings.curriculum, settings.loss, settings.learning_rate,
-                        settings.clip, settings.population)
-    return Evolution(net, tasks, settings.protocol, settings.method, settings.population, settings.sigma, template)
 
 
 def _validator(net, tasks, settings: Settings):
@@ -91,23 +54,13 @@ def _validator(net, tasks, settings: Settings):
 
 
 def _plan(settings: Settings, program, sizes, tasks: int) -> resources.Estimate:
-    """One meta-step: every member and initialisation trains `unroll` steps and scores `eval_batches`, on each
-    task; the gradient method also keeps the unroll's residuals (about 2 sqrt(unroll) states when rematerialised)
-    and does about three times the work."""
+    """One meta-step: every member and initialisation runs the method's inner work on each task, with its batches."""
     protocol = settings.protocol
     step = resources.step_estimate(program, sizes, protocol.batch)
     batches = FLOAT_BYTES * (protocol.unroll + protocol.eval_batches) * protocol.batch * (sizes[0] + sizes[-1])
-    if settings.method == "grad":
-        kept = 2 * math.isqrt(protocol.unroll) + 2 if protocol.remat else protocol.unroll
-        member = resources.Estimate(step.bytes * kept + batches, 3 * step.flops * protocol.unroll)
-    else:
-        member = resources.Estimate(step.bytes + batches, step.flops * (protocol.unroll + protocol.eval_batches))
+    member = methods.member_cost(settings.method, step, protocol)
     members = settings.population * protocol.inits
-    return resources.Estimate(member.bytes * members, member.flops * members * tasks)
-
-
-def _unroll_at(settings: Settings, step: int) -> int:
-    return settings.curriculum.at(step) if settings.method == "grad" else settings.protocol.unroll
+    return resources.Estimate((member.bytes + batches) * members, member.flops * members * tasks)
 
 
 def run_meta_training(*, file, overrides, settings: Settings, genome_path, preset, data_dir, output: Path,
@@ -140,12 +93,9 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
     initial = _initial(rule, net, genome_path, preset, warn)
     rng = jax.random.key(settings.seed)
     init_key = jax.random.fold_in(rng, 0)
-    method = _method(settings, net, tasks, initial(init_key))
-    # An evolution strategy from a random genome starts at the fittest of one population's worth of draws (a
-    # resumed run needs only the carry's structure, so it skips that generation).
-    fresh_random = settings.method != "grad" and settings.start == "random" and not resume
-    candidates = settings.population if fresh_random else 0
-    carry = method.init(init_key, initial, candidates) if candidates else method.init(init_key, initial)
+    method = methods.build(settings, net, tasks, initial(init_key))
+    # A resumed run needs only the carry's structure, so it need not search for a good random start.
+    carry = method.init(init_key, initial, random_start=settings.start == "random" and not resume)
     with holding([output, checkpoint_dir, log_path, plot_path] if leader else []):
         start, history = 0, []
         if resume:
@@ -181,7 +131,7 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
                     if (step + 1) % settings.eval_every == 0 or last:
                         record["validation"] = validate(method.genome(stepped),
                                                         jax.random.fold_in(validation_key, step),
-                                                        _unroll_at(settings, step))
+                                                        method.unroll_at(step))
                     # Carry and history advance together, so that Ctrl-C at any point checkpoints a consistent pair.
                     history.append(record)
                     carry = stepped

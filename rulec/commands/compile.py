@@ -1,0 +1,82 @@
+"""`rulec compile`: the artifact of one network shape (a Python module, StableHLO, a jaxpr) or the rule's equations
+(LaTeX, PNG). The compiler is imported when the command runs, so that the command line can import `Emit` cheaply."""
+
+from __future__ import annotations
+
+import enum
+import sys
+import typing
+from pathlib import Path
+
+import typer
+
+from rulec.commands.flags import parse_layers
+
+if typing.TYPE_CHECKING:
+    from rulec.check import CheckedRule
+
+
+class Emit(str, enum.Enum):
+    python = "python"
+    stablehlo = "stablehlo"
+    ir = "ir"
+    latex = "latex"
+    png = "png"
+
+
+def run_compile(*, file: Path, checked: CheckedRule, emit: Emit, layers: str, batch: int, preset: str | None,
+                prune: bool, output: Path | None, force: bool, warn: typing.Callable[[str], None]) -> None:
+    if emit in (Emit.latex, Emit.png):
+        emit_equations(checked, emit, output)
+        return
+    from rulec import api, export
+    from rulec.files import write_bytes, write_text
+    from rulec.runtime import resources
+
+    sizes = parse_layers(layers)
+    rule = api.Rule(checked)
+    resources.check_plan(resources.step_estimate(rule.program, sizes, batch), f"the step on layers {layers} with "
+                         f"batch {batch}", force, warn)
+    net = rule.network(sizes, specialize=rule.preset(preset, sizes=sizes) if preset else None, prune=prune)
+    report_pruning(net)
+    if emit is Emit.stablehlo:
+        if output is None:
+            raise typer.BadParameter("StableHLO is binary; give an output file with -o", param_hint="-o")
+        write_bytes(output, export.emit_stablehlo(net, batch))
+        typer.echo(f"wrote {output}: the step of `{rule.name}` for layers {list(sizes)}, batch {batch}")
+        return
+    try:
+        text = export.emit_python(net, batch) if emit is Emit.python else export.emit_jaxpr(net, batch)
+    except export.EmitError as error:
+        typer.echo(f"{file}: error: cannot write this rule as Python: {error}; `--emit stablehlo` writes any "
+                   "rule", err=True)
+        raise typer.Exit(1)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_text(output, text)
+        typer.echo(f"wrote {output}")
+
+
+def report_pruning(net) -> None:
+    """Says on stderr what dead-state elimination leaves out."""
+    from rulec.ir.liveness import report
+
+    if net.pruned is not None:
+        typer.echo(report(net.pruned), err=True)
+
+
+def emit_equations(checked: CheckedRule, emit: Emit, output: Path | None) -> None:
+    from rulec.files import write_text
+    from rulec.symbolic import latex
+
+    if emit is Emit.png:
+        if output is None:
+            raise typer.BadParameter("a PNG is binary; give an output file with -o", param_hint="-o")
+        latex.render_png(checked, output)
+        typer.echo(f"wrote {output}")
+    elif output is None:
+        sys.stdout.write(latex.document(checked))
+    else:
+        write_text(output, latex.document(checked))
+        typer.echo(f"wrote {output}")
