@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from rulec.ir import indexing
+from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.phases import PHASES, SPEC
 
@@ -60,7 +62,8 @@ class Context:
 class StatementRunner:
     """The part of an interpreter that is the same for all of them: a `let` binds its value for the rest of the
     phase; a write runs in its context, when the instance and its state ranges allow. Subclasses provide `sizes`
-    (the layer sizes), `depth`, `expr(e, context, state)` and `write(statement, value, context, state)`."""
+    (the layer sizes), `depth`, `expr(e, context, state)`, `load_stored(e, context, state)` and
+    `write(statement, value, context, state)`."""
 
     sizes: tuple[int, ...]
     depth: int
@@ -68,6 +71,16 @@ class StatementRunner:
     def layer_size(self, context: Context):
         """The number of neurons of the layer each role is bound to in `context` (see rulec/ir/indexing.py)."""
         return lambda role: self.sizes[context.roles[role]]
+
+    def load(self, e: ir.Load, context: Context, state):
+        """Reads a let or a built-in, the same in every interpreter; a stored array comes from `load_stored`,
+        which subclasses provide for their own layouts. `state` holds the batch as "input" and "target"."""
+        if e.kind is ir.Source.LET:
+            value, defined = context.lets[e.name]
+            return indexing.load_let(value, defined, e.positions, self.layer_size(context), context.ranges)
+        if e.kind in (ir.Source.INPUT, ir.Source.TARGET):
+            return nm.Named(state[e.kind.value], ("batch", e.positions[0].index))
+        return self.load_stored(e, context, state)
 
     def statement(self, statement, context: Context, state) -> None:
         if isinstance(statement, ir.Let):

@@ -141,7 +141,7 @@ class JaxStep(StatementRunner):
                 coefficient = -coefficient
             elif self.is_unit_neuron(factor, biased):
                 # Loaded without the bias row; its bias row is the constant bias, supplied by `einsum`.
-                factors.append((self.load(factor, context, state, augment=False), factor.positions[0].index))
+                factors.append((self.load_neuron(factor, context, state, augment=False), factor.positions[0].index))
             else:
                 factors.append((self.expr(factor, context, state), None))
         layers = [p.index for sub in walk(e.body) if isinstance(sub, ir.Load) for p in sub.positions
@@ -207,15 +207,10 @@ class JaxStep(StatementRunner):
             t = nm.Named(jnp.concatenate([t.data, unit], axis=-1), t.axes)
         return nm.diagonal(t)
 
-    def load(self, e: ir.Load, context: Context, state, augment: bool = True) -> nm.Named:
-        size = self.layer_size(context)
-        if e.kind is ir.Source.LET:
-            value, defined = context.lets[e.name]
-            return indexing.load_let(value, defined, e.positions, size, context.ranges)
-        if e.kind in (ir.Source.INPUT, ir.Source.TARGET):
-            return nm.Named(state[e.kind.value], ("batch", e.positions[0].index))
+    def load_stored(self, e: ir.Load, context: Context, state) -> nm.Named:
         if e.kind is ir.Source.NEURON:
-            return self.load_neuron(e, context, state, augment)
+            return self.load_neuron(e, context, state, augment=True)
+        size = self.layer_size(context)
         axes = indexing.axis_names(e.positions)
         if e.kind is ir.Source.SYNAPSE:
             data = state["synapses"][e.name][instance_index(self.schemes[e.name], context.roles)]

@@ -95,13 +95,8 @@ class Reference(StatementRunner):
             return nm.normalize(body, e.axes, NORMALIZE_EPSILON)
         return (nm.reduce_sum if e.kind is Reducer.SUM else nm.reduce_mean)(body, e.axes)
 
-    def load(self, e: ir.Load, context: Context, state) -> nm.Named:
+    def load_stored(self, e: ir.Load, context: Context, state) -> nm.Named:
         size = self.layer_size(context)
-        if e.kind is ir.Source.LET:
-            value, defined = context.lets[e.name]
-            return indexing.load_let(value, defined, e.positions, size, context.ranges)
-        if e.kind in (ir.Source.INPUT, ir.Source.TARGET):
-            return nm.Named(state[e.kind.value], ("batch", e.positions[0].index))
         axes = indexing.axis_names(e.positions)
         if e.kind is ir.Source.NEURON:
             layer_position = e.positions[0]
