@@ -19,7 +19,6 @@ from rulec.data.errors import DataError
 from rulec.data.idx import MAX_IDX_BYTES, read_idx
 from rulec.diagnostics import RuleError
 from rulec.files import read_json, read_npz
-from rulec.meta import checkpoint
 from rulec.runtime.genome_file import load_genome, save_genome
 from tests.conftest import ROOT
 from tests.runtime.test_data import write_idx
