@@ -1,30 +1,21 @@
 """Checks of phases and their equations: binding, index types, shapes, free indices, the batch and who writes what.
 
 The typer walks each expression once, reporting every problem as a Diagnostic. Its result for a phase is the
-type of each `let` (its axes and whether it varies over the batch), which rulec/ir/resolve.py reads instead of
-working it out again.
+type of each `let` (its axes and whether it varies over the batch) and of each use of an index, which
+rulec/ir/resolve.py reads instead of working them out again.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from types import MappingProxyType
 
 from rulec.check.declarations import suggest
-from rulec.check.indices import SCALAR, LayerIndex, Ty
+from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
 from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
 from rulec.phases import SPEC
 from rulec.syntax import ast
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PhaseTypes:
-    """The typer's result for one phase: each `let` as a symbol, with one axis per index of its left-hand side."""
-
-    lets: Mapping[str, Symbol]
 
 
 class PhaseTyper:
@@ -38,6 +29,7 @@ class PhaseTyper:
                                               for b in phase.bindings}
         self.states: dict[str, int] = {}
         self.lets: dict[str, Symbol] = {}
+        self.index_types: dict[Span, LayerIndex | int] = {}
         self.has_loss = has_loss
 
     def error(self, span: Span, message: str, hint: str | None, code: str) -> None:
@@ -72,10 +64,11 @@ class PhaseTyper:
                 self.error(index.span, f"index `{index.id}` of `{let.name}` does not appear in its value", None,
                            "let-unused-index")
             elif isinstance(index, ast.Name) and index.id in self.layers:
-                layer = self.layers[index.id]
+                layer = self.index_types[index.span] = self.layers[index.id]
                 axes.append(LayerAxis(layer.base, layer.bias))
             elif isinstance(index, ast.Name):
                 axes.append(StateAxis(self.states.get(index.id, 0)))
+                self.index_types[index.span] = axes[-1].extent
         self.lets[let.name] = Symbol(let.name, "let", tuple(axes), ty.batch, let)
 
     def assign(self, assign: ast.Assign) -> None:
@@ -254,6 +247,7 @@ class PhaseTyper:
                            f"bind it in the phase header (`{index.id} in pre`) or in a sum "
                            f"(`sum({index.id} in pre)`)", "unbound-index")
             return
+        self.index_types[index.span] = layer
         if axis.layer_set == "*":
             if layer.bias and self.symbols.bias is None:
                 self.error(index.span, f"`{index.id}` includes the bias unit, but the rule declares no bias",
@@ -279,6 +273,7 @@ class PhaseTyper:
                        f"state axis of size {extent}", None, "state-position")
             return
         known = self.states.setdefault(index.id, extent)
+        self.index_types[index.span] = extent
         if known != extent:
             self.error(index.span, f"index `{index.id}` ranges over {known} states elsewhere, but position "
                        f"{position} of `{ref.name}` has {extent}", "the shapes disagree", "shape-mismatch")
@@ -393,6 +388,6 @@ def type_phases(rule: ast.Rule, symbols: Symbols) -> tuple[tuple[PhaseTypes, ...
         typer = PhaseTyper(phase, symbols, bool(rule.losses))
         for statement in phase.body:
             typer.statement(statement)
-        types.append(PhaseTypes(MappingProxyType(dict(typer.lets))))
+        types.append(PhaseTypes(MappingProxyType(dict(typer.lets)), MappingProxyType(typer.index_types)))
         errors += typer.errors
     return tuple(types), errors

@@ -8,7 +8,9 @@ its extent is inferred from the axes it indexes, and all of its uses must agree.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
+from rulec.check.symbols import Symbol
 from rulec.diagnostics import Span
 
 
@@ -39,3 +41,17 @@ class Ty:
 
 
 SCALAR = Ty({}, False)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PhaseTypes:
+    """The typer's result for one phase, which later stages read instead of working it out again.
+
+    Attributes:
+        lets: each `let` as a symbol, with one axis per index of its left-hand side.
+        indices: the type of every use of an index name, by its span: the LayerIndex of a neuron index (as its
+            statement's `for` narrows it) or the extent of a state index.
+    """
+
+    lets: Mapping[str, Symbol]
+    indices: Mapping[Span, LayerIndex | int]

@@ -1,17 +1,17 @@
 """Resolves a checked rule into the IR: names to kinds, indices to positions, restrictions to ranges.
 
-The types come from the checker: declared names from its symbol table, each `let` from the phase's PhaseTypes.
+The types come from the checker: declared names from its symbol table; each `let`, and the layer or extent of
+every index where it is used, from the phase's PhaseTypes.
 """
 
 from __future__ import annotations
 
 from rulec.check import CheckedRule
-from rulec.check.equations import PhaseTypes
-from rulec.check.symbols import LayerAxis, StateAxis, Symbol
+from rulec.check.indices import LayerIndex, PhaseTypes
+from rulec.check.symbols import LayerAxis, StateAxis
 from rulec.ir import nodes as ir
 from rulec.syntax import ast
 
-Env = dict  # index name -> (role, bias)
 BUILTIN_SOURCES = {"x": ir.Source.INPUT, "target": ir.Source.TARGET}
 
 
@@ -25,60 +25,61 @@ class Resolver:
     def __init__(self, checked: CheckedRule):
         self.symbols = checked.symbols
         self.loss = checked.rule.losses[0].name if checked.rule.losses else None
-        self.lets: dict[str, Symbol] = {}  # the lets of the phase being resolved, as the checker typed them
+        self.types = PhaseTypes({}, {})  # the phase being resolved, as the checker typed it
 
     # ---- positions -------------------------------------------------------------------------------------------
 
-    def position(self, index: ast.Index, axis, env: Env) -> ir.Position:
-        if isinstance(axis, StateAxis):
-            return ir.StateAt(index.value) if isinstance(index, ast.Int) else ir.State(index.id, axis.extent)
-        role, bias = env[index.id]
-        axis_bias = bias if axis.layer_set == "*" else axis.bias
-        return ir.Layer(index.id, role, bias, axis_bias)
+    def position(self, index: ast.Index, axis) -> ir.Position:
+        if isinstance(index, ast.Int):
+            return ir.StateAt(index.value)
+        ty = self.types.indices[index.span]
+        if not isinstance(ty, LayerIndex):
+            return ir.State(index.id, ty)
+        axis_bias = ty.bias if axis.layer_set == "*" else axis.bias
+        return ir.Layer(index.id, ty.base, ty.bias, axis_bias)
 
-    def positions(self, indices: tuple[ast.Index, ...], axes, env: Env) -> tuple[ir.Position, ...]:
-        return tuple(self.position(i, a, env) for i, a in zip(indices, axes))
+    def positions(self, indices: tuple[ast.Index, ...], axes) -> tuple[ir.Position, ...]:
+        return tuple(self.position(i, a) for i, a in zip(indices, axes))
 
     # ---- expressions -----------------------------------------------------------------------------------------
 
-    def expr(self, e: ast.Expr, env: Env) -> ir.Expr:
+    def expr(self, e: ast.Expr) -> ir.Expr:
         if isinstance(e, ast.Number):
             return ir.Const(e.value, e.span)
         if isinstance(e, ast.Neg):
-            return ir.Neg(self.expr(e.operand, env), e.span)
+            return ir.Neg(self.expr(e.operand), e.span)
         if isinstance(e, ast.Binary):
-            return ir.Arith(e.op, self.expr(e.left, env), self.expr(e.right, env), e.span)
+            return ir.Arith(e.op, self.expr(e.left), self.expr(e.right), e.span)
         if isinstance(e, ast.Ref):
-            return self.ref(e, env)
+            return self.ref(e)
         if isinstance(e, ast.Call):
-            return self.call(e, env)
+            return self.call(e)
         fresh = tuple(ir.Binding(i.name, i.layer_set.name, i.layer_set.bias) for i in e.indices
                       if i.layer_set is not None)
-        inner = {**env, **{f.index: (f.role, f.bias) for f in fresh}}
         axes = tuple(i.name for i in e.indices)
-        return ir.Reduce(e.reducer, axes, fresh, self.expr(e.body, inner), e.span)
+        return ir.Reduce(e.reducer, axes, fresh, self.expr(e.body), e.span)
 
-    def ref(self, ref: ast.Ref, env: Env) -> ir.Expr:
-        if ref.name in self.lets:
-            let = self.lets[ref.name]
-            return ir.Load(ir.Source.LET, ref.name, self.positions(ref.indices, let.axes, env), let.batch, ref.span)
+    def ref(self, ref: ast.Ref) -> ir.Expr:
+        if ref.name in self.types.lets:
+            let = self.types.lets[ref.name]
+            return ir.Load(ir.Source.LET, ref.name, self.positions(ref.indices, let.axes), let.batch, ref.span)
         symbol = self.symbols.get(ref.name)
         if symbol.kind == "dim":
             return ir.Const(float(self.symbols.dims[ref.name]), ref.span)
         kind = BUILTIN_SOURCES.get(ref.name) or ir.Source(symbol.kind)
-        return ir.Load(kind, ref.name, self.positions(ref.indices, symbol.axes, env), symbol.batch, ref.span)
+        return ir.Load(kind, ref.name, self.positions(ref.indices, symbol.axes), symbol.batch, ref.span)
 
-    def call(self, call: ast.Call, env: Env) -> ir.Expr:
+    def call(self, call: ast.Call) -> ir.Expr:
         if call.function == "loss":
-            prediction, target = (self.expr(a, env) for a in call.args)
+            prediction, target = (self.expr(a) for a in call.args)
             return ir.Loss(self.loss, call.primes, prediction, target, call.span)
-        arg = self.expr(call.args[0], env)
+        arg = self.expr(call.args[0])
         symbol = self.symbols.get(call.function)
         if symbol is not None and symbol.kind == "activation":
             functions = tuple((f.name, f.primes) for f in symbol.decl.functions)
             if len(functions) == 1:
                 return ir.Func(functions[0][0], functions[0][1], arg, call.span)
-            selector = self.position(call.selector[0], StateAxis(len(functions)), env)
+            selector = self.position(call.selector[0], StateAxis(len(functions)))
             return ir.PerState(functions, selector, arg, call.span)
         return ir.Func(call.function, call.primes, arg, call.span)
 
@@ -86,33 +87,29 @@ class Resolver:
 
     def phase(self, phase: ast.Phase, types: PhaseTypes) -> ir.Phase:
         bindings = tuple(ir.Binding(b.index, b.layer_set.name, b.layer_set.bias) for b in phase.bindings)
-        env = {b.index: (b.role, b.bias) for b in bindings}
-        self.lets = dict(types.lets)
-        statements = tuple(self.statement(s, env) for s in phase.body)
+        self.types = types
+        roles = {b.index: b.role for b in bindings}
+        statements = tuple(self.statement(s, roles) for s in phase.body)
         scheme = ir.scheme_of({b.layer_set.name for b in phase.bindings})
         return ir.Phase(phase.kind, scheme, bindings, statements, phase.span)
 
-    def statement(self, statement: ast.Statement, env: Env) -> ir.Statement:
+    def statement(self, statement: ast.Statement, roles: dict[str, str]) -> ir.Statement:
         if isinstance(statement, ast.Let):
-            positions = self.positions(statement.indices, self.lets[statement.name].axes, env)
-            return ir.Let(statement.name, positions, self.expr(statement.value, env), statement.span)
-        env = dict(env)
+            positions = self.positions(statement.indices, self.types.lets[statement.name].axes)
+            return ir.Let(statement.name, positions, self.expr(statement.value), statement.span)
         when, ranges = [], []
         for r in statement.restrictions:
-            if isinstance(r, ast.LayerRange):
-                role, bias = env[r.index]
-                if r.layer_set.name == role:
-                    env[r.index] = (role, False)
-                else:
-                    env[r.index] = (role, bias and r.layer_set.bias)
-                    when.append(ir.Condition(role, r.layer_set.name))
-            else:
+            if isinstance(r, ast.StateRange):
                 low, high = (b.value if isinstance(b, ast.Int) else self.symbols.dims[b.id] for b in (r.low, r.high))
                 ranges.append(ir.StateRange(r.index, low, high))
+            elif r.layer_set.name != roles[r.index]:
+                # `for j in output` with j bound to `post`: the write happens on the instances where it holds.
+                # (Dropping `+bias` alone is in the index's type, which the checker narrowed.)
+                when.append(ir.Condition(roles[r.index], r.layer_set.name))
         symbol = self.symbols.get(statement.target.name)
-        positions = self.positions(statement.target.indices, symbol.axes, env)
+        positions = self.positions(statement.target.indices, symbol.axes)
         return ir.Write(ir.Source(symbol.kind), symbol.name, positions, tuple(ranges), tuple(when),
-                        self.expr(statement.value, env), statement.span)
+                        self.expr(statement.value), statement.span)
 
 
 def resolve(checked: CheckedRule) -> ir.Program:

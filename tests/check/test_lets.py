@@ -3,6 +3,8 @@ what would not run is a located error."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -96,3 +98,25 @@ def test_resolve_takes_a_lets_axes_from_the_checker():
     assert let.positions == (ir.Layer("i", "pre", True, True),)
     load = next(e for e in ir.walk(write.value) if isinstance(e, ir.Load) and e.kind is ir.Source.LET)
     assert (load.positions, load.batch) == ((ir.Layer("i", "pre", True, True),), True)
+
+
+def test_resolve_takes_every_index_type_from_the_checker():
+    """Each use of an index is resolved to the type the checker recorded for it, narrowing by `for` included: a
+    changed record changes the IR, so nothing is worked out a second time."""
+    text = (TEMPLATE.format(body="  a[j, c] := sum(i) w[i, j, c] * a[i, c]")
+            .replace("a[j, c]\n", "a[j, c] for i in pre\n"))
+    checked = check_text(text)
+    update = resolve(checked).phase(rulec.syntax.ast.PhaseKind.UPDATE).statements[0]
+    assert update.positions[0] == ir.Layer("i", "pre", False, True)  # `for i in pre` leaves the bias row out
+    load = next(e for e in ir.walk(update.value) if isinstance(e, ir.Load) and e.name == "w")
+    assert load.positions[0] == ir.Layer("i", "pre", False, True)
+    forward = checked.phase_types[1]
+    extents = {span: ty for span, ty in forward.indices.items() if isinstance(ty, int)}
+    assert list(extents.values()) == [2, 2, 2]  # `c` over the k = 2 states, at each of its three uses
+    retyped = dict(forward.indices)
+    retyped.update({span: 1 for span in extents})
+    changed = dataclasses.replace(checked, phase_types=(checked.phase_types[0],
+                                                        dataclasses.replace(forward, indices=retyped),
+                                                        checked.phase_types[2]))
+    write = resolve(changed).phase(rulec.syntax.ast.PhaseKind.FORWARD).statements[0]
+    assert write.positions[1] == ir.State("c", 1)
