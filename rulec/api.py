@@ -34,6 +34,7 @@ from rulec.ir import nodes as ir
 from rulec.ir import liveness, resolve, verify
 from rulec.lower.contraction import FORMS
 from rulec.lower.jax_step import JaxStep
+from rulec.preset_functions import preset_array
 from rulec.shapes import init_genome, init_synapses
 from rulec.ir.specialize import specialize as specialize_program
 from rulec.syntax.printer import print_rule
@@ -113,9 +114,9 @@ class Rule:
         for entry, value in values.items():
             current = genome[entry]
             if isinstance(current, list):
-                genome[entry] = [jnp.full(a.shape, value, dtype) for a in current]
+                genome[entry] = [jnp.asarray(preset_array(value, a.shape), dtype) for a in current]
             else:
-                genome[entry] = jnp.broadcast_to(jnp.asarray(np.asarray(value), dtype), current.shape)
+                genome[entry] = jnp.asarray(preset_array(value, current.shape), dtype)
         return genome
 
     def network(self, sizes: Sequence[int], specialize: dict | None = None, prune: bool = True,

@@ -51,6 +51,7 @@ CODES = MappingProxyType({
     "preset-shape": "a preset value's shape differs from its genome entry's",
     "ragged-matrix": "the rows of a preset matrix differ in length",
     "preset-missing": "a preset leaves out a genome entry that has a random initialiser",
+    "preset-function": "a preset value calls an unknown function, or gives it the wrong number of values",
     # ---- phases and equations
     "duplicate-phase": "a phase kind is defined twice",
     "missing-phase": "a required phase is missing",
