@@ -95,7 +95,8 @@ CODES = MappingProxyType({
     # ---- overrides, flags and the API
     "not-a-dim": "an override (`--set`) names a declaration that is not a dim",
     "unknown-override": "an override (`--set`) names nothing the rule declares",
-    "bad-flag": "a malformed `--set` flag",
+    "bad-flag": "a malformed `--set` or `--genome-set` flag",
+    "genome-set-unknown": "`--genome-set` names something that is not a genome entry of the rule",
     "per-synapse": "a genome with per-synapse entries is asked for without a network shape",
     # ---- files rulec reads and writes
     "genome-file": "a genome file or its metadata is unreadable, damaged, or for another rule",

@@ -20,6 +20,7 @@ from rulec.diagnostic_codes import CODES
 
 MAX_SHOWN = 20  # diagnostics rendered in full; the rest are counted
 MAX_QUOTE = 160  # characters of a source line quoted under a message
+COMMAND_LINE = "<command line>"  # the source name of diagnostics located on a flag (`--set k=0`)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
