@@ -36,6 +36,25 @@ def check_rule(path: Path, overrides) -> CheckedRule:
     return check_file(path, overrides)
 
 
+WerrorOption = Annotated[bool, typer.Option("--werror", help="Treat the rule's warnings as errors.")]
+
+
+def show_warnings(checked: CheckedRule, werror: bool) -> None:
+    """Prints the rule's warnings (rulec/ir/lint.py), which change nothing; with `--werror` they are errors."""
+    import dataclasses
+
+    from rulec.diagnostics import Severity
+    from rulec.ir.lint import lint
+    from rulec.ir.resolve import resolve
+
+    found = lint(resolve(checked))
+    if werror and found:
+        raise RuleError([dataclasses.replace(d, severity=Severity.ERROR) for d in found])
+    if found:
+        typer.echo(render_all(found), err=True)
+        typer.echo(f"{len(found)} warning{'s' if len(found) != 1 else ''}", err=True)
+
+
 def report(error: RuleError) -> None:
     typer.echo(render_all(error.diagnostics), err=True)
     count = len(error.diagnostics)
@@ -47,6 +66,7 @@ def check_command(files: Annotated[list[Path], typer.Argument(help="Rule files t
                   set_: SetOption = None,
                   prove: Annotated[bool, typer.Option("--prove/--no-prove",
                                                       help="Prove the rule's `prove` statements.")] = True,
+                  werror: WerrorOption = False,
                   ) -> None:
     """Parse and check rule files, and prove their claims; print one summary line per file."""
     from rulec.summary import summarize
@@ -58,6 +78,7 @@ def check_command(files: Annotated[list[Path], typer.Argument(help="Rule files t
     for path in files:
         try:
             checked = check_rule(path, overrides)
+            show_warnings(checked, werror)
             proofs = prove_all(checked) if prove and checked.rule.proofs else []
         except RuleError as error:
             if on_command_line(error):  # a bad `--set` is the same for every file: report it once
@@ -98,6 +119,7 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     genome_set: GenomeSetOption = None,
                     seed: Annotated[int, seed_option("Seed for a random genome and the synapses.")] = 0,
                     force: Annotated[bool, force_option()] = False,
+                    werror: WerrorOption = False,
                     ) -> None:
     """Is the rule's update a gradient field? Checks dΔw_k/dw_m = dΔw_m/dw_k (paper eq. 10)."""
     import jax
@@ -113,6 +135,7 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     refuse_genome_and_preset(genome, preset)
     settings = parse_genome_sets(genome_set)
     rule = api.Rule(check_rule(file, parse_overrides(set_)))
+    show_warnings(rule.checked, werror)
     resources.check_plan(resources.jacobian_estimate(rule.program, NUMERIC_SHAPE, len(XOR_LABELS)), "the numeric "
                          f"check on layers {'-'.join(map(str, NUMERIC_SHAPE))}", force, echo_warning,
                          smaller="dims (--set)")
@@ -160,11 +183,13 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
                   = None,
                   force: Annotated[bool, force_option()] = False,
+                  werror: WerrorOption = False,
                   ) -> None:
     """Train a network with the rule on real data, next to tuned SGD, momentum and Adam."""
     from rulec.commands.train import run_training
 
     refuse_genome_and_preset(genome, preset)
+    show_warnings(check_rule(file, parse_overrides(set_)), werror)
     hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
     run_training(file=file, overrides=parse_overrides(set_), genome_path=genome, preset=preset,
                  genome_settings=parse_genome_sets(genome_set), data_name=data,
@@ -222,6 +247,7 @@ def meta_train_command(
         log: Annotated[Optional[Path], typer.Option(help="The JSON log (default: next to the output).")] = None,
         plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of the meta-training curves.")] = None,
         force: Annotated[bool, force_option()] = False,
+        werror: WerrorOption = False,
         coordinator: Annotated[Optional[str], typer.Option(
             help="Several processes (hosts, or GPUs of one host): HOST:PORT of process 0, which hosts the "
                  "coordinator. Every process runs the same command with its own --process-id; under SLURM or "
@@ -249,6 +275,7 @@ def meta_train_command(
         raise typer.BadParameter(f"choose from {', '.join(LOSSES)}", param_hint="--loss")
     refuse_genome_and_preset(genome, preset)
     genome_settings = parse_genome_sets(genome_set)
+    show_warnings(check_rule(file, parse_overrides(set_)), werror)
     given = [coordinator is not None, num_processes is not None, process_id is not None]
     if any(given) and not all(given):
         raise typer.BadParameter("give --coordinator, --num-processes and --process-id together (or none of them "
@@ -298,13 +325,16 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     output: Annotated[Optional[Path], typer.Option("-o", "--output",
                                                                    help="Write here instead of stdout.")] = None,
                     force: Annotated[bool, force_option()] = False,
+                    werror: WerrorOption = False,
                     ) -> None:
     """Compile a rule for one network shape and write the artifact."""
     from rulec.commands.compile import run_compile
 
     refuse_unwritable({"-o": output})
     genome_settings = parse_genome_sets(genome_set)
-    run_compile(file=file, checked=check_rule(file, parse_overrides(set_)), emit=emit, layers=layers, batch=batch,
+    checked = check_rule(file, parse_overrides(set_))
+    show_warnings(checked, werror)
+    run_compile(file=file, checked=checked, emit=emit, layers=layers, batch=batch,
                 preset=preset, genome_settings=genome_settings, prune=prune, output=output, force=force, warn=echo_warning)
 
 

@@ -102,4 +102,8 @@ CODES = MappingProxyType({
     "genome-file": "a genome file or its metadata is unreadable, damaged, or for another rule",
     "checkpoint": "a meta-training checkpoint is unreadable, damaged, or for other settings",
     "locked": "another rulec run is writing the same output",
+    # ---- warnings (`--werror` makes them errors)
+    "unused-declaration": "a dim, genome entry, neuron, synapse or activation that nothing reads (warning)",
+    "unread-result": "a `let` or a neuron write whose result nothing reads (warning)",
+    "read-before-write": "a neuron state read before the step writes it, so it reads zero (warning)",
 })
