@@ -48,7 +48,7 @@ def test_sign_symmetry_sends_the_error_back_through_the_signs_of_the_forward_wei
     net = rule.network(SIZES)
     state = net.init(jax.random.key(1))
     x, y = batch()
-    new = net.step({"lr": np.float32(0.1)}, state, x, y)
+    new = net.step({"lr": np.float32(0.1), "gain": np.float32(0.5)}, state, x, y)
 
     w1, w2 = (np.asarray(w, np.float64) for w in state["w"])
     with_bias = lambda a: np.concatenate([a, np.ones((len(a), 1))], axis=1)  # noqa: E731 (the bias row is last)
@@ -56,8 +56,8 @@ def test_sign_symmetry_sends_the_error_back_through_the_signs_of_the_forward_wei
     h = np.tanh(z1)
     z2 = with_bias(h) @ w2
     delta_out = (np.tanh(z2) - y) * (1 - np.tanh(z2) ** 2)
-    delta_hidden = (1 - np.tanh(z1) ** 2) * (delta_out @ np.sign(w2[:-1]).T)  # sign(W)^T, not W^T
+    delta_hidden = (1 - np.tanh(z1) ** 2) * (0.5 * delta_out @ np.sign(w2[:-1]).T)  # gain sign(W)^T, not W^T
     np.testing.assert_allclose(new["w"][1], w2 - 0.1 * with_bias(h).T @ delta_out, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(new["w"][0], w1 - 0.1 * with_bias(x).T @ delta_hidden, rtol=1e-4, atol=1e-5)
-    backprop_hidden = (1 - np.tanh(z1) ** 2) * (delta_out @ w2[:-1].T)
+    backprop_hidden = (1 - np.tanh(z1) ** 2) * (0.5 * delta_out @ w2[:-1].T)
     assert not np.allclose(new["w"][0], w1 - 0.1 * with_bias(x).T @ backprop_hidden, rtol=1e-3, atol=1e-4)
