@@ -4,7 +4,7 @@ mean +- std over 3 seeds, printed as the README's stdlib table.
 A rule is supervised when an equation reads `target`. Each trains with the genome `rulec train` chooses (a shipped
 genome, else its default preset, else its declared constants, else a random draw of its seed), on layers
 64-256-10, batch 128, with the same data order and synapse draws as `rulec train --seed S`. One run of 500 steps
-gives both figures. Usage: `nice python benchmarks/stdlib_digits.py` (a few minutes on 2 cores).
+gives both figures. Usage: `nice python benchmarks/stdlib_digits.py` (about 8 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def main() -> None:
         if not supervised(rulec.load(path)):
             continue
         origin, found = accuracies(path, data)
-        origin = origin.replace(str(ROOT) + "/", "")
+        origin = origin.replace(f"{ROOT}/stdlib_rules/", "").replace("genomes/", "`genomes/", 1).replace(".npz", ".npz`")
         rows.append(f"| `{path.name}` | {origin} | {cell(found[STEPS[0]])} | {cell(found[STEPS[1]])} |")
         print(rows[-1], file=sys.stderr, flush=True)
     print(f"Test accuracy on `digits` (layers {data.inputs}-{HIDDEN}-{data.classes}, batch {BATCH}), mean ± std over "
