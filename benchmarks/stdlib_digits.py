@@ -64,7 +64,8 @@ def main() -> None:
         if not supervised(rulec.load(path)):
             continue
         origin, found = accuracies(path, data)
-        origin = origin.replace(f"{ROOT}/stdlib_rules/", "").replace("genomes/", "`genomes/", 1).replace(".npz", ".npz`")
+        shipped = f"{ROOT}/stdlib_rules/genomes/"
+        origin = origin.replace(shipped, "`genomes/").replace(".npz", ".npz`")
         rows.append(f"| `{path.name}` | {origin} | {cell(found[STEPS[0]])} | {cell(found[STEPS[1]])} |")
         print(rows[-1], file=sys.stderr, flush=True)
     print(f"Test accuracy on `digits` (layers {data.inputs}-{HIDDEN}-{data.classes}, batch {BATCH}), mean ± std over "

@@ -295,13 +295,15 @@ def meta_train_command(
                           score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else ()),
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss,
         learning_rate=lr, clip=clip, sigma=sigma,
-        start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random") + describe(genome_settings),
+        start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
+        + describe(genome_settings),
         seed=seed,
         checkpoint_every=checkpoint_every, eval_every=eval_every,
         data_dir=str(data_dir.resolve()) if data_dir else None)
     stem = file.stem if file.suffix == ".rule" else file.name
     run_meta_training(file=file, overrides=parse_overrides(set_), settings=settings, genome_path=genome,
-                      preset=preset, genome_settings=genome_settings, data_dir=data_dir, output=output or Path(f"{stem}.{method}.npz"),
+                      preset=preset, genome_settings=genome_settings, data_dir=data_dir,
+                      output=output or Path(f"{stem}.{method}.npz"),
                       checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot,
                       force=force,
                       cluster=Cluster(coordinator, num_processes, process_id, distributed_timeout))
@@ -335,7 +337,8 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
     checked = check_rule(file, parse_overrides(set_))
     show_warnings(checked, werror)
     run_compile(file=file, checked=checked, emit=emit, layers=layers, batch=batch,
-                preset=preset, genome_settings=genome_settings, prune=prune, output=output, force=force, warn=echo_warning)
+                preset=preset, genome_settings=genome_settings, prune=prune, output=output, force=force,
+                warn=echo_warning)
 
 
 def render_rule(checked: CheckedRule, color: bool) -> str:

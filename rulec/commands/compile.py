@@ -38,7 +38,8 @@ def folded_genome(rule, sizes, preset: str | None, genome_settings) -> dict | No
 
 
 def run_compile(*, file: Path, checked: CheckedRule, emit: Emit, layers: str, batch: int, preset: str | None,
-                genome_settings: tuple, prune: bool, output: Path | None, force: bool, warn: typing.Callable[[str], None]) -> None:
+                genome_settings: tuple, prune: bool, output: Path | None, force: bool,
+                warn: typing.Callable[[str], None]) -> None:
     if emit in (Emit.latex, Emit.png):
         emit_equations(checked, emit, output)
         return

@@ -71,8 +71,8 @@ def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
     return resources.Estimate(max(step.bytes, test.bytes) + 8 * steps * batch, step.flops)
 
 
-def run_training(*, file, overrides, genome_path, preset, genome_settings=(), data_name, data_dir, transform_name, hidden, steps, batch,
-                 baselines, baseline_model, seed, plot_path, json_path, force=False) -> None:
+def run_training(*, file, overrides, genome_path, preset, genome_settings=(), data_name, data_dir, transform_name,
+                 hidden, steps, batch, baselines, baseline_model, seed, plot_path, json_path, force=False) -> None:
     console = Console(stderr=True)
     warn = warner(console)
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]

@@ -175,9 +175,9 @@ def reads_before_writes(program: ir.Program, persists: Persists = never_persists
                 early = {place for place in locations(load.kind, load.name, load.positions, local, program, DEPTH)
                          if place in written_ever and place not in written and not persists(place[1], place[3])}
                 if early and load.span not in found:
+                    states = _states(program, load.name, early)
                     found[load.span] = _warning(
-                        load.span, f"`{load.name}` is read here before this step writes it{_states(program, load.name, early)}, so it "
-                        "reads zero",
+                        load.span, f"`{load.name}` is read here before this step writes it{states}, so it reads zero",
                         "neuron states start every step at zero and are not kept between steps; to keep a value, "
                         "store it in a synapse", "read-before-write")
             if isinstance(statement, ir.Write) and statement.kind is ir.Source.NEURON:

@@ -45,7 +45,8 @@ def test_preset_functions_build_their_values_for_every_k(k):
 
 def test_preset_functions_print_back_as_written():
     printed = print_rule(parse(RULE))
-    assert all(f"  {entry}\n" in printed for entry in ("nu = identity", "mu = diag(1, -1)", "h = fill(0.5)", "A = ones"))
+    entries = ("nu = identity", "mu = diag(1, -1)", "h = fill(0.5)", "A = ones")
+    assert all(f"  {entry}\n" in printed for entry in entries)
     assert print_rule(parse(printed)) == printed
 
 
