@@ -19,6 +19,7 @@ _EXPORTS = {
     "CheckedRule": "rulec.check",
     "Diagnostic": "rulec.diagnostics",
     "RuleError": "rulec.diagnostics",
+    "RuleWarning": "rulec.diagnostics",
     "Span": "rulec.diagnostics",
     "check_file": "rulec.frontend",
     "check_text": "rulec.frontend",

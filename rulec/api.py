@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,13 +28,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from rulec.check import CheckedRule
-from rulec.diagnostics import Diagnostic, RuleError
+from rulec.diagnostics import Diagnostic, RuleError, RuleWarning, render
 from rulec.frontend import check_text, read_rule_file
 from rulec.functions import elementwise_table
 from rulec.ir import nodes as ir
 from rulec.ir import liveness, resolve, verify
+from rulec.ir.lint import lint
 from rulec.lower.contraction import FORMS
 from rulec.lower.jax_step import JaxStep
+from rulec.preset_functions import preset_array
 from rulec.shapes import init_genome, init_synapses
 from rulec.ir.specialize import specialize as specialize_program
 from rulec.syntax.printer import print_rule
@@ -42,13 +45,17 @@ _FUNCTIONS = elementwise_table(jnp)
 
 
 def load(path: str | Path, **dims: int) -> Rule:
-    """Parses, checks and resolves a rule file; dims override the file's (`k=8`). Raises RuleError."""
+    """Parses, checks and resolves a rule file; dims override the file's (`k=8`). Raises RuleError. Its warnings
+    (rulec/ir/lint.py) are issued as RuleWarnings and kept on `Rule.warnings`."""
     return loads(read_rule_file(path), str(path), **dims)
 
 
 def loads(text: str, name: str = "<string>", **dims: int) -> Rule:
     """Like `load`, for rule text held in a string."""
-    return Rule(check_text(text, name, dims))
+    rule = Rule(check_text(text, name, dims))
+    for warning in rule.warnings:
+        warnings.warn(render(warning), RuleWarning, stacklevel=2)
+    return rule
 
 
 FIRST_KEYS = 64  # keys split at first; when a network has more arrays to draw, twice as many, and so on
@@ -80,6 +87,7 @@ class Rule:
         self.program: ir.Program = resolve(checked)
         if verify.enabled():
             verify.verify(self.program)
+        self.warnings: tuple[Diagnostic, ...] = tuple(lint(self.program))
         self.name = self.program.name
         self.dims = dict(self.program.dims)
         # The hash of the canonical text: comments and layout do not change it, every equation does.
@@ -113,9 +121,9 @@ class Rule:
         for entry, value in values.items():
             current = genome[entry]
             if isinstance(current, list):
-                genome[entry] = [jnp.full(a.shape, value, dtype) for a in current]
+                genome[entry] = [jnp.asarray(preset_array(value, a.shape), dtype) for a in current]
             else:
-                genome[entry] = jnp.broadcast_to(jnp.asarray(np.asarray(value), dtype), current.shape)
+                genome[entry] = jnp.asarray(preset_array(value, current.shape), dtype)
         return genome
 
     def network(self, sizes: Sequence[int], specialize: dict | None = None, prune: bool = True,

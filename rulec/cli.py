@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 import typer
 
 from rulec.commands.compile import Emit
-from rulec.commands.flags import MAX_POPULATION, SetOption, force_option, on_command_line, parse_overrides, \
-    parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
+from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, SetOption, force_option, on_command_line, \
+    parse_genome_sets, parse_overrides, parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
@@ -36,6 +36,25 @@ def check_rule(path: Path, overrides) -> CheckedRule:
     return check_file(path, overrides)
 
 
+WerrorOption = Annotated[bool, typer.Option("--werror", help="Treat the rule's warnings as errors.")]
+
+
+def show_warnings(checked: CheckedRule, werror: bool) -> None:
+    """Prints the rule's warnings (rulec/ir/lint.py), which change nothing; with `--werror` they are errors."""
+    import dataclasses
+
+    from rulec.diagnostics import Severity
+    from rulec.ir.lint import lint
+    from rulec.ir.resolve import resolve
+
+    found = lint(resolve(checked))
+    if werror and found:
+        raise RuleError([dataclasses.replace(d, severity=Severity.ERROR) for d in found])
+    if found:
+        typer.echo(render_all(found), err=True)
+        typer.echo(f"{len(found)} warning{'s' if len(found) != 1 else ''}", err=True)
+
+
 def report(error: RuleError) -> None:
     typer.echo(render_all(error.diagnostics), err=True)
     count = len(error.diagnostics)
@@ -47,6 +66,7 @@ def check_command(files: Annotated[list[Path], typer.Argument(help="Rule files t
                   set_: SetOption = None,
                   prove: Annotated[bool, typer.Option("--prove/--no-prove",
                                                       help="Prove the rule's `prove` statements.")] = True,
+                  werror: WerrorOption = False,
                   ) -> None:
     """Parse and check rule files, and prove their claims; print one summary line per file."""
     from rulec.summary import summarize
@@ -58,6 +78,7 @@ def check_command(files: Annotated[list[Path], typer.Argument(help="Rule files t
     for path in files:
         try:
             checked = check_rule(path, overrides)
+            show_warnings(checked, werror)
             proofs = prove_all(checked) if prove and checked.rule.proofs else []
         except RuleError as error:
             if on_command_line(error):  # a bad `--set` is the same for every file: report it once
@@ -95,8 +116,10 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     set_: SetOption = None,
                     genome: Annotated[Optional[Path], typer.Option(help="A genome file (.npz).")] = None,
                     preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
+                    genome_set: GenomeSetOption = None,
                     seed: Annotated[int, seed_option("Seed for a random genome and the synapses.")] = 0,
                     force: Annotated[bool, force_option()] = False,
+                    werror: WerrorOption = False,
                     ) -> None:
     """Is the rule's update a gradient field? Checks dΔw_k/dw_m = dΔw_m/dw_k (paper eq. 10)."""
     import jax
@@ -104,12 +127,15 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
 
     from rulec import api
     from rulec.runtime.genome_file import load_genome
+    from rulec.runtime.genome_set import apply_settings, describe
     from rulec.runtime import resources
     from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, XOR_LABELS, numeric_symmetry, \
         symbolic_symmetry
 
     refuse_genome_and_preset(genome, preset)
+    settings = parse_genome_sets(genome_set)
     rule = api.Rule(check_rule(file, parse_overrides(set_)))
+    show_warnings(rule.checked, werror)
     resources.check_plan(resources.jacobian_estimate(rule.program, NUMERIC_SHAPE, len(XOR_LABELS)), "the numeric "
                          f"check on layers {'-'.join(map(str, NUMERIC_SHAPE))}", force, echo_warning,
                          smaller="dims (--set)")
@@ -120,6 +146,7 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
         values, origin = rule.preset(preset), f"preset {preset or rule.program.default_preset}"
     else:
         values, origin = net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})"
+    values, origin = apply_settings(rule.program, values, settings), origin + describe(settings)
     typer.echo(f"{file}: is the update of `{rule.name}` with {origin} a gradient field? (paper eq. 10)")
     symbolic = symbolic_symmetry(rule.program, jax.tree.map(np.asarray, values), SYMBOLIC_SHAPE)
     shape = "-".join(map(str, SYMBOLIC_SHAPE))
@@ -138,6 +165,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   set_: SetOption = None,
                   genome: Annotated[Optional[Path], typer.Option(help="A genome file (.npz).")] = None,
                   preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
+                  genome_set: GenomeSetOption = None,
                   data: Annotated[str, typer.Option(help="mnist5k, digits, fashion, idx, or a synthetic task "
                                                          "(xor, moons, ...).")] = "mnist5k",
                   data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
@@ -155,13 +183,16 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
                   = None,
                   force: Annotated[bool, force_option()] = False,
+                  werror: WerrorOption = False,
                   ) -> None:
     """Train a network with the rule on real data, next to tuned SGD, momentum and Adam."""
     from rulec.commands.train import run_training
 
     refuse_genome_and_preset(genome, preset)
+    show_warnings(check_rule(file, parse_overrides(set_)), werror)
     hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
-    run_training(file=file, overrides=parse_overrides(set_), genome_path=genome, preset=preset, data_name=data,
+    run_training(file=file, overrides=parse_overrides(set_), genome_path=genome, preset=preset,
+                 genome_settings=parse_genome_sets(genome_set), data_name=data,
                  data_dir=data_dir, transform_name=transform, hidden=hidden, steps=steps, batch=batch,
                  baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out,
                  force=force)
@@ -205,6 +236,7 @@ def meta_train_command(
         remat: Annotated[bool, typer.Option("--remat/--no-remat", help="Rematerialise the unroll (grad).")] = True,
         genome: Annotated[Optional[Path], typer.Option(help="Start from this genome file.")] = None,
         preset: Annotated[Optional[str], typer.Option(help="Start from this preset (default: random).")] = None,
+        genome_set: GenomeSetOption = None,
         seed: Annotated[int, seed_option()] = 0,
         output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The genome file to write "
                                                                               "(default RULE.METHOD.npz).")] = None,
@@ -215,6 +247,7 @@ def meta_train_command(
         log: Annotated[Optional[Path], typer.Option(help="The JSON log (default: next to the output).")] = None,
         plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of the meta-training curves.")] = None,
         force: Annotated[bool, force_option()] = False,
+        werror: WerrorOption = False,
         coordinator: Annotated[Optional[str], typer.Option(
             help="Several processes (hosts, or GPUs of one host): HOST:PORT of process 0, which hosts the "
                  "coordinator. Every process runs the same command with its own --process-id; under SLURM or "
@@ -234,12 +267,15 @@ def meta_train_command(
     from rulec.meta.gradient import Curriculum
     from rulec.meta.methods import Settings
     from rulec.meta.objectives import LOSSES, Protocol
+    from rulec.runtime.genome_set import describe
 
     if method not in METHODS:
         raise typer.BadParameter(f"choose from {', '.join(METHODS)}", param_hint="--method")
     if loss not in LOSSES:
         raise typer.BadParameter(f"choose from {', '.join(LOSSES)}", param_hint="--loss")
     refuse_genome_and_preset(genome, preset)
+    genome_settings = parse_genome_sets(genome_set)
+    show_warnings(check_rule(file, parse_overrides(set_)), werror)
     given = [coordinator is not None, num_processes is not None, process_id is not None]
     if any(given) and not all(given):
         raise typer.BadParameter("give --coordinator, --num-processes and --process-id together (or none of them "
@@ -259,12 +295,15 @@ def meta_train_command(
                           score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else ()),
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss,
         learning_rate=lr, clip=clip, sigma=sigma,
-        start=f"genome {genome}" if genome else f"preset {preset}" if preset else "random", seed=seed,
+        start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
+        + describe(genome_settings),
+        seed=seed,
         checkpoint_every=checkpoint_every, eval_every=eval_every,
         data_dir=str(data_dir.resolve()) if data_dir else None)
     stem = file.stem if file.suffix == ".rule" else file.name
     run_meta_training(file=file, overrides=parse_overrides(set_), settings=settings, genome_path=genome,
-                      preset=preset, data_dir=data_dir, output=output or Path(f"{stem}.{method}.npz"),
+                      preset=preset, genome_settings=genome_settings, data_dir=data_dir,
+                      output=output or Path(f"{stem}.{method}.npz"),
                       checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot,
                       force=force,
                       cluster=Cluster(coordinator, num_processes, process_id, distributed_timeout))
@@ -281,19 +320,25 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     batch: Annotated[int, typer.Option(min=1, help="Batch size the step is compiled for.")] = 128,
                     preset: Annotated[Optional[str], typer.Option(help="Fold this preset's genome into the "
                                                                        "program.")] = None,
+                    genome_set: GenomeSetOption = None,
                     prune: Annotated[bool, typer.Option(help="Dead-state elimination: predict, and each step of an "
                                                              "unroll, skip the writes nothing reads afterwards; "
                                                              "what is skipped goes to stderr.")] = True,
                     output: Annotated[Optional[Path], typer.Option("-o", "--output",
                                                                    help="Write here instead of stdout.")] = None,
                     force: Annotated[bool, force_option()] = False,
+                    werror: WerrorOption = False,
                     ) -> None:
     """Compile a rule for one network shape and write the artifact."""
     from rulec.commands.compile import run_compile
 
     refuse_unwritable({"-o": output})
-    run_compile(file=file, checked=check_rule(file, parse_overrides(set_)), emit=emit, layers=layers, batch=batch,
-                preset=preset, prune=prune, output=output, force=force, warn=echo_warning)
+    genome_settings = parse_genome_sets(genome_set)
+    checked = check_rule(file, parse_overrides(set_))
+    show_warnings(checked, werror)
+    run_compile(file=file, checked=checked, emit=emit, layers=layers, batch=batch,
+                preset=preset, genome_settings=genome_settings, prune=prune, output=output, force=force,
+                warn=echo_warning)
 
 
 def render_rule(checked: CheckedRule, color: bool) -> str:

@@ -51,6 +51,7 @@ CODES = MappingProxyType({
     "preset-shape": "a preset value's shape differs from its genome entry's",
     "ragged-matrix": "the rows of a preset matrix differ in length",
     "preset-missing": "a preset leaves out a genome entry that has a random initialiser",
+    "preset-function": "a preset value calls an unknown function, or gives it the wrong number of values",
     # ---- phases and equations
     "duplicate-phase": "a phase kind is defined twice",
     "missing-phase": "a required phase is missing",
@@ -94,10 +95,15 @@ CODES = MappingProxyType({
     # ---- overrides, flags and the API
     "not-a-dim": "an override (`--set`) names a declaration that is not a dim",
     "unknown-override": "an override (`--set`) names nothing the rule declares",
-    "bad-flag": "a malformed `--set` flag",
+    "bad-flag": "a malformed `--set` or `--genome-set` flag",
+    "genome-set-unknown": "`--genome-set` names something that is not a genome entry of the rule",
     "per-synapse": "a genome with per-synapse entries is asked for without a network shape",
     # ---- files rulec reads and writes
     "genome-file": "a genome file or its metadata is unreadable, damaged, or for another rule",
     "checkpoint": "a meta-training checkpoint is unreadable, damaged, or for other settings",
     "locked": "another rulec run is writing the same output",
+    # ---- warnings (`--werror` makes them errors)
+    "unused-declaration": "a dim, genome entry, neuron, synapse or activation that nothing reads (warning)",
+    "unread-result": "a `let` or a neuron write whose result nothing reads (warning)",
+    "read-before-write": "a neuron state read before the step writes it, so it reads zero (warning)",
 })

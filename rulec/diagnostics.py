@@ -13,6 +13,7 @@ the CLI prints them, through :func:`render`, as::
 from __future__ import annotations
 
 import dataclasses
+import enum
 import os
 from collections.abc import Iterable, Sequence
 
@@ -20,6 +21,7 @@ from rulec.diagnostic_codes import CODES
 
 MAX_SHOWN = 20  # diagnostics rendered in full; the rest are counted
 MAX_QUOTE = 160  # characters of a source line quoted under a message
+COMMAND_LINE = "<command line>"  # the source name of diagnostics located on a flag (`--set k=0`)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -59,6 +61,13 @@ class Span:
         return f"{self.source.name}:{self.line}:{self.column}"
 
 
+class Severity(enum.Enum):
+    """An error stops the command; a warning is printed and changes nothing (`--werror` makes it an error)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One located problem. `code` is a stable identifier that tests and docs refer to, one of
@@ -68,12 +77,17 @@ class Diagnostic:
     message: str
     hint: str | None
     code: str
+    severity: Severity = Severity.ERROR
 
     def __post_init__(self):
         # An unregistered code is a bug in rulec, not in the rule: refused only where bugs are hunted, so that a
         # user still gets the message.
         if os.environ.get("RULEC_CHECKS") == "1" and self.code not in CODES:
             raise ValueError(f"diagnostic code {self.code!r} is not in rulec/diagnostic_codes.py")
+
+
+class RuleWarning(UserWarning):
+    """A rule's warnings, as `rulec.load` reports them to Python (each is also on `Rule.warnings`)."""
 
 
 class RuleError(Exception):
@@ -106,15 +120,16 @@ class RuleError(Exception):
 
 
 def render(diagnostic: Diagnostic) -> str:
-    """Formats a diagnostic as `file:line:col: error: message`, the source line, a caret and the hint."""
+    """Formats a diagnostic as `file:line:col: error: message` (or `warning:`), the source line, a caret and the
+    hint."""
     span = diagnostic.span
     if not span.source.text:  # nothing to quote, for example a file that could not be read
-        head = f"{span.source.name}: error: {diagnostic.message}"
+        head = f"{span.source.name}: {diagnostic.severity.value}: {diagnostic.message}"
         return head + (f"\n  hint: {diagnostic.hint}" if diagnostic.hint else "")
     text = span.source.line(span.line)
     width = span.end_column - span.column if span.end_line == span.line else len(text) - span.column + 1
     quoted, caret = quote(text, span.column, max(1, width))
-    parts = [f"{span.location}: error: {diagnostic.message}", f"  {quoted}", f"  {caret}"]
+    parts = [f"{span.location}: {diagnostic.severity.value}: {diagnostic.message}", f"  {quoted}", f"  {caret}"]
     if diagnostic.hint:
         parts.append(f"  hint: {diagnostic.hint}")
     return "\n".join(parts)

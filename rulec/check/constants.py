@@ -95,9 +95,11 @@ def _in_float64(e: ast.Expr) -> ast.Expr:
     return dataclasses.replace(e, args=(wide(e.args[0]),))
 
 
-def _numbers(literal: ast.Literal):
+def _numbers(literal: ast.Literal | ast.PresetCall):
     if isinstance(literal, ast.Number):
         yield literal
+    elif isinstance(literal, ast.PresetCall):
+        yield from literal.args
     else:
         for row in literal.rows:
             yield from _numbers(row)

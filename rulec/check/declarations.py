@@ -12,6 +12,7 @@ from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
 from rulec.losses import LOSSES, PROVABLE_LOSSES
 from rulec.phases import PAIR_SCHEMES
+from rulec.preset_functions import PRESET_FUNCTIONS, PresetFunction, shape_problem
 from rulec.syntax import ast
 
 CLAIMS = {"sgd": ("loss", "lr")}
@@ -152,6 +153,30 @@ def literal_shape(literal: ast.Literal) -> tuple[int, ...] | None:
     return (len(literal.rows),) + shapes.pop()
 
 
+def check_preset_call(call: ast.PresetCall, entry: str, shape: tuple[int, ...], per_synapse: bool) -> list[Diagnostic]:
+    """`identity`, `fill(0.5)`, ...: a known function, with as many numbers as it takes, that fits the entry."""
+    function = PRESET_FUNCTIONS.get(call.name)
+    if function is None:
+        known = ", ".join(f.usage for f in PRESET_FUNCTIONS.values())
+        return [Diagnostic(call.span, f"`{call.name}` is not a preset function", suggest(call.name, PRESET_FUNCTIONS)
+                           or f"a preset value is a number, a matrix, or one of {known}", "preset-function")]
+    if not function.takes(len(call.args)):
+        return [Diagnostic(call.span, f"`{call.name}` takes {_arity_words(function)}, not {len(call.args)}",
+                           f"write it as `{function.usage}`", "preset-function")]
+    if per_synapse and function.square:
+        return [Diagnostic(call.span, f"`{entry}` has one value per synapse, so `{call.name}` cannot fill it",
+                           "use `zeros`, `ones` or `fill(...)`", "preset-shape")]
+    problem = shape_problem(function, len(call.args), shape)
+    return [Diagnostic(call.span, problem, f"`{entry}` has shape {list(shape)}", "preset-shape")] if problem else []
+
+
+def _arity_words(function: PresetFunction) -> str:
+    if function.arities is None:
+        return "one or more numbers"
+    return " or ".join("no numbers" if n == 0 else "one number" if n == 1 else f"{n} numbers"
+                       for n in function.arities)
+
+
 def check_presets(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     """Presets name genome entries with matching shapes: `nu = [1, 0]` for `nu[k, k]`."""
     errors = []
@@ -176,9 +201,13 @@ def check_presets(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
                 errors.append(Diagnostic(entry.span, f"preset `{preset.name}` sets `{entry.name}`, which is not a "
                                          "genome entry", suggest(entry.name, genome), "preset-unknown"))
                 continue
-            shape = literal_shape(entry.value)
             expected = tuple(a.extent for a in symbol.axes if isinstance(a, StateAxis))
-            if any(isinstance(a, LayerAxis) for a in symbol.axes):
+            per_synapse = any(isinstance(a, LayerAxis) for a in symbol.axes)
+            if isinstance(entry.value, ast.PresetCall):
+                errors.extend(check_preset_call(entry.value, entry.name, expected, per_synapse))
+                continue
+            shape = literal_shape(entry.value)
+            if per_synapse:
                 if shape != ():
                     errors.append(Diagnostic(entry.span, f"`{entry.name}` has one value per synapse; a preset can "
                                              "only fill it with one number", f"write `{entry.name} = 0`",

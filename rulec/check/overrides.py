@@ -56,7 +56,7 @@ def check_overrides(rule: ast.Rule, overrides: Mapping[str, int]) -> list[Diagno
             error = dim_range_error(name, value, span, f"the file declares `dim {name} = {dims[name].value}`")
             errors += [error] if error is not None else []
         elif name in declared:
-            genome_hint = "; genome values come from a preset or a genome file" if name in genome else ""
+            genome_hint = f"; set it with `--genome-set {name}=...`" if name in genome else ""
             errors.append(Diagnostic(span, f"`{name}` is a {_kind(declared[name])} of rule `{rule.name}`, not a "
                                      "dim", dims_hint + genome_hint, "not-a-dim"))
         else:

@@ -24,8 +24,22 @@ class Emit(str, enum.Enum):
     png = "png"
 
 
+def folded_genome(rule, sizes, preset: str | None, genome_settings) -> dict | None:
+    """The genome to fold into the program: the preset's (the default one when only `--genome-set` is given),
+    with the `--genome-set` entries on top; None when neither flag is given."""
+    from rulec.runtime.genome_set import apply_settings
+
+    if genome_settings and preset is None and rule.program.default_preset is None:
+        raise typer.BadParameter("compile folds a preset's genome into the program and this rule has no default "
+                                 "preset; give --preset to say which one to change", param_hint="--genome-set")
+    if preset is None and not genome_settings:
+        return None
+    return apply_settings(rule.program, rule.preset(preset, sizes=sizes), genome_settings)
+
+
 def run_compile(*, file: Path, checked: CheckedRule, emit: Emit, layers: str, batch: int, preset: str | None,
-                prune: bool, output: Path | None, force: bool, warn: typing.Callable[[str], None]) -> None:
+                genome_settings: tuple, prune: bool, output: Path | None, force: bool,
+                warn: typing.Callable[[str], None]) -> None:
     if emit in (Emit.latex, Emit.png):
         emit_equations(checked, emit, output)
         return
@@ -37,7 +51,7 @@ def run_compile(*, file: Path, checked: CheckedRule, emit: Emit, layers: str, ba
     rule = api.Rule(checked)
     resources.check_plan(resources.step_estimate(rule.program, sizes, batch), f"the step on layers {layers} with "
                          f"batch {batch}", force, warn)
-    net = rule.network(sizes, specialize=rule.preset(preset, sizes=sizes) if preset else None, prune=prune)
+    net = rule.network(sizes, specialize=folded_genome(rule, sizes, preset, genome_settings), prune=prune)
     report_pruning(net)
     if emit is Emit.stablehlo:
         if output is None:

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from rulec.diagnostics import Diagnostic, RuleError, Source, Span
+from rulec.diagnostics import COMMAND_LINE, Diagnostic, RuleError, Source, Span
 
 # The checker and the file helpers are imported where they are used, so that `rulec --help` does not load them.
 if typing.TYPE_CHECKING:
@@ -68,7 +68,6 @@ def parse_layers(text: str) -> tuple[int, ...]:
     return parse_sizes(text, 2, "784,256,10 (at least two)")
 
 
-COMMAND_LINE = "<command line>"  # the source name of diagnostics located on a flag
 
 # The range is rulec.check.declarations.MAX_DIM, written out so that `--help` need not import the checker
 # (tests/test_layers.py holds the two equal).
@@ -95,6 +94,19 @@ def parse_overrides(values: list[str] | None) -> Overrides:
                                         "number, as in `--set k=8`", "bad-flag")])
         values_by_name[name], spans[name] = number, span
     return Overrides(values_by_name, spans)
+
+
+GENOME_SET_HELP = ("Set a genome entry on top of the genome used, as NAME=VALUE: a number (eta=0.5) or a preset "
+                   "function (nu=identity, mu=diag(1, -1), h=fill(0.5)).")
+GenomeSetOption = Annotated[Optional[list[str]], typer.Option("--genome-set", help=GENOME_SET_HELP)]
+
+
+def parse_genome_sets(values: list[str] | None) -> tuple:
+    """Parses `--genome-set` flags into GenomeSettings (rulec/runtime/genome_set.py); a RuleError located on the
+    flag when one is malformed. Whether the entry exists and the value fits it is checked against the rule."""
+    from rulec.runtime.genome_set import parse_setting
+
+    return tuple(parse_setting(text) for text in values or ())
 
 
 def parse_number(text: str) -> int | float | None:

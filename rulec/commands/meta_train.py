@@ -24,19 +24,23 @@ from rulec.meta.tasks import load_tasks, parse_specs, shape
 from rulec.runtime import resources
 from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import load_genome, save_genome
+from rulec.runtime.genome_set import apply_settings
 from rulec.runtime.lock import holding
 from rulec.runtime.report import command_line
 from rulec.runtime.resources import FLOAT_BYTES
 
-def _initial(rule, net, genome_path, preset, warn):
-    """The starting genome as a function of a key (random genomes differ per key, the others do not)."""
+def _initial(rule, net, genome_path, preset, genome_settings, warn):
+    """The starting genome as a function of a key (random genomes differ per key, the others do not), with the
+    `--genome-set` entries set on top."""
     if genome_path is not None:
         fixed = load_genome(genome_path, rule, net.sizes, warn)
     elif preset is not None:
         fixed = rule.preset(preset, sizes=net.sizes)
     else:
-        return net.init_genome
-    fixed = jax.tree.map(lambda a: jax.numpy.asarray(a, jax.numpy.float32), fixed)
+        apply_settings(rule.program, net.init_genome(jax.random.key(0)), genome_settings)  # its errors, now
+        return lambda key: apply_settings(rule.program, net.init_genome(key), genome_settings)
+    fixed = jax.tree.map(lambda a: jax.numpy.asarray(a, jax.numpy.float32),
+                         apply_settings(rule.program, fixed, genome_settings))
     return lambda key: fixed
 
 
@@ -63,7 +67,8 @@ def _plan(settings: Settings, program, sizes, tasks: int) -> resources.Estimate:
     return resources.Estimate((member.bytes + batches) * members, member.flops * members * tasks)
 
 
-def run_meta_training(*, file, overrides, settings: Settings, genome_path, preset, data_dir, output: Path,
+def run_meta_training(*, file, overrides, settings: Settings, genome_path, preset, genome_settings, data_dir,
+                      output: Path,
                       checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None,
                       force: bool = False, cluster: distributed.Cluster = distributed.Cluster()) -> None:
     if distributed.wanted(cluster):
@@ -90,12 +95,12 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
                          f"{'-'.join(map(str, sizes))}, population {settings.population}, unroll "
                          f"{settings.protocol.unroll}", force, warn)
     net = rule.network(sizes)
-    initial = _initial(rule, net, genome_path, preset, warn)
+    initial = _initial(rule, net, genome_path, preset, genome_settings, warn)
     rng = jax.random.key(settings.seed)
     init_key = jax.random.fold_in(rng, 0)
     method = methods.build(settings, net, tasks, initial(init_key))
     # A resumed run needs only the carry's structure, so it need not search for a good random start.
-    carry = method.init(init_key, initial, random_start=settings.start == "random" and not resume)
+    carry = method.init(init_key, initial, random_start=genome_path is None and preset is None and not resume)
     with holding([output, checkpoint_dir, log_path, plot_path] if leader else []):
         start, history = 0, []
         if resume:

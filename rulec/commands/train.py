@@ -20,6 +20,7 @@ from rulec.frontend import check_file
 from rulec.runtime import report, resources
 from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import find_shipped, load_genome
+from rulec.runtime.genome_set import apply_settings, describe
 from rulec.runtime.lock import holding
 from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, Curve, batch_indices, evaluation_steps, mlp_init, \
     train_baseline, train_rule
@@ -70,8 +71,8 @@ def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
     return resources.Estimate(max(step.bytes, test.bytes) + 8 * steps * batch, step.flops)
 
 
-def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, transform_name, hidden, steps, batch,
-                 baselines, baseline_model, seed, plot_path, json_path, force=False) -> None:
+def run_training(*, file, overrides, genome_path, preset, genome_settings=(), data_name, data_dir, transform_name,
+                 hidden, steps, batch, baselines, baseline_model, seed, plot_path, json_path, force=False) -> None:
     console = Console(stderr=True)
     warn = warner(console)
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
@@ -95,6 +96,7 @@ def run_training(*, file, overrides, genome_path, preset, data_name, data_dir, t
                          f"{'-'.join(map(str, sizes))} with batch {batch}", force, warn)
     net = rule.network(sizes)
     genome, origin = choose_genome(rule, file, net, genome_path, preset, seed, console)
+    genome, origin = apply_settings(rule.program, genome, genome_settings), origin + describe(genome_settings)
     with holding([json_path, plot_path]):
         state = net.init(jax.random.key(seed + 1))
         indices = batch_indices(len(data.x_train), steps, batch, seed)

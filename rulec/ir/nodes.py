@@ -233,7 +233,7 @@ class Program:
     name: str
     dims: dict
     genome: tuple[GenomeDecl, ...]
-    presets: dict  # name -> {entry: nested list or number}
+    presets: dict  # name -> {entry: nested list, number or preset_functions.Call}
     default_preset: str | None
     neurons: tuple[NeuronDecl, ...]
     synapses: tuple[SynapseDecl, ...]

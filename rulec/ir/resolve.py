@@ -10,12 +10,15 @@ from rulec.check import CheckedRule
 from rulec.check.indices import LayerIndex, PhaseTypes
 from rulec.check.symbols import LayerAxis, StateAxis
 from rulec.ir import nodes as ir
+from rulec.preset_functions import Call
 from rulec.syntax import ast
 
 BUILTIN_SOURCES = {"x": ir.Source.INPUT, "target": ir.Source.TARGET}
 
 
-def literal_value(literal: ast.Literal):
+def literal_value(literal: ast.Literal | ast.PresetCall):
+    if isinstance(literal, ast.PresetCall):
+        return Call(literal.name, tuple(a.value for a in literal.args))
     if isinstance(literal, ast.Number):
         return literal.value
     return tuple(literal_value(row) for row in literal.rows)

@@ -43,7 +43,7 @@ class Settings:
     learning_rate: float
     clip: float
     sigma: float
-    start: str  # "random", "preset NAME" or "genome PATH"
+    start: str  # "random", "preset NAME" or "genome PATH", then " with NAME=VALUE, ..." for --genome-set
     seed: int
     checkpoint_every: int
     eval_every: int

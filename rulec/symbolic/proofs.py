@@ -23,6 +23,7 @@ from rulec.ir.schedule import PHASE_ORDER
 from rulec.reference.interpreter import Reference
 from rulec.shapes import genome_shapes, synapse_shapes
 from rulec.losses import ANY_LOSS
+from rulec.preset_functions import preset_array
 from rulec.symbolic.functions import (Generic, GenericLoss, concrete_loss, generic_loss, generic_table,
                                       loss_functions, numeric)
 from rulec.syntax import ast
@@ -63,10 +64,10 @@ def exact(value: float) -> sympy.Expr:
 
 def literal_array(value, shape) -> np.ndarray:
     """A preset value as an exact object array of the entry's shape (one number fills it)."""
-    data = np.asarray(value, dtype=object)
+    data = preset_array(value, shape)
     result = np.empty(shape, dtype=object)
     for index in np.ndindex(shape):
-        result[index] = exact(data[index] if data.ndim else data.item())
+        result[index] = exact(data[index])
     return result
 
 

@@ -236,9 +236,18 @@ Literal = Union[Number, Matrix]
 
 
 @node
+class PresetCall:
+    """A preset value that follows its entry's shape: `identity`, `fill(0.5)`, `diag(1, -1)`."""
+
+    name: str
+    args: tuple[Number, ...]
+    span: Span
+
+
+@node
 class PresetEntry:
     name: str
-    value: Literal
+    value: Union[Literal, PresetCall]
     span: Span
 
 

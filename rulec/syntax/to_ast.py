@@ -69,6 +69,9 @@ class ToAst(Transformer_NonRecursive):
     def preset_entry(self, meta, name, value):
         return ast.PresetEntry(str(name), value, self._span(meta))
 
+    def preset_call(self, meta, name, *args):
+        return ast.PresetCall(str(name), tuple(args), self._span(meta))
+
     def matrix(self, meta, *rows):
         return ast.Matrix(tuple(rows), self._span(meta))
 

@@ -39,8 +39,7 @@ def test_a_fractional_dim_is_not_called_malformed(monkeypatch, capsys):
 def test_a_genome_constant_is_not_a_dim(monkeypatch, capsys):
     lines = check_with("lr=0.1", BACKPROP, monkeypatch, capsys)
     assert lines[0] == "<command line>:1:7: error: `lr` is a genome constant of rule `backprop`, not a dim"
-    assert lines[3] == ("  hint: only dims can be set; rule `backprop` has no dims; genome values come from a "
-                        "preset or a genome file")
+    assert lines[3] == "  hint: only dims can be set; rule `backprop` has no dims; set it with `--genome-set lr=...`"
 
 
 def test_an_unknown_name_lists_the_dims(monkeypatch, capsys):

@@ -1,0 +1,187 @@
+"""Warnings: what a rule declares or computes and never uses, and neuron states read before a step writes them.
+
+None of these stops a rule from running, so they are warnings (`file:line:col: warning: ...`), which `--werror`
+turns into errors. Three kinds:
+* an unused declaration: a dim, genome entry, neuron, synapse or activation that nothing reads;
+* a result never read: a `let` no later statement of its phase reads, or a neuron write none of whose states any
+  phase reads afterwards nor `predict` (state 0 of the first neuron on the output layer);
+* a read before a write: neuron states start every step at zero, so reading one that the step writes only later
+  reads zero, although the rule expects the value from the last step. A state that `persists(neuron, state)`
+  says is carried between steps is exempt; none is in this language yet.
+
+The state checks run on a network with two hidden layers, where every phase and scheme has an instance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from rulec.diagnostics import Diagnostic, Severity
+from rulec.ir import nodes as ir
+from rulec.ir.liveness import schedule
+from rulec.ir.liveness import _locations as locations  # the locations a load or write covers, one definition
+from rulec.ir.schedule import Context, write_context
+from rulec.syntax import ast
+
+DEPTH = 3  # input, two hidden layers, output
+
+Persists = Callable[[str, int], bool]
+
+
+def never_persists(neuron: str, state: int) -> bool:
+    return False
+
+
+def lint(program: ir.Program, persists: Persists = never_persists) -> list[Diagnostic]:
+    """Every warning of the program, in source order, except those their line allows (`allowed`)."""
+    found = unused_declarations(program.rule) + unread_lets(program) + unread_writes(program) + \
+        reads_before_writes(program, persists)
+    return sorted((d for d in found if not allowed(d)), key=lambda d: (d.span.line, d.span.column))
+
+
+def allowed(warning: Diagnostic) -> bool:
+    """A comment on the warning's line that says `allow CODE` (`# allow read-before-write: why`) keeps it quiet.
+    Comments are not part of a rule's canonical text, so allowing a warning leaves its source hash alone."""
+    comment = warning.span.source.line(warning.span.line).partition("#")[2]
+    return f"allow {warning.code}" in comment
+
+
+def _warning(span, message: str, hint: str, code: str) -> Diagnostic:
+    return Diagnostic(span, message, hint, code, Severity.WARNING)
+
+
+# ---- unused declarations ---------------------------------------------------------------------------------------
+
+
+def _used_names(node, found: set[str]) -> set[str]:
+    """Every name `node` reads: references (not the target of an assignment), calls, and names in shapes."""
+    if isinstance(node, (tuple, list)):
+        for item in node:
+            _used_names(item, found)
+        return found
+    if not dataclasses.is_dataclass(node):
+        return found
+    if isinstance(node, ast.Ref):
+        found.add(node.name)
+    elif isinstance(node, ast.Call):
+        found.add(node.function)
+    elif isinstance(node, ast.Name):
+        found.add(node.id)
+    elif isinstance(node, ast.LayerSet):
+        found.add(node.name)
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        if isinstance(node, ast.Assign) and field.name == "target":
+            _used_names(value.indices, found)
+        elif field.name != "span":
+            _used_names(value, found)
+    return found
+
+
+def unused_declarations(rule: ast.Rule) -> list[Diagnostic]:
+    """`dim k = 2` with no `k` anywhere, a genome entry no equation or proof reads, ... (the first neuron is read
+    by `predict`)."""
+    used = _used_names(rule.items, set())
+    declared = [("dim", d) for d in rule.dims] + [("genome entry", g) for g in rule.genome] + \
+        [("neuron", n) for n in rule.neurons[1:]] + [("synapse", s) for s in rule.synapses] + \
+        [("activation", a) for a in rule.activations]
+    return [_warning(decl.span, f"{kind} `{decl.name}` is declared but never read", f"remove it, or use it",
+                     "unused-declaration") for kind, decl in declared if decl.name not in used]
+
+
+# ---- results never read ----------------------------------------------------------------------------------------
+
+
+def _loads(e: ir.Expr, kind: ir.Source):
+    return (sub for sub in ir.walk(e) if isinstance(sub, ir.Load) and sub.kind is kind)
+
+
+def unread_lets(program: ir.Program) -> list[Diagnostic]:
+    """`let z = ...` that no later statement of its phase reads."""
+    found = []
+    for phase in program.phases:
+        for at, statement in enumerate(phase.statements):
+            if isinstance(statement, ir.Let) and not any(
+                    load.name == statement.name for later in phase.statements[at + 1:]
+                    for load in _loads(later.value, ir.Source.LET)):
+                found.append(_warning(statement.span, f"`{statement.name}` is computed but never read",
+                                      f"remove the `let`, or read `{statement.name}` in a later equation of "
+                                      f"`{phase.kind.value}`", "unread-result"))
+    return found
+
+
+def _neuron_reads(program: ir.Program, run) -> set:
+    context = Context(run.roles, {}, {})
+    result = set()
+    for statement in run.statements:
+        local = context if isinstance(statement, ir.Let) else write_context(statement, context, DEPTH)
+        if local is not None:
+            for load in _loads(statement.value, ir.Source.NEURON):
+                result |= locations(load.kind, load.name, load.positions, local, program, DEPTH)
+    return result
+
+
+def _writes(program: ir.Program, run, statement: ir.Write) -> set:
+    local = write_context(statement, Context(run.roles, {}, {}), DEPTH)
+    return set() if local is None else locations(statement.kind, statement.name, statement.positions, local,
+                                                   program, DEPTH)
+
+
+def unread_writes(program: ir.Program) -> list[Diagnostic]:
+    """A neuron write none of whose states any phase reads, nor `predict`: `a[j, 2] := ...` with no `a[., 2]` read."""
+    runs = schedule(program, DEPTH)
+    read = set().union(*(_neuron_reads(program, run) for run in runs))
+    read.add((ir.Source.NEURON, program.neurons[0].name, DEPTH, 0))  # what predict returns
+    statements = {}  # each neuron write, with every location it covers in any instance
+    for run in runs:
+        for statement in run.statements:
+            if isinstance(statement, ir.Write) and statement.kind is ir.Source.NEURON:
+                statements.setdefault(statement, set()).update(_writes(program, run, statement))
+    return [_warning(statement.span, f"`{statement.name}` is written here but no phase reads what this writes",
+                     "neuron states start every step at zero, so this result is lost; read it, or remove the "
+                     "equation", "unread-result")
+            for statement, written in statements.items() if written and not written & read]
+
+
+# ---- reads before writes ---------------------------------------------------------------------------------------
+
+
+def _states(program: ir.Program, neuron: str, places: set) -> str:
+    """` (states 0, 1)` for the neuron locations `places`, nothing for a neuron without a state axis."""
+    if next(n.states for n in program.neurons if n.name == neuron) is None:
+        return ""
+    states = sorted({place[3] for place in places})
+    return f" (state{'s' if len(states) > 1 else ''} {', '.join(map(str, states))})"
+
+
+def reads_before_writes(program: ir.Program, persists: Persists = never_persists) -> list[Diagnostic]:
+    """A neuron state read before the step writes it, and written later in the step: the read sees zero, not
+    the value of the last step (`theta[j] := theta[j] + ...` keeps nothing)."""
+    runs = schedule(program, DEPTH)
+    written_ever = set()
+    for run in runs:
+        for statement in run.statements:
+            if isinstance(statement, ir.Write) and statement.kind is ir.Source.NEURON:
+                written_ever |= _writes(program, run, statement)
+    written, found = set(), {}
+    for run in runs:
+        context = Context(run.roles, {}, {})
+        for statement in run.statements:
+            local = context if isinstance(statement, ir.Let) else write_context(statement, context, DEPTH)
+            if local is None:
+                continue
+            for load in _loads(statement.value, ir.Source.NEURON):
+                early = {place for place in locations(load.kind, load.name, load.positions, local, program, DEPTH)
+                         if place in written_ever and place not in written and not persists(place[1], place[3])}
+                if early and load.span not in found:
+                    states = _states(program, load.name, early)
+                    found[load.span] = _warning(
+                        load.span, f"`{load.name}` is read here before this step writes it{states}, so it reads zero",
+                        "neuron states start every step at zero and are not kept between steps; to keep a value, "
+                        "store it in a synapse", "read-before-write")
+            if isinstance(statement, ir.Write) and statement.kind is ir.Source.NEURON:
+                written |= _writes(program, run, statement)
+    return list(found.values())
+
+

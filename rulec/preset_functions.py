@@ -1,0 +1,63 @@
+"""The functions a preset may use instead of a literal, so that one preset fits every size of its entry.
+
+`mu = identity` is the identity for any k, where `mu = [[1, 0], [0, 1]]` is refused under `--set k=3`. Each
+record says how many numbers it takes, whether it needs a square matrix, and builds its value for a shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PresetFunction:
+    name: str
+    usage: str  # how it is written, for hints and the docs
+    arities: tuple[int, ...] | None  # the numbers of arguments it takes (None: one or more)
+    square: bool  # only for a square matrix (k x k)
+    build: Callable[[tuple[float, ...], tuple[int, ...]], np.ndarray]
+
+    def takes(self, count: int) -> bool:
+        return count >= 1 if self.arities is None else count in self.arities
+
+
+def _diagonal(values: tuple[float, ...], shape: tuple[int, ...]) -> np.ndarray:
+    """The values down the diagonal, the last one repeated to its end: diag(1, -1) is diag(1, -1, -1) for k = 3."""
+    diagonal = list(values) + [values[-1]] * (shape[0] - len(values))
+    return np.diag(np.asarray(diagonal, dtype=np.float64))
+
+
+PRESET_FUNCTIONS: dict[str, PresetFunction] = {f.name: f for f in (
+    PresetFunction("zeros", "zeros", (0,), False, lambda args, shape: np.zeros(shape)),
+    PresetFunction("ones", "ones", (0,), False, lambda args, shape: np.ones(shape)),
+    PresetFunction("fill", "fill(0.5)", (1,), False, lambda args, shape: np.full(shape, args[0], np.float64)),
+    PresetFunction("identity", "identity", (0,), True, lambda args, shape: np.eye(shape[0])),
+    PresetFunction("diag", "diag(1, -1)", None, True, _diagonal),
+)}
+
+
+def shape_problem(function: PresetFunction, count: int, shape: tuple[int, ...]) -> str | None:
+    """Why `function` with `count` arguments cannot fill an entry of `shape`, or None when it can."""
+    if function.square and (len(shape) != 2 or shape[0] != shape[1]):
+        return f"`{function.name}` makes a square matrix, but the entry has shape {list(shape)}"
+    if function.name == "diag" and count > shape[0]:
+        return f"`diag` is given {count} values, but the diagonal has {shape[0]}"
+    return None
+
+
+@dataclass(frozen=True)
+class Call:
+    """A preset value written as a function: `diag(1, -1)` is Call("diag", (1.0, -1.0))."""
+
+    name: str
+    args: tuple[float, ...]
+
+
+def preset_array(value, shape: tuple[int, ...]) -> np.ndarray:
+    """A preset value (a number, nested rows of numbers, or a Call) as a float64 array of `shape`."""
+    if isinstance(value, Call):
+        return PRESET_FUNCTIONS[value.name].build(value.args, tuple(shape))
+    return np.broadcast_to(np.asarray(value, dtype=np.float64), shape).copy()
