@@ -8,6 +8,7 @@ from __future__ import annotations
 from rulec.check import CheckedRule
 from rulec.check.equations import PhaseTypes
 from rulec.check.symbols import LayerAxis, StateAxis, Symbol
+from rulec.functions import TWO_ARGUMENT_FUNCTIONS
 from rulec.ir import nodes as ir
 from rulec.syntax import ast
 
@@ -52,6 +53,8 @@ class Resolver:
             return self.ref(e, env)
         if isinstance(e, ast.Call):
             return self.call(e, env)
+        if isinstance(e, ast.Compare):
+            return self.compare(e, env)
         fresh = tuple(ir.Binding(i.name, i.layer_set.name, i.layer_set.bias) for i in e.indices
                       if i.layer_set is not None)
         inner = {**env, **{f.index: (f.role, f.bias) for f in fresh}}
@@ -68,7 +71,19 @@ class Resolver:
         kind = BUILTIN_SOURCES.get(ref.name) or ir.Source(symbol.kind)
         return ir.Load(kind, ref.name, self.positions(ref.indices, symbol.axes, env), symbol.batch, ref.span)
 
+    def compare(self, compare: ast.Compare, env: Env) -> ir.Expr:
+        """Between two neuron indices (as the checker typed it) a mask over their positions, else a comparison of
+        values."""
+        sides = (compare.left, compare.right)
+        if all(isinstance(s, ast.Ref) and not s.indices and s.name in env for s in sides):
+            left, right = (ir.Layer(s.name, *env[s.name], env[s.name][1]) for s in sides)
+            return ir.IndexCompare(compare.op, left, right, compare.span)
+        return ir.Pairwise(compare.op, self.expr(compare.left, env), self.expr(compare.right, env), compare.span)
+
     def call(self, call: ast.Call, env: Env) -> ir.Expr:
+        if call.function in TWO_ARGUMENT_FUNCTIONS:
+            left, right = (self.expr(a, env) for a in call.args)
+            return ir.Pairwise(call.function, left, right, call.span)
         if call.function == "loss":
             prediction, target = (self.expr(a, env) for a in call.args)
             return ir.Loss(self.loss, call.primes, prediction, target, call.span)
