@@ -5,7 +5,9 @@ from __future__ import annotations
 from rulec import losses
 from rulec.check import CheckedRule
 from rulec.diagnostics import Diagnostic, RuleError, Span
+from rulec.ir import nodes as ir
 from rulec.ir import resolve
+from rulec.ir.named import REDUCTIONS
 from rulec.symbolic.proofs import ProofResult, prove_sgd
 
 _RESIDUAL_SHOWN = 400  # characters of a residual printed in a failed proof
@@ -27,6 +29,8 @@ def prove_all(checked: CheckedRule) -> list[ProofResult]:
             counter-example.
     """
     program = resolve(checked)
+    if checked.rule.proofs:
+        _refuse_what_proofs_cannot_read(program)
     results, errors = [], []
     for statement in checked.rule.proofs:
         try:
@@ -40,6 +44,20 @@ def prove_all(checked: CheckedRule) -> list[ProofResult]:
     if errors:
         raise RuleError(errors)
     return results
+
+
+def _refuse_what_proofs_cannot_read(program) -> None:
+    """Comparisons, `maximum`, `minimum` and the max, logsumexp and softmax reductions have no generic SymPy
+    reading in the proofs (the reference interpreter would compare symbols); a rule that uses them and claims a
+    proof is refused where it first uses one."""
+    for phase in program.phases:
+        for statement in phase.statements:
+            for e in ir.walk(statement.value):
+                if isinstance(e, ir.Pairwise) or (isinstance(e, ir.Reduce) and e.kind.value in REDUCTIONS):
+                    raise RuleError([Diagnostic(
+                        e.span, "`prove` cannot read this: the proofs do not support comparisons of values, "
+                        "`maximum`, `minimum`, `max`, `logsumexp` or `softmax`",
+                        "`rulec check --no-prove` checks the rule without proving it", "prove-unsupported")])
 
 
 def _failure_diagnostic(statement, result: ProofResult) -> Diagnostic:
