@@ -1,6 +1,7 @@
 """The losses a rule may declare (`loss mse`), one record each.
 
-A loss is l(h, t) of one output, for prediction h and target t. Its record holds the value and its derivative
+A loss is l(h, t) of one output, for prediction h and target t, or, for `xent`, of the whole output layer (see
+`Loss.couples_outputs`). Its record holds the value and its derivative
 in the prediction (`loss'(h, t)`), written against an array module `xp`; its SymPy form, which takes the sympy
 module as an argument so that importing this module never imports SymPy (the proofs differentiate it); and the
 words a proof's summary uses for it. Adding a loss is adding a record to `_RECORDS`: the checker, both
