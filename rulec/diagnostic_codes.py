@@ -88,7 +88,7 @@ CODES = MappingProxyType({
     # ---- proofs
     "unknown-claim": "`prove` names a claim rulec cannot prove",
     "prove-arg": "`prove` is given an argument its claim does not take",
-    "prove-unsupported": "a rule with `prove` uses a construct the proofs cannot read (a comparison, `maximum`, `softmax`)",
+    "sympy-unsupported": "a rule to prove or analyse uses what SymPy cannot read (a comparison, `maximum`, `softmax`)",
     "prove-loss": "`prove` names a loss that is not built in",
     "prove-lr": "`prove sgd` lacks a learning rate that is an expression of genome scalars",
     "unknown-preset": "a preset name the rule does not declare",

@@ -30,7 +30,7 @@ def prove_all(checked: CheckedRule) -> list[ProofResult]:
     """
     program = resolve(checked)
     if checked.rule.proofs:
-        _refuse_what_proofs_cannot_read(program)
+        refuse_what_sympy_cannot_read(program, "prove this rule")
     results, errors = [], []
     for statement in checked.rule.proofs:
         try:
@@ -46,18 +46,19 @@ def prove_all(checked: CheckedRule) -> list[ProofResult]:
     return results
 
 
-def _refuse_what_proofs_cannot_read(program) -> None:
+def refuse_what_sympy_cannot_read(program, task: str) -> None:
     """Comparisons, `maximum`, `minimum` and the max, logsumexp and softmax reductions have no generic SymPy
-    reading in the proofs (the reference interpreter would compare symbols); a rule that uses them and claims a
-    proof is refused where it first uses one."""
+    reading (the reference interpreter would compare symbols): a rule that uses them is refused where it first
+    uses one. `task` says what was asked, as in "prove it"."""
     for phase in program.phases:
         for statement in phase.statements:
             for e in ir.walk(statement.value):
                 if isinstance(e, ir.Pairwise) or (isinstance(e, ir.Reduce) and e.kind.value in REDUCTIONS):
                     raise RuleError([Diagnostic(
-                        e.span, "`prove` cannot read this: the proofs do not support comparisons of values, "
-                        "`maximum`, `minimum`, `max`, `logsumexp` or `softmax`",
-                        "`rulec check --no-prove` checks the rule without proving it", "prove-unsupported")])
+                        e.span, f"SymPy cannot {task}: it does not read comparisons of values, `maximum`, "
+                        "`minimum`, `max`, `logsumexp` or `softmax`",
+                        "the rule still checks, trains and compiles; `rulec check --no-prove` skips its proofs",
+                        "sympy-unsupported")])
 
 
 def _failure_diagnostic(statement, result: ProofResult) -> Diagnostic:

@@ -7,7 +7,9 @@ import pytest
 
 from rulec.diagnostics import RuleError
 from rulec.frontend import check_file, check_text
+from rulec.ir import resolve
 from rulec.symbolic import prove_all, summary
+from rulec.symbolic.analysis import symbolic_symmetry
 from tests.conftest import ROOT
 
 XENT_RULE = ROOT / "stdlib_rules" / "backprop_xent.rule"
@@ -34,7 +36,18 @@ def test_a_proof_of_a_rule_with_maximum_is_refused_where_maximum_is():
     with pytest.raises(RuleError) as caught:
         prove_all(check_text(text, "relu.rule"))
     diagnostic = caught.value.diagnostics[0]
-    assert diagnostic.code == "prove-unsupported"
-    assert diagnostic.message.startswith("`prove` cannot read this: the proofs do not support comparisons")
+    assert diagnostic.code == "sympy-unsupported"
+    assert diagnostic.message.startswith("SymPy cannot prove this rule: it does not read comparisons of values")
     line = next(n for n, l in enumerate(text.splitlines(), 1) if "maximum(z[j], 0)" in l)
     assert (diagnostic.span.line, diagnostic.span.column) == (line, 14)
+
+
+def test_the_gradient_field_analysis_of_a_rule_with_softmax_is_refused_where_softmax_is():
+    text = XENT_RULE.read_text().replace("a[j, 0] := z[j] for j in output", "a[j, 0] := softmax(j) z[j] for j in output")
+    program = resolve(check_text(text, "softmax.rule"))
+    with pytest.raises(RuleError) as caught:
+        symbolic_symmetry(program, {"lr": 0.005})
+    assert caught.value.diagnostics[0].code == "sympy-unsupported"
+    assert caught.value.message.startswith("SymPy cannot analyse this rule")
+    assert caught.value.diagnostics[0].span.line == next(
+        n for n, line in enumerate(text.splitlines(), 1) if "softmax(j)" in line)
