@@ -35,7 +35,6 @@ from rulec.syntax.ast import BinOp, Reducer
 
 _FUNCTIONS = elementwise_table(jnp)
 _LOSSES = loss_table(jnp)
-XP = jnp
 PAIRWISE_FUNCTIONS = pairwise_table(jnp)
 
 
@@ -129,7 +128,7 @@ class JaxStep(StatementRunner):
             return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
                               self.expr(e.right, context, state))
         if isinstance(e, ir.IndexCompare):
-            return indexing.index_mask(e, self.layer_size(context), XP, PAIRWISE[e.op])
+            return indexing.index_mask(e, self.layer_size(context), jnp, PAIRWISE[e.op])
         if isinstance(e, ir.Loss):
             return indexing.loss(_LOSSES[e.name][e.primes], LOSSES[e.name].couples_outputs,
                                  self.expr(e.prediction, context, state), self.expr(e.target, context, state))

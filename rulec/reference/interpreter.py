@@ -22,7 +22,6 @@ from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_in
 from rulec.losses import LOSSES, loss_table
 from rulec.syntax.ast import Reducer
 
-XP = np
 PAIRWISE_FUNCTIONS = pairwise_table(np)
 
 
@@ -94,7 +93,7 @@ class Reference(StatementRunner):
             return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
                               self.expr(e.right, context, state))
         if isinstance(e, ir.IndexCompare):
-            return indexing.index_mask(e, self.layer_size(context), XP, PAIRWISE[e.op])
+            return indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
         if isinstance(e, ir.Loss):
             return indexing.loss(self.losses[e.name][e.primes], LOSSES[e.name].couples_outputs,
                                  self.expr(e.prediction, context, state), self.expr(e.target, context, state))
