@@ -324,7 +324,8 @@ class PhaseTyper:
             return ty
         elif call.function not in ELEMENTWISE:
             self.error(call.span, f"unknown function `{call.function}`",
-                       suggest(call.function, list(ELEMENTWISE) + [a.name for a in self.symbols.of_kind("activation")]),
+                       suggest(call.function, [*ELEMENTWISE, *TWO_ARGUMENT_FUNCTIONS,
+                                               *(a.name for a in self.symbols.of_kind("activation"))]),
                        "unknown-function")
             return ty
         elif call.selector:
