@@ -22,6 +22,7 @@ import operator
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, elementwise_table, pairwise_table
 from rulec.ir import indexing, liveness
@@ -128,7 +129,9 @@ class JaxStep(StatementRunner):
             return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
                               self.expr(e.right, context, state))
         if isinstance(e, ir.IndexCompare):
-            return indexing.index_mask(e, self.layer_size(context), jnp, PAIRWISE[e.op])
+            # A constant of the trace: the sizes are static, and the mask needs no iota in the program.
+            mask = indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
+            return nm.Named(jnp.asarray(mask.data, state["input"].dtype), mask.axes)
         if isinstance(e, ir.Loss):
             return indexing.loss(_LOSSES[e.name][e.primes], LOSSES[e.name].couples_outputs,
                                  self.expr(e.prediction, context, state), self.expr(e.target, context, state))
