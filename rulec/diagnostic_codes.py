@@ -80,6 +80,8 @@ CODES = MappingProxyType({
     "bad-range": "a state range outside the states of its index",
     "restriction-unused": "a `for` restriction of an index the left-hand side does not use",
     "let-unused-index": "an index of a `let` that its value does not use",
+    "coupled-loss": "a loss of the whole output layer (`xent`) read elementwise, or as its value",
+    "index-compare": "a neuron index compared with a value, or with an index of another layer set",
     "let-index": "a `let` indexed by a number: its indices name its axes, and it has no stored states to fix",
     "reduce-unused": "a reduction over an index (or the batch) that its body does not vary over",
     "activation-selector": "a per-state activation without its state selector, or a single one with it",
@@ -87,6 +89,7 @@ CODES = MappingProxyType({
     # ---- proofs
     "unknown-claim": "`prove` names a claim rulec cannot prove",
     "prove-arg": "`prove` is given an argument its claim does not take",
+    "sympy-unsupported": "a rule to prove or analyse uses what SymPy cannot read (a comparison, `maximum`, `softmax`)",
     "prove-loss": "`prove` names a loss that is not built in",
     "prove-lr": "`prove sgd` lacks a learning rate that is an expression of genome scalars",
     "unknown-preset": "a preset name the rule does not declare",

@@ -85,6 +85,28 @@ FUNCTIONS = {record.name: record for record in _RECORDS}
 # How many derivatives each function defines: `tanh''` is known, `abs''` is not.
 ELEMENTWISE = {record.name: len(record.derivatives) for record in _RECORDS}
 
+
+def _indicator(test):
+    """A comparison as a number: 1.0 where `test(a, b)` holds, 0.0 elsewhere."""
+    return lambda xp, a, b: xp.where(test(a, b), 1.0, 0.0)
+
+
+# Functions of two arguments in an equation, written against `xp`: the comparisons (`z > 0`, `[a <= b]`) give
+# 1 or 0, `maximum` and `minimum` take the larger or smaller value elementwise.
+PAIRWISE = {
+    "<": _indicator(lambda a, b: a < b), "<=": _indicator(lambda a, b: a <= b),
+    "==": _indicator(lambda a, b: a == b), ">": _indicator(lambda a, b: a > b),
+    ">=": _indicator(lambda a, b: a >= b),
+    "maximum": lambda xp, a, b: xp.maximum(a, b), "minimum": lambda xp, a, b: xp.minimum(a, b),
+}
+TWO_ARGUMENT_FUNCTIONS = ("maximum", "minimum")
+
+
+def pairwise_table(xp) -> dict[str, Callable]:
+    """Each function of two arguments (comparisons, maximum, minimum) for an array module `xp`."""
+    return {name: functools.partial(f, xp) for name, f in PAIRWISE.items()}
+
+
 DISTRIBUTIONS = {"normal": 2, "uniform": 2}  # name -> number of arguments: normal(mean, std), uniform(low, high)
 
 INIT_NAMES = ("fan_in", "fan_out")  # sizes of a synapse's source and target layers, for scaled initialisers

@@ -6,7 +6,7 @@ from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
 from rulec.check.symbols import LAYER_SETS
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, TWO_ARGUMENT_FUNCTIONS
 from rulec.losses import LOSSES
 from rulec.phases import PHASES
 
@@ -26,12 +26,13 @@ class RuleLexer(RegexLexer):
                     "loss", "fixed", "prove", "under", "let", "for", "in"), suffix=r"\b(?!')"),
              Keyword),
             (words(tuple(spec.kind.value for spec in PHASES), prefix=r"^", suffix=r"\b"), Keyword.Namespace),
-            (words(("sum", "mean", "normalize"), suffix=r"\b"), Keyword.Pseudo),
-            (words(("loss",) + tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS), suffix=r"\b'*"), Name.Builtin),
+            (words(("sum", "mean", "normalize", "max", "logsumexp", "softmax"), suffix=r"\b"), Keyword.Pseudo),
+            (words(("loss",) + tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS) + TWO_ARGUMENT_FUNCTIONS, suffix=r"\b'*"),
+             Name.Builtin),
             (words(tuple(LOSSES), suffix=r"\b"), Name.Builtin),
             (words(LAYER_SETS + ("batch",) + INIT_NAMES + ("x", "target"), suffix=r"\b"), Name.Builtin.Pseudo),
             (r"\d+\.\d+([eE][+-]?\d+)?|\d+[eE][+-]?\d+|\d+", Number),
-            (r":=|->|\.\.|[-+*/^~=]", Operator),
+            (r":=|->|\.\.|<=|>=|==|[-+*/^~=<>]", Operator),
             (r"[()\[\],;:]", Punctuation),
             (r"[A-Za-z_][A-Za-z0-9_]*'*", Name),
             (r"\s+", Text),

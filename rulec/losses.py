@@ -1,6 +1,7 @@
 """The losses a rule may declare (`loss mse`), one record each.
 
-A loss is l(h, t) of one output, for prediction h and target t. Its record holds the value and its derivative
+A loss is l(h, t) of one output, for prediction h and target t, or, for `xent`, of the whole output layer (see
+`Loss.couples_outputs`). Its record holds the value and its derivative
 in the prediction (`loss'(h, t)`), written against an array module `xp`; its SymPy form, which takes the sympy
 module as an argument so that importing this module never imports SymPy (the proofs differentiate it); and the
 words a proof's summary uses for it. Adding a loss is adding a record to `_RECORDS`: the checker, both
@@ -24,6 +25,10 @@ class Loss:
     derivative: Callable
     symbolic: Callable
     summed: str
+    # A loss of the whole output layer (softmax cross-entropy) rather than of each output: then `value(xp, h, t,
+    # axis)` sums over the output axis, `derivative(xp, h, t, axis)` keeps it, and `symbolic(sympy, h, t)` takes
+    # one example's outputs and targets as sequences.
+    couples_outputs: bool = False
 
     def forms(self, xp) -> tuple[Callable, Callable]:
         """`loss` and `loss'` as two-argument functions on `xp` arrays."""
@@ -36,6 +41,36 @@ _RECORDS = (
     # For +-1 targets; logaddexp keeps log(1 + exp(-t h)) finite for large -t h.
     Loss("logistic", lambda xp, h, t: xp.logaddexp(0, -t * h), lambda xp, h, t: -t / (1 + xp.exp(t * h)),
          lambda sp, h, t: sp.log(1 + sp.exp(-t * h)), "the summed logistic loss"),
+)
+
+
+
+def _xent_distribution(t):
+    """The target distribution of +-1 targets: (t + 1) / 2, one-hot for a one-hot +-1 target."""
+    return (t + 1) / 2
+
+
+def _xent(xp, h, t, axis):
+    """-sum_j p_j log softmax(h)_j = sum_j p_j (logsumexp(h) - h_j), with the maximum taken out of logsumexp."""
+    peak = xp.max(h, axis=axis, keepdims=True)
+    logsumexp = xp.log(xp.sum(xp.exp(h - peak), axis=axis, keepdims=True)) + peak
+    return xp.sum(_xent_distribution(t) * (logsumexp - h), axis=axis)
+
+
+def _dxent(xp, h, t, axis):
+    """softmax(h) * sum(p) - p: softmax(h) - p for a distribution p, and the exact derivative for any t."""
+    p = _xent_distribution(t)
+    shifted = xp.exp(h - xp.max(h, axis=axis, keepdims=True))
+    return shifted / xp.sum(shifted, axis=axis, keepdims=True) * xp.sum(p, axis=axis, keepdims=True) - p
+
+
+def _xent_symbolic(sp, h, t):
+    logsumexp = sp.log(sum(sp.exp(hj) for hj in h))
+    return sum(_xent_distribution(tj) * (logsumexp - hj) for hj, tj in zip(h, t))
+
+
+_RECORDS += (
+    Loss("xent", _xent, _dxent, _xent_symbolic, "the summed softmax cross-entropy", couples_outputs=True),
 )
 
 LOSSES = {record.name: record for record in _RECORDS}

@@ -19,7 +19,7 @@ import numpy as np
 
 from rulec.check.symbols import Symbols
 from rulec.diagnostics import Diagnostic, Span
-from rulec.functions import ELEMENTWISE, elementwise_table
+from rulec.functions import ELEMENTWISE, TWO_ARGUMENT_FUNCTIONS, elementwise_table
 from rulec.initializers import evaluate
 from rulec.syntax import ast
 
@@ -45,8 +45,12 @@ class _Folder:
             folded = dataclasses.replace(e, operand=self.fold(e.operand))
         elif isinstance(e, ast.Binary):
             folded = dataclasses.replace(e, left=self.fold(e.left), right=self.fold(e.right))
+        elif isinstance(e, ast.Compare):  # comparisons and their indices are left to the interpreters
+            return dataclasses.replace(e, left=self.fold(e.left), right=self.fold(e.right))
         elif isinstance(e, ast.Call):
             folded = dataclasses.replace(e, args=tuple(self.fold(arg) for arg in e.args))
+            if e.function in TWO_ARGUMENT_FUNCTIONS:
+                return folded
         else:
             return dataclasses.replace(e, body=self.fold(e.body))
         return self.evaluate(folded) if _is_constant(folded) else folded

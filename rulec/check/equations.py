@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from rulec.check import comparisons, loss_calls
 from rulec.check.declarations import suggest
 from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
 from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, TWO_ARGUMENT_FUNCTIONS
 from rulec.phases import SPEC
 from rulec.syntax import ast
 
@@ -21,7 +22,7 @@ from rulec.syntax import ast
 class PhaseTyper:
     """Types the statements of one phase, collecting diagnostics."""
 
-    def __init__(self, phase: ast.Phase, symbols: Symbols, has_loss: bool = False):
+    def __init__(self, phase: ast.Phase, symbols: Symbols, loss: str | None = None):
         self.phase = phase
         self.symbols = symbols
         self.errors: list[Diagnostic] = []
@@ -30,7 +31,7 @@ class PhaseTyper:
         self.states: dict[str, int] = {}
         self.lets: dict[str, Symbol] = {}
         self.index_types: dict[Span, LayerIndex | int] = {}
-        self.has_loss = has_loss
+        self.loss = loss  # the name of the declared loss
 
     def error(self, span: Span, message: str, hint: str | None, code: str) -> None:
         self.errors.append(Diagnostic(span, message, hint, code))
@@ -192,6 +193,8 @@ class PhaseTyper:
             return self.expr(e.operand)
         if isinstance(e, ast.Reduce):
             return self.reduce(e)
+        if isinstance(e, ast.Compare):
+            return comparisons.compare(self, e)
         return self.expr(e.left).join(self.expr(e.right))
 
     def suggest(self, name: str) -> str | None:
@@ -284,8 +287,7 @@ class PhaseTyper:
             ty = ty.join(self.expr(arg))
         symbol = self.lets.get(call.function) or self.symbols.get(call.function)
         if call.function == "loss":
-            self.loss_call(call)
-            return ty
+            return loss_calls.loss_call(self, call, ty)
         if symbol is not None and symbol.kind == "activation":
             functions = symbol.decl.functions
             if len(functions) > 1 and not call.selector:
@@ -306,13 +308,19 @@ class PhaseTyper:
             if call.primes:
                 self.error(call.span, "derivatives are taken of built-in functions, not of activations",
                            "declare the derivative: `activation dphi = tanh'`", "no-derivative")
+        elif call.function in TWO_ARGUMENT_FUNCTIONS:
+            if len(call.args) != 2 or call.primes or call.selector:
+                self.error(call.span, f"`{call.function}` takes 2 arguments, got {len(call.args)}",
+                           f"write `{call.function}(a, b)`", "arity")
+            return ty
         elif call.function in DISTRIBUTIONS:
             self.error(call.span, f"`{call.function}` draws random numbers and belongs in an initialiser",
                        "initialise a synapse or genome entry with `~`", "init-only")
             return ty
         elif call.function not in ELEMENTWISE:
             self.error(call.span, f"unknown function `{call.function}`",
-                       suggest(call.function, list(ELEMENTWISE) + [a.name for a in self.symbols.of_kind("activation")]),
+                       suggest(call.function, [*ELEMENTWISE, *TWO_ARGUMENT_FUNCTIONS,
+                                               *(a.name for a in self.symbols.of_kind("activation"))]),
                        "unknown-function")
             return ty
         elif call.selector:
@@ -322,18 +330,6 @@ class PhaseTyper:
         if len(call.args) != 1:
             self.error(call.span, f"`{call.function}` takes 1 argument, got {len(call.args)}", None, "arity")
         return ty
-
-    def loss_call(self, call: ast.Call) -> None:
-        """`loss'(prediction, target)`: the derivative of the declared loss in the prediction."""
-        if not self.has_loss:
-            self.error(call.span, "`loss` is used, but the rule declares no loss",
-                       "add a line such as `loss mse`", "no-loss")
-        if len(call.args) != 2:
-            self.error(call.span, f"`loss` takes 2 arguments, the prediction and the target, got {len(call.args)}",
-                       "write `loss'(a[j, 0], target[j])`", "arity")
-        if call.primes > 1 or call.selector:
-            self.error(call.span, "only `loss(h, t)` and its derivative `loss'(h, t)` are defined", None,
-                       "no-derivative")
 
     def reduce(self, reduce: ast.Reduce) -> Ty:
         saved_layers, saved_states = dict(self.layers), dict(self.states)
@@ -374,7 +370,7 @@ class PhaseTyper:
         if over_batch and not body.batch:
             self.error(reduce.span, f"`{verb}` over the batch, but nothing after it varies per example", None,
                        "reduce-unused")
-        if reduce.reducer is ast.Reducer.NORMALIZE:
+        if reduce.reducer.keeps_axes:
             return body
         free = {k: v for k, v in body.free.items() if k not in reduced}
         return Ty(free, body.batch and not over_batch)
@@ -385,7 +381,7 @@ def type_phases(rule: ast.Rule, symbols: Symbols) -> tuple[tuple[PhaseTypes, ...
     `a[j, c] := w[i, j, c] * a[i, c]`, which leaves `i` free."""
     types, errors = [], []
     for phase in rule.phases:
-        typer = PhaseTyper(phase, symbols, bool(rule.losses))
+        typer = PhaseTyper(phase, symbols, rule.losses[0].name if rule.losses else None)
         for statement in phase.body:
             typer.statement(statement)
         types.append(PhaseTypes(MappingProxyType(dict(typer.lets)), MappingProxyType(typer.index_types)))

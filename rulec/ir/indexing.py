@@ -103,3 +103,20 @@ def per_state(e: ir.PerState, arg: nm.Named, functions, ranges: Ranges) -> nm.Na
         name, primes = e.functions[s]
         parts.append(nm.apply(functions[name][primes], nm.take(arg, index, s - low) if index in arg.axes else arg))
     return nm.stack(parts, index)
+
+
+def index_mask(e: ir.IndexCompare, layer_size: LayerSize, xp, test) -> nm.Named:
+    """`[k <= j]`: 1 or 0 for each pair of positions of the two indices (the bias unit, when an index has it,
+    is the last position). `test(xp, a, b)` is the comparison, from rulec.functions.PAIRWISE."""
+    left, right = (xp.arange(layer_size(p.role) + p.bias) for p in (e.left, e.right))
+    return nm.diagonal(nm.Named(test(xp, left[:, None], right[None, :]), (e.left.index, e.right.index)))
+
+
+def loss(function, couples_outputs: bool, prediction: nm.Named, target: nm.Named) -> nm.Named:
+    """`loss(h, t)` or `loss'(h, t)` by `function` (from rulec.losses.loss_table): elementwise, or, for a loss
+    that couples the outputs, along the one neuron axis the checker lets its arguments vary over."""
+    if not couples_outputs:
+        return nm.combine(function, prediction, target)
+    axes = prediction.axes + tuple(a for a in target.axes if a not in prediction.axes)
+    unit = next(a for a in axes if a != "batch")
+    return nm.Named(function(nm.align(prediction, axes), nm.align(target, axes), axes.index(unit)), axes)

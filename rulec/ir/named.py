@@ -106,3 +106,29 @@ def diagonal(t: Named) -> Named:
         data = namespace(t.data).diagonal(t.data, axis1=first, axis2=second)
         t = Named(data, tuple(a for i, a in enumerate(t.axes) if i not in (first, second)) + (name,))
     return t
+
+
+def reduce_max(t: Named, axes: tuple[str, ...]) -> Named:
+    keep = tuple(a for a in t.axes if a not in axes)
+    return Named(namespace(t.data).max(t.data, axis=tuple(t.axes.index(a) for a in axes)), keep)
+
+
+def logsumexp(t: Named, axes: tuple[str, ...]) -> Named:
+    """log(sum(exp(t))) over `axes`, stable: the maximum is taken out first, so no exp overflows."""
+    xp = namespace(t.data)
+    positions = tuple(t.axes.index(a) for a in axes)
+    peak = xp.max(t.data, axis=positions, keepdims=True)
+    total = xp.log(xp.sum(xp.exp(t.data - peak), axis=positions, keepdims=True)) + peak
+    return Named(xp.squeeze(total, axis=positions), tuple(a for a in t.axes if a not in axes))
+
+
+def softmax(t: Named, axes: tuple[str, ...]) -> Named:
+    """exp(t) / sum(exp(t)) over `axes`, keeping them; the maximum is subtracted first, so no exp overflows."""
+    xp = namespace(t.data)
+    positions = tuple(t.axes.index(a) for a in axes)
+    shifted = xp.exp(t.data - xp.max(t.data, axis=positions, keepdims=True))
+    return Named(shifted / xp.sum(shifted, axis=positions, keepdims=True), t.axes)
+
+
+# The reductions other than sum and mean, computed the same way by every numeric interpreter.
+REDUCTIONS = {"max": reduce_max, "logsumexp": logsumexp, "softmax": softmax}

@@ -143,7 +143,28 @@ class Reduce:
     span: Span
 
 
-Expr = Union[Const, Load, Func, PerState, Loss, Arith, Neg, Reduce]
+@node
+class Pairwise:
+    """A function of two values, elementwise: a comparison (`z > 0`, 1 or 0) or `maximum`/`minimum`; `name` is
+    a key of rulec.functions.PAIRWISE."""
+
+    name: str
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@node
+class IndexCompare:
+    """`[k <= j]` between two neuron indices of one layer set: 1 where the positions compare so, 0 elsewhere."""
+
+    op: str
+    left: Layer
+    right: Layer
+    span: Span
+
+
+Expr = Union[Const, Load, Func, PerState, Loss, Arith, Neg, Reduce, Pairwise, IndexCompare]
 
 # ---- statements and phases -------------------------------------------------------------------------------------
 
@@ -257,7 +278,7 @@ def scheme_of(layer_sets: set[str]) -> Scheme:
 
 
 def children(e: Expr) -> tuple[Expr, ...]:
-    if isinstance(e, Arith):
+    if isinstance(e, (Arith, Pairwise)):
         return (e.left, e.right)
     if isinstance(e, (Func, PerState, Neg)):
         return (e.arg,)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rulec.check import CheckedRule
 from rulec.check.indices import LayerIndex, PhaseTypes
 from rulec.check.symbols import LayerAxis, StateAxis
+from rulec.functions import TWO_ARGUMENT_FUNCTIONS
 from rulec.ir import nodes as ir
 from rulec.preset_functions import Call
 from rulec.syntax import ast
@@ -57,6 +58,8 @@ class Resolver:
             return self.ref(e)
         if isinstance(e, ast.Call):
             return self.call(e)
+        if isinstance(e, ast.Compare):
+            return self.compare(e)
         fresh = tuple(ir.Binding(i.name, i.layer_set.name, i.layer_set.bias) for i in e.indices
                       if i.layer_set is not None)
         axes = tuple(i.name for i in e.indices)
@@ -72,7 +75,20 @@ class Resolver:
         kind = BUILTIN_SOURCES.get(ref.name) or ir.Source(symbol.kind)
         return ir.Load(kind, ref.name, self.positions(ref.indices, symbol.axes), symbol.batch, ref.span)
 
+    def compare(self, compare: ast.Compare) -> ir.Expr:
+        """Between two neuron indices (as the checker typed them) a mask over their positions, else a comparison of
+        values."""
+        sides = (compare.left, compare.right)
+        types = [self.types.indices.get(s.span) if isinstance(s, ast.Ref) and not s.indices else None for s in sides]
+        if all(isinstance(ty, LayerIndex) for ty in types):
+            left, right = (ir.Layer(s.name, ty.base, ty.bias, ty.bias) for s, ty in zip(sides, types))
+            return ir.IndexCompare(compare.op, left, right, compare.span)
+        return ir.Pairwise(compare.op, self.expr(compare.left), self.expr(compare.right), compare.span)
+
     def call(self, call: ast.Call) -> ir.Expr:
+        if call.function in TWO_ARGUMENT_FUNCTIONS:
+            left, right = (self.expr(a) for a in call.args)
+            return ir.Pairwise(call.function, left, right, call.span)
         if call.function == "loss":
             prediction, target = (self.expr(a) for a in call.args)
             return ir.Loss(self.loss, call.primes, prediction, target, call.span)

@@ -88,6 +88,10 @@ class _Phase:
             return ir.Func(e.name, e.primes, self.fold(e.arg, mapping), e.span)
         if isinstance(e, ir.Loss):
             return ir.Loss(e.name, e.primes, self.fold(e.prediction, mapping), self.fold(e.target, mapping), e.span)
+        if isinstance(e, ir.Pairwise):
+            return ir.Pairwise(e.name, self.fold(e.left, mapping), self.fold(e.right, mapping), e.span)
+        if isinstance(e, ir.IndexCompare):
+            return e
         if isinstance(e, ir.PerState):
             selector = _position(e.selector, mapping)
             arg = self.fold(e.arg, mapping)
@@ -110,7 +114,7 @@ class _Phase:
         return dataclasses.replace(e, positions=positions)
 
     def reduce(self, e: ir.Reduce, mapping: dict) -> ir.Expr:
-        if e.kind is Reducer.NORMALIZE:
+        if e.kind not in (Reducer.SUM, Reducer.MEAN):  # only sums split into a sum of terms per state
             return dataclasses.replace(e, body=self.fold(e.body, mapping))
         extents = ir.state_extents(e.body)
         states = [a for a in e.axes if a in extents and not any(a == f.index for f in e.fresh)]

@@ -22,19 +22,21 @@ import operator
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from rulec.functions import NORMALIZE_EPSILON, elementwise_table
+from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, elementwise_table, pairwise_table
 from rulec.ir import indexing, liveness
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.nodes import walk
 from rulec.ir.schedule import Context, StatementRunner, instance_index
-from rulec.losses import loss_table
+from rulec.losses import LOSSES, loss_table
 from rulec.lower import contraction
 from rulec.syntax.ast import BinOp, Reducer
 
 _FUNCTIONS = elementwise_table(jnp)
 _LOSSES = loss_table(jnp)
+PAIRWISE_FUNCTIONS = pairwise_table(jnp)
 
 
 class JaxStep(StatementRunner):
@@ -123,11 +125,20 @@ class JaxStep(StatementRunner):
             return nm.apply(_FUNCTIONS[e.name][e.primes], self.expr(e.arg, context, state))
         if isinstance(e, ir.PerState):
             return indexing.per_state(e, self.expr(e.arg, context, state), _FUNCTIONS, context.ranges)
+        if isinstance(e, ir.Pairwise):
+            return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
+                              self.expr(e.right, context, state))
+        if isinstance(e, ir.IndexCompare):
+            # A constant of the trace: the sizes are static, and the mask needs no iota in the program.
+            mask = indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
+            return nm.Named(jnp.asarray(mask.data, state["input"].dtype), mask.axes)
         if isinstance(e, ir.Loss):
-            return nm.combine(_LOSSES[e.name][e.primes], self.expr(e.prediction, context, state),
-                              self.expr(e.target, context, state))
+            return indexing.loss(_LOSSES[e.name][e.primes], LOSSES[e.name].couples_outputs,
+                                 self.expr(e.prediction, context, state), self.expr(e.target, context, state))
         if e.kind is Reducer.NORMALIZE:
             return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
+        if e.kind.value in nm.REDUCTIONS:  # max, logsumexp, softmax: no product to contract
+            return nm.REDUCTIONS[e.kind.value](self.expr(e.body, context, state), e.axes)
         return self.contract(e, context, state)
 
     def contract(self, e: ir.Reduce, context: Context, state) -> nm.Named:

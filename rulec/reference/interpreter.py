@@ -14,13 +14,15 @@ import operator
 
 import numpy as np
 
-from rulec.functions import NORMALIZE_EPSILON
+from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, pairwise_table
 from rulec.ir import indexing
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
-from rulec.losses import loss_table
+from rulec.losses import LOSSES, loss_table
 from rulec.syntax.ast import Reducer
+
+PAIRWISE_FUNCTIONS = pairwise_table(np)
 
 
 class Reference(StatementRunner):
@@ -87,12 +89,19 @@ class Reference(StatementRunner):
             return nm.apply(self.functions[e.name][e.primes], self.expr(e.arg, context, state))
         if isinstance(e, ir.PerState):
             return indexing.per_state(e, self.expr(e.arg, context, state), self.functions, context.ranges)
+        if isinstance(e, ir.Pairwise):
+            return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
+                              self.expr(e.right, context, state))
+        if isinstance(e, ir.IndexCompare):
+            return indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
         if isinstance(e, ir.Loss):
-            return nm.combine(self.losses[e.name][e.primes], self.expr(e.prediction, context, state),
-                              self.expr(e.target, context, state))
+            return indexing.loss(self.losses[e.name][e.primes], LOSSES[e.name].couples_outputs,
+                                 self.expr(e.prediction, context, state), self.expr(e.target, context, state))
         body = self.expr(e.body, context, state)
         if e.kind is Reducer.NORMALIZE:
             return nm.normalize(body, e.axes, NORMALIZE_EPSILON)
+        if e.kind.value in nm.REDUCTIONS:
+            return nm.REDUCTIONS[e.kind.value](body, e.axes)
         return (nm.reduce_sum if e.kind is Reducer.SUM else nm.reduce_mean)(body, e.axes)
 
     def load_stored(self, e: ir.Load, context: Context, state) -> nm.Named:

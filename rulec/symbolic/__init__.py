@@ -5,7 +5,9 @@ from __future__ import annotations
 from rulec import losses
 from rulec.check import CheckedRule
 from rulec.diagnostics import Diagnostic, RuleError, Span
+from rulec.ir import nodes as ir
 from rulec.ir import resolve
+from rulec.ir.named import REDUCTIONS
 from rulec.symbolic.proofs import ProofResult, prove_sgd
 
 _RESIDUAL_SHOWN = 400  # characters of a residual printed in a failed proof
@@ -27,6 +29,8 @@ def prove_all(checked: CheckedRule) -> list[ProofResult]:
             counter-example.
     """
     program = resolve(checked)
+    if checked.rule.proofs:
+        refuse_what_sympy_cannot_read(program, "prove this rule")
     results, errors = [], []
     for statement in checked.rule.proofs:
         try:
@@ -40,6 +44,21 @@ def prove_all(checked: CheckedRule) -> list[ProofResult]:
     if errors:
         raise RuleError(errors)
     return results
+
+
+def refuse_what_sympy_cannot_read(program, task: str) -> None:
+    """Comparisons, `maximum`, `minimum` and the max, logsumexp and softmax reductions have no generic SymPy
+    reading (the reference interpreter would compare symbols): a rule that uses them is refused where it first
+    uses one. `task` says what was asked, as in "prove it"."""
+    for phase in program.phases:
+        for statement in phase.statements:
+            for e in ir.walk(statement.value):
+                if isinstance(e, ir.Pairwise) or (isinstance(e, ir.Reduce) and e.kind.value in REDUCTIONS):
+                    raise RuleError([Diagnostic(
+                        e.span, f"SymPy cannot {task}: it does not read comparisons of values, `maximum`, "
+                        "`minimum`, `max`, `logsumexp` or `softmax`",
+                        "the rule still checks, trains and compiles; `rulec check --no-prove` skips its proofs",
+                        "sympy-unsupported")])
 
 
 def _failure_diagnostic(statement, result: ProofResult) -> Diagnostic:

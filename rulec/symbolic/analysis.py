@@ -19,8 +19,8 @@ from rulec.diagnostics import RuleError
 from rulec.ir import nodes as ir
 from rulec.reference.interpreter import Reference
 from rulec.shapes import synapse_shapes
-from rulec.symbolic import too_deep
-from rulec.symbolic.functions import generic_table
+from rulec.symbolic import refuse_what_sympy_cannot_read, too_deep
+from rulec.symbolic.functions import generic_table, loss_functions
 from rulec.symbolic.proofs import exact, literal_array, symbols
 
 SYMBOLIC_SHAPE = (1, 2, 1)
@@ -53,6 +53,7 @@ def symbolic_symmetry(program: ir.Program, genome: dict, sizes=SYMBOLIC_SHAPE) -
     Raises:
         RuleError: at the rule's header when its expressions nest too deeply for SymPy.
     """
+    refuse_what_sympy_cannot_read(program, "analyse this rule")
     try:
         return _symbolic_symmetry(program, genome, sizes)
     except RecursionError:
@@ -69,7 +70,8 @@ def _symbolic_symmetry(program: ir.Program, genome: dict, sizes) -> SymbolicResu
                 for s in program.synapses}
     x = symbols("x", (1, sizes[0]))
     t = symbols("t", (1, sizes[-1]))
-    updated, _ = Reference(program, sizes, generic_table(), constant=exact).step(exact_genome, synapses, x, t)
+    reference = Reference(program, sizes, generic_table(), constant=exact, losses=loss_functions(abstract=False))
+    updated, _ = reference.step(exact_genome, synapses, x, t)
     weights, updates = [], []
     for synapse in program.synapses:
         if synapse.fixed:

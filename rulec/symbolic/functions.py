@@ -61,8 +61,50 @@ def loss_functions(abstract: bool) -> dict[str, tuple]:
     for any loss, every loss as the generic one."""
     if abstract:
         pair = tuple(on_arrays(generic_loss(order)) for order in range(2))
-        return {name: pair for name in LOSSES}
-    return {name: (on_arrays(concrete_loss(name)), on_arrays(concrete_loss_derivative(name))) for name in LOSSES}
+        return {name: tuple(map(_ignoring_axis, pair)) if LOSSES[name].couples_outputs else pair for name in LOSSES}
+    return {name: _coupled_forms(name) if LOSSES[name].couples_outputs
+            else (on_arrays(concrete_loss(name)), on_arrays(concrete_loss_derivative(name))) for name in LOSSES}
+
+
+def _ignoring_axis(function):
+    """An elementwise loss function called as a coupled one is, with the output axis."""
+    return lambda h, t, axis: function(h, t)
+
+
+def _coupled_forms(name: str) -> tuple:
+    """A loss of the whole output layer on arrays of SymPy expressions: its value (the output axis summed) and
+    its derivative in each output, differentiated by SymPy from its form on one example."""
+    record = LOSSES[name]
+
+    def value(h, t, axis):
+        return _by_example(h, t, axis, lambda hs, ts: record.symbolic(sympy, hs, ts), keep=False)
+
+    def derivative(h, t, axis):
+        def gradient(hs, ts):
+            units = sympy.symbols(f"h0:{len(hs)}", real=True)
+            loss = record.symbolic(sympy, units, ts)
+            return [sympy.diff(loss, u).xreplace(dict(zip(units, hs))) for u in units]
+        return _by_example(h, t, axis, gradient, keep=True)
+
+    return value, derivative
+
+
+def _by_example(h, t, axis, function, keep: bool) -> np.ndarray:
+    """`function(outputs, targets)` of each example, along `axis` of the broadcast arrays h and t."""
+    h, t = (np.moveaxis(a, axis, -1) for a in np.broadcast_arrays(h, t))
+    result = np.empty(h.shape if keep else h.shape[:-1], dtype=object)
+    for index in np.ndindex(h.shape[:-1]):
+        result[index] = function(list(h[index]), list(t[index]))
+    return np.moveaxis(result, -1, axis) if keep else result
+
+
+def total_loss(name: str, prediction: np.ndarray, targets: np.ndarray, abstract: bool) -> sympy.Expr:
+    """The loss of [batch, outputs] predictions summed over the batch (and the outputs, for a loss of one
+    output); with `abstract`, of the generic loss l(h, t)."""
+    if not abstract and LOSSES[name].couples_outputs:
+        return sum(LOSSES[name].symbolic(sympy, list(h), list(t)) for h, t in zip(prediction, targets))
+    value = generic_loss(0) if abstract else concrete_loss(name)
+    return sum(value(h, t) for h, t in zip(prediction.flat, targets.flat))
 
 
 def concrete_loss(name: str):

@@ -22,6 +22,9 @@ def name(text: str) -> str:
     return head + (f"^{{{suffix.replace('_', ' ')}}}" if suffix else "")
 
 
+_RELATIONS = {"<": "<", "<=": "\\le", "==": "=", ">": ">", ">=": "\\ge"}
+
+
 def _index(index: ast.Index) -> str:
     return str(index.value) if isinstance(index, ast.Int) else index.id
 
@@ -67,8 +70,11 @@ def expr(e: ast.Expr) -> str:
     if isinstance(e, ast.Reduce):
         over = ", ".join(("b" if i.name == "batch" else i.name)
                          + (f" \\in \\mathrm{{{i.layer_set}}}" if i.layer_set else "") for i in e.indices)
-        operator = {"sum": "\\sum", "mean": "\\operatorname*{mean}", "normalize": "\\operatorname*{norm}"}
-        return f"{operator[e.reducer.value]}_{{{over}}} {_wrap(e.body, _PRODUCT)}"
+        operator = {"sum": "\\sum", "mean": "\\operatorname*{mean}", "normalize": "\\operatorname*{norm}",
+                    "max": "\\max"}.get(e.reducer.value, f"\\operatorname*{{{e.reducer.value}}}")
+        return f"{operator}_{{{over}}} {_wrap(e.body, _PRODUCT)}"
+    if isinstance(e, ast.Compare):  # an Iverson bracket: 1 where it holds, else 0
+        return f"\\left[{expr(e.left)} {_RELATIONS[e.op]} {expr(e.right)}\\right]"
     if e.op is ast.BinOp.DIV:
         return f"\\frac{{{expr(e.left)}}}{{{expr(e.right)}}}"
     if e.op is ast.BinOp.POW:

@@ -22,14 +22,15 @@ from rulec.ir.liveness import PREDICT_PHASES
 from rulec.ir.schedule import PHASE_ORDER
 from rulec.reference.interpreter import Reference
 from rulec.shapes import genome_shapes, synapse_shapes
-from rulec.losses import ANY_LOSS
+from rulec.losses import ANY_LOSS, LOSSES
 from rulec.preset_functions import preset_array
-from rulec.symbolic.functions import (Generic, GenericLoss, concrete_loss, generic_loss, generic_table,
-                                      loss_functions, numeric)
+from rulec.symbolic.functions import Generic, GenericLoss, generic_table, loss_functions, numeric, total_loss
 from rulec.syntax import ast
 
 # Two shapes, one with two hidden layers, and a batch of 2 (so that the sum over the batch is checked too).
 SHAPES = ((2, 2, 1), (1, 2, 2, 1))
+# A loss that couples the outputs is trivial on one output (softmax of one logit is 1): prove it on two.
+COUPLED_SHAPES = ((2, 2, 2), (1, 2, 2, 2))
 BATCH = 2
 
 
@@ -108,11 +109,12 @@ def prove_sgd(program: ir.Program, proof: ast.Prove) -> ProofResult:
     preset = proof.preset.id if proof.preset else None
     arguments = {arg.name: arg.value for arg in proof.args}
     loss = arguments["loss"].name if "loss" in arguments else "mse"
-    for sizes in SHAPES:
+    shapes = COUPLED_SHAPES if loss in LOSSES and LOSSES[loss].couples_outputs else SHAPES
+    for sizes in shapes:
         failure = _check_shape(program, sizes, preset, arguments["lr"], loss)
         if failure is not None:
-            return ProofResult(describe(proof), SHAPES, BATCH, time.perf_counter() - start, failure, sizes, loss)
-    return ProofResult(describe(proof), SHAPES, BATCH, time.perf_counter() - start, None, None, loss)
+            return ProofResult(describe(proof), shapes, BATCH, time.perf_counter() - start, failure, sizes, loss)
+    return ProofResult(describe(proof), shapes, BATCH, time.perf_counter() - start, None, None, loss)
 
 
 def describe(proof: ast.Prove) -> str:
@@ -136,8 +138,7 @@ def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) ->
     first = program.neurons[0]
     output = neurons[first.name][-1]
     prediction = output[..., 0] if first.states else output
-    value = generic_loss(0) if loss_name == ANY_LOSS else concrete_loss(loss_name)
-    loss = sum(value(h, target) for h, target in zip(prediction.flat, t.flat))
+    loss = total_loss(loss_name, prediction, t, abstract=loss_name == ANY_LOSS)
     for synapse in program.synapses:
         if synapse.fixed:
             continue

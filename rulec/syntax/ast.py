@@ -37,6 +37,14 @@ class Reducer(enum.Enum):
     SUM = "sum"
     MEAN = "mean"
     NORMALIZE = "normalize"  # standardises over the listed axes; keeps them
+    MAX = "max"
+    LOGSUMEXP = "logsumexp"  # log(sum(exp(...))), computed as max + log(sum(exp(... - max)))
+    SOFTMAX = "softmax"  # exp(...) / sum(exp(...)) over the listed axes; keeps them
+
+    @property
+    def keeps_axes(self) -> bool:
+        """Whether the result keeps the axes it reduces over (normalize, softmax) instead of dropping them."""
+        return self in (Reducer.NORMALIZE, Reducer.SOFTMAX)
 
 
 # ---- names, indices and layer sets -----------------------------------------------------------------------------
@@ -133,7 +141,20 @@ class Reduce:
     span: Span
 
 
-Expr = Union[Number, Ref, Call, Neg, Binary, Reduce]
+@node
+class Compare:
+    """`left < right` and the other comparisons: 1 where it holds, 0 elsewhere. Between two neuron indices of one
+    layer set (`[k <= j]`) it compares their positions; the checker tells the two readings apart."""
+
+    op: str  # one of COMPARISONS
+    left: Expr
+    right: Expr
+    span: Span
+
+
+COMPARISONS = ("<", "<=", "==", ">", ">=")
+
+Expr = Union[Number, Ref, Call, Neg, Binary, Reduce, Compare]
 
 
 # ---- statements inside phases ----------------------------------------------------------------------------------

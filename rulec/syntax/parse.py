@@ -77,6 +77,12 @@ _NAMED_MISTAKES = {
         "rule r\nforward (i in pre, j in post)\n  a[j] := sum i x\n",
         "rule r\nforward (i in pre, j in post)\n  a[j] := mean batch x\n",
     ],
+    ("a reduction lists index names in parentheses, not values",
+     "write `max(i) w[i, j]`; the larger or smaller of two values is `maximum(a, b)` or `minimum(a, b)`"): [
+        "rule r\nforward (i in pre, j in post)\n  a[j] := max(z[j], 0)\n",
+        "rule r\nforward (i in pre, j in post)\n  a[j] := max(z, 0)\n",
+        "rule r\nforward (i in pre, j in post)\n  a[j] := max(0, z)\n",
+    ],
     ("a phase needs a header binding its neuron indices",
      "write for example `forward (i in pre+bias, j in post)`"): [
         "rule r\nforward\n", "rule r\nbackward\n", "rule r\nupdate\n",
@@ -89,7 +95,7 @@ _LINE_KEYWORDS = ("rule", "dim", "genome", "preset", "neuron", "synapse", "activ
 _FIRST_WORD = re.compile(r"[\t \f]*([A-Za-z_][A-Za-z0-9_]*)[\t \f]*")
 
 _TOKEN_NAMES = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "the end of the line",
-                "$END": "the end of the file", "PRIME": "`'`"}
+                "$END": "the end of the file", "PRIME": "`'`", "COMPARE": "a comparison (`<`, `<=`, `==`, ...)"}
 
 
 def _describe_terminal(name: str) -> str:

@@ -51,6 +51,8 @@ def expr(e: ast.Expr) -> str:
         names = ", ".join(i.name + (f" in {i.layer_set}" if i.layer_set else "") for i in e.indices)
         body = expr(e.body)
         return f"{e.reducer.value}({names}) " + (body if _precedence(e.body) >= _REDUCTION else f"({body})")
+    if isinstance(e, ast.Compare):  # always bracketed: an Iverson factor binds like an atom
+        return f"[{expr(e.left)} {e.op} {expr(e.right)}]"
     mine = _PRECEDENCE[e.op]
     left, right = expr(e.left), expr(e.right)
     # A reduction on the left would swallow what follows it; powers associate to the right.

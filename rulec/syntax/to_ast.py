@@ -200,7 +200,26 @@ class ToAst(Transformer_NonRecursive):
 
     def reduction(self, meta, reducer, *rest):
         *indices, body = rest
-        return ast.Reduce(reducer, tuple(indices), body, self._span(meta))
+        # `sum(k in post, k <= j) e` is `sum(k in post) [k <= j] * e`: a condition is a factor of the summand.
+        conditions = [i for i in indices if isinstance(i, ast.Compare)]
+        for condition in reversed(conditions):
+            start = condition.span
+            span = Span(self.source, start.line, start.column, body.span.end_line, body.span.end_column)
+            body = ast.Binary(ast.BinOp.MUL, condition, body, span)
+        return ast.Reduce(reducer, tuple(i for i in indices if not isinstance(i, ast.Compare)), body,
+                          self._span(meta))
+
+    # ---- comparisons -----------------------------------------------------------------------------------------
+
+    def compare(self, meta, left, op, right):
+        return ast.Compare(str(op), left, right, self._span(meta))
+
+    def index_condition(self, meta, left, op, right):
+        return ast.Compare(str(op), ast.Ref(str(left), (), token_span(self.source, left)), ast.Ref(
+            str(right), (), token_span(self.source, right)), self._span(meta))
+
+    def iverson(self, meta, comparison):
+        return comparison
 
     def reducer(self, meta, token):
         return ast.Reducer(str(token))

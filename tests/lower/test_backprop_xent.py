@@ -1,0 +1,53 @@
+"""backprop_xent.rule is SGD on the softmax cross-entropy, step for step.
+
+The independent computation is `jax.grad` of optax's softmax cross-entropy, summed over the batch, of a plain
+tanh MLP with linear outputs, on the distribution (t + 1) / 2 of the +-1 targets, applied with `optax.sgd`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import rulec
+from tests.conftest import ROOT
+
+STEPS = 30
+
+
+def xent_loss(params, x, y):
+    h = x
+    for weight, bias in params[:-1]:
+        h = jnp.tanh(h @ weight + bias)
+    logits = h @ params[-1][0] + params[-1][1]
+    return jnp.sum(optax.softmax_cross_entropy(logits, (y + 1) / 2))
+
+
+def test_backprop_xent_is_sgd_on_the_softmax_cross_entropy():
+    sizes = (6, 8, 7, 4)
+    net = rulec.load(ROOT / "stdlib_rules" / "backprop_xent.rule").network(sizes)
+    genome = net.init_genome(jax.random.key(0))
+    state = net.init(jax.random.key(1))
+    initial = state["w"]
+    params = [(w[:-1], w[-1]) for w in state["w"]]
+    optimiser = optax.sgd(float(genome["lr"]))
+    opt_state = optimiser.init(params)
+    rng = np.random.default_rng(0)
+    rule_step = jax.jit(net.step)
+
+    @jax.jit
+    def sgd_step(params, opt_state, x, y):
+        updates, opt_state = optimiser.update(jax.grad(xent_loss)(params, x, y), opt_state)
+        return optax.apply_updates(params, updates), opt_state
+
+    for _ in range(STEPS):
+        x = jnp.asarray(rng.normal(size=(16, sizes[0])), jnp.float32)
+        y = jnp.asarray(-np.ones((16, sizes[-1])), jnp.float32).at[np.arange(16), rng.integers(0, 4, 16)].set(1.0)
+        state = rule_step(genome, state, x, y)
+        params, opt_state = sgd_step(params, opt_state, x, y)
+    difference = max(float(jnp.max(jnp.abs(w - jnp.concatenate([p[0], p[1][None]])))) for w, p in zip(state["w"], params))
+    moved = max(float(jnp.max(jnp.abs(w - w0))) for w, w0 in zip(state["w"], initial))
+    assert moved > 0.01
+    assert difference <= 1e-5
