@@ -25,6 +25,10 @@ class PhaseKind(enum.Enum):
 # (direct feedback alignment).
 PAIR_SCHEMES = (frozenset({"pre", "post"}), frozenset({"hidden", "output"}))
 
+# The layer sets of a lateral synapse (`post -> post`): it joins the neurons of one layer, and the pairs phases
+# read and update it at their post layer.
+LATERAL_CONNECTION = frozenset({"post"})
+
 
 @dataclasses.dataclass(frozen=True)
 class PhaseSpec:

@@ -9,6 +9,7 @@ import pytest
 from rulec.diagnostics import RuleError
 from rulec.frontend import check_text
 from rulec.ir.liveness import PREDICT_PHASES
+from rulec.ir.nodes import Scheme
 from rulec.ir.schedule import PHASE_ORDER, instances
 from rulec.phases import PHASES, SPEC, PhaseKind
 from tests.conftest import ROOT
@@ -37,8 +38,8 @@ def test_the_step_runs_the_tables_order_and_predict_its_predicting_phases():
 
 @pytest.mark.parametrize("scheme, roles", [("pairs", "pre"), ("hidden", "hidden")])
 def test_a_top_down_phase_runs_its_instances_from_the_output_down_and_never_on_the_input(scheme, roles):
-    assert [r[roles] for r in instances(scheme, 3, SPEC[PhaseKind.BACKWARD].top_down)] == [2, 1]
-    assert [r[roles] for r in instances(scheme, 3, SPEC[PhaseKind.UPDATE].top_down)] == \
+    assert [r[roles] for r in instances(Scheme(scheme), 3, SPEC[PhaseKind.BACKWARD].top_down)] == [2, 1]
+    assert [r[roles] for r in instances(Scheme(scheme), 3, SPEC[PhaseKind.UPDATE].top_down)] == \
         ([0, 1, 2] if scheme == "pairs" else [1, 2])
 
 

@@ -356,6 +356,8 @@ class PhaseTyper:
                     self.error(layer_set.span, f"unknown layer set `{layer_set.name}`",
                                suggest(layer_set.name, LAYER_SETS), "unknown-layer-set")
                 else:
+                    if layer_set.name not in self.header_sets():
+                        self.outside_layer_set(index)
                     self.layers[index.name] = LayerIndex(layer_set.name, layer_set.bias)
                 names.append(index)
             else:
@@ -383,6 +385,21 @@ class PhaseTyper:
             return body
         free = {k: v for k, v in body.free.items() if k not in reduced}
         return Ty(free, body.batch and not over_batch)
+
+
+    # ---- a reduction's fresh index ranges over a layer of the instance (lateral synapses read it) ----------
+
+    def header_sets(self) -> set[str]:
+        return {b.layer_set.name for b in self.phase.bindings}
+
+    def outside_layer_set(self, index: ast.ReduceIndex) -> None:
+        """`sum(k in post)` in a phase that binds no `post`: each instance of a phase binds the layers of its
+        header only, so there is no layer for `k` to range over."""
+        header = ", ".join(sorted(self.header_sets()))
+        self.error(index.layer_set.span, f"`{index.name}` ranges over `{index.layer_set.name}`, which the "
+                   f"{self.phase.kind.value} phase does not bind", f"this phase runs over ({header}); a fresh index "
+                   "ranges over one of them, as in a lateral sum `sum(k in post)` in a forward phase",
+                   "unbound-layer-set")
 
 
 def type_phases(rule: ast.Rule, symbols: Symbols) -> tuple[tuple[PhaseTypes, ...], list[Diagnostic]]:

@@ -34,6 +34,7 @@ class Scheme(enum.Enum):
     HIDDEN = "hidden"  # each hidden layer with the output layer (hidden, output)
     INPUT = "input"  # the input layer
     OUTPUT = "output"  # the output layer
+    LATERAL = "lateral"  # each layer that is a `post` (layers 1..depth), for a lateral synapse post -> post
 
 # ---- positions: what each index of a load or a write means ---------------------------------------------------
 
@@ -251,6 +252,12 @@ def scheme_of(layer_sets: set[str]) -> Scheme:
     if "hidden" in layer_sets:
         return Scheme.HIDDEN
     return Scheme.INPUT if "input" in layer_sets else Scheme.OUTPUT
+
+
+def synapse_scheme(source: str, target: str) -> Scheme:
+    """The scheme a synapse is stored per: a lateral synapse (`post -> post`) once per non-input layer, any
+    other once per instance of the layer pair it joins."""
+    return Scheme.LATERAL if source == target == "post" else scheme_of({source, target})
 
 
 # ---- walking expressions ---------------------------------------------------------------------------------------

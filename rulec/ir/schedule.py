@@ -2,7 +2,8 @@
 
 For a network with layers 0..depth: `input` runs on layer 0, `forward` over pairs (l, l+1) from the input up,
 `feedback` on the output layer, `backward` over pairs from the output down (never writing the input layer), and
-`update` over every pair. A `hidden` scheme pairs each hidden layer h with the output layer.
+`update` over every pair. A `hidden` scheme pairs each hidden layer h with the output layer. A lateral synapse
+(`post -> post`) is stored once per layer 1..depth and read by the pairs phases at their post layer.
 """
 
 from __future__ import annotations
@@ -28,12 +29,16 @@ def instances(scheme: ir.Scheme, depth: int, top_down: bool = False) -> list[dic
     if scheme is ir.Scheme.PAIRS:
         layers = range(depth - 1, 0, -1) if top_down else range(depth)
         return [{"pre": l, "post": l + 1} for l in layers]
+    if scheme is ir.Scheme.LATERAL:
+        return [{"post": l} for l in range(1, depth + 1)]
     layers = range(depth - 1, 0, -1) if top_down else range(1, depth)
     return [{"hidden": h, "output": depth} for h in layers]
 
 
 def instance_index(scheme: ir.Scheme, roles: dict[str, int]) -> int:
     """Where a synapse (or per-synapse genome entry) of `scheme` is stored in its per-instance list."""
+    if scheme is ir.Scheme.LATERAL:
+        return roles["post"] - 1  # read from a pairs phase, whose post layer holds the synapse
     return roles["pre"] if scheme is ir.Scheme.PAIRS else roles["hidden"] - 1
 
 
