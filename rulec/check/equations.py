@@ -16,7 +16,7 @@ from rulec.check.indices import SCALAR, LayerIndex, Ty
 from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
-from rulec.phases import SPEC
+from rulec.phases import SKIP_CONNECTION, SPEC
 from rulec.syntax import ast
 
 
@@ -264,9 +264,15 @@ class PhaseTyper:
                 self.error(index.span, f"`{ref.name}` is defined on the `{axis.layer_set}` layer, but "
                            f"`{index.id}` ranges over `{layer}`", None, "layer-mismatch")
             return
+        if self.is_skip_synapse(ref) and layer.effective == axis.layer_set and not layer.bias:
+            return
         if layer.base != axis.layer_set or (layer.bias and not axis.bias):
+            hint = "index it with an index bound to that layer set"
+            if self.is_skip_synapse(ref) and NARROWINGS.get(layer.base, ()).count(axis.layer_set):
+                hint = (f"a skip synapse meets the `{axis.layer_set}` layer in one pair only: add "
+                        f"`for {index.id} in {axis.layer_set}` to the equation")
             self.error(index.span, f"`{index.id}` ranges over `{layer}`, but position {position} of `{ref.name}` "
-                       f"ranges over `{axis}`", "index it with an index bound to that layer set", "layer-mismatch")
+                       f"ranges over `{axis}`", hint, "layer-mismatch")
 
     def state_position(self, ref: ast.Ref, position: int, index: ast.Index, extent: int) -> None:
         if isinstance(index, ast.Int):
@@ -388,6 +394,13 @@ class PhaseTyper:
 
 
     # ---- a reduction's fresh index ranges over a layer of the instance (lateral synapses read it) ----------
+
+    def is_skip_synapse(self, ref: ast.Ref) -> bool:
+        """A skip synapse (`input -> output`) also takes, at its `output` axis, an index over `post` narrowed to
+        the output layer (`for j in output`): only the last pair's post layer is the output layer."""
+        symbol = self.symbols.get(ref.name)
+        return (symbol is not None and symbol.kind == "synapse"
+                and {symbol.decl.source.name, symbol.decl.target.name} == SKIP_CONNECTION)
 
     def header_sets(self) -> set[str]:
         return {b.layer_set.name for b in self.phase.bindings}

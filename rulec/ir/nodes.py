@@ -35,6 +35,7 @@ class Scheme(enum.Enum):
     INPUT = "input"  # the input layer
     OUTPUT = "output"  # the output layer
     LATERAL = "lateral"  # each layer that is a `post` (layers 1..depth), for a lateral synapse post -> post
+    SKIP = "skip"  # the input layer with the output layer, for a skip synapse input -> output (or back)
 
 # ---- positions: what each index of a load or a write means ---------------------------------------------------
 
@@ -255,8 +256,10 @@ def scheme_of(layer_sets: set[str]) -> Scheme:
 
 
 def synapse_scheme(source: str, target: str) -> Scheme:
-    """The scheme a synapse is stored per: a lateral synapse (`post -> post`) once per non-input layer, any
-    other once per instance of the layer pair it joins."""
+    """The scheme a synapse is stored per: a lateral synapse (`post -> post`) once per non-input layer, a skip
+    synapse (`input -> output`) once, any other once per instance of the layer pair it joins."""
+    if {source, target} == {"input", "output"}:
+        return Scheme.SKIP
     return Scheme.LATERAL if source == target == "post" else scheme_of({source, target})
 
 
