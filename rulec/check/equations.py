@@ -396,11 +396,12 @@ class PhaseTyper:
     # ---- a reduction's fresh index ranges over a layer of the instance (lateral synapses read it) ----------
 
     def is_skip_synapse(self, ref: ast.Ref) -> bool:
-        """A skip synapse (`input -> output`) also takes, at its `output` axis, an index over `post` narrowed to
-        the output layer (`for j in output`): only the last pair's post layer is the output layer."""
+        """A skip synapse (`input -> output`), or a per-synapse genome entry over the same layers, also takes at
+        its `output` axis an index over `post` narrowed to the output layer (`for j in output`): only the last
+        pair's post layer is the output layer."""
         symbol = self.symbols.get(ref.name)
-        return (symbol is not None and symbol.kind == "synapse"
-                and {symbol.decl.source.name, symbol.decl.target.name} == SKIP_CONNECTION)
+        return (symbol is not None and symbol.kind in ("synapse", "genome")
+                and {a.layer_set for a in symbol.axes if isinstance(a, LayerAxis)} == SKIP_CONNECTION)
 
     def header_sets(self) -> set[str]:
         return {b.layer_set.name for b in self.phase.bindings}

@@ -248,6 +248,8 @@ class Program:
 
 
 def scheme_of(layer_sets: set[str]) -> Scheme:
+    if layer_sets == {"input", "output"}:
+        return Scheme.SKIP  # a skip synapse's per-synapse genome entry: one instance, as the synapse
     if layer_sets & {"pre", "post"}:
         return Scheme.PAIRS
     if "hidden" in layer_sets:
@@ -258,8 +260,6 @@ def scheme_of(layer_sets: set[str]) -> Scheme:
 def synapse_scheme(source: str, target: str) -> Scheme:
     """The scheme a synapse is stored per: a lateral synapse (`post -> post`) once per non-input layer, a skip
     synapse (`input -> output`) once, any other once per instance of the layer pair it joins."""
-    if {source, target} == {"input", "output"}:
-        return Scheme.SKIP
     return Scheme.LATERAL if source == target == "post" else scheme_of({source, target})
 
 

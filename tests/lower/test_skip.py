@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import rulec
+import rulec.api
 from rulec.api import source_major
 from tests.conftest import ROOT
 
@@ -44,3 +45,19 @@ def test_one_step_is_sgd_on_the_network_with_its_shortcut():
             np.testing.assert_allclose(source_major(new), old - 0.05 * g, atol=1e-10)
         np.testing.assert_allclose(source_major(stepped["s"][0]), params["s"] - 0.05 * grads["s"], atol=1e-10)
         assert float(jnp.max(jnp.abs(grads["s"]))) > 1e-3  # the skip synapse does carry a gradient
+
+
+
+def test_a_per_synapse_genome_entry_over_the_skip_layers_has_the_skip_synapses_one_instance():
+    """A zero gain `g[input, output]` on the skip update freezes the skip synapse and nothing else."""
+    text = RULE.read_text().replace("  lr = 0.001", "  lr = 0.001\n  g[input, output] = 0").replace(
+        "s[r, j] := s[r, j] - lr *", "s[r, j] := s[r, j] - g[r, j] * lr *")
+    net = rulec.api.loads(text, "gain.rule").network([6, 5, 3])
+    genome = net.init_genome(jax.random.key(0))
+    assert [np.shape(a) for a in genome["g"]] == [(6, 3)]
+    state = net.init(jax.random.key(1))
+    rng = np.random.default_rng(0)
+    x, y = jnp.asarray(rng.normal(size=(4, 6)), jnp.float32), jnp.ones((4, 3))
+    stepped = net.step(dict(genome, lr=jnp.asarray(0.5)), state, x, y)
+    np.testing.assert_array_equal(stepped["s"][0], state["s"][0])
+    assert not np.allclose(stepped["w"][1], state["w"][1])
