@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from rulec.check.declarations import suggest
+from rulec.check.graph import layer_mismatch, outside_phase
 from rulec.check.indices import SCALAR, LayerIndex, Ty
 from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
-from rulec.phases import SKIP_CONNECTION, SPEC
+from rulec.phases import SPEC
 from rulec.syntax import ast
 
 
@@ -264,13 +265,7 @@ class PhaseTyper:
                 self.error(index.span, f"`{ref.name}` is defined on the `{axis.layer_set}` layer, but "
                            f"`{index.id}` ranges over `{layer}`", None, "layer-mismatch")
             return
-        if self.is_skip_synapse(ref) and layer.effective == axis.layer_set and not layer.bias:
-            return
-        if layer.base != axis.layer_set or (layer.bias and not axis.bias):
-            hint = "index it with an index bound to that layer set"
-            if self.is_skip_synapse(ref) and NARROWINGS.get(layer.base, ()).count(axis.layer_set):
-                hint = (f"a skip synapse meets the `{axis.layer_set}` layer in one pair only: add "
-                        f"`for {index.id} in {axis.layer_set}` to the equation")
+        if (hint := layer_mismatch(self.symbols.get(ref.name), index.id, layer, axis)) is not None:
             self.error(index.span, f"`{index.id}` ranges over `{layer}`, but position {position} of `{ref.name}` "
                        f"ranges over `{axis}`", hint, "layer-mismatch")
 
@@ -362,8 +357,7 @@ class PhaseTyper:
                     self.error(layer_set.span, f"unknown layer set `{layer_set.name}`",
                                suggest(layer_set.name, LAYER_SETS), "unknown-layer-set")
                 else:
-                    if layer_set.name not in self.header_sets():
-                        self.outside_layer_set(index)
+                    self.errors += outside_phase(self.phase, index)
                     self.layers[index.name] = LayerIndex(layer_set.name, layer_set.bias)
                 names.append(index)
             else:
@@ -391,29 +385,6 @@ class PhaseTyper:
             return body
         free = {k: v for k, v in body.free.items() if k not in reduced}
         return Ty(free, body.batch and not over_batch)
-
-
-    # ---- a reduction's fresh index ranges over a layer of the instance (lateral synapses read it) ----------
-
-    def is_skip_synapse(self, ref: ast.Ref) -> bool:
-        """A skip synapse (`input -> output`), or a per-synapse genome entry over the same layers, also takes at
-        its `output` axis an index over `post` narrowed to the output layer (`for j in output`): only the last
-        pair's post layer is the output layer."""
-        symbol = self.symbols.get(ref.name)
-        return (symbol is not None and symbol.kind in ("synapse", "genome")
-                and {a.layer_set for a in symbol.axes if isinstance(a, LayerAxis)} == SKIP_CONNECTION)
-
-    def header_sets(self) -> set[str]:
-        return {b.layer_set.name for b in self.phase.bindings}
-
-    def outside_layer_set(self, index: ast.ReduceIndex) -> None:
-        """`sum(k in post)` in a phase that binds no `post`: each instance of a phase binds the layers of its
-        header only, so there is no layer for `k` to range over."""
-        header = ", ".join(sorted(self.header_sets()))
-        self.error(index.layer_set.span, f"`{index.name}` ranges over `{index.layer_set.name}`, which the "
-                   f"{self.phase.kind.value} phase does not bind", f"this phase runs over ({header}); a fresh index "
-                   "ranges over one of them, as in a lateral sum `sum(k in post)` in a forward phase",
-                   "unbound-layer-set")
 
 
 def type_phases(rule: ast.Rule, symbols: Symbols) -> tuple[tuple[PhaseTypes, ...], list[Diagnostic]]:
