@@ -31,6 +31,7 @@ CODES = MappingProxyType({
     "no-synapses": "the rule declares no synapses",
     "bad-connection": "a synapse connects layer sets that are not a pair of layers",
     "unknown-layer-set": "a layer set name that is not one of the known sets",
+    "unbound-layer-set": "a reduction's fresh index ranges over a layer set its phase does not bind",
     "bad-initialiser": "an initialiser reads something other than constants and dims, or reduces",
     "init-not-random": "`name ~ ...` with no distribution",
     "init-random": "`name = ...` that draws random numbers",

@@ -24,13 +24,15 @@ _LAX_CALLS = {
     "integer_pow": lambda p: f"y={p['y']}",
     "convert_element_type": lambda p: f"new_dtype=jnp.{np.dtype(p['new_dtype']).name}",
     "reduce_max": lambda p: f"axes={tuple(p['axes'])}",
-    "iota": lambda p: f"dtype=jnp.{np.dtype(p['dtype']).name}, shape={tuple(p['shape'])}, dimension={p['dimension']}",
 }
 _UNARY = {"neg": "lax.neg", "tanh": "lax.tanh", "exp": "lax.exp", "log": "lax.log", "sqrt": "lax.sqrt",
           "rsqrt": "lax.rsqrt", "abs": "lax.abs", "sign": "lax.sign", "logistic": "lax.logistic",
           "log1p": "lax.log1p", "expm1": "lax.expm1", "square": "lax.square", "copy": ""}
 _BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 _OTHER_CALLS = {
+    # iota takes no operands; lax.iota is one-dimensional, broadcasted_iota takes the primitive's parameters.
+    "iota": lambda i, p: f"lax.broadcasted_iota(jnp.{np.dtype(p['dtype']).name}, {tuple(p['shape'])}, "
+                         f"{p['dimension']})",
     "reduce_sum": lambda i, p: f"jnp.sum({i[0]}, axis={tuple(p['axes'])})",
     "stack": lambda i, p: f"jnp.stack([{', '.join(i)}], axis={p['axis']})",
     "concatenate": lambda i, p: f"lax.concatenate([{', '.join(i)}], dimension={p['dimension']})",

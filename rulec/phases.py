@@ -25,6 +25,14 @@ class PhaseKind(enum.Enum):
 # (direct feedback alignment).
 PAIR_SCHEMES = (frozenset({"pre", "post"}), frozenset({"hidden", "output"}))
 
+# The layer sets of a lateral synapse (`post -> post`): it joins the neurons of one layer, and the pairs phases
+# read and update it at their post layer.
+LATERAL_CONNECTION = frozenset({"post"})
+
+# The layer sets of a skip synapse (`input -> output`, or back), and the layers every instance of a phase over
+# pairs may also bind in its header: the input and the output layer are the same in every instance.
+SKIP_CONNECTION = frozenset({"input", "output"})
+
 
 @dataclasses.dataclass(frozen=True)
 class PhaseSpec:

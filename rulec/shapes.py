@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from rulec.initializers import DEFAULT_SYNAPSE_INIT, evaluate
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import instances
@@ -52,7 +54,9 @@ def init_synapses(program: ir.Program, sizes, sample, functions) -> dict[str, li
         arrays = []
         for shape in synapse_shapes(synapse, sizes):
             names = dict(program.dims, fan_in=shape[0], fan_out=shape[1])
-            arrays.append(evaluate(synapse_initialiser(synapse), shape, names, sample, functions))
+            value = evaluate(synapse_initialiser(synapse), shape, names, sample, functions)
+            # A constant initialiser (`~ 0`) evaluates to a number; every instance is still a full array.
+            arrays.append(value if np.shape(value) == shape else np.broadcast_to(value, shape))
         result[synapse.name] = arrays
     return result
 

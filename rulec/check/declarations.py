@@ -11,7 +11,7 @@ from rulec.check.symbols import LAYER_SETS, RESERVED, LayerAxis, StateAxis, Symb
 from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
 from rulec.losses import LOSSES, PROVABLE_LOSSES
-from rulec.phases import PAIR_SCHEMES
+from rulec.phases import LATERAL_CONNECTION, PAIR_SCHEMES, SKIP_CONNECTION
 from rulec.preset_functions import PRESET_FUNCTIONS, PresetFunction, shape_problem
 from rulec.syntax import ast
 
@@ -252,10 +252,11 @@ def check_synapses(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
             errors.append(Diagnostic(bad.span, f"unknown layer set `{bad.name}`",
                                      suggest(bad.name, LAYER_SETS) or "layer sets are " + ", ".join(LAYER_SETS),
                                      "unknown-layer-set"))
-        elif ends not in PAIR_SCHEMES:
+        elif ends not in PAIR_SCHEMES and ends not in (LATERAL_CONNECTION, SKIP_CONNECTION):
             errors.append(Diagnostic(synapse.source.span, f"synapse `{synapse.name}` connects `{synapse.source}` to "
                                      f"`{synapse.target}`, which are not a pair of layers",
-                                     "connect `pre -> post`, `post -> pre`, `hidden -> output` or `output -> hidden`",
+                                     "connect `pre -> post`, `post -> pre`, `hidden -> output`, `output -> hidden`, "
+                                     "`post -> post` (lateral) or `input -> output` (skip)",
                                      "bad-connection"))
         if synapse.init is not None:
             errors += check_initialiser(synapse.init, symbols, synapse.name, in_synapse=True)[0]

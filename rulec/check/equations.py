@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from rulec.check import comparisons, loss_calls
 from rulec.check.declarations import suggest
+from rulec.check.graph import layer_mismatch, outside_phase
 from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
 from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
@@ -261,9 +262,9 @@ class PhaseTyper:
                 self.error(index.span, f"`{ref.name}` is defined on the `{axis.layer_set}` layer, but "
                            f"`{index.id}` ranges over `{layer}`", None, "layer-mismatch")
             return
-        if layer.base != axis.layer_set or (layer.bias and not axis.bias):
+        if (hint := layer_mismatch(self.symbols.get(ref.name), index.id, layer, axis)) is not None:
             self.error(index.span, f"`{index.id}` ranges over `{layer}`, but position {position} of `{ref.name}` "
-                       f"ranges over `{axis}`", "index it with an index bound to that layer set", "layer-mismatch")
+                       f"ranges over `{axis}`", hint, "layer-mismatch")
 
     def state_position(self, ref: ast.Ref, position: int, index: ast.Index, extent: int) -> None:
         if isinstance(index, ast.Int):
@@ -347,6 +348,7 @@ class PhaseTyper:
                     self.error(layer_set.span, f"unknown layer set `{layer_set.name}`",
                                suggest(layer_set.name, LAYER_SETS), "unknown-layer-set")
                 else:
+                    self.errors += outside_phase(self.phase, index)
                     self.layers[index.name] = LayerIndex(layer_set.name, layer_set.bias)
                 names.append(index)
             else:

@@ -103,7 +103,12 @@ def diagonal(t: Named) -> Named:
         name = next(a for i, a in enumerate(t.axes) if a in t.axes[:i])
         first = t.axes.index(name)
         second = t.axes.index(name, first + 1)
-        data = namespace(t.data).diagonal(t.data, axis1=first, axis2=second)
+        # An einsum rather than `diagonal`: jax.numpy's diagonal traces to a platform-dependent branch that
+        # `rulec compile --emit python` cannot print, and einsum reads the same diagonal in every array module.
+        letters = [chr(ord("a") + i) for i in range(len(t.axes))]
+        letters[second] = letters[first]
+        kept = [l for i, l in enumerate(letters) if i not in (first, second)] + [letters[first]]
+        data = namespace(t.data).einsum(f"{''.join(letters)}->{''.join(kept)}", t.data)
         t = Named(data, tuple(a for i, a in enumerate(t.axes) if i not in (first, second)) + (name,))
     return t
 

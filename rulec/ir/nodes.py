@@ -34,6 +34,8 @@ class Scheme(enum.Enum):
     HIDDEN = "hidden"  # each hidden layer with the output layer (hidden, output)
     INPUT = "input"  # the input layer
     OUTPUT = "output"  # the output layer
+    LATERAL = "lateral"  # each layer that is a `post` (layers 1..depth), for a lateral synapse post -> post
+    SKIP = "skip"  # the input layer with the output layer, for a skip synapse input -> output (or back)
 
 # ---- positions: what each index of a load or a write means ---------------------------------------------------
 
@@ -267,11 +269,19 @@ class Program:
 
 
 def scheme_of(layer_sets: set[str]) -> Scheme:
+    if layer_sets == {"input", "output"}:
+        return Scheme.SKIP  # a skip synapse's per-synapse genome entry: one instance, as the synapse
     if layer_sets & {"pre", "post"}:
         return Scheme.PAIRS
     if "hidden" in layer_sets:
         return Scheme.HIDDEN
     return Scheme.INPUT if "input" in layer_sets else Scheme.OUTPUT
+
+
+def synapse_scheme(source: str, target: str) -> Scheme:
+    """The scheme a synapse is stored per: a lateral synapse (`post -> post`) once per non-input layer, a skip
+    synapse (`input -> output`) once, any other once per instance of the layer pair it joins."""
+    return Scheme.LATERAL if source == target == "post" else scheme_of({source, target})
 
 
 # ---- walking expressions ---------------------------------------------------------------------------------------

@@ -142,7 +142,7 @@ def resolve(checked: CheckedRule) -> ir.Program:
         genome.append(ir.GenomeDecl(entry.name, tuple(a.extent for a in axes if isinstance(a, StateAxis)),
                                     layers or None, entry.sampled, checked.initialisers[entry.name], entry.span))
     synapses = tuple(
-        ir.SynapseDecl(s.name, ir.scheme_of({s.source.name, s.target.name}), (s.source.name, s.source.bias),
+        ir.SynapseDecl(s.name, ir.synapse_scheme(s.source.name, s.target.name), (s.source.name, s.source.bias),
                        (s.target.name, s.target.bias), tuple(a.extent for a in symbols.get(s.name).axes[2:]),
                        s.fixed, checked.initialisers.get(s.name), s.span)
         for s in rule.synapses)

@@ -2,7 +2,9 @@
 
 For a network with layers 0..depth: `input` runs on layer 0, `forward` over pairs (l, l+1) from the input up,
 `feedback` on the output layer, `backward` over pairs from the output down (never writing the input layer), and
-`update` over every pair. A `hidden` scheme pairs each hidden layer h with the output layer.
+`update` over every pair. A `hidden` scheme pairs each hidden layer h with the output layer. A lateral synapse
+(`post -> post`) is stored once per layer 1..depth and read by the pairs phases at their post layer; a skip synapse
+(`input -> output`) is stored once, and a phase that binds `input` or `output` besides its pair reads it.
 """
 
 from __future__ import annotations
@@ -28,12 +30,20 @@ def instances(scheme: ir.Scheme, depth: int, top_down: bool = False) -> list[dic
     if scheme is ir.Scheme.PAIRS:
         layers = range(depth - 1, 0, -1) if top_down else range(depth)
         return [{"pre": l, "post": l + 1} for l in layers]
+    if scheme is ir.Scheme.LATERAL:
+        return [{"post": l} for l in range(1, depth + 1)]
+    if scheme is ir.Scheme.SKIP:
+        return [{"input": 0, "output": depth}]
     layers = range(depth - 1, 0, -1) if top_down else range(1, depth)
     return [{"hidden": h, "output": depth} for h in layers]
 
 
 def instance_index(scheme: ir.Scheme, roles: dict[str, int]) -> int:
     """Where a synapse (or per-synapse genome entry) of `scheme` is stored in its per-instance list."""
+    if scheme is ir.Scheme.LATERAL:
+        return roles["post"] - 1  # read from a pairs phase, whose post layer holds the synapse
+    if scheme is ir.Scheme.SKIP:
+        return 0
     return roles["pre"] if scheme is ir.Scheme.PAIRS else roles["hidden"] - 1
 
 
@@ -47,7 +57,15 @@ def runs(program, depth: int, phases=PHASE_ORDER):
         phase = program.phase(kind)
         if phase is not None:
             for roles in instances(phase.scheme, depth, SPEC[kind].top_down):
-                yield phase, roles
+                yield phase, with_end_layers(phase, roles, depth)
+
+
+def with_end_layers(phase: ir.Phase, roles: dict[str, int], depth: int) -> dict[str, int]:
+    """The roles of an instance, plus the input and output layers where the phase header also binds them (as
+    `forward (i in pre, j in post, r in input)` does to read a skip synapse): those are the same in every
+    instance."""
+    ends = {"input": 0, "output": depth}
+    return roles | {b.role: ends[b.role] for b in phase.bindings if b.role in ends and b.role not in roles}
 
 
 @dataclasses.dataclass

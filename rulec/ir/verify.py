@@ -91,7 +91,7 @@ def _check_write(write: ir.Write, phase: ir.Phase, shapes, fixed: set[str]) -> N
                       "written")
     if write.name not in shapes[write.kind]:
         raise IRError(f"line {line}: write to undeclared {write.kind.value} `{write.name}`")
-    _check_shape(write.positions, shapes[write.kind][write.name], write.name, line)
+    _check_shape(write.positions, shapes[write.kind][write.name], write.name, line, write.when)
     if write.kind is ir.Source.SYNAPSE:
         if not SPEC[phase.kind].writes_synapses:
             raise IRError(f"line {line}: the {phase.kind.value} phase writes synapse `{write.name}`")
@@ -140,7 +140,7 @@ def _check_load(e: ir.Load, scope: Scope, shapes) -> None:
         raise IRError(f"line {line}: {e.kind.value} `{e.name}` is {what}")
     else:
         axes = shapes[e.kind][e.name]
-    _check_shape(e.positions, axes, e.name, line)
+    _check_shape(e.positions, axes, e.name, line, scope.when)
     for p in e.positions:
         if isinstance(p, ir.Layer):
             _check_layer_index(p, scope.layers, scope.states, e.name, line)
@@ -176,7 +176,10 @@ def _check_state_index(p: ir.Position, extent: int | None, scope: Scope, owner: 
                       "the left-hand side")
 
 
-def _check_shape(positions: tuple[ir.Position, ...], axes: tuple[Axis, ...], name: str, line: int) -> None:
+def _check_shape(positions: tuple[ir.Position, ...], axes: tuple[Axis, ...], name: str, line: int,
+                 when: tuple[ir.Condition, ...] = ()) -> None:
+    """`when` are the conditions in force: an index over `post` narrowed to `output` reads an output axis (the
+    skip synapse's)."""
     if len(positions) != len(axes):
         raise IRError(f"line {line}: `{name}` has {len(axes)} axes, indexed with {len(positions)}")
     for n, (p, axis) in enumerate(zip(positions, axes), start=1):
@@ -184,7 +187,8 @@ def _check_shape(positions: tuple[ir.Position, ...], axes: tuple[Axis, ...], nam
             layer_set, bias_row = axis
             if not isinstance(p, ir.Layer):
                 raise IRError(f"line {line}: position {n} of `{name}` is a neuron axis, indexed by a state")
-            if layer_set != "*" and (p.role != layer_set or p.axis_bias != bias_row):
+            narrowed = ir.Condition(p.role, layer_set) in when
+            if layer_set != "*" and ((p.role != layer_set and not narrowed) or p.axis_bias != bias_row):
                 raise IRError(f"line {line}: position {n} of `{name}` ranges over `{layer_set}{'+bias' * bias_row}`, "
                               f"indexed over `{p.role}{'+bias' * p.axis_bias}`")
             if layer_set == "*" and p.axis_bias != p.bias:

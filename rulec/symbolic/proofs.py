@@ -21,7 +21,7 @@ from rulec.ir import nodes as ir
 from rulec.ir.liveness import PREDICT_PHASES
 from rulec.ir.schedule import PHASE_ORDER
 from rulec.reference.interpreter import Reference
-from rulec.shapes import genome_shapes, synapse_shapes
+from rulec.shapes import genome_shapes, instance_roles, synapse_shapes
 from rulec.losses import ANY_LOSS, LOSSES
 from rulec.preset_functions import preset_array
 from rulec.symbolic.functions import Generic, GenericLoss, generic_table, loss_functions, numeric, total_loss
@@ -142,6 +142,7 @@ def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) ->
     for synapse in program.synapses:
         if synapse.fixed:
             continue
+        placed = instance_roles(synapse.scheme, len(sizes) - 1)
         for layer, (old, new) in enumerate(zip(synapses[synapse.name], updated[synapse.name])):
             for index in np.ndindex(old.shape):
                 weight = old[index]
@@ -149,8 +150,10 @@ def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) ->
                 if residual != 0:
                     residual = sympy.simplify(residual)
                 if residual != 0:
+                    # The layers the instance joins: adjacent for a pair, the input and output for a skip synapse.
+                    source, target = (placed[layer][end[0]] for end in (synapse.source, synapse.target))
                     name = (f"{synapse.name}{layer}[{', '.join(map(str, index))}] (from neuron {index[0]} of layer "
-                            f"{layer} to neuron {index[1]} of layer {layer + 1})")
+                            f"{source} to neuron {index[1]} of layer {target})")
                     return _counterexample(name, residual, new[index] - weight, -lr * sympy.diff(loss, weight),
                                            program)
     return None
