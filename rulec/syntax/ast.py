@@ -143,10 +143,10 @@ class Reduce:
 
 @node
 class Compare:
-    """`left < right` and the other comparisons: 1 where it holds, 0 elsewhere. Between two neuron indices of one
-    layer set (`[k <= j]`) it compares their positions; the checker tells the two readings apart."""
+    """`left < right` (any of COMPARISONS): 1 where it holds, 0 elsewhere. Between two neuron indices of one layer
+    set (`[k <= j]`) it compares their positions; the checker tells the two readings apart."""
 
-    op: str  # one of COMPARISONS
+    op: str
     left: Expr
     right: Expr
     span: Span
