@@ -153,7 +153,6 @@ class Compare:
 
 
 COMPARISONS = ("<", "<=", "==", ">", ">=")
-
 Expr = Union[Number, Ref, Call, Neg, Binary, Reduce, Compare]
 
 
