@@ -209,6 +209,12 @@ def check_neurons(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
                                      "neuron-shape"))
     if not rule.neurons:
         errors.append(Diagnostic(rule.span, "the rule declares no neurons", "add `neuron a[k]`", "no-neurons"))
+    elif rule.neurons[0].initial is not None:
+        first = rule.neurons[0]
+        errors.append(Diagnostic(first.initial.span, f"neuron `{first.name}` is declared first, so `predict` reads "
+                                 "it, but it is persistent: one value per neuron, not per example",
+                                 "declare the neuron the network computes with first, as in `neuron a[k]`",
+                                 "persistent-first"))
     return errors
 
 

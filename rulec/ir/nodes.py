@@ -25,6 +25,7 @@ class Source(enum.Enum):
     LET = "let"
     INPUT = "input"
     TARGET = "target"
+    STEP = "step"  # the step counter, a scalar: 0 on the first step
 
 
 class Scheme(enum.Enum):
@@ -143,7 +144,22 @@ class Reduce:
     span: Span
 
 
-Expr = Union[Const, Load, Func, PerState, Loss, Arith, Neg, Reduce]
+@node
+class Draw:
+    """`let xi[j] = normal(0, 1)`: a fresh array over `positions` (the let's) and the batch, at every step.
+
+    `distribution` is a name of rulec.functions.STEP_DRAWS and `args` its scalar arguments. `site` numbers the
+    draws of the program: with the instance's layers it is folded into the step's key, so each draw site and
+    instance has its own stream, the same in every interpreter, whatever else the schedule runs or skips."""
+
+    distribution: str
+    args: tuple[Expr, ...]
+    site: int
+    positions: tuple[Position, ...]
+    span: Span
+
+
+Expr = Union[Const, Load, Func, PerState, Loss, Arith, Neg, Reduce, Draw]
 
 # ---- statements and phases -------------------------------------------------------------------------------------
 
@@ -202,6 +218,11 @@ class Phase:
 class NeuronDecl:
     name: str
     states: int | None  # None for a neuron without a state axis
+    initial: float | None = None  # for a persistent neuron (one value per neuron, kept across steps), its start
+
+    @property
+    def persistent(self) -> bool:
+        return self.initial is not None
 
 
 @node
@@ -265,6 +286,8 @@ def children(e: Expr) -> tuple[Expr, ...]:
         return (e.prediction, e.target)
     if isinstance(e, Reduce):
         return (e.body,)
+    if isinstance(e, Draw):
+        return e.args
     return ()
 
 

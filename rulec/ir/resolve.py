@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from rulec.check import CheckedRule
 from rulec.check.equations import PhaseTypes
-from rulec.check.symbols import LayerAxis, StateAxis, Symbol
+from rulec.check.equations import is_draw
+from rulec.check.symbols import STEP_COUNTER, LayerAxis, StateAxis, Symbol
 from rulec.ir import nodes as ir
 from rulec.syntax import ast
 
 Env = dict  # index name -> (role, bias)
-BUILTIN_SOURCES = {"x": ir.Source.INPUT, "target": ir.Source.TARGET}
+BUILTIN_SOURCES = {"x": ir.Source.INPUT, "target": ir.Source.TARGET, STEP_COUNTER: ir.Source.STEP}
 
 
 def literal_value(literal: ast.Literal):
@@ -26,6 +27,7 @@ class Resolver:
         self.symbols = checked.symbols
         self.loss = checked.rule.losses[0].name if checked.rule.losses else None
         self.lets: dict[str, Symbol] = {}  # the lets of the phase being resolved, as the checker typed them
+        self.draw_sites = 0  # draws numbered in program order: the `site` of ir.Draw
 
     # ---- positions -------------------------------------------------------------------------------------------
 
@@ -82,6 +84,11 @@ class Resolver:
             return ir.PerState(functions, selector, arg, call.span)
         return ir.Func(call.function, call.primes, arg, call.span)
 
+    def draw(self, call: ast.Call, positions: tuple[ir.Position, ...], env: Env) -> ir.Draw:
+        site, self.draw_sites = self.draw_sites, self.draw_sites + 1
+        args = tuple(self.expr(a, env) for a in call.args)
+        return ir.Draw(call.function, args, site, positions, call.span)
+
     # ---- statements ------------------------------------------------------------------------------------------
 
     def phase(self, phase: ast.Phase, types: PhaseTypes) -> ir.Phase:
@@ -95,7 +102,9 @@ class Resolver:
     def statement(self, statement: ast.Statement, env: Env) -> ir.Statement:
         if isinstance(statement, ast.Let):
             positions = self.positions(statement.indices, self.lets[statement.name].axes, env)
-            return ir.Let(statement.name, positions, self.expr(statement.value, env), statement.span)
+            value = self.draw(statement.value, positions, env) if is_draw(statement.value) else \
+                self.expr(statement.value, env)
+            return ir.Let(statement.name, positions, value, statement.span)
         env = dict(env)
         when, ranges = [], []
         for r in statement.restrictions:
@@ -131,7 +140,7 @@ def resolve(checked: CheckedRule) -> ir.Program:
                        s.fixed, checked.initialisers.get(s.name), s.span)
         for s in rule.synapses)
     neurons = tuple(ir.NeuronDecl(n.name, symbols.get(n.name).axes[1].extent if len(symbols.get(n.name).axes) > 1
-                                  else None) for n in rule.neurons)
+                                  else None, None if n.initial is None else n.initial.value) for n in rule.neurons)
     presets = {p.name: {e.name: literal_value(e.value) for e in p.entries} for p in rule.presets}
     default = next((p.name for p in rule.presets if p.is_default), None)
     phases = tuple(resolver.phase(p, types) for p, types in zip(rule.phases, checked.phase_types))

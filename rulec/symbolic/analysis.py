@@ -96,16 +96,16 @@ def numeric_symmetry(net, genome, state) -> NumericResult:
 
     with jax.enable_x64(True):
         genome = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), genome)
-        state = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), state)
+        synapses = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), state.synapses)
         fixed = {s.name for s in net.rule.program.synapses if s.fixed}
-        learned = {k: v for k, v in state.items() if k not in fixed}
+        learned = {k: v for k, v in synapses.items() if k not in fixed}
         flat, unflatten = jax.flatten_util.ravel_pytree(learned)
         x = jnp.asarray(XOR_INPUTS)
         y = jnp.asarray(np.where(np.eye(2)[XOR_LABELS] > 0, 1.0, -1.0))
 
         def update(weights):
-            full = dict(state, **unflatten(weights))
-            new = net.step(genome, full, x, y)
+            full = dataclasses.replace(state, synapses=dict(synapses, **unflatten(weights)))
+            new = net.step(genome, full, x, y).synapses
             return jax.flatten_util.ravel_pytree({k: new[k] for k in learned})[0] - weights
 
         forward = np.asarray(jax.jit(jax.jacfwd(update))(flat))

@@ -23,7 +23,7 @@ def run_both(path, sizes, dtype, steps=5, seed=0):
     state = net.init(jax.random.key(seed + 1), dtype)
     reference = Reference(rule.program, sizes, NUMPY_FUNCTIONS)
     ref_genome = jax.tree.map(lambda a: np.asarray(a, np.float64), genome)
-    ref_state = {k: [np.asarray(source_major(a), np.float64) for a in v] for k, v in state.items()}
+    ref_state = {k: [np.asarray(source_major(a), np.float64) for a in v] for k, v in state.synapses.items()}
     rng = np.random.default_rng(seed)
     step = jax.jit(net.step)
     for _ in range(steps):
@@ -36,7 +36,7 @@ def run_both(path, sizes, dtype, steps=5, seed=0):
 
 def max_difference(state, ref_state) -> float:
     return max(float(np.max(np.abs(np.asarray(source_major(a), np.float64) - b)))
-               for name in ref_state for a, b in zip(state[name], ref_state[name]))
+               for name in ref_state for a, b in zip(state.synapses[name], ref_state[name]))
 
 
 @pytest.mark.parametrize("sizes", SHAPES, ids=lambda s: "-".join(map(str, s)))

@@ -38,7 +38,7 @@ def test_backprop_curve_equals_the_sgd_baseline_at_the_same_learning_rate():
     genome, state = rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
     indices = batch_indices(len(data.x_train), 100, 128, 0)
     curve, _ = train_rule(net, genome, state, data, indices)
-    params = [(w[:-1], w[-1]) for w in state["w"]]
+    params = [(w[:-1], w[-1]) for w in state.synapses["w"]]
     baseline = train_baseline("sgd", params, data, indices, [float(genome["lr"])], model="tanh-mse")[0]
     np.testing.assert_allclose(curve.accuracy, baseline, atol=1.5 / len(data.x_test))  # at most one example
 
