@@ -43,16 +43,18 @@ def shape(e: ir.Draw, layer_size: indexing.LayerSize, batch: int) -> tuple[int, 
     return (batch,) + tuple(layer_size(p.role) + p.bias for p in e.positions)
 
 
-def sample(e: ir.Draw, args, key, size: tuple[int, ...], dtype) -> nm.Named:
-    """The draw as a JAX array with named axes; `args` are its arguments' values, scalars."""
+def sample(e: ir.Draw, args, key, size: tuple[int, ...], convert) -> nm.Named:
+    """The draw with named axes; `args` are its arguments' values, scalars, and `convert` turns a float32 JAX
+    array into the interpreter's arrays. The standard draw is made in float32 whatever the interpreter computes
+    in, so a run in float64 draws what the same run in float32 draws."""
     import jax
 
     if e.distribution == "normal":
         mean, std = args
-        return nm.Named(mean + std * jax.random.normal(key, size, dtype), axes(e))
-    uniform = jax.random.uniform(key, size, dtype)
+        return nm.Named(mean + std * convert(jax.random.normal(key, size)), axes(e))
+    uniform = convert(jax.random.uniform(key, size))
     if e.distribution == "uniform":
         low, high = args
         return nm.Named(low + (high - low) * uniform, axes(e))
     (probability,) = args
-    return nm.Named((uniform < probability).astype(dtype), axes(e))
+    return nm.Named((uniform < probability) * uniform.dtype.type(1), axes(e))

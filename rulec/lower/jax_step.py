@@ -54,6 +54,7 @@ class JaxStep(StatementRunner):
                                  else liveness.schedule(program, self.depth, liveness.PREDICT_PHASES))
         self.schemes = {s.name: s.scheme for s in program.synapses}
         self.persistent = {n.name: n for n in program.neurons if n.persistent}
+        self.xp = jnp
         self.per_synapse = {g.name: ir.scheme_of({r for r, _ in g.per_synapse}) for g in program.genome
                             if g.per_synapse}
 

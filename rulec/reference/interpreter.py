@@ -46,6 +46,7 @@ class Reference(StatementRunner):
         self.synapse_schemes = {s.name: s.scheme for s in program.synapses}
         self.per_synapse = {g.name: g for g in program.genome if g.per_synapse}
         self.given_draw = draw
+        self.xp = np
         self.persistent = {n.name: n for n in program.neurons if n.persistent}
 
     # ---- the step --------------------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ class Reference(StatementRunner):
                               self.expr(e.target, context, state))
         if isinstance(e, ir.Draw):
             if self.given_draw is None:
-                return nm.apply(np.asarray, self.draw(e, context, state))
+                return self.draw(e, context, state)
             size = draws.shape(e, self.layer_size(context), state["input"].shape[0])
             return nm.Named(self.given_draw(e, context.roles, size), draws.axes(e))
         body = self.expr(e.body, context, state)

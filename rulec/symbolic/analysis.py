@@ -21,7 +21,7 @@ from rulec.reference.interpreter import Reference
 from rulec.shapes import synapse_shapes
 from rulec.symbolic import too_deep
 from rulec.symbolic.functions import generic_table
-from rulec.symbolic.proofs import exact, literal_array, symbols
+from rulec.symbolic.proofs import exact, literal_array, symbolic_draw, symbols
 
 SYMBOLIC_SHAPE = (1, 2, 1)
 NUMERIC_SHAPE = (2, 20, 2)
@@ -69,7 +69,8 @@ def _symbolic_symmetry(program: ir.Program, genome: dict, sizes) -> SymbolicResu
                 for s in program.synapses}
     x = symbols("x", (1, sizes[0]))
     t = symbols("t", (1, sizes[-1]))
-    updated, _ = Reference(program, sizes, generic_table(), constant=exact).step(exact_genome, synapses, x, t)
+    reference = Reference(program, sizes, generic_table(), constant=exact, draw=symbolic_draw)
+    updated, _ = reference.step(exact_genome, synapses, x, t)
     weights, updates = [], []
     for synapse in program.synapses:
         if synapse.fixed:
