@@ -12,8 +12,9 @@
 
 Every function is pure: jit, vmap (populations of genomes and synapse initialisations) and grad (with respect to
 the genome, through `unroll`) compose with it. The state is a `NetworkState` pytree (rulec/lower/network_state.py):
-synapses, persistent neurons, the key of the rule's draws and the step counter. Synapses are stored channel-major: a synapse `w[k] : pre+bias ->
-post` is, per adjacent pair, an array [k, pre + 1, post] whose last source row is the bias unit.
+synapses, persistent neurons, the key of the rule's draws and the step counter. Synapses are stored
+channel-major: a synapse `w[k] : pre+bias -> post` is, per adjacent pair, an array [k, pre + 1, post] whose last
+source row is the bias unit.
 """
 
 from __future__ import annotations

@@ -129,7 +129,8 @@ def check_pruned_unroll(rule, sizes, steps=2, seed=0):
         for instance, array in enumerate(arrays):
             live = live_channels(rule, pruned.pruned.step_skipped, name, instance, array.shape[:-2])
             np.testing.assert_array_equal(np.asarray(array)[~live], np.asarray(state.synapses[name][instance])[~live])
-            np.testing.assert_allclose(np.asarray(array)[live], np.asarray(theirs.synapses[name][instance])[live], atol=1e-12)
+            np.testing.assert_allclose(np.asarray(array)[live], np.asarray(theirs.synapses[name][instance])[live],
+                                       atol=1e-12)
             np.testing.assert_allclose(np.moveaxis(np.asarray(array), (-2, -1), (0, 1))[..., live],
                                        ref_state.synapses[name][instance][..., live], atol=1e-9)
     for name, arrays in ours.neurons.items():
@@ -159,7 +160,8 @@ def test_a_dead_synapse_channel_keeps_its_initial_values():
     assert {(s.statement.name, s.ranges) for s in pruned.pruned.step_skipped} == {("w", (StateRange("c", 0, 1),))}
     for new, old in zip(ours.synapses["w"], state.synapses["w"]):
         np.testing.assert_array_equal(new[1], old[1])
-    assert not np.allclose(ours.synapses["w"][1][0], state.synapses["w"][1][0])  # channel 0 into the output layer learns
+    # channel 0 into the output layer learns
+    assert not np.allclose(ours.synapses["w"][1][0], state.synapses["w"][1][0])
 
 
 def test_pruned_step_skips_the_dead_update_in_the_compiled_program():

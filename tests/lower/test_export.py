@@ -45,7 +45,8 @@ def test_python_module_matches_the_lowering(tmp_path, path):
     assert "import rulec" not in source and "from rulec" not in source  # stand-alone
     net = rulec.load(path).network(SIZES)
     genome, state, x, y = arguments(net)
-    for ours, theirs in zip(state_arrays(net.step(genome, state, x, y)), state_arrays(module.step(genome, state, x, y))):
+    for ours, theirs in zip(state_arrays(net.step(genome, state, x, y)),
+                            state_arrays(module.step(genome, state, x, y))):
         np.testing.assert_allclose(ours, theirs, atol=1e-6)
     np.testing.assert_allclose(net.predict(genome, state, x), module.predict(genome, state, x), atol=1e-6)
 
@@ -55,7 +56,8 @@ def test_stablehlo_runs_without_parsing_the_rule(tmp_path):
     exported = jax.export.deserialize(bytearray(blob))  # no rule text involved from here on
     net = rulec.load("stdlib_rules/blur.rule", k=3).network(SIZES)
     genome, state, x, y = arguments(net)
-    for ours, theirs in zip(state_arrays(net.step(genome, state, x, y)), state_arrays(exported.call(genome, state, x, y))):
+    for ours, theirs in zip(state_arrays(net.step(genome, state, x, y)),
+                            state_arrays(exported.call(genome, state, x, y))):
         np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
