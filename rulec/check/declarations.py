@@ -9,7 +9,7 @@ import difflib
 
 from rulec.check.symbols import LAYER_SETS, RESERVED, LayerAxis, StateAxis, Symbols, resolve_axis
 from rulec.diagnostics import Diagnostic, Span
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, STEP_DRAWS
 from rulec.losses import LOSSES, PROVABLE_LOSSES
 from rulec.phases import PAIR_SCHEMES
 from rulec.syntax import ast
@@ -39,7 +39,7 @@ def check_names(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     seen: dict[str, ast.Item] = {}
     errors = []
     for name, decl in sorted(declared_items(rule), key=lambda item: (item[1].span.line, item[1].span.column)):
-        if name in RESERVED or name in ELEMENTWISE or name in DISTRIBUTIONS:
+        if name in RESERVED or name in ELEMENTWISE or name in DISTRIBUTIONS or name in STEP_DRAWS:
             errors.append(Diagnostic(decl.span, f"`{name}` is a built-in name and cannot be declared",
                                      "choose another name", "reserved-name"))
         elif name in seen:
