@@ -25,10 +25,11 @@ _LAX_CALLS = {
     "convert_element_type": lambda p: f"new_dtype=jnp.{np.dtype(p['new_dtype']).name}",
     "reduce_max": lambda p: f"axes={tuple(p['axes'])}",
     "iota": lambda p: f"dtype=jnp.{np.dtype(p['dtype']).name}, shape={tuple(p['shape'])}, dimension={p['dimension']}",
+    "bitcast_convert_type": lambda p: f"new_dtype=jnp.{np.dtype(p['new_dtype']).name}",  # in a draw
 }
 _UNARY = {"neg": "lax.neg", "tanh": "lax.tanh", "exp": "lax.exp", "log": "lax.log", "sqrt": "lax.sqrt",
           "rsqrt": "lax.rsqrt", "abs": "lax.abs", "sign": "lax.sign", "logistic": "lax.logistic",
-          "log1p": "lax.log1p", "expm1": "lax.expm1", "square": "lax.square", "copy": ""}
+          "log1p": "lax.log1p", "expm1": "lax.expm1", "square": "lax.square", "copy": "", "erf_inv": "lax.erf_inv"}
 _BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 _OTHER_CALLS = {
     "reduce_sum": lambda i, p: f"jnp.sum({i[0]}, axis={tuple(p['axes'])})",
@@ -45,7 +46,11 @@ _OTHER_CALLS = {
     "random_wrap": lambda i, p: f"jax.random.wrap_key_data({i[0]})",
 }
 _LAX_BINARY = {"max": "lax.max", "min": "lax.min", "gt": "lax.gt", "lt": "lax.lt", "ge": "lax.ge", "le": "lax.le",
-               "eq": "lax.eq", "ne": "lax.ne", "nextafter": "lax.nextafter"}
+               "eq": "lax.eq", "ne": "lax.ne", "nextafter": "lax.nextafter",
+               # the bit operations of a draw (rulec/ir/draws.py); NumPy-style, so a printed literal takes the
+               # unsigned type of the other operand
+               "shift_right_logical": "jnp.right_shift", "shift_left": "jnp.left_shift",
+               "or": "jnp.bitwise_or", "and": "jnp.bitwise_and", "xor": "jnp.bitwise_xor"}
 
 
 class EmitError(Exception):
