@@ -136,7 +136,7 @@ def members(net, train, held_out):
         return accuracy(lambda x: net.predict(genome, state, x), *held_out)
 
     def naive_member(genome, key):
-        state = {name: [source_major(a) for a in arrays] for name, arrays in net.init(key).items()}
+        state = {name: [source_major(a) for a in arrays] for name, arrays in net.init(key).synapses.items()}
         for x, y in zip(*train):
             state = naive_blur.step(genome, state, x, y)
         return accuracy(lambda x: naive_blur.predict(genome, state, x), *held_out)
@@ -175,7 +175,7 @@ def single_bench(repeats: int, rows: list, ks, unpruned: bool) -> None:
         rule = rulec.load(RULES / "blur.rule", k=k)
         net = rule.network(sizes)
         genome, state = rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
-        reference_state = {name: [source_major(a) for a in arrays] for name, arrays in state.items()}
+        reference_state = {name: [source_major(a) for a in arrays] for name, arrays in state.synapses.items()}
         check_naive_matches(genome, state, reference_state, net, xs[0], ys[0])
         candidates[f"naive {k}"] = (jax.jit(naive_unroll), (genome, reference_state, xs, ys))
         add(f"blur.rule k={k}", net, genome, state, before=f"naive {k}")
@@ -192,8 +192,8 @@ def single_bench(repeats: int, rows: list, ks, unpruned: bool) -> None:
 def check_naive_matches(genome, state, reference_state, net, x, y) -> None:
     ours = net.step(genome, state, x, y)
     theirs = naive_blur.step(genome, reference_state, x, y)
-    for name in ours:
-        for a, b in zip(ours[name], theirs[name]):
+    for name in ours.synapses:
+        for a, b in zip(ours.synapses[name], theirs[name]):
             np.testing.assert_allclose(source_major(a), b, rtol=1e-4, atol=1e-5)
 
 

@@ -11,8 +11,10 @@
     (5, 3)
 
 Every function is pure: jit, vmap (populations of genomes and synapse initialisations) and grad (with respect to
-the genome, through `unroll`) compose with it. Synapses are stored channel-major: a synapse `w[k] : pre+bias ->
-post` is, per adjacent pair, an array [k, pre + 1, post] whose last source row is the bias unit.
+the genome, through `unroll`) compose with it. The state is a `NetworkState` pytree (rulec/lower/network_state.py):
+synapses, persistent neurons, the key of the rule's draws and the step counter. Synapses are stored
+channel-major: a synapse `w[k] : pre+bias -> post` is, per adjacent pair, an array [k, pre + 1, post] whose last
+source row is the bias unit.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from rulec.ir import liveness, resolve, verify
 from rulec.ir.lint import lint
 from rulec.lower.contraction import FORMS
 from rulec.lower.jax_step import JaxStep
+from rulec.lower.network_state import NetworkState
 from rulec.preset_functions import preset_array
 from rulec.shapes import init_genome, init_synapses
 from rulec.ir.specialize import specialize as specialize_program
@@ -58,6 +61,7 @@ def loads(text: str, name: str = "<string>", **dims: int) -> Rule:
     return rule
 
 
+DRAWS_STREAM = 2**31 - 1  # folded into `init`'s key for the steps' draws, apart from the keys `_sampler` splits
 FIRST_KEYS = 64  # keys split at first; when a network has more arrays to draw, twice as many, and so on
 
 
@@ -161,10 +165,17 @@ class Network:
         """What `unroll` and `predict` leave out (rulec/ir/liveness.py); None when built with `prune=False`."""
         return self.lowered.pruned
 
-    def init(self, key, dtype=jnp.float32) -> dict:
-        """Draws the synapses (fixed ones included), stored channel-major: {name: [array per instance]}."""
-        synapses = init_synapses(self.rule.program, self.sizes, _sampler(key), _FUNCTIONS)
-        return {name: [channel_major(jnp.asarray(a, dtype)) for a in arrays] for name, arrays in synapses.items()}
+    def init(self, key, dtype=jnp.float32) -> NetworkState:
+        """The state before the first step: the synapses drawn from `key` (fixed ones included, channel-major,
+        {name: [array per instance]}), the persistent neurons at their initial values, the key of the steps'
+        draws (derived from `key`) and the step counter at 0."""
+        program = self.rule.program
+        synapses = init_synapses(program, self.sizes, _sampler(key), _FUNCTIONS)
+        neurons = {n.name: [jnp.full((size,) + ((n.states,) if n.states else ()), n.initial, dtype)
+                            for size in self.sizes] for n in program.neurons if n.persistent}
+        return NetworkState({name: [channel_major(jnp.asarray(a, dtype)) for a in arrays]
+                             for name, arrays in synapses.items()},
+                            neurons, jax.random.fold_in(key, DRAWS_STREAM), jnp.zeros((), jnp.int32))
 
     def init_genome(self, key, dtype=jnp.float32) -> dict:
         broadcast = lambda value, shape: jnp.broadcast_to(jnp.asarray(value, dtype), shape)  # noqa: E731

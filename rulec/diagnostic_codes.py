@@ -87,6 +87,12 @@ CODES = MappingProxyType({
     "reduce-unused": "a reduction over an index (or the batch) that its body does not vary over",
     "activation-selector": "a per-state activation without its state selector, or a single one with it",
     "no-loss": "`loss` is used but the rule declares no loss",
+    # ---- noise and persistent state
+    "draw-place": "a draw inside a step that is not the whole value of a `let`",
+    "draw-index": "a draw's `let` indexed by something other than a neuron index of the phase header",
+    "draw-argument": "an argument of a draw that varies over neurons, states or the batch",
+    "persistent-batch": "a persistent neuron state is written a value that varies over the batch",
+    "persistent-first": "the first neuron, the one `predict` reads, is declared persistent",
     # ---- proofs
     "unknown-claim": "`prove` names a claim rulec cannot prove",
     "prove-arg": "`prove` is given an argument its claim does not take",

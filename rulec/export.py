@@ -24,10 +24,11 @@ _LAX_CALLS = {
     "integer_pow": lambda p: f"y={p['y']}",
     "convert_element_type": lambda p: f"new_dtype=jnp.{np.dtype(p['new_dtype']).name}",
     "reduce_max": lambda p: f"axes={tuple(p['axes'])}",
+    "bitcast_convert_type": lambda p: f"new_dtype=jnp.{np.dtype(p['new_dtype']).name}",  # in a draw
 }
 _UNARY = {"neg": "lax.neg", "tanh": "lax.tanh", "exp": "lax.exp", "log": "lax.log", "sqrt": "lax.sqrt",
           "rsqrt": "lax.rsqrt", "abs": "lax.abs", "sign": "lax.sign", "logistic": "lax.logistic",
-          "log1p": "lax.log1p", "expm1": "lax.expm1", "square": "lax.square", "copy": ""}
+          "log1p": "lax.log1p", "expm1": "lax.expm1", "square": "lax.square", "copy": "", "erf_inv": "lax.erf_inv"}
 _BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 _OTHER_CALLS = {
     # iota takes no operands; lax.iota is one-dimensional, broadcasted_iota takes the primitive's parameters.
@@ -39,9 +40,19 @@ _OTHER_CALLS = {
     "select_n": lambda i, p: f"lax.select_n({', '.join(i)})",
     "dynamic_update_slice": lambda i, p: f"lax.dynamic_update_slice({i[0]}, {i[1]}, ({', '.join(i[2:])},))",
     "dynamic_slice": lambda i, p: f"lax.dynamic_slice({i[0]}, ({', '.join(i[1:])},), {tuple(p['slice_sizes'])})",
+    # The key of the network state: split at every step, folded per draw site (rulec/ir/draws.py).
+    "random_split": lambda i, p: f"jax.random.split({i[0]}, {tuple(p['shape'])})",
+    "random_fold_in": lambda i, p: f"jax.random.fold_in({i[0]}, {i[1]})",
+    "random_bits": lambda i, p: f"jax.random.bits({i[0]}, {tuple(p['shape'])}, jnp.uint{p['bit_width']})",
+    "random_unwrap": lambda i, p: f"jax.random.key_data({i[0]})",
+    "random_wrap": lambda i, p: f"jax.random.wrap_key_data({i[0]})",
 }
 _LAX_BINARY = {"max": "lax.max", "min": "lax.min", "gt": "lax.gt", "lt": "lax.lt", "ge": "lax.ge", "le": "lax.le",
-               "eq": "lax.eq", "ne": "lax.ne", "nextafter": "lax.nextafter"}
+               "eq": "lax.eq", "ne": "lax.ne", "nextafter": "lax.nextafter",
+               # the bit operations of a draw (rulec/ir/draws.py); NumPy-style, so a printed literal takes the
+               # unsigned type of the other operand
+               "shift_right_logical": "jnp.right_shift", "shift_left": "jnp.left_shift",
+               "or": "jnp.bitwise_or", "and": "jnp.bitwise_and", "xor": "jnp.bitwise_xor"}
 
 
 class EmitError(Exception):
@@ -80,14 +91,27 @@ def emit_python(net: Network, batch: int) -> str:
         f'"""The learning rule `{rule.name}` compiled by rulec for layer sizes {list(net.sizes)}, batch {batch}.',
         "",
         f"Rule source hash: {rule.source_hash}. Dims: {rule.dims or 'none'}.",
-        "Arguments are pytrees: genome {name: array}, state {synapse: [array per layer pair]}, channel-major",
-        "synapses [channels, source, target] with the bias unit as the last source row.",
+        "Arguments are pytrees: genome {name: array}, and state, a NetworkState: synapses {synapse: [array per",
+        "layer pair]}, channel-major [channels, source, target] with the bias unit as the last source row;",
+        "persistent neurons {neuron: [array per layer]}; the key of the draws; the step counter.",
         '"""',
+        "",
+        "import dataclasses",
         "",
         "import jax",
         "import jax.numpy as jnp",
         "import numpy as np",
         "from jax import lax",
+        "",
+        "",
+        "@jax.tree_util.register_dataclass",
+        "@dataclasses.dataclass(frozen=True)",
+        "class NetworkState:",
+        "    synapses: dict",
+        "    neurons: dict",
+        "    key: jax.Array",
+        "    step: jax.Array",
+        "",
         "",
     ]
     body = []

@@ -109,6 +109,10 @@ def pairwise_table(xp) -> dict[str, Callable]:
 
 DISTRIBUTIONS = {"normal": 2, "uniform": 2}  # name -> number of arguments: normal(mean, std), uniform(low, high)
 
+# Draws inside a step (`let xi[j] = normal(0, 1)`): name -> number of arguments; bernoulli(p) is 1 with
+# probability p, else 0. Each draws a fresh array of the let's shape, per example, at every step.
+STEP_DRAWS = {"normal": 2, "uniform": 2, "bernoulli": 1}
+
 INIT_NAMES = ("fan_in", "fan_out")  # sizes of a synapse's source and target layers, for scaled initialisers
 
 NORMALIZE_EPSILON = 1e-5  # added to the variance in `normalize(...)`

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
-from rulec.check.symbols import LAYER_SETS
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, TWO_ARGUMENT_FUNCTIONS
+from rulec.check.symbols import LAYER_SETS, STEP_COUNTER
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, STEP_DRAWS, TWO_ARGUMENT_FUNCTIONS
 from rulec.losses import LOSSES
 from rulec.phases import PHASES
 
@@ -23,14 +23,15 @@ class RuleLexer(RegexLexer):
             (r"#.*$", Comment.Single),
             (r'"[^"\n]*"', String.Doc),
             (words(("rule", "dim", "genome", "preset", "default", "neuron", "synapse", "activation", "bias",
-                    "loss", "fixed", "prove", "under", "let", "for", "in"), suffix=r"\b(?!')"),
+                    "loss", "fixed", "persistent", "prove", "under", "let", "for", "in"), suffix=r"\b(?!')"),
              Keyword),
             (words(tuple(spec.kind.value for spec in PHASES), prefix=r"^", suffix=r"\b"), Keyword.Namespace),
             (words(("sum", "mean", "normalize", "max", "logsumexp", "softmax"), suffix=r"\b"), Keyword.Pseudo),
-            (words(("loss",) + tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS) + TWO_ARGUMENT_FUNCTIONS, suffix=r"\b'*"),
-             Name.Builtin),
+            (words(("loss",) + tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS | STEP_DRAWS) + TWO_ARGUMENT_FUNCTIONS,
+                   suffix=r"\b'*"), Name.Builtin),
             (words(tuple(LOSSES), suffix=r"\b"), Name.Builtin),
-            (words(LAYER_SETS + ("batch",) + INIT_NAMES + ("x", "target"), suffix=r"\b"), Name.Builtin.Pseudo),
+            (words(LAYER_SETS + ("batch",) + INIT_NAMES + ("x", "target", STEP_COUNTER), suffix=r"\b"),
+             Name.Builtin.Pseudo),
             (r"\d+\.\d+([eE][+-]?\d+)?|\d+[eE][+-]?\d+|\d+", Number),
             (r":=|->|\.\.|<=|>=|==|[-+*/^~=<>]", Operator),
             (r"[()\[\],;:]", Punctuation),

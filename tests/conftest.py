@@ -31,3 +31,34 @@ def run_cli(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:
         cli.main()
     out, err = capsys.readouterr()
     return done.value.code or 0, out, err
+
+
+def state_arrays(state) -> list:
+    """Every number a network state holds, in a fixed order: synapses, persistent neurons, the key's data, the
+    step counter (a key itself does not compare as an array)."""
+    import jax
+
+    return jax.tree.leaves((state.synapses, state.neurons, jax.random.key_data(state.key), state.step))
+
+
+def reference_run(reference, genome, state, xs, ys):
+    """Steps the reference interpreter from a network state over batches: (the state after them, in the
+    reference's layout and float64; the neurons of the last step). It splits the key and counts the steps as the
+    lowering does, so a rule that draws draws the same numbers."""
+    import jax
+    import numpy as np
+
+    from rulec.api import source_major
+    from rulec.ir.draws import split_step_key
+    from rulec.lower.network_state import NetworkState
+
+    genome = jax.tree.map(lambda a: np.asarray(a, np.float64), genome)
+    synapses = {k: [np.asarray(source_major(a), np.float64) for a in v] for k, v in state.synapses.items()}
+    persistent = {k: [np.asarray(a, np.float64) for a in v] for k, v in state.neurons.items()}
+    key, step, neurons = state.key, int(state.step), None
+    for x, y in zip(xs, ys):
+        synapses, neurons = reference.step(genome, synapses, np.asarray(x, np.float64), np.asarray(y, np.float64),
+                                           key=key, step=step, persistent=persistent)
+        persistent = {k: neurons[k] for k in persistent}
+        key, step = split_step_key(key)[0], step + 1
+    return NetworkState(synapses, persistent, key, step), neurons

@@ -9,7 +9,7 @@ import difflib
 
 from rulec.check.symbols import LAYER_SETS, RESERVED, LayerAxis, StateAxis, Symbols, resolve_axis
 from rulec.diagnostics import Diagnostic, Span
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, STEP_DRAWS
 from rulec.losses import LOSSES, PROVABLE_LOSSES
 from rulec.phases import LATERAL_CONNECTION, PAIR_SCHEMES, SKIP_CONNECTION
 from rulec.preset_functions import PRESET_FUNCTIONS, PresetFunction, shape_problem
@@ -40,7 +40,7 @@ def check_names(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     seen: dict[str, ast.Item] = {}
     errors = []
     for name, decl in sorted(declared_items(rule), key=lambda item: (item[1].span.line, item[1].span.column)):
-        if name in RESERVED or name in ELEMENTWISE or name in DISTRIBUTIONS:
+        if name in RESERVED or name in ELEMENTWISE or name in DISTRIBUTIONS or name in STEP_DRAWS:
             errors.append(Diagnostic(decl.span, f"`{name}` is a built-in name and cannot be declared",
                                      "choose another name", "reserved-name"))
         elif name in seen:
@@ -238,6 +238,12 @@ def check_neurons(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
                                      "neuron-shape"))
     if not rule.neurons:
         errors.append(Diagnostic(rule.span, "the rule declares no neurons", "add `neuron a[k]`", "no-neurons"))
+    elif rule.neurons[0].initial is not None:
+        first = rule.neurons[0]
+        errors.append(Diagnostic(first.initial.span, f"neuron `{first.name}` is declared first, so `predict` reads "
+                                 "it, but it is persistent: one value per neuron, not per example",
+                                 "declare the neuron the network computes with first, as in `neuron a[k]`",
+                                 "persistent-first"))
     return errors
 
 

@@ -15,7 +15,7 @@ from rulec.check.graph import layer_mismatch, outside_phase
 from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
 from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, TWO_ARGUMENT_FUNCTIONS
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, STEP_DRAWS, TWO_ARGUMENT_FUNCTIONS
 from rulec.phases import SPEC
 from rulec.syntax import ast
 
@@ -58,7 +58,7 @@ class PhaseTyper:
                 self.error(index.span, f"`{let.name}` is a let: its indices name its axes, and cannot be a number",
                            f"a let is a value with no stored states to pick from: write `let {let.name}"
                            f"{f'[{named}]' if named else ''} = ...`", "let-index")
-        ty = self.expr(let.value)
+        ty = self.draw(let) if is_draw(let.value) else self.expr(let.value)
         self.check_free(ty, names, f"`{let.name}`")
         axes: list[Axis] = []
         for index in let.indices:
@@ -97,6 +97,33 @@ class PhaseTyper:
             self.error(assign.value.span, f"the right-hand side varies over the batch, but synapse `{target.name}` "
                        "does not", "reduce over the batch with `sum(batch, ...)` or `mean(batch, ...)`",
                        "unreduced-batch")
+        if symbol.kind == "neuron" and symbol.decl.initial is not None and ty.batch:
+            self.error(assign.value.span, f"the right-hand side varies over the batch, but `{target.name}` is "
+                       "persistent: one value per neuron, shared by the batch",
+                       "reduce over the batch, as in `mean(batch) a[j, 0]^2`", "persistent-batch")
+
+    # ---- draws: `let xi[j] = normal(0, 1)` ------------------------------------------------------------------
+
+    def draw(self, let: ast.Let) -> Ty:
+        """A draw is a fresh array over the let's neuron indices and the batch; its arguments are scalars."""
+        call = let.value
+        if len(call.args) != STEP_DRAWS[call.function]:
+            self.error(call.span, f"`{call.function}` takes {STEP_DRAWS[call.function]} argument"
+                       f"{'s' if STEP_DRAWS[call.function] > 1 else ''}, got {len(call.args)}", None, "arity")
+        for arg in call.args:
+            ty = self.expr(arg)
+            if ty.free or ty.batch:
+                self.error(arg.span, f"an argument of `{call.function}` must be one number for the whole draw",
+                           "use numbers, dims and scalar genome entries", "draw-argument")
+        free = {}
+        for index in let.indices:
+            if isinstance(index, ast.Name) and index.id in self.layers:
+                free[index.id] = index.span
+            elif isinstance(index, ast.Name):
+                self.error(index.span, f"a draw's indices are neuron indices of the phase header, and `{index.id}` "
+                           "is not one", f"index it by the neurons it draws for, as in `let {let.name}[j] = "
+                           f"{call.function}(...)`", "draw-index")
+        return Ty(free, True)
 
     def index_names(self, indices, owner: str) -> set[str]:
         names: set[str] = set()
@@ -314,9 +341,10 @@ class PhaseTyper:
                 self.error(call.span, f"`{call.function}` takes 2 arguments, got {len(call.args)}",
                            f"write `{call.function}(a, b)`", "arity")
             return ty
-        elif call.function in DISTRIBUTIONS:
-            self.error(call.span, f"`{call.function}` draws random numbers and belongs in an initialiser",
-                       "initialise a synapse or genome entry with `~`", "init-only")
+        elif call.function in STEP_DRAWS:
+            self.error(call.span, f"`{call.function}` draws a fresh array, whose shape is that of a `let`",
+                       f"give it a `let` of its own, as in `let xi[j] = {call.function}(...)`, and read `xi[j]`",
+                       "draw-place")
             return ty
         elif call.function not in ELEMENTWISE:
             self.error(call.span, f"unknown function `{call.function}`",
@@ -376,6 +404,11 @@ class PhaseTyper:
             return body
         free = {k: v for k, v in body.free.items() if k not in reduced}
         return Ty(free, body.batch and not over_batch)
+
+
+def is_draw(e: ast.Expr) -> bool:
+    """Whether `e` is a draw inside a step, `normal(0, 1)`: allowed as the whole value of a `let`."""
+    return isinstance(e, ast.Call) and e.function in STEP_DRAWS and not e.primes and not e.selector
 
 
 def type_phases(rule: ast.Rule, symbols: Symbols) -> tuple[tuple[PhaseTypes, ...], list[Diagnostic]]:

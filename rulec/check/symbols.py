@@ -18,7 +18,8 @@ NARROWINGS = {"pre": ("input", "hidden"), "post": ("hidden", "output")}
 
 # Built-in names that equations read: the input and the (one-hot, +-1) target.
 BUILTIN_NEURONS = {"x": "input", "target": "output"}
-RESERVED = frozenset(LAYER_SETS) | {"x", "target", "batch", "fan_in", "fan_out", "bias", "loss"}
+RESERVED = frozenset(LAYER_SETS) | {"x", "target", "batch", "fan_in", "fan_out", "bias", "loss", "step"}
+STEP_COUNTER = "step"  # the built-in scalar that counts steps: 0 on the first
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -68,6 +69,14 @@ class Symbols:
     def of_kind(self, kind: str) -> tuple[Symbol, ...]:
         return tuple(s for s in self.table.values() if s.kind == kind)
 
+    def persistent(self, name: str) -> frozenset[int]:
+        """The states of neuron `name` that persist across steps (all of them for `neuron n[k] persistent = v`),
+        and none for any other name."""
+        symbol = self.table.get(name)
+        if symbol is None or symbol.kind != "neuron" or symbol.decl.initial is None:
+            return frozenset()
+        return frozenset(range(symbol.axes[1].extent if len(symbol.axes) > 1 else 1))
+
 
 def resolve_dim(dim: ast.Int | ast.Name, dims: Mapping[str, int]) -> int | None:
     if isinstance(dim, ast.Int):
@@ -101,7 +110,8 @@ def build_symbols(rule: ast.Rule, overrides: Mapping[str, int]) -> Symbols:
     for entry in rule.genome:
         add(entry.name, "genome", entry.shape, False, entry)
     for neuron in rule.neurons:
-        add(neuron.name, "neuron", neuron.shape, True, neuron, lead=(LayerAxis("*", True),))
+        # A persistent neuron holds one value per neuron, shared by the batch.
+        add(neuron.name, "neuron", neuron.shape, neuron.initial is None, neuron, lead=(LayerAxis("*", True),))
     for synapse in rule.synapses:
         lead = (LayerAxis(synapse.source.name, synapse.source.bias), LayerAxis(synapse.target.name, synapse.target.bias))
         add(synapse.name, "synapse", synapse.shape, False, synapse, lead=lead)
@@ -109,5 +119,6 @@ def build_symbols(rule: ast.Rule, overrides: Mapping[str, int]) -> Symbols:
         table.setdefault(activation.name, Symbol(activation.name, "activation", (), False, activation))
     for name, layer_set in BUILTIN_NEURONS.items():
         table.setdefault(name, Symbol(name, "builtin", (LayerAxis(layer_set, False),), True, None))
+    table.setdefault(STEP_COUNTER, Symbol(STEP_COUNTER, "builtin", (), False, None))
     bias = rule.biases[0].value if rule.biases else None
     return Symbols(dims, table, bias)

@@ -1,7 +1,8 @@
 """Dead-state elimination: the writes of a step that no later step of an unroll, nor `predict`, ever reads.
 
 A location is one state of a neuron on one layer, or one channel of a synapse in one instance (adjacent pair or
-hidden layer). Neurons start every step at zero, so only synapses carry values from one step to the next. The
+hidden layer). Neurons start every step at zero, so only synapses and persistent neurons carry values from one
+step to the next. The
 pass walks the schedule backwards from what is read afterwards (the live set), as a compiler's liveness analysis
 does over a loop body:
 * a write none of whose locations is live is skipped, and its locations keep the values they had;
@@ -71,11 +72,11 @@ def prune(program: ir.Program, depth: int) -> Pruned:
     """The step and predict schedules with every write that nothing reads afterwards left out."""
     output = (ir.Source.NEURON, program.neurons[0].name, depth, 0)
     predict, predict_skipped, live = _sweep(program, depth, schedule(program, depth, PREDICT_PHASES), {output})
-    carried = _synapses(live)
+    carried = _carried(live, program)
     full = schedule(program, depth)
     while True:
         step, step_skipped, live = _sweep(program, depth, full, carried)
-        grown = carried | _synapses(live)
+        grown = carried | _carried(live, program)
         if grown == carried:
             return Pruned(step, predict, step_skipped, predict_skipped)
         carried = grown
@@ -103,8 +104,11 @@ def report(pruned) -> str:
                       "`unroll` skip these):", *skipped])
 
 
-def _synapses(live: set[Location]) -> frozenset[Location]:
-    return frozenset(location for location in live if location[0] is ir.Source.SYNAPSE)
+def _carried(live: set[Location], program: ir.Program) -> frozenset[Location]:
+    """The locations of `live` that the network state carries from step to step: synapses, persistent neurons."""
+    persistent = {n.name for n in program.neurons if n.persistent}
+    return frozenset(location for location in live
+                     if location[0] is ir.Source.SYNAPSE or location[1] in persistent)
 
 
 def _sweep(program: ir.Program, depth: int, runs_in_order, live_out):

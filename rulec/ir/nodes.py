@@ -25,6 +25,7 @@ class Source(enum.Enum):
     LET = "let"
     INPUT = "input"
     TARGET = "target"
+    STEP = "step"  # the step counter, a scalar: 0 on the first step
 
 
 class Scheme(enum.Enum):
@@ -166,7 +167,22 @@ class IndexCompare:
     span: Span
 
 
-Expr = Union[Const, Load, Func, PerState, Loss, Arith, Neg, Reduce, Pairwise, IndexCompare]
+@node
+class Draw:
+    """`let xi[j] = normal(0, 1)`: a fresh array over `positions` (the let's) and the batch, at every step.
+
+    `distribution` is a name of rulec.functions.STEP_DRAWS and `args` its scalar arguments. `site` numbers the
+    draws of the program: with the instance's layers it is folded into the step's key, so each draw site and
+    instance has its own stream, the same in every interpreter, whatever else the schedule runs or skips."""
+
+    distribution: str
+    args: tuple[Expr, ...]
+    site: int
+    positions: tuple[Position, ...]
+    span: Span
+
+
+Expr = Union[Const, Load, Func, PerState, Loss, Arith, Neg, Reduce, Pairwise, IndexCompare, Draw]
 
 # ---- statements and phases -------------------------------------------------------------------------------------
 
@@ -225,6 +241,11 @@ class Phase:
 class NeuronDecl:
     name: str
     states: int | None  # None for a neuron without a state axis
+    initial: float | None = None  # for a persistent neuron (one value per neuron, kept across steps), its start
+
+    @property
+    def persistent(self) -> bool:
+        return self.initial is not None
 
 
 @node
@@ -296,6 +317,8 @@ def children(e: Expr) -> tuple[Expr, ...]:
         return (e.prediction, e.target)
     if isinstance(e, Reduce):
         return (e.body,)
+    if isinstance(e, Draw):
+        return e.args
     return ()
 
 

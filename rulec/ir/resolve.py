@@ -7,14 +7,15 @@ every index where it is used, from the phase's PhaseTypes.
 from __future__ import annotations
 
 from rulec.check import CheckedRule
+from rulec.check.equations import is_draw
 from rulec.check.indices import LayerIndex, PhaseTypes
-from rulec.check.symbols import LayerAxis, StateAxis
+from rulec.check.symbols import STEP_COUNTER, LayerAxis, StateAxis
 from rulec.functions import TWO_ARGUMENT_FUNCTIONS
 from rulec.ir import nodes as ir
 from rulec.preset_functions import Call
 from rulec.syntax import ast
 
-BUILTIN_SOURCES = {"x": ir.Source.INPUT, "target": ir.Source.TARGET}
+BUILTIN_SOURCES = {"x": ir.Source.INPUT, "target": ir.Source.TARGET, STEP_COUNTER: ir.Source.STEP}
 
 
 def literal_value(literal: ast.Literal | ast.PresetCall):
@@ -30,6 +31,7 @@ class Resolver:
         self.symbols = checked.symbols
         self.loss = checked.rule.losses[0].name if checked.rule.losses else None
         self.types = PhaseTypes({}, {})  # the phase being resolved, as the checker typed it
+        self.draw_sites = 0  # draws numbered in program order: the `site` of ir.Draw
 
     # ---- positions -------------------------------------------------------------------------------------------
 
@@ -102,6 +104,11 @@ class Resolver:
             return ir.PerState(functions, selector, arg, call.span)
         return ir.Func(call.function, call.primes, arg, call.span)
 
+    def draw(self, call: ast.Call, positions: tuple[ir.Position, ...]) -> ir.Draw:
+        site, self.draw_sites = self.draw_sites, self.draw_sites + 1
+        args = tuple(self.expr(a) for a in call.args)
+        return ir.Draw(call.function, args, site, positions, call.span)
+
     # ---- statements ------------------------------------------------------------------------------------------
 
     def phase(self, phase: ast.Phase, types: PhaseTypes) -> ir.Phase:
@@ -115,7 +122,8 @@ class Resolver:
     def statement(self, statement: ast.Statement, roles: dict[str, str]) -> ir.Statement:
         if isinstance(statement, ast.Let):
             positions = self.positions(statement.indices, self.types.lets[statement.name].axes)
-            return ir.Let(statement.name, positions, self.expr(statement.value), statement.span)
+            value = self.draw(statement.value, positions) if is_draw(statement.value) else self.expr(statement.value)
+            return ir.Let(statement.name, positions, value, statement.span)
         when, ranges = [], []
         for r in statement.restrictions:
             if isinstance(r, ast.StateRange):
@@ -147,7 +155,7 @@ def resolve(checked: CheckedRule) -> ir.Program:
                        s.fixed, checked.initialisers.get(s.name), s.span)
         for s in rule.synapses)
     neurons = tuple(ir.NeuronDecl(n.name, symbols.get(n.name).axes[1].extent if len(symbols.get(n.name).axes) > 1
-                                  else None) for n in rule.neurons)
+                                  else None, None if n.initial is None else n.initial.value) for n in rule.neurons)
     presets = {p.name: {e.name: literal_value(e.value) for e in p.entries} for p in rule.presets}
     default = next((p.name for p in rule.presets if p.is_default), None)
     phases = tuple(resolver.phase(p, types) for p, types in zip(rule.phases, checked.phase_types))

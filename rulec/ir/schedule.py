@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from rulec.ir import indexing
+from rulec.ir import draws, indexing
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.phases import PHASES, SPEC
@@ -80,11 +80,13 @@ class Context:
 class StatementRunner:
     """The part of an interpreter that is the same for all of them: a `let` binds its value for the rest of the
     phase; a write runs in its context, when the instance and its state ranges allow. Subclasses provide `sizes`
-    (the layer sizes), `depth`, `expr(e, context, state)`, `load_stored(e, context, state)` and
-    `write(statement, value, context, state)`."""
+    (the layer sizes), `depth`, `xp`, `expr(e, context, state)`, `load_stored(e, context, state)` and
+    `write(statement, value, context, state)`. `state` holds the batch ("input", "target"), the step counter
+    ("step") and this step's key ("key")."""
 
     sizes: tuple[int, ...]
     depth: int
+    xp: object  # the array module of the interpreter's arrays (numpy, jax.numpy)
 
     def layer_size(self, context: Context):
         """The number of neurons of the layer each role is bound to in `context` (see rulec/ir/indexing.py)."""
@@ -98,7 +100,17 @@ class StatementRunner:
             return indexing.load_let(value, defined, e.positions, self.layer_size(context), context.ranges)
         if e.kind in (ir.Source.INPUT, ir.Source.TARGET):
             return nm.Named(state[e.kind.value], ("batch", e.positions[0].index))
+        if e.kind is ir.Source.STEP:
+            return nm.Named(state["step"], ())
         return self.load_stored(e, context, state)
+
+    def draw(self, e: ir.Draw, context: Context, state) -> nm.Named:
+        """A draw from this step's key, `state["key"]` (see rulec/ir/draws.py), in the input's dtype."""
+        args = [self.expr(a, context, state).data for a in e.args]
+        size = draws.shape(e, self.layer_size(context), state["input"].shape[0])
+        key = draws.site_key(state["key"], e.site, context.roles)
+        dtype = state["input"].dtype
+        return draws.sample(e, args, key, size, lambda data: self.xp.asarray(data, dtype))
 
     def statement(self, statement, context: Context, state) -> None:
         if isinstance(statement, ir.Let):

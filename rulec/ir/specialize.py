@@ -99,6 +99,8 @@ class _Phase:
                 name, primes = e.functions[selector.value]
                 return ir.Func(name, primes, arg, e.span)
             return ir.PerState(e.functions, selector, arg, e.span)
+        if isinstance(e, ir.Draw):  # its indices are neuron indices: only its arguments fold
+            return dataclasses.replace(e, args=tuple(self.fold(a, mapping) for a in e.args))
         return self.reduce(e, mapping)
 
     def load(self, e: ir.Load, mapping: dict) -> ir.Expr:

@@ -46,7 +46,7 @@ def verify(program: ir.Program) -> ir.Program:
     shapes = {ir.Source.NEURON: {n.name: (("*", False),) + ((n.states,) if n.states else ()) for n in program.neurons},
               ir.Source.SYNAPSE: {s.name: (s.source, s.target) + s.channels for s in program.synapses},
               ir.Source.GENOME: {g.name: tuple(g.per_synapse or ()) + g.shape for g in program.genome},
-              ir.Source.LET: {}}
+              ir.Source.LET: {}, ir.Source.STEP: {"step": ()}}
     fixed = {s.name for s in program.synapses if s.fixed}
     for phase in program.phases:
         if ir.scheme_of({b.role for b in phase.bindings}) is not phase.scheme:

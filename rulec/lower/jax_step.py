@@ -25,13 +25,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, elementwise_table, pairwise_table
-from rulec.ir import indexing, liveness
+from rulec.ir import draws, indexing, liveness
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.nodes import walk
 from rulec.ir.schedule import Context, StatementRunner, instance_index
 from rulec.losses import LOSSES, loss_table
 from rulec.lower import contraction
+from rulec.lower.network_state import NetworkState
 from rulec.syntax.ast import BinOp, Reducer
 
 _FUNCTIONS = elementwise_table(jnp)
@@ -54,17 +55,21 @@ class JaxStep(StatementRunner):
         self.predict_schedule = (self.pruned.predict if prune
                                  else liveness.schedule(program, self.depth, liveness.PREDICT_PHASES))
         self.schemes = {s.name: s.scheme for s in program.synapses}
+        self.persistent = {n.name: n for n in program.neurons if n.persistent}
+        self.xp = jnp
         self.per_synapse = {g.name: ir.scheme_of({r for r, _ in g.per_synapse}) for g in program.genome
                             if g.per_synapse}
 
     # ---- phases ----------------------------------------------------------------------------------------------
 
-    def run(self, genome, synapses, x, y, schedule):
+    def run(self, genome, network: NetworkState, x, y, schedule, key):
+        """Runs `schedule` on a batch with the draws of `key`; returns the values of every stored array."""
         dtype = x.dtype
         neurons = {n.name: [[jnp.zeros((x.shape[0], size), dtype)] * (n.states or 1) for size in self.sizes]
-                   for n in self.program.neurons}
-        state = {"genome": genome, "synapses": {k: list(v) for k, v in synapses.items()}, "neurons": neurons,
-                 "input": x, "target": y}
+                   for n in self.program.neurons if not n.persistent}
+        neurons.update({name: [per_state_arrays(a) for a in arrays] for name, arrays in network.neurons.items()})
+        state = {"genome": genome, "synapses": {k: list(v) for k, v in network.synapses.items()}, "neurons": neurons,
+                 "input": x, "target": y, "step": network.step.astype(dtype), "key": key}
         for run in schedule:
             context = Context(run.roles, {}, {})
             layers = ", ".join(f"{role}={layer}" for role, layer in run.roles.items())
@@ -75,14 +80,19 @@ class JaxStep(StatementRunner):
                         self.statement(statement, context, state)
         return state
 
-    def step(self, genome, synapses, x, y, in_unroll: bool = False):
-        """One inner step: returns the new synapses. `in_unroll` runs the pruned step, which leaves the synapses
-        that no later step nor `predict` reads at their old values."""
-        return self.run(genome, synapses, x, y, self.unroll_step if in_unroll else self.full_step)["synapses"]
+    def step(self, genome, network: NetworkState, x, y, in_unroll: bool = False) -> NetworkState:
+        """One inner step: returns the next state. `in_unroll` runs the pruned step, which leaves the synapses
+        and persistent neurons that no later step nor `predict` reads at their old values."""
+        following, this_step = draws.split_step_key(network.key)
+        state = self.run(genome, network, x, y, self.unroll_step if in_unroll else self.full_step, this_step)
+        persistent = {name: [stacked_states(states, self.persistent[name]) for states in state["neurons"][name]]
+                      for name in network.neurons}
+        return NetworkState(state["synapses"], persistent, following, network.step + 1)
 
-    def predict(self, genome, synapses, x):
-        """The forward pass only: state 0 of the first neuron on the output layer, [batch, outputs]."""
-        state = self.run(genome, synapses, x, None, self.predict_schedule)
+    def predict(self, genome, network: NetworkState, x):
+        """The forward pass only: state 0 of the first neuron on the output layer, [batch, outputs]. A draw in it
+        takes the values the next step's would."""
+        state = self.run(genome, network, x, None, self.predict_schedule, draws.split_step_key(network.key)[1])
         return state["neurons"][self.program.neurons[0].name][self.depth][0]
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
@@ -99,7 +109,8 @@ class JaxStep(StatementRunner):
     def write_neuron(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         layer = statement.positions[0]
         states = state["neurons"][statement.name][context.roles[layer.role]]
-        shape = (state["input"].shape[0], self.sizes[context.roles[layer.role]])
+        lead = self.batch_axes(statement.name)
+        shape = (state["input"].shape[0],) * len(lead) + (self.sizes[context.roles[layer.role]],)
         position = statement.positions[1] if len(statement.positions) > 1 else ir.StateAt(0)
         if isinstance(position, ir.StateAt):
             targets = [(position.value, value)]
@@ -108,7 +119,7 @@ class JaxStep(StatementRunner):
             targets = [(s, nm.take(value, position.index, s - low) if position.index in value.axes else value)
                        for s in range(low, high)]
         for s, part in targets:
-            states[s] = jnp.broadcast_to(nm.align(part, ("batch", layer.index)), shape).astype(states[s].dtype)
+            states[s] = jnp.broadcast_to(nm.align(part, lead + (layer.index,)), shape).astype(states[s].dtype)
 
     # ---- expressions -----------------------------------------------------------------------------------------
 
@@ -135,6 +146,8 @@ class JaxStep(StatementRunner):
         if isinstance(e, ir.Loss):
             return indexing.loss(_LOSSES[e.name][e.primes], LOSSES[e.name].couples_outputs,
                                  self.expr(e.prediction, context, state), self.expr(e.target, context, state))
+        if isinstance(e, ir.Draw):
+            return self.draw(e, context, state)
         if e.kind is Reducer.NORMALIZE:
             return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
         if e.kind.value in nm.REDUCTIONS:  # max, logsumexp, softmax: no product to contract
@@ -208,15 +221,20 @@ class JaxStep(StatementRunner):
         layer = e.positions[0]
         states = state["neurons"][e.name][context.roles[layer.role]]
         position = e.positions[1] if len(e.positions) > 1 else ir.StateAt(0)
+        lead = self.batch_axes(e.name)
         if isinstance(position, ir.StateAt):
-            t = nm.Named(states[position.value], ("batch", layer.index))
+            t = nm.Named(states[position.value], lead + (layer.index,))
         else:
             low, high = indexing.state_span(position, context.ranges)
-            t = nm.Named(jnp.stack(states[low:high]), (position.index, "batch", layer.index))
+            t = nm.Named(jnp.stack(states[low:high]), (position.index,) + lead + (layer.index,))
         if layer.bias and augment:
             unit = jnp.full(t.data.shape[:-1] + (1,), self.program.bias, t.data.dtype)
             t = nm.Named(jnp.concatenate([t.data, unit], axis=-1), t.axes)
         return nm.diagonal(t)
+
+    def batch_axes(self, neuron: str) -> tuple[str, ...]:
+        """A neuron's arrays are [batch, neurons], a persistent neuron's [neurons]."""
+        return () if neuron in self.persistent else ("batch",)
 
     def load_stored(self, e: ir.Load, context: Context, state) -> nm.Named:
         if e.kind is ir.Source.NEURON:
@@ -232,6 +250,16 @@ class JaxStep(StatementRunner):
         else:
             data, stored = jnp.asarray(state["genome"][e.name]), axes
         return indexing.select(nm.Named(data, stored), axes, e.positions, size, context.ranges)
+
+
+def per_state_arrays(array) -> list:
+    """A persistent neuron's stored array, [neurons] or [neurons, states], as the lowering keeps it: per state."""
+    return [array] if array.ndim == 1 else [array[:, s] for s in range(array.shape[1])]
+
+
+def stacked_states(states: list, neuron: ir.NeuronDecl):
+    """The inverse of `per_state_arrays`."""
+    return jnp.stack(states, axis=-1) if neuron.states else states[0]
 
 
 def product_factors(e: ir.Expr) -> list[ir.Expr]:

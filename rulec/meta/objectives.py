@@ -68,7 +68,8 @@ def evaluate(net, genome, key, tasks, protocol: Protocol):
     """(accuracy, diverged): mean held-out accuracy after the inner loop; WORST if any synapse went non-finite."""
     def score(k, task):
         state, logits, _, labels = _trained(net, genome, k, task, protocol, remat=False)
-        return jnp.mean(jnp.argmax(logits, -1) == labels[None]), (~_finite(state)).astype(jnp.float32)
+        return jnp.mean(jnp.argmax(logits, -1) == labels[None]), (~_finite((state.synapses, state.neurons))
+                                                                   ).astype(jnp.float32)
 
     accuracy, diverged = _over_tasks_and_inits(score, key, tasks, protocol.inits)
     diverged = (diverged > 0) | ~jnp.isfinite(accuracy)

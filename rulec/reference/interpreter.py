@@ -15,7 +15,7 @@ import operator
 import numpy as np
 
 from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, pairwise_table
-from rulec.ir import indexing
+from rulec.ir import draws, indexing
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
@@ -34,9 +34,11 @@ class Reference(StatementRunner):
         functions: elementwise functions and derivatives (see rulec.functions.elementwise_table).
         constant: converts the rule's numbers (constants and the bias unit) to array elements.
         losses: each loss and its derivative (see rulec.losses.loss_table).
+        draw: `draw(e, roles, shape)`, the array a draw inside the step takes (the proofs give symbols); by
+            default the numbers the JAX lowering draws (rulec/ir/draws.py).
     """
 
-    def __init__(self, program: ir.Program, sizes, functions, constant=float, losses=None):
+    def __init__(self, program: ir.Program, sizes, functions, constant=float, losses=None, draw=None):
         self.program = program
         self.losses = losses if losses is not None else loss_table(np)
         self.constant = constant  # turns the rule's numbers into array elements (SymPy uses exact rationals)
@@ -45,16 +47,30 @@ class Reference(StatementRunner):
         self.functions = functions
         self.synapse_schemes = {s.name: s.scheme for s in program.synapses}
         self.per_synapse = {g.name: g for g in program.genome if g.per_synapse}
+        self.given_draw = draw
+        self.xp = np
+        self.persistent = {n.name: n for n in program.neurons if n.persistent}
 
     # ---- the step --------------------------------------------------------------------------------------------
 
-    def step(self, genome, synapses, x, y, phases=PHASE_ORDER):
-        """Runs the phases on one batch. Returns the new synapses and the neuron states they were updated from."""
+    def step(self, genome, synapses, x, y, phases=PHASE_ORDER, key=None, step=0, persistent=None):
+        """Runs the phases on one batch. Returns the new synapses and the neuron states they were updated from.
+
+        `key` is the network state's key (split here as the lowering splits it; needed by a rule that draws),
+        `step` the step counter, and `persistent` the persistent neurons ({name: [array per layer]}, each
+        [neurons] or [neurons, states]), by default their declared initial values; the neurons returned hold
+        their new values."""
         x = np.asarray(x)
         neurons = {n.name: [np.zeros((x.shape[0], size) + ((n.states,) if n.states else ()), dtype=x.dtype)
-                            for size in self.sizes] for n in self.program.neurons}
+                            for size in self.sizes] for n in self.program.neurons if not n.persistent}
+        for n in self.persistent.values():
+            given = (persistent or {}).get(n.name)
+            neurons[n.name] = (list(given) if given is not None else
+                               [np.full((size,) + ((n.states,) if n.states else ()), self.constant(n.initial),
+                                        dtype=x.dtype) for size in self.sizes])
         state = {"genome": genome, "synapses": {k: list(v) for k, v in synapses.items()}, "neurons": neurons,
-                 "input": np.asarray(x), "target": np.asarray(y)}
+                 "input": np.asarray(x), "target": np.asarray(y), "step": np.asarray(step, dtype=x.dtype),
+                 "key": None if key is None else draws.split_step_key(key)[1]}
         for phase, roles in runs(self.program, self.depth, phases):
             context = Context(roles, {}, {})
             for statement in phase.statements:
@@ -65,7 +81,8 @@ class Reference(StatementRunner):
         region = indexing.cuts(statement.positions, self.layer_size(context), context.ranges)
         if statement.kind is ir.Source.NEURON:
             store, key = state["neurons"][statement.name], context.roles[statement.positions[0].role]
-            region = (indexing.Cut(slice(None), "batch", True),) + region
+            if statement.name not in self.persistent:
+                region = (indexing.Cut(slice(None), "batch", True),) + region
         else:
             store = state["synapses"][statement.name]
             key = instance_index(self.synapse_schemes[statement.name], context.roles)
@@ -97,6 +114,11 @@ class Reference(StatementRunner):
         if isinstance(e, ir.Loss):
             return indexing.loss(self.losses[e.name][e.primes], LOSSES[e.name].couples_outputs,
                                  self.expr(e.prediction, context, state), self.expr(e.target, context, state))
+        if isinstance(e, ir.Draw):
+            if self.given_draw is None:
+                return self.draw(e, context, state)
+            size = draws.shape(e, self.layer_size(context), state["input"].shape[0])
+            return nm.Named(self.given_draw(e, context.roles, size), draws.axes(e))
         body = self.expr(e.body, context, state)
         if e.kind is Reducer.NORMALIZE:
             return nm.normalize(body, e.axes, NORMALIZE_EPSILON)
@@ -110,9 +132,10 @@ class Reference(StatementRunner):
         if e.kind is ir.Source.NEURON:
             layer_position = e.positions[0]
             data = state["neurons"][e.name][context.roles[layer_position.role]]
+            stored = axes if e.name in self.persistent else ("batch",) + axes
             if layer_position.bias:
-                data = self.with_bias_unit(data)
-            return indexing.select(nm.Named(data, ("batch",) + axes), axes, e.positions, size, context.ranges)
+                data = self.with_bias_unit(data, stored.index(layer_position.index))
+            return indexing.select(nm.Named(data, stored), axes, e.positions, size, context.ranges)
         if e.kind is ir.Source.SYNAPSE:
             data = state["synapses"][e.name][instance_index(self.synapse_schemes[e.name], context.roles)]
         elif e.name in self.per_synapse:
@@ -122,7 +145,7 @@ class Reference(StatementRunner):
             data = state["genome"][e.name]
         return indexing.select(nm.Named(np.asarray(data), axes), axes, e.positions, size, context.ranges)
 
-    def with_bias_unit(self, data: np.ndarray) -> np.ndarray:
+    def with_bias_unit(self, data: np.ndarray, axis: int) -> np.ndarray:
         shape = list(np.shape(data))
-        shape[1] = 1
-        return np.concatenate([data, np.full(shape, self.constant(self.program.bias), dtype=data.dtype)], axis=1)
+        shape[axis] = 1
+        return np.concatenate([data, np.full(shape, self.constant(self.program.bias), dtype=data.dtype)], axis=axis)

@@ -49,8 +49,9 @@ def step_estimate(program, sizes, batch: int) -> Estimate:
     synapses = synapse_count(program, sizes)
     genome = sum(math.prod(shape) for g in program.genome
                  for shape in (genome_shapes(g, sizes) if g.per_synapse else [g.shape]))
-    channels = sum(n.states or 1 for n in program.neurons) or 1
-    neurons = batch * sum(sizes) * channels
+    channels = sum(n.states or 1 for n in program.neurons if not n.persistent) or 1
+    # A persistent neuron holds one value per neuron, not one per example.
+    neurons = sum(sizes) * (batch * channels + sum(n.states or 1 for n in program.neurons if n.persistent))
     # A batch sum that is not a product of factors (Oja's `mean(batch) a[j] * (a[i] - a[j] * w[i, j])`) is no
     # einsum: its summand is built whole, [batch, pre, post], along with a few temporaries of that size.
     broadcast = BROADCAST_COPIES * batch * synapses if sums_batch_of_non_products(program) else 0

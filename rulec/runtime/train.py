@@ -71,7 +71,7 @@ def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: 
         state = step(genome, state, batch)
         on_step(t)
         if t in marks:
-            if not all(bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves(state)):
+            if not all(bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves((state.synapses, state.neurons))):
                 curve.diverged_at = t
                 break
             curve.steps.append(t)

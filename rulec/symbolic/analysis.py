@@ -21,7 +21,7 @@ from rulec.reference.interpreter import Reference
 from rulec.shapes import synapse_shapes
 from rulec.symbolic import refuse_what_sympy_cannot_read, too_deep
 from rulec.symbolic.functions import generic_table, loss_functions
-from rulec.symbolic.proofs import exact, literal_array, symbols
+from rulec.symbolic.proofs import exact, literal_array, symbolic_draw, symbols
 
 SYMBOLIC_SHAPE = (1, 2, 1)
 NUMERIC_SHAPE = (2, 20, 2)
@@ -70,7 +70,8 @@ def _symbolic_symmetry(program: ir.Program, genome: dict, sizes) -> SymbolicResu
                 for s in program.synapses}
     x = symbols("x", (1, sizes[0]))
     t = symbols("t", (1, sizes[-1]))
-    reference = Reference(program, sizes, generic_table(), constant=exact, losses=loss_functions(abstract=False))
+    reference = Reference(program, sizes, generic_table(), constant=exact, losses=loss_functions(abstract=False),
+                          draw=symbolic_draw)
     updated, _ = reference.step(exact_genome, synapses, x, t)
     weights, updates = [], []
     for synapse in program.synapses:
@@ -98,16 +99,16 @@ def numeric_symmetry(net, genome, state) -> NumericResult:
 
     with jax.enable_x64(True):
         genome = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), genome)
-        state = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), state)
+        synapses = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), state.synapses)
         fixed = {s.name for s in net.rule.program.synapses if s.fixed}
-        learned = {k: v for k, v in state.items() if k not in fixed}
+        learned = {k: v for k, v in synapses.items() if k not in fixed}
         flat, unflatten = jax.flatten_util.ravel_pytree(learned)
         x = jnp.asarray(XOR_INPUTS)
         y = jnp.asarray(np.where(np.eye(2)[XOR_LABELS] > 0, 1.0, -1.0))
 
         def update(weights):
-            full = dict(state, **unflatten(weights))
-            new = net.step(genome, full, x, y)
+            full = dataclasses.replace(state, synapses=dict(synapses, **unflatten(weights)))
+            new = net.step(genome, full, x, y).synapses
             return jax.flatten_util.ravel_pytree({k: new[k] for k in learned})[0] - weights
 
         forward = np.asarray(jax.jit(jax.jacfwd(update))(flat))

@@ -79,6 +79,13 @@ def symbols(name: str, shape) -> np.ndarray:
     return result
 
 
+def symbolic_draw(e: ir.Draw, roles: dict[str, int], shape) -> np.ndarray:
+    """A draw inside a step as symbols, one per element: a claim proved with them holds for every draw. The
+    name says the draw site and the instance, so the step and the forward pass of one proof share them."""
+    instance = ",".join(f"{role}={layer}" for role, layer in sorted(roles.items()))
+    return symbols(f"{e.distribution}{e.site}({instance})", shape)
+
+
 def symbolic_genome(program: ir.Program, sizes, preset: str | None) -> dict:
     """The genome: a preset's values exactly, and a symbol for every entry it does not set."""
     values = program.presets.get(preset, {}) if preset else {}
@@ -132,7 +139,7 @@ def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) ->
     x = symbols("x", (BATCH, sizes[0]))
     t = symbols("t", (BATCH, sizes[-1]))
     reference = Reference(program, sizes, generic_table(), constant=exact,
-                          losses=loss_functions(abstract=loss_name == ANY_LOSS))
+                          losses=loss_functions(abstract=loss_name == ANY_LOSS), draw=symbolic_draw)
     updated, _ = reference.step(genome, synapses, x, t, PHASE_ORDER)
     _, neurons = reference.step(genome, synapses, x, t, PREDICT_PHASES)
     first = program.neurons[0]

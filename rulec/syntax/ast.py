@@ -281,9 +281,12 @@ class Preset:
 
 @node
 class NeuronDecl:
+    """`neuron a[k]`; with `persistent = v`, one value per neuron kept across steps, starting at `v`."""
+
     name: str
     shape: tuple[ShapeDim, ...]
     span: Span
+    initial: Number | None = None  # None: reset to 0 every step, per example
 
 
 @node

@@ -105,7 +105,8 @@ def _item(item: ast.Item) -> str:
         head = f"preset {item.name}" + (" default" if item.is_default else "")
         return head + "\n" + "\n".join(f"  {e.name} = {_literal(e.value)}" for e in item.entries)
     if isinstance(item, ast.NeuronDecl):
-        return f"neuron {item.name}{_shape(item.shape)}"
+        persistence = f" persistent = {_literal(item.initial)}" if item.initial is not None else ""
+        return f"neuron {item.name}{_shape(item.shape)}{persistence}"
     if isinstance(item, ast.SynapseDecl):
         text = f"synapse {item.name}{_shape(item.shape)} : {item.source} -> {item.target}"
         text += " fixed" if item.fixed else ""

@@ -79,8 +79,13 @@ class ToAst(Transformer_NonRecursive):
         sign = -1.0 if len(tokens) == 2 else 1.0
         return ast.Number(sign * float(tokens[-1]), self._span(meta))
 
-    def neuron_decl(self, meta, name, shape=()):
-        return ast.NeuronDecl(str(name), tuple(shape), self._span(meta))
+    def neuron_decl(self, meta, name, *rest):
+        shape = next((r for r in rest if isinstance(r, _Shape)), ())
+        initial = next((r for r in rest if isinstance(r, ast.Number)), None)
+        return ast.NeuronDecl(str(name), tuple(shape), self._span(meta), initial)
+
+    def persistence(self, meta, initial):
+        return initial
 
     def synapse_decl(self, meta, name, *rest):
         shape = next((r for r in rest if isinstance(r, _Shape)), ())

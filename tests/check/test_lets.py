@@ -15,6 +15,7 @@ from rulec.diagnostics import RuleError
 from rulec.frontend import check_text
 from rulec.ir import nodes as ir
 from rulec.ir.resolve import resolve
+from tests.conftest import state_arrays
 
 TEMPLATE = """rule lets
 dim k = 2
@@ -88,7 +89,7 @@ def step_once(tmp_path, body: str):
 @pytest.mark.parametrize("case", WORKING, ids=str)
 def test_a_let_computes_what_its_value_written_out_computes(tmp_path, case):
     with_let, written_out = WORKING[case]
-    for a, b in zip(jax.tree.leaves(step_once(tmp_path, with_let)), jax.tree.leaves(step_once(tmp_path, written_out))):
+    for a, b in zip(state_arrays(step_once(tmp_path, with_let)), state_arrays(step_once(tmp_path, written_out))):
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 

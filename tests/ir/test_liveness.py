@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 import rulec
-from rulec.api import source_major
 from rulec.functions import elementwise_table
 from rulec.ir.liveness import PREDICT_PHASES, describe
 from rulec.ir.nodes import StateRange
 from rulec.ir.schedule import instance_index
+from rulec.lower.network_state import NetworkState
 from rulec.reference.interpreter import Reference
 from tests.conftest import ROOT
+from tests.conftest import reference_run as run_reference
 
 NUMPY_FUNCTIONS = elementwise_table(np)
 
@@ -80,14 +81,12 @@ def test_a_rule_with_nothing_dead_lowers_to_the_same_program():
 def reference_run(rule, sizes, genome, state, xs, ys):
     """The unpruned definition: the reference steps, then its forward pass on the last batch."""
     reference = Reference(rule.program, sizes, NUMPY_FUNCTIONS)
-    genome = jax.tree.map(lambda a: np.asarray(a, np.float64), genome)
-    synapses = {k: [np.asarray(source_major(a), np.float64) for a in v] for k, v in state.items()}
-    for x, y in zip(xs, ys):
-        synapses, _ = reference.step(genome, synapses, np.asarray(x), np.asarray(y))
-    _, neurons = reference.step(genome, synapses, np.asarray(xs[-1]), None, PREDICT_PHASES)
+    after, _ = run_reference(reference, genome, state, xs, ys)
+    _, neurons = reference.step(jax.tree.map(np.asarray, genome), after.synapses, np.asarray(xs[-1]), None,
+                                PREDICT_PHASES, key=after.key, step=after.step, persistent=after.neurons)
     first = rule.program.neurons[0]
     output = neurons[first.name][-1]
-    return synapses, output[..., 0] if first.states else output
+    return after, output[..., 0] if first.states else output
 
 
 def live_channels(rule, skipped, name, instance, channels) -> np.ndarray:
@@ -107,9 +106,13 @@ def live_channels(rule, skipped, name, instance, channels) -> np.ndarray:
 
 
 def random_like(init, rng):
-    """Random float64 arrays in the shapes `init` gives, without running it (its eager draws compile slowly)."""
+    """Random float64 arrays in the shapes `init` gives, without running it (its eager draws compile slowly); a
+    network state keeps its key and step counter."""
     shapes = jax.eval_shape(lambda: init(jax.random.key(0), jnp.float64))
-    return jax.tree.map(lambda s: jnp.asarray(rng.uniform(-0.8, 0.8, s.shape)), shapes)
+    fill = lambda tree: jax.tree.map(lambda s: jnp.asarray(rng.uniform(-0.8, 0.8, s.shape)), tree)  # noqa: E731
+    if isinstance(shapes, NetworkState):
+        return NetworkState(fill(shapes.synapses), fill(shapes.neurons), jax.random.key(0), jnp.zeros((), jnp.int32))
+    return fill(shapes)
 
 
 def check_pruned_unroll(rule, sizes, steps=2, seed=0):
@@ -120,15 +123,19 @@ def check_pruned_unroll(rule, sizes, steps=2, seed=0):
     ys = jnp.asarray(np.where(rng.random((steps, 8, sizes[-1])) < 0.5, -1.0, 1.0))
     ours, theirs = (jax.jit(net.unroll, static_argnames="remat")(genome, state, xs, ys, remat=False)
                     for net in (pruned, full))
-    ref_synapses, ref_prediction = reference_run(rule, sizes, genome, state, xs, ys)
+    ref_state, ref_prediction = reference_run(rule, sizes, genome, state, xs, ys)
     assert jax.tree.structure(ours) == jax.tree.structure(theirs)
-    for name, arrays in ours.items():
+    for name, arrays in ours.synapses.items():
         for instance, array in enumerate(arrays):
             live = live_channels(rule, pruned.pruned.step_skipped, name, instance, array.shape[:-2])
-            np.testing.assert_array_equal(np.asarray(array)[~live], np.asarray(state[name][instance])[~live])
-            np.testing.assert_allclose(np.asarray(array)[live], np.asarray(theirs[name][instance])[live], atol=1e-12)
+            np.testing.assert_array_equal(np.asarray(array)[~live], np.asarray(state.synapses[name][instance])[~live])
+            np.testing.assert_allclose(np.asarray(array)[live], np.asarray(theirs.synapses[name][instance])[live],
+                                       atol=1e-12)
             np.testing.assert_allclose(np.moveaxis(np.asarray(array), (-2, -1), (0, 1))[..., live],
-                                       ref_synapses[name][instance][..., live], atol=1e-9)
+                                       ref_state.synapses[name][instance][..., live], atol=1e-9)
+    for name, arrays in ours.neurons.items():
+        for ours_layer, ref_layer in zip(arrays, ref_state.neurons[name]):
+            np.testing.assert_allclose(ours_layer, ref_layer, atol=1e-9)
     prediction = jax.jit(pruned.predict)(genome, ours, xs[-1])
     np.testing.assert_allclose(prediction, jax.jit(full.predict)(genome, theirs, xs[-1]), atol=1e-12)
     np.testing.assert_allclose(prediction, ref_prediction, atol=1e-9)
@@ -151,9 +158,10 @@ def test_a_dead_synapse_channel_keeps_its_initial_values():
     with jax.enable_x64(True):
         pruned, ours, state = check_pruned_unroll(rule, (4, 5, 3))
     assert {(s.statement.name, s.ranges) for s in pruned.pruned.step_skipped} == {("w", (StateRange("c", 0, 1),))}
-    for new, old in zip(ours["w"], state["w"]):
+    for new, old in zip(ours.synapses["w"], state.synapses["w"]):
         np.testing.assert_array_equal(new[1], old[1])
-    assert not np.allclose(ours["w"][1][0], state["w"][1][0])  # channel 0 into the output layer learns
+    # channel 0 into the output layer learns
+    assert not np.allclose(ours.synapses["w"][1][0], state.synapses["w"][1][0])
 
 
 def test_pruned_step_skips_the_dead_update_in_the_compiled_program():

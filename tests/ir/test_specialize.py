@@ -12,6 +12,7 @@ from rulec.ir import nodes as ir
 from rulec.ir.nodes import walk
 from rulec.ir.specialize import specialize
 from rulec.syntax.ast import PhaseKind
+from tests.conftest import state_arrays
 
 SIZES = (5, 7, 6, 3)
 
@@ -27,7 +28,7 @@ def test_specialised_steps_equal_generic_steps(stdlib_rule):
         x = jnp.asarray(rng.normal(size=(4, SIZES[0])), jnp.float32)
         y = jnp.asarray(np.where(rng.random((4, SIZES[-1])) < 0.5, -1.0, 1.0), jnp.float32)
         a, b = generic.step(genome, state, x, y), special.step(genome, state, x, y)
-        for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        for u, v in zip(state_arrays(a), state_arrays(b)):
             np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-5)
         state = a
 

@@ -32,7 +32,7 @@ def test_population_unroll_and_meta_gradient():
     xs, ys = batches(6)
 
     unrolled = jax.jit(jax.vmap(net.unroll, in_axes=(0, 0, None, None)))(genomes, states, xs, ys)
-    assert unrolled["w"][0].shape == (population, 2, SIZES[0] + 1, SIZES[1])
+    assert unrolled.synapses["w"][0].shape == (population, 2, SIZES[0] + 1, SIZES[1])
 
     def meta_loss(genome, state):
         final = net.unroll(genome, state, xs, ys)
@@ -55,7 +55,7 @@ def test_unroll_equals_repeated_steps():
     for x, y in zip(xs, ys):
         looped = net.step(genome, looped, x, y)
     scanned = jax.jit(net.unroll)(genome, state, xs, ys)
-    for a, b in zip(looped["w"], scanned["w"]):
+    for a, b in zip(looped.synapses["w"], scanned.synapses["w"]):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
@@ -67,7 +67,7 @@ def test_float64_is_available():
         genome = net.init_genome(jax.random.key(1), jnp.float64)
         x, y = batches(1)
         new = net.step(genome, state, jnp.asarray(x[0], jnp.float64), jnp.asarray(y[0], jnp.float64))
-        assert new["w"][0].dtype == jnp.float64
+        assert new.synapses["w"][0].dtype == jnp.float64
 
 
 def test_specialized_network_gives_the_same_steps():
@@ -78,7 +78,7 @@ def test_specialized_network_gives_the_same_steps():
     x, y = batches(1)
     a = generic.step(genome, state, x[0], y[0])
     b = special.step(None, state, x[0], y[0])
-    np.testing.assert_allclose(a["w"][0], b["w"][0], atol=1e-6)
+    np.testing.assert_allclose(a.synapses["w"][0], b.synapses["w"][0], atol=1e-6)
 
 
 def test_loads_from_text_and_dims_override():

@@ -28,7 +28,7 @@ def test_abcd_hebbian_on_19_layers_initialises_and_steps():
     sizes = (3,) + (4,) * 17 + (2,)
     net = rule.network(sizes)
     genome, state = net.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
-    assert len(genome["A"]) == len(state["w"]) == 18
+    assert len(genome["A"]) == len(state.synapses["w"]) == 18
     # Each per-synapse array has its own draw: no two of the 17 hidden-to-hidden ones are equal.
     hidden = [np.asarray(a).tobytes() for a in genome["A"][1:]]
     assert len(set(hidden)) == len(hidden)
@@ -49,8 +49,8 @@ def test_a_specialised_network_takes_its_genome_none_or_equal_values(specialised
     net, genome, state, x, y = specialised
     expected = net.step(genome, state, x, y)
     for same in (None, jax.tree.map(jnp.array, genome)):
-        np.testing.assert_array_equal(net.step(same, state, x, y)["w"][0], expected["w"][0])
-    np.testing.assert_array_equal(jax.jit(net.step)(genome, state, x, y)["w"][0], expected["w"][0])
+        np.testing.assert_array_equal(net.step(same, state, x, y).synapses["w"][0], expected.synapses["w"][0])
+    np.testing.assert_array_equal(jax.jit(net.step)(genome, state, x, y).synapses["w"][0], expected.synapses["w"][0])
 
 
 @pytest.mark.parametrize("call", ["step", "predict", "unroll"])

@@ -32,8 +32,8 @@ def sgd_and_rule(path: str, sizes, preset: str | None):
     learning_rate = float(-genome["eta_w"]) if preset else float(genome["lr"])
     activation = ACTIVATIONS[path.rsplit("/", 1)[-1]]
     state = net.init(jax.random.key(1))
-    initial = state["w"]
-    params = [(w[:-1], w[-1]) for w in state["w"]]
+    initial = state.synapses["w"]
+    params = [(w[:-1], w[-1]) for w in state.synapses["w"]]
     optimiser = optax.sgd(learning_rate)
     opt_state = optimiser.init(params)
     rng = np.random.default_rng(0)
@@ -49,7 +49,7 @@ def sgd_and_rule(path: str, sizes, preset: str | None):
         y = jnp.asarray(np.where(rng.random((16, sizes[-1])) < 0.5, -1.0, 1.0), jnp.float32)
         state = rule_step(genome, state, x, y)
         params, opt_state = sgd_step(params, opt_state, x, y)
-    return initial, state["w"], params
+    return initial, state.synapses["w"], params
 
 
 @pytest.mark.parametrize("sizes", [(6, 8, 3), (6, 8, 7, 5, 3)], ids=["1-hidden", "3-hidden"])

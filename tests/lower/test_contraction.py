@@ -29,9 +29,10 @@ def test_both_forms_match_the_reference(k, form):
         ours = jax.jit(net.step)(genome, state, x, y)
         reference = Reference(rule.program, SIZES, elementwise_table(np))
         theirs, _ = reference.step(jax.tree.map(np.asarray, genome),
-                                   {n: [np.asarray(source_major(a)) for a in v] for n, v in state.items()}, x, y)
+                                   {n: [np.asarray(source_major(a)) for a in v] for n, v in state.synapses.items()},
+                                   x, y)
     for name in theirs:
-        for a, b in zip(ours[name], theirs[name]):
+        for a, b in zip(ours.synapses[name], theirs[name]):
             np.testing.assert_allclose(source_major(a), b, atol=1e-9)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import rulec
-from tests.conftest import STDLIB
+from tests.conftest import STDLIB, state_arrays
 
 SIZES = (5, 6, 4, 3)
 
@@ -45,8 +45,8 @@ def test_python_module_matches_the_lowering(tmp_path, path):
     assert "import rulec" not in source and "from rulec" not in source  # stand-alone
     net = rulec.load(path).network(SIZES)
     genome, state, x, y = arguments(net)
-    for ours, theirs in zip(jax.tree.leaves(net.step(genome, state, x, y)),
-                            jax.tree.leaves(module.step(genome, state, x, y))):
+    for ours, theirs in zip(state_arrays(net.step(genome, state, x, y)),
+                            state_arrays(module.step(genome, state, x, y))):
         np.testing.assert_allclose(ours, theirs, atol=1e-6)
     np.testing.assert_allclose(net.predict(genome, state, x), module.predict(genome, state, x), atol=1e-6)
 
@@ -56,8 +56,8 @@ def test_stablehlo_runs_without_parsing_the_rule(tmp_path):
     exported = jax.export.deserialize(bytearray(blob))  # no rule text involved from here on
     net = rulec.load("stdlib_rules/blur.rule", k=3).network(SIZES)
     genome, state, x, y = arguments(net)
-    for ours, theirs in zip(jax.tree.leaves(net.step(genome, state, x, y)),
-                            jax.tree.leaves(exported.call(genome, state, x, y))):
+    for ours, theirs in zip(state_arrays(net.step(genome, state, x, y)),
+                            state_arrays(exported.call(genome, state, x, y))):
         np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
@@ -76,9 +76,9 @@ def test_a_preset_is_folded_into_the_module(tmp_path):
     rule = rulec.load("stdlib_rules/blur_two_state.rule")
     net = rule.network(SIZES)
     random_genome, state, x, y = arguments(net)
-    folded = module.step(random_genome, state, x, y)["w"]
-    for ours, preset_step, random_step in zip(folded, net.step(rule.preset("backprop"), state, x, y)["w"],
-                                              net.step(random_genome, state, x, y)["w"]):
+    folded = module.step(random_genome, state, x, y).synapses["w"]
+    for ours, preset_step, random_step in zip(folded, net.step(rule.preset("backprop"), state, x, y).synapses["w"],
+                                              net.step(random_genome, state, x, y).synapses["w"]):
         np.testing.assert_allclose(ours, preset_step, atol=1e-6)
         assert np.max(np.abs(np.asarray(ours) - np.asarray(random_step))) > 1e-3
 

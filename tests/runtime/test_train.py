@@ -12,7 +12,7 @@ import numpy as np
 import rulec
 from rulec.data import datasets
 from rulec.runtime.train import batch_indices, evaluation_steps, train_baseline, train_rule
-from tests.conftest import ROOT
+from tests.conftest import ROOT, state_arrays
 
 SIZES = (64, 128, 10)
 
@@ -38,7 +38,7 @@ def test_backprop_curve_equals_the_sgd_baseline_at_the_same_learning_rate():
     genome, state = rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
     indices = batch_indices(len(data.x_train), 100, 128, 0)
     curve, _ = train_rule(net, genome, state, data, indices)
-    params = [(w[:-1], w[-1]) for w in state["w"]]
+    params = [(w[:-1], w[-1]) for w in state.synapses["w"]]
     baseline = train_baseline("sgd", params, data, indices, [float(genome["lr"])], model="tanh-mse")[0]
     np.testing.assert_allclose(curve.accuracy, baseline, atol=1.5 / len(data.x_test))  # at most one example
 
@@ -52,7 +52,7 @@ def test_divergence_is_reported_and_earlier_accuracies_kept():
                               batch_indices(len(data.x_train), 50, 128, 0))
     assert curve.diverged_at is not None
     assert len(curve.accuracy) == len([s for s in evaluation_steps(50) if s < curve.diverged_at])
-    assert all(np.isfinite(np.asarray(a)).all() for a in jax.tree.leaves(state))
+    assert all(np.isfinite(np.asarray(a)).all() for a in state_arrays(state))
 
 
 def test_train_command_writes_json_and_plot(tmp_path):

@@ -111,3 +111,12 @@ def test_generic_activations_differentiate_into_their_derivatives():
     sigma = generic("sigmoid")
     assert sympy.diff(sigma(2 * x), x) == 2 * generic("sigmoid", 1)(2 * x)
     assert sympy.diff(generic("sigmoid", 1)(x), x) == generic("sigmoid", 2)(x)
+
+
+@pytest.mark.parametrize("scale, proved", [("0", True), ("0.001", False)])
+def test_a_rule_that_draws_proves_a_claim_for_every_draw(scale, proved):
+    """Each drawn number is a symbol: noise that cancels leaves backprop proved, noise that stays breaks it."""
+    text = (ROOT / "stdlib_rules" / "backprop.rule").read_text().replace(
+        "  a[j, 0] := tanh(z[j])\n", f"  let xi[j] = normal(0, 1)\n  a[j, 0] := tanh(z[j] + {scale} * xi[j])\n")
+    checked = check_text(text, "noisy_backprop.rule", {})
+    assert prove_sgd(resolve(checked), checked.rule.proofs[0]).proved is proved
