@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from rulec.check import comparisons, loss_calls
+from rulec.check import comparisons, draws, loss_calls
 from rulec.check.declarations import suggest
 from rulec.check.graph import layer_mismatch, outside_phase
 from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
@@ -58,7 +58,7 @@ class PhaseTyper:
                 self.error(index.span, f"`{let.name}` is a let: its indices name its axes, and cannot be a number",
                            f"a let is a value with no stored states to pick from: write `let {let.name}"
                            f"{f'[{named}]' if named else ''} = ...`", "let-index")
-        ty = self.draw(let) if is_draw(let.value) else self.expr(let.value)
+        ty = draws.draw(self, let) if draws.is_draw(let.value) else self.expr(let.value)
         self.check_free(ty, names, f"`{let.name}`")
         axes: list[Axis] = []
         for index in let.indices:
@@ -102,28 +102,6 @@ class PhaseTyper:
                        "persistent: one value per neuron, shared by the batch",
                        "reduce over the batch, as in `mean(batch) a[j, 0]^2`", "persistent-batch")
 
-    # ---- draws: `let xi[j] = normal(0, 1)` ------------------------------------------------------------------
-
-    def draw(self, let: ast.Let) -> Ty:
-        """A draw is a fresh array over the let's neuron indices and the batch; its arguments are scalars."""
-        call = let.value
-        if len(call.args) != STEP_DRAWS[call.function]:
-            self.error(call.span, f"`{call.function}` takes {STEP_DRAWS[call.function]} argument"
-                       f"{'s' if STEP_DRAWS[call.function] > 1 else ''}, got {len(call.args)}", None, "arity")
-        for arg in call.args:
-            ty = self.expr(arg)
-            if ty.free or ty.batch:
-                self.error(arg.span, f"an argument of `{call.function}` must be one number for the whole draw",
-                           "use numbers, dims and scalar genome entries", "draw-argument")
-        free = {}
-        for index in let.indices:
-            if isinstance(index, ast.Name) and index.id in self.layers:
-                free[index.id] = index.span
-            elif isinstance(index, ast.Name):
-                self.error(index.span, f"a draw's indices are neuron indices of the phase header, and `{index.id}` "
-                           "is not one", f"index it by the neurons it draws for, as in `let {let.name}[j] = "
-                           f"{call.function}(...)`", "draw-index")
-        return Ty(free, True)
 
     def index_names(self, indices, owner: str) -> set[str]:
         names: set[str] = set()
@@ -404,11 +382,6 @@ class PhaseTyper:
             return body
         free = {k: v for k, v in body.free.items() if k not in reduced}
         return Ty(free, body.batch and not over_batch)
-
-
-def is_draw(e: ast.Expr) -> bool:
-    """Whether `e` is a draw inside a step, `normal(0, 1)`: allowed as the whole value of a `let`."""
-    return isinstance(e, ast.Call) and e.function in STEP_DRAWS and not e.primes and not e.selector
 
 
 def type_phases(rule: ast.Rule, symbols: Symbols) -> tuple[tuple[PhaseTypes, ...], list[Diagnostic]]:

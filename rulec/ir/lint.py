@@ -6,8 +6,8 @@ turns into errors. Three kinds:
 * a result never read: a `let` no later statement of its phase reads, or a neuron write none of whose states any
   phase reads afterwards nor `predict` (state 0 of the first neuron on the output layer);
 * a read before a write: neuron states start every step at zero, so reading one that the step writes only later
-  reads zero, although the rule expects the value from the last step. A state that `persists(neuron, state)`
-  says is carried between steps is exempt; none is in this language yet.
+  reads zero, although the rule expects the value from the last step. A persistent neuron (`neuron theta[post]
+  persistent = 1`) is carried between steps, so reading it first is what it is for.
 
 The state checks run on a network with two hidden layers, where every phase and scheme has an instance.
 """
@@ -15,7 +15,6 @@ The state checks run on a network with two hidden layers, where every phase and 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 from rulec.diagnostics import Diagnostic, Severity
 from rulec.ir import nodes as ir
@@ -26,17 +25,10 @@ from rulec.syntax import ast
 
 DEPTH = 3  # input, two hidden layers, output
 
-Persists = Callable[[str, int], bool]
-
-
-def never_persists(neuron: str, state: int) -> bool:
-    return False
-
-
-def lint(program: ir.Program, persists: Persists = never_persists) -> list[Diagnostic]:
+def lint(program: ir.Program) -> list[Diagnostic]:
     """Every warning of the program, in source order, except those their line allows (`allowed`)."""
     found = unused_declarations(program.rule) + unread_lets(program) + unread_writes(program) + \
-        reads_before_writes(program, persists)
+        reads_before_writes(program)
     return sorted((d for d in found if not allowed(d)), key=lambda d: (d.span.line, d.span.column))
 
 
@@ -155,9 +147,10 @@ def _states(program: ir.Program, neuron: str, places: set) -> str:
     return f" (state{'s' if len(states) > 1 else ''} {', '.join(map(str, states))})"
 
 
-def reads_before_writes(program: ir.Program, persists: Persists = never_persists) -> list[Diagnostic]:
+def reads_before_writes(program: ir.Program) -> list[Diagnostic]:
     """A neuron state read before the step writes it, and written later in the step: the read sees zero, not
-    the value of the last step (`theta[j] := theta[j] + ...` keeps nothing)."""
+    the value of the last step (`theta[j] := theta[j] + ...` keeps nothing), unless the neuron persists."""
+    persistent = {n.name for n in program.neurons if n.persistent}
     runs = schedule(program, DEPTH)
     written_ever = set()
     for run in runs:
@@ -173,7 +166,7 @@ def reads_before_writes(program: ir.Program, persists: Persists = never_persists
                 continue
             for load in _loads(statement.value, ir.Source.NEURON):
                 early = {place for place in locations(load.kind, load.name, load.positions, local, program, DEPTH)
-                         if place in written_ever and place not in written and not persists(place[1], place[3])}
+                         if place in written_ever and place not in written and place[1] not in persistent}
                 if early and load.span not in found:
                     states = _states(program, load.name, early)
                     found[load.span] = _warning(

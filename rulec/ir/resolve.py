@@ -7,7 +7,7 @@ every index where it is used, from the phase's PhaseTypes.
 from __future__ import annotations
 
 from rulec.check import CheckedRule
-from rulec.check.equations import is_draw
+from rulec.check.draws import is_draw
 from rulec.check.indices import LayerIndex, PhaseTypes
 from rulec.check.symbols import STEP_COUNTER, LayerAxis, StateAxis
 from rulec.functions import TWO_ARGUMENT_FUNCTIONS

@@ -42,8 +42,7 @@ class Reducer(enum.Enum):
     SOFTMAX = "softmax"  # exp(...) / sum(exp(...)) over the listed axes; keeps them
 
     @property
-    def keeps_axes(self) -> bool:
-        """Whether the result keeps the axes it reduces over (normalize, softmax) instead of dropping them."""
+    def keeps_axes(self) -> bool:  # normalize and softmax keep the axes they reduce over; the others drop them
         return self in (Reducer.NORMALIZE, Reducer.SOFTMAX)
 
 
@@ -143,8 +142,7 @@ class Reduce:
 
 @node
 class Compare:
-    """`left < right` (any of COMPARISONS): 1 where it holds, 0 elsewhere. Between two neuron indices of one layer
-    set (`[k <= j]`) it compares their positions; the checker tells the two readings apart."""
+    """`left < right` (any of COMPARISONS): 1 where it holds, else 0; between two indices, their positions."""
 
     op: str
     left: Expr
@@ -282,7 +280,6 @@ class Preset:
 @node
 class NeuronDecl:
     """`neuron a[k]`; with `persistent = v`, one value per neuron kept across steps, starting at `v`."""
-
     name: str
     shape: tuple[ShapeDim, ...]
     span: Span

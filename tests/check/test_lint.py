@@ -18,8 +18,8 @@ EVERY = ROOT / "tests" / "fixtures" / "warnings" / "every_warning.rule"
 STDLIB = sorted((ROOT / "stdlib_rules").glob("*.rule")) + sorted((ROOT / "examples").glob("*.rule"))
 
 
-def warnings_of(path, **persists) -> list[tuple[int, int, str, str]]:
-    found = lint(resolve(check_file(path)), **persists)
+def warnings_of(path) -> list[tuple[int, int, str, str]]:
+    found = lint(resolve(check_file(path)))
     assert all(d.severity is Severity.WARNING for d in found)
     return [(d.span.line, d.span.column, d.code, d.message) for d in found]
 
@@ -39,10 +39,12 @@ def test_each_kind_of_warning_is_found_at_its_place():
     ]
 
 
-def test_a_state_that_persists_is_not_read_before_it_is_written():
-    program = resolve(check_file(EVERY))
-    assert len(reads_before_writes(program)) == 2
-    assert reads_before_writes(program, lambda neuron, state: neuron == "theta") == []
+def test_a_state_that_persists_is_not_read_before_it_is_written(tmp_path):
+    assert len(reads_before_writes(resolve(check_file(EVERY)))) == 2
+    persistent = tmp_path / "persistent.rule"
+    persistent.write_text(EVERY.read_text().replace("neuron theta", "neuron theta persistent = 1", 1)
+                          .replace("0.1 * a[i]", "0.1 * mean(batch) a[i]"))
+    assert reads_before_writes(resolve(check_file(persistent))) == []
 
 
 PREDICTED = """rule p
