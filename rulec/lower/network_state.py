@@ -24,6 +24,10 @@ class NetworkState:
     key: jax.Array
     step: jax.Array
 
+    def __getitem__(self, name: str) -> list:
+        """A synapse by name, `state["w"]`: its array per instance, as when the state was the synapses alone."""
+        return self.synapses[name]
+
 
 # `rulec compile --emit stablehlo` serialises the step, whose arguments and result hold a NetworkState. Its
 # fields are all data, so the tree node carries nothing to serialise.

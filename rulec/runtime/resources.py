@@ -6,7 +6,7 @@ takes minutes; the estimate must come first and come from arithmetic alone. Per 
 * memory: the synapses (read, written, and one temporary), the genome, and the neuron states of the batch
   (every neuron channel of every layer, a few live copies), in float32;
 * FLOPs: each synapse element meets each example once per phase that reads or writes it (forward, backward,
-  update), times the neuron channels it mixes.
+  update), times the neuron channels it mixes; a sum over three or more neuron indices adds its whole extent.
 
 The constants were set against XLA's own figures (`memory_analysis`, `cost_analysis` of the compiled step) and
 the test `tests/runtime/test_resources.py` holds them to a stated factor on small networks.
@@ -56,13 +56,43 @@ def step_estimate(program, sizes, batch: int) -> Estimate:
     # einsum: its summand is built whole, [batch, pre, post], along with a few temporaries of that size.
     broadcast = BROADCAST_COPIES * batch * synapses if sums_batch_of_non_products(program) else 0
     memory = FLOAT_BYTES * (SYNAPSE_COPIES * synapses + genome + NEURON_COPIES * neurons + broadcast)
-    return Estimate(memory, 2.0 * PHASES * batch * synapses * channels)
+    return Estimate(memory, 2.0 * PHASES * batch * synapses * channels + wide_sum_flops(program, sizes, batch))
+
+
+def layer_indices(expr) -> dict[str, str]:
+    """The neuron indices the loads of `expr` are indexed by, with the role each ranges over."""
+    from rulec.ir import nodes
+
+    return {p.index: p.role for e in nodes.walk(expr) if isinstance(e, nodes.Load) for p in e.positions
+            if isinstance(p, nodes.Layer)}
+
+
+def wide_sum_flops(program, sizes, batch: int) -> float:
+    """The work of the sums over three or more neuron indices, which no synapse-sized term counts: Sanger's
+    `mean(batch) a[j] * (a[i] - sum(k in post, k <= j) w[i, k] * a[k])` costs batch x pre x post x post."""
+    from rulec.ir import nodes
+    from rulec.ir.schedule import instances
+
+    depth, flops = len(sizes) - 1, 0.0
+    for phase in program.phases:
+        for statement in phase.statements:
+            for e in nodes.walk(statement.value):
+                roles = layer_indices(e.body).values() if isinstance(e, nodes.Reduce) else ()
+                if len(roles) < 3:
+                    continue
+                examples = batch if any(isinstance(s, nodes.Load) and s.batch for s in nodes.walk(e.body)) else 1
+                for instance in instances(phase.scheme, depth):
+                    layer = {"input": 0, "output": depth, **instance}
+                    flops += 2.0 * examples * math.prod(sizes[layer.get(role, depth)] for role in roles)
+    return flops
 
 
 def sums_batch_of_non_products(program) -> bool:
-    """Whether some reduction over the batch has a `+` or `-` under a product or a function in its summand.
+    """Whether some reduction over the batch has a `+` or `-` over two neuron indices under a product or a function
+    in its summand, as Oja's `a[i] - a[j] * w[i, j]`.
 
-    A `+` at the top of a summand is fine: the lowering distributes the sum over it, one einsum per term."""
+    A `+` at the top of a summand is fine: the lowering distributes the sum over it, one einsum per term. So is one
+    over a single neuron index, as BCM's `a[j] - theta[j]`: it is a [batch, neurons] array, not a synapse's."""
     from rulec.ir import nodes
     from rulec.syntax.ast import BinOp
 
@@ -70,7 +100,7 @@ def sums_batch_of_non_products(program) -> bool:
     while pending:
         expr, in_batch_sum, under_product = pending.pop()
         additive = isinstance(expr, nodes.Arith) and expr.op in (BinOp.ADD, BinOp.SUB)
-        if in_batch_sum and under_product and additive:
+        if in_batch_sum and under_product and additive and len(layer_indices(expr)) >= 2:
             return True
         if isinstance(expr, nodes.Reduce):
             in_batch_sum = in_batch_sum or "batch" in expr.axes

@@ -41,7 +41,7 @@ def test_jax_matches_the_reference_and_stays_finite(tmp_path, sizes):
     path.write_text(RULE)
     with jax.enable_x64(True):
         state, ref_state = run_both(path, sizes, jnp.float64, steps=3)
-    assert all(np.all(np.isfinite(b)) for arrays in ref_state.values() for b in arrays)
+    assert all(np.all(np.isfinite(b)) for arrays in ref_state.synapses.values() for b in arrays)
     assert max_difference(state, ref_state) < 1e-6
 
 

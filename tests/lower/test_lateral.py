@@ -3,6 +3,8 @@ uses them claims: anti-Hebbian lateral synapses decorrelate the outputs of a lay
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -37,7 +39,7 @@ def test_the_lateral_term_reads_the_layer_written_before_it():
     rng = np.random.default_rng(0)
     state = net.init(jax.random.key(1))
     m = rng.normal(size=(3, 3))
-    state = dict(state, m=[jnp.asarray(m, jnp.float32)])
+    state = dataclasses.replace(state, synapses={**state.synapses, "m": [jnp.asarray(m, jnp.float32)]})
     x = rng.normal(size=(5, 4))
     w = np.asarray(source_major(state["w"][0]), np.float64)
     z = x @ w
