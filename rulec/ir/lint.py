@@ -78,7 +78,7 @@ def unused_declarations(rule: ast.Rule) -> list[Diagnostic]:
     declared = [("dim", d) for d in rule.dims] + [("genome entry", g) for g in rule.genome] + \
         [("neuron", n) for n in rule.neurons[1:]] + [("synapse", s) for s in rule.synapses] + \
         [("activation", a) for a in rule.activations]
-    return [_warning(decl.span, f"{kind} `{decl.name}` is declared but never read", f"remove it, or use it",
+    return [_warning(decl.span, f"{kind} `{decl.name}` is declared but never read", "remove it, or use it",
                      "unused-declaration") for kind, decl in declared if decl.name not in used]
 
 
