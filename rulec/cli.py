@@ -39,20 +39,23 @@ def check_rule(path: Path, overrides) -> CheckedRule:
 WerrorOption = Annotated[bool, typer.Option("--werror", help="Treat the rule's warnings as errors.")]
 
 
-def show_warnings(checked: CheckedRule, werror: bool) -> None:
-    """Prints the rule's warnings (rulec/ir/lint.py), which change nothing; with `--werror` they are errors."""
+def check_and_warn(path: Path, overrides, werror: bool) -> CheckedRule:
+    """The checked rule of a file, after printing its warnings (rulec/ir/lint.py), which change nothing; with
+    `--werror` they are errors."""
     import dataclasses
 
     from rulec.diagnostics import Severity
     from rulec.ir.lint import lint
     from rulec.ir.resolve import resolve
 
+    checked = check_rule(path, overrides)
     found = lint(resolve(checked))
     if werror and found:
         raise RuleError([dataclasses.replace(d, severity=Severity.ERROR) for d in found])
     if found:
         typer.echo(render_all(found), err=True)
         typer.echo(f"{len(found)} warning{'s' if len(found) != 1 else ''}", err=True)
+    return checked
 
 
 def report(error: RuleError) -> None:
@@ -77,8 +80,7 @@ def check_command(files: Annotated[list[Path], typer.Argument(help="Rule files t
     failed = 0
     for path in files:
         try:
-            checked = check_rule(path, overrides)
-            show_warnings(checked, werror)
+            checked = check_and_warn(path, overrides, werror)
             proofs = prove_all(checked) if prove and checked.rule.proofs else []
         except RuleError as error:
             if on_command_line(error):  # a bad `--set` is the same for every file: report it once
@@ -134,8 +136,7 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
 
     refuse_genome_and_preset(genome, preset)
     settings = parse_genome_sets(genome_set)
-    rule = api.Rule(check_rule(file, parse_overrides(set_)))
-    show_warnings(rule.checked, werror)
+    rule = api.Rule(check_and_warn(file, parse_overrides(set_), werror))
     resources.check_plan(resources.jacobian_estimate(rule.program, NUMERIC_SHAPE, len(XOR_LABELS)), "the numeric "
                          f"check on layers {'-'.join(map(str, NUMERIC_SHAPE))}", force, echo_warning,
                          smaller="dims (--set)")
@@ -189,9 +190,9 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
     from rulec.commands.train import run_training
 
     refuse_genome_and_preset(genome, preset)
-    show_warnings(check_rule(file, parse_overrides(set_)), werror)
+    checked = check_and_warn(file, parse_overrides(set_), werror)
     hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
-    run_training(file=file, overrides=parse_overrides(set_), genome_path=genome, preset=preset,
+    run_training(file=file, checked=checked, genome_path=genome, preset=preset,
                  genome_settings=parse_genome_sets(genome_set), data_name=data,
                  data_dir=data_dir, transform_name=transform, hidden=hidden, steps=steps, batch=batch,
                  baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out,
@@ -275,7 +276,7 @@ def meta_train_command(
         raise typer.BadParameter(f"choose from {', '.join(LOSSES)}", param_hint="--loss")
     refuse_genome_and_preset(genome, preset)
     genome_settings = parse_genome_sets(genome_set)
-    show_warnings(check_rule(file, parse_overrides(set_)), werror)
+    checked = check_and_warn(file, parse_overrides(set_), werror)
     given = [coordinator is not None, num_processes is not None, process_id is not None]
     if any(given) and not all(given):
         raise typer.BadParameter("give --coordinator, --num-processes and --process-id together (or none of them "
@@ -301,7 +302,7 @@ def meta_train_command(
         checkpoint_every=checkpoint_every, eval_every=eval_every,
         data_dir=str(data_dir.resolve()) if data_dir else None)
     stem = file.stem if file.suffix == ".rule" else file.name
-    run_meta_training(file=file, overrides=parse_overrides(set_), settings=settings, genome_path=genome,
+    run_meta_training(file=file, checked=checked, settings=settings, genome_path=genome,
                       preset=preset, genome_settings=genome_settings, data_dir=data_dir,
                       output=output or Path(f"{stem}.{method}.npz"),
                       checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot,
@@ -334,8 +335,7 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
 
     refuse_unwritable({"-o": output})
     genome_settings = parse_genome_sets(genome_set)
-    checked = check_rule(file, parse_overrides(set_))
-    show_warnings(checked, werror)
+    checked = check_and_warn(file, parse_overrides(set_), werror)
     run_compile(file=file, checked=checked, emit=emit, layers=layers, batch=batch,
                 preset=preset, genome_settings=genome_settings, prune=prune, output=output, force=force,
                 warn=echo_warning)

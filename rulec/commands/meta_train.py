@@ -17,7 +17,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rulec import __version__, api
 from rulec.commands.console import warner
 from rulec.commands.flags import refuse_unwritable
-from rulec.frontend import check_file
 from rulec.meta import checkpoint, distributed, methods, objectives, report
 from rulec.meta.methods import Settings
 from rulec.meta.tasks import load_tasks, parse_specs, shape
@@ -67,7 +66,7 @@ def _plan(settings: Settings, program, sizes, tasks: int) -> resources.Estimate:
     return resources.Estimate((member.bytes + batches) * members, member.flops * members * tasks)
 
 
-def run_meta_training(*, file, overrides, settings: Settings, genome_path, preset, genome_settings, data_dir,
+def run_meta_training(*, file, checked, settings: Settings, genome_path, preset, genome_settings, data_dir,
                       output: Path,
                       checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None,
                       force: bool = False, cluster: distributed.Cluster = distributed.Cluster()) -> None:
@@ -82,7 +81,7 @@ def run_meta_training(*, file, overrides, settings: Settings, genome_path, prese
     if leader:
         refuse_unwritable({"-o": output, "--log": log_path, "--plot": plot_path},
                           {"--checkpoint-dir": checkpoint_dir})
-    rule = api.Rule(check_file(file, overrides))
+    rule = api.Rule(checked)
     tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir)
     validation = load_tasks(parse_specs(settings.validate), settings.transform, data_dir, validation=True)
     inputs, outputs = shape(tasks + validation)

@@ -16,7 +16,6 @@ from rulec.commands.console import warner
 from rulec.commands.flags import refuse_unwritable
 from rulec.data import datasets
 from rulec.data.errors import DataError
-from rulec.frontend import check_file
 from rulec.runtime import report, resources
 from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import find_shipped, load_genome
@@ -71,7 +70,7 @@ def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
     return resources.Estimate(max(step.bytes, test.bytes) + 8 * steps * batch, step.flops)
 
 
-def run_training(*, file, overrides, genome_path, preset, genome_settings=(), data_name, data_dir, transform_name,
+def run_training(*, file, checked, genome_path, preset, genome_settings=(), data_name, data_dir, transform_name,
                  hidden, steps, batch, baselines, baseline_model, seed, plot_path, json_path, force=False) -> None:
     console = Console(stderr=True)
     warn = warner(console)
@@ -86,7 +85,7 @@ def run_training(*, file, overrides, genome_path, preset, genome_settings=(), da
         raise DataError(f"unknown transform `{transform_name}`", "transforms: " + ", ".join(datasets.TRANSFORMS))
     refuse_unwritable({"--json": json_path, "--plot": plot_path})
 
-    rule = api.Rule(check_file(file, overrides))
+    rule = api.Rule(checked)
     data = datasets.normalise(datasets.transform(datasets.load(data_name, data_dir), transform_name))
     if batch > len(data.x_train):
         raise typer.BadParameter(f"{batch} is larger than the {len(data.x_train)} training examples of {data.name}",
