@@ -109,6 +109,13 @@ def _numbers(literal: ast.Literal | ast.PresetCall):
             yield from _numbers(row)
 
 
+def constant_value(e: ast.Expr, dims: Mapping[str, int]) -> float | None:
+    """The value of `e` when it folds to one number (literals, dims and arithmetic on them), else None. Errors in
+    it are left to `fold_constants`, which reports them."""
+    folded = _Folder(dims).fold(e)
+    return folded.value if isinstance(folded, ast.Number) else None
+
+
 def fold_constants(rule: ast.Rule, symbols: Symbols) -> tuple[dict[str, ast.Expr], list[Diagnostic]]:
     """The folded initialiser of every genome entry and synapse that has one, and the errors in any constant:
     each must be finite and fit float32 (`lr = 1 / 0`, `lr = 1e400`, `lr = 1e39` are refused)."""

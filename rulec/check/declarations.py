@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 
+from rulec.check.distribution_arguments import distribution_argument_errors
 from rulec.check.symbols import LAYER_SETS, RESERVED, LayerAxis, StateAxis, Symbols, resolve_axis
 from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, STEP_DRAWS
@@ -108,6 +109,8 @@ def check_initialiser(expr, symbols: Symbols, owner: str, in_synapse: bool) -> t
                 if len(e.args) != DISTRIBUTIONS[e.function]:
                     errors.append(Diagnostic(e.span, f"`{e.function}` takes {DISTRIBUTIONS[e.function]} arguments, "
                                              f"got {len(e.args)}", f"write `{e.function}(0, 1)`", "arity"))
+                else:
+                    errors.extend(distribution_argument_errors(e, symbols.dims))
             elif e.function not in ELEMENTWISE or e.selector:
                 errors.append(Diagnostic(e.span, f"unknown function `{e.function}` in an initialiser",
                                          suggest(e.function, list(DISTRIBUTIONS) + list(ELEMENTWISE)),

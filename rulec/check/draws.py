@@ -3,6 +3,7 @@ step over the let's neuron indices and the batch."""
 
 from __future__ import annotations
 
+from rulec.check.distribution_arguments import distribution_argument_errors
 from rulec.check.indices import Ty
 from rulec.functions import STEP_DRAWS
 from rulec.syntax import ast
@@ -25,6 +26,9 @@ def draw(typer, let: ast.Let) -> Ty:
         if ty.free or ty.batch:
             typer.error(arg.span, f"an argument of `{call.function}` must be one number for the whole draw",
                         "use numbers, dims and scalar genome entries", "draw-argument")
+    if len(call.args) == STEP_DRAWS[call.function]:
+        for error in distribution_argument_errors(call, typer.symbols.dims):
+            typer.error(error.span, error.message, error.hint, error.code)
     free = {}
     for index in let.indices:
         if isinstance(index, ast.Name) and index.id in typer.layers:
