@@ -83,12 +83,12 @@ def test_an_unasked_scaling_is_the_genomes_and_a_different_one_is_warned_about()
 
 
 def test_hebbian_learns_digits_from_features_scaled_one_by_one():
-    """With one global scaling every test digit got the same class (0.078); each feature on its own scale lets
-    the clamped Hebbian product tell the classes apart within a few steps."""
+    """With one global scaling every test digit gets the same class (0.078 after 100 steps); each feature on its
+    own scale lets the clamped Hebbian product tell the classes apart (0.52)."""
     loaded = datasets.load("digits")
     rule = rulec.load(HEBBIAN)
-    net = rule.network((64, 64, 10))
-    indices = batch_indices(len(loaded.x_train), 20, 128, 0)
+    net = rule.network((64, 256, 10))
+    indices = batch_indices(len(loaded.x_train), 100, 128, 0)
     final = {}
     for inputs in ("global", "feature"):
         curve, _ = train_rule(net, rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1)),
