@@ -98,15 +98,16 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
                          f"{'-'.join(map(str, sizes))} with batch {batch}", force, warn)
     net = rule.network(sizes)
     genome, origin, learned_on = choose_genome(rule, file, net, genome_path, preset, seed, console)
-    inputs = input_scaling(inputs, learned_on, origin, warn)
-    data = standardise(data, inputs)
+    scaling = input_scaling(inputs, learned_on, origin, warn)
+    data = standardise(data, scaling)
+    scaling_text = f"{scaling} inputs" + (", the genome's" if inputs is None and learned_on is not None else "")
     genome, origin = apply_settings(rule.program, genome, genome_settings), origin + describe(genome_settings)
     with holding([json_path, plot_path]):
         state = net.init(jax.random.key(seed + 1))
         indices = batch_indices(len(data.x_train), steps, batch, seed)
         marks = evaluation_steps(steps)
         console.print(f"training `{rule.name}` with {origin} on {data.name} ({len(data.x_train)} train, "
-                      f"{len(data.x_test)} test, {inputs} inputs), layers {'-'.join(map(str, sizes))}, batch {batch}, "
+                      f"{len(data.x_test)} test, {scaling_text}), layers {'-'.join(map(str, sizes))}, batch {batch}, "
                       f"{steps} steps")
 
         started = time.perf_counter()
@@ -129,7 +130,7 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
 
         Console().print(table(rule.name, curve, marks, results))
         record = {"rule": rule.name, "file": str(file), "dims": rule.dims, "genome": origin, "data": data.name,
-                  "transform": transform_name, "inputs": inputs, "layers": list(sizes), "steps": steps, "batch": batch,
+                  "transform": transform_name, "inputs": scaling, "layers": list(sizes), "steps": steps, "batch": batch,
                   "seed": seed,
                   "baseline_model": baseline_model, "evaluation_steps": marks,
                   "rule_accuracy": dict(zip(map(str, curve.steps), curve.accuracy)), "diverged_at": curve.diverged_at,

@@ -75,8 +75,8 @@ def test_compile_folds_the_set_value_into_the_preset(monkeypatch, capsys):
 
 
 def test_compile_refuses_a_setting_with_no_preset_to_change(monkeypatch, capsys):
-    code, out, err = run("compile", ABCD, "--emit", "ir", "--layers", "2,2", "--genome-set", "lr=0.1",
-                         monkeypatch=monkeypatch, capsys=capsys)
+    code, out, err = run("compile", str(ROOT / "stdlib_rules" / "hebbian.rule"), "--emit", "ir", "--layers", "2,2",
+                         "--genome-set", "eta=0.1", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 2
     assert "this rule has no default preset; give --preset to say which one to change" in err
 
