@@ -11,6 +11,6 @@ case "${1:-small}" in
   full)  steps=400 ;;
   *) echo "usage: $0 [small|full]" >&2; exit 2 ;;
 esac
-rulec meta-train stdlib_rules/blur.rule --set k=2 --method cmaes --data mnist5k --transform resize14 \
+rulec meta-train stdlib_rules/blur.rule --set k=2 --method cmaes --data mnist5k --transform resize14 --inputs global \
   --layers 512 --population 80 --unroll 15 --eval-batches 20 --batch 128 --steps "$steps" --eval-every 20 \
   -o runs/cmaes-mnist.npz --plot runs/cmaes-mnist.png

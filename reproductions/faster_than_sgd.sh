@@ -23,7 +23,7 @@ case "${1:-small}" in
 esac
 meta_train() {
   rulec meta-train stdlib_rules/blur.rule --method cmaes --data mnist5k,mnist5k:0-4,mnist5k:5-9 \
-    --transform crop20-resize10 --validate mnist5k --layers 256 --eval-batches 10 --eval-every 25 "$@"
+    --transform crop20-resize10 --inputs global --validate mnist5k --layers 256 --eval-batches 10 --eval-every 25 "$@"
 }
 meta_train --unroll 10 --score-at 5 "${search[@]}" -o runs/faster-than-sgd.npz --plot runs/faster-than-sgd.png
 genome=runs/faster-than-sgd.npz

@@ -11,6 +11,6 @@ case "${1:-small}" in
   full)  run=(--population 8 --lr 5e-4 --steps 50000 --eval-every 1000 --unroll-step 5 --unroll-every 10000) ;;
   *) echo "usage: $0 [small|full]" >&2; exit 2 ;;
 esac
-rulec meta-train stdlib_rules/blur.rule --set k=2 --method grad --data xor,and,moons,rings \
+rulec meta-train stdlib_rules/blur.rule --set k=2 --method grad --data xor,and,moons,rings --inputs global \
   --validate circles,pieslice,cross,triangle,blobs --layers 20 --unroll 10 --max-unroll 50 "${run[@]}" \
   -o runs/synthetic-2d.npz --plot runs/synthetic-2d.png

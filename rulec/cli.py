@@ -11,8 +11,9 @@ from typing import Annotated, Optional
 import typer
 
 from rulec.commands.compile import Emit
-from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, SetOption, force_option, on_command_line, \
-    parse_genome_sets, parse_overrides, parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
+from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, InputsOption, SetOption, force_option, \
+    input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
+    refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
@@ -171,6 +172,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                                                          "(xor, moons, ...).")] = "mnist5k",
                   data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
                   transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
+                  inputs: InputsOption = None,
                   layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 256 or 256,128 "
                                                                      "(input and output come from the data).")] = None,
                   steps: Annotated[int, typer.Option(min=1)] = 100,
@@ -193,10 +195,9 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
     checked = check_and_warn(file, parse_overrides(set_), werror)
     hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
     run_training(file=file, checked=checked, genome_path=genome, preset=preset,
-                 genome_settings=parse_genome_sets(genome_set), data_name=data,
-                 data_dir=data_dir, transform_name=transform, hidden=hidden, steps=steps, batch=batch,
-                 baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out,
-                 force=force)
+                 genome_settings=parse_genome_sets(genome_set), data_name=data, data_dir=data_dir,
+                 transform_name=transform, inputs=inputs, hidden=hidden, steps=steps, batch=batch, baselines=baseline,
+                 baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out, force=force)
 
 
 @app.command("meta-train")
@@ -211,6 +212,7 @@ def meta_train_command(
                                                              "test splits).")] = None,
         data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
         transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
+        inputs: InputsOption = None,
         layers: Annotated[str, typer.Option(help="Hidden layer sizes, such as 20 or 512.")] = "20",
         steps: Annotated[int, typer.Option(min=1, help="Meta-steps or generations.")] = 100,
         population: Annotated[Optional[int], typer.Option(min=1, max=MAX_POPULATION, help="Genomes per generation, "
@@ -268,6 +270,7 @@ def meta_train_command(
     from rulec.meta.gradient import Curriculum
     from rulec.meta.methods import Settings
     from rulec.meta.objectives import LOSSES, Protocol
+    from rulec.runtime.genome_file import learned_inputs
     from rulec.runtime.genome_set import describe
 
     if method not in METHODS:
@@ -290,23 +293,20 @@ def meta_train_command(
     unroll = unroll or METHODS[method].unroll
     settings = Settings(
         method=method, data=data, validate=validate or data, transform=transform,
+        inputs=input_scaling(inputs, genome and learned_inputs(genome), f"genome {genome}", echo_warning),
         hidden=parse_sizes(layers, 1, "20 or 256,128"), steps=steps,
         population=population or METHODS[method].population,
         protocol=Protocol(unroll, eval_batches, batch, inits, remat=remat,
                           score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else ()),
-        curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss,
-        learning_rate=lr, clip=clip, sigma=sigma,
+        curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss, learning_rate=lr,
         start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
         + describe(genome_settings),
-        seed=seed,
-        checkpoint_every=checkpoint_every, eval_every=eval_every,
+        clip=clip, sigma=sigma, seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
         data_dir=str(data_dir.resolve()) if data_dir else None)
     stem = file.stem if file.suffix == ".rule" else file.name
-    run_meta_training(file=file, checked=checked, settings=settings, genome_path=genome,
-                      preset=preset, genome_settings=genome_settings, data_dir=data_dir,
-                      output=output or Path(f"{stem}.{method}.npz"),
-                      checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot,
-                      force=force,
+    run_meta_training(file=file, checked=checked, settings=settings, genome_path=genome, preset=preset,
+                      genome_settings=genome_settings, data_dir=data_dir, output=output or Path(f"{stem}.{method}.npz"),
+                      checkpoint_dir=checkpoint_dir, resume=resume, log_path=log, plot_path=plot, force=force,
                       cluster=Cluster(coordinator, num_processes, process_id, distributed_timeout))
 
 

@@ -1,7 +1,8 @@
 """The functions a preset may use instead of a literal, so that one preset fits every size of its entry.
 
 `mu = identity` is the identity for any k, where `mu = [[1, 0], [0, 1]]` is refused under `--set k=3`. Each
-record says how many numbers it takes, whether it needs a square matrix, and builds its value for a shape.
+record says how many arguments it takes, whether they are numbers or one matrix, whether it needs a square
+matrix, and builds its value for a shape.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ class PresetFunction:
     usage: str  # how it is written, for hints and the docs
     arities: tuple[int, ...] | None  # the numbers of arguments it takes (None: one or more)
     square: bool  # only for a square matrix (k x k)
-    build: Callable[[tuple[float, ...], tuple[int, ...]], np.ndarray]
+    build: Callable[[tuple, tuple[int, ...]], np.ndarray]
+    takes_matrix: bool = False  # its one argument is a matrix literal, not numbers
 
     def takes(self, count: int) -> bool:
         return count >= 1 if self.arities is None else count in self.arities
@@ -30,21 +32,38 @@ def _diagonal(values: tuple[float, ...], shape: tuple[int, ...]) -> np.ndarray:
     return np.diag(np.asarray(diagonal, dtype=np.float64))
 
 
+def _block(values: tuple, shape: tuple[int, ...]) -> np.ndarray:
+    """The matrix in the top-left corner, zeros elsewhere: block([[0, -1], [0, 1]]) is a 2 x 2 corner of a k x k
+    entry, for any k >= 2."""
+    corner = np.asarray(values[0], dtype=np.float64)
+    full = np.zeros(shape)
+    full[tuple(slice(0, n) for n in corner.shape)] = corner
+    return full
+
+
 PRESET_FUNCTIONS: dict[str, PresetFunction] = {f.name: f for f in (
     PresetFunction("zeros", "zeros", (0,), False, lambda args, shape: np.zeros(shape)),
     PresetFunction("ones", "ones", (0,), False, lambda args, shape: np.ones(shape)),
     PresetFunction("fill", "fill(0.5)", (1,), False, lambda args, shape: np.full(shape, args[0], np.float64)),
     PresetFunction("identity", "identity", (0,), True, lambda args, shape: np.eye(shape[0])),
     PresetFunction("diag", "diag(1, -1)", None, True, _diagonal),
+    PresetFunction("block", "block([[0, -1], [0, 1]])", (1,), False, _block, takes_matrix=True),
 )}
 
 
-def shape_problem(function: PresetFunction, count: int, shape: tuple[int, ...]) -> str | None:
-    """Why `function` with `count` arguments cannot fill an entry of `shape`, or None when it can."""
+def shape_problem(function: PresetFunction, arg_shapes: tuple[tuple[int, ...], ...], shape: tuple[int, ...]
+                  ) -> str | None:
+    """Why `function`, given arguments of `arg_shapes` (() for a number), cannot fill an entry of `shape`, or None
+    when it can."""
     if function.square and (len(shape) != 2 or shape[0] != shape[1]):
         return f"`{function.name}` makes a square matrix, but the entry has shape {list(shape)}"
-    if function.name == "diag" and count > shape[0]:
-        return f"`diag` is given {count} values, but the diagonal has {shape[0]}"
+    if function.name == "diag" and len(arg_shapes) > shape[0]:
+        return f"`diag` is given {len(arg_shapes)} values, but the diagonal has {shape[0]}"
+    if function.takes_matrix:
+        corner = arg_shapes[0]
+        if len(corner) != len(shape) or any(c > s for c, s in zip(corner, shape)):
+            return (f"`{function.name}` is given a {' x '.join(map(str, corner)) or 'single number'} corner, which "
+                    f"does not fit inside the entry's shape {list(shape)}")
     return None
 
 

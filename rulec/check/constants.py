@@ -103,7 +103,8 @@ def _numbers(literal: ast.Literal | ast.PresetCall):
     if isinstance(literal, ast.Number):
         yield literal
     elif isinstance(literal, ast.PresetCall):
-        yield from literal.args
+        for arg in literal.args:
+            yield from _numbers(arg)
     else:
         for row in literal.rows:
             yield from _numbers(row)

@@ -166,14 +166,23 @@ def check_preset_call(call: ast.PresetCall, entry: str, shape: tuple[int, ...], 
     if not function.takes(len(call.args)):
         return [Diagnostic(call.span, f"`{call.name}` takes {_arity_words(function)}, not {len(call.args)}",
                            f"write it as `{function.usage}`", "preset-function")]
+    wrong = [a for a in call.args if isinstance(a, ast.Matrix) != function.takes_matrix]
+    if wrong:
+        kind = "a matrix" if function.takes_matrix else "numbers"
+        return [Diagnostic(wrong[0].span, f"`{call.name}` takes {kind}", f"write it as `{function.usage}`",
+                           "preset-function")]
+    if function.takes_matrix and literal_shape(call.args[0]) is None:
+        return [Diagnostic(call.args[0].span, "the rows of this matrix differ in length", None, "preset-function")]
     if per_synapse and function.square:
         return [Diagnostic(call.span, f"`{entry}` has one value per synapse, so `{call.name}` cannot fill it",
                            "use `zeros`, `ones` or `fill(...)`", "preset-shape")]
-    problem = shape_problem(function, len(call.args), shape)
+    problem = shape_problem(function, tuple(literal_shape(a) for a in call.args), shape)
     return [Diagnostic(call.span, problem, f"`{entry}` has shape {list(shape)}", "preset-shape")] if problem else []
 
 
 def _arity_words(function: PresetFunction) -> str:
+    if function.takes_matrix:
+        return "one matrix"
     if function.arities is None:
         return "one or more numbers"
     return " or ".join("no numbers" if n == 0 else "one number" if n == 1 else f"{n} numbers"

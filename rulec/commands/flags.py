@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rulec.data.inputs import DEFAULT_INPUTS, INPUTS
 from rulec.diagnostics import COMMAND_LINE, Diagnostic, RuleError, Source, Span
 
 # The checker and the file helpers are imported where they are used, so that `rulec --help` does not load them.
@@ -107,6 +108,32 @@ def parse_genome_sets(values: list[str] | None) -> tuple:
     from rulec.runtime.genome_set import parse_setting
 
     return tuple(parse_setting(text) for text in values or ())
+
+
+INPUTS_HELP = (f"How inputs are scaled, with training-split statistics: {', '.join(INPUTS)}. feature: each input "
+               "to mean 0 and deviation 1 on its own; global: one mean and deviation for all inputs; raw: as "
+               f"loaded. Default: a genome file's own mode, else {DEFAULT_INPUTS}.")
+
+
+def inputs_choice(value: str | None) -> str | None:
+    """A typer callback: one of the input scalings, or None (not given)."""
+    if value is not None and value not in INPUTS:
+        raise typer.BadParameter(f"{value!r} is not an input scaling; choose from {', '.join(INPUTS)}")
+    return value
+
+
+InputsOption = Annotated[Optional[str], typer.Option("--inputs", callback=inputs_choice, help=INPUTS_HELP)]
+
+
+def input_scaling(asked: str | None, learned_on: str | None, origin: str, warn) -> str:
+    """`--inputs` when given, else the scaling the genome file was learned on (`learned_on`, None when there is no
+    genome file or it does not say), else the default. A genome run on inputs scaled otherwise than it was learned
+    on is still run, with a warning through `warn`: its figures are not its own."""
+    if asked is None:
+        return learned_on or DEFAULT_INPUTS
+    if learned_on is not None and asked != learned_on:
+        warn(f"{origin} was learned on `{learned_on}` inputs; using `{asked}` inputs as --inputs asks")
+    return asked
 
 
 def parse_number(text: str) -> int | float | None:

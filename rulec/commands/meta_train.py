@@ -82,8 +82,9 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
         refuse_unwritable({"-o": output, "--log": log_path, "--plot": plot_path},
                           {"--checkpoint-dir": checkpoint_dir})
     rule = api.Rule(checked)
-    tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir)
-    validation = load_tasks(parse_specs(settings.validate), settings.transform, data_dir, validation=True)
+    tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir, inputs=settings.inputs)
+    validation = load_tasks(parse_specs(settings.validate), settings.transform, data_dir, validation=True,
+                            inputs=settings.inputs)
     inputs, outputs = shape(tasks + validation)
     if shape(validation)[0] != inputs:
         raise typer.BadParameter("the validation tasks have another input size than the training tasks",
@@ -153,7 +154,8 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
         final = history[-1] if history else {}
         written = save_or_rescue(output, lambda path: save_genome(
             path, rule, genome, command=command_line(), seed=settings.seed, method=settings.method,
-            layers=list(net.sizes), data=settings.data, transform=settings.transform, steps=settings.steps,
+            layers=list(net.sizes), data=settings.data, transform=settings.transform, inputs=settings.inputs,
+            steps=settings.steps,
             validation_accuracy=final.get("validation"), settings=settings.config()), warn)
         log = _log(rule, settings, history, file)
         log_written = save_or_rescue(log_path, lambda path: write_json(path, log), warn)

@@ -13,12 +13,13 @@ from rich.table import Table
 
 from rulec import api
 from rulec.commands.console import warner
-from rulec.commands.flags import refuse_unwritable
+from rulec.commands.flags import input_scaling, refuse_unwritable
 from rulec.data import datasets
 from rulec.data.errors import DataError
+from rulec.data.inputs import standardise
 from rulec.runtime import report, resources
 from rulec.files import save_or_rescue, write_json
-from rulec.runtime.genome_file import find_shipped, load_genome
+from rulec.runtime.genome_file import find_shipped, learned_inputs, load_genome
 from rulec.runtime.genome_set import apply_settings, describe
 from rulec.runtime.lock import holding
 from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, Curve, batch_indices, evaluation_steps, mlp_init, \
@@ -29,21 +30,22 @@ TABLE_STEPS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 def choose_genome(rule, rule_file, net, genome_path, preset, seed, console):
     """The genome to train with: the one given, else the preset given, else a genome shipped with the rule
-    (stdlib_rules/genomes/), else the default preset, else the declared constants, else a random draw."""
+    (stdlib_rules/genomes/), else the default preset, else the declared constants, else a random draw. Returns the
+    genome, where it came from, and the input scaling it was learned on (None: not a genome file, or one without
+    metadata)."""
     warn = warner(console)
-    if genome_path is not None:
-        return load_genome(genome_path, rule, net.sizes, warn), f"genome {genome_path}"
-    shipped = find_shipped(rule_file, rule) if preset is None else None
-    if shipped is not None:
-        return load_genome(shipped, rule, net.sizes, warn), f"the shipped genome {shipped}"
+    path = genome_path if genome_path is not None else find_shipped(rule_file, rule) if preset is None else None
+    if path is not None:
+        origin = f"genome {path}" if genome_path is not None else f"the shipped genome {path}"
+        return load_genome(path, rule, net.sizes, warn), origin, learned_inputs(path)
     if preset is not None or rule.program.default_preset:
         name = preset or rule.program.default_preset
-        return rule.preset(name, sizes=net.sizes), f"preset {name}"
+        return rule.preset(name, sizes=net.sizes), f"preset {name}", None
     if not any(entry.sampled for entry in rule.program.genome):
-        return net.init_genome(jax.random.key(seed)), "its declared genome"
+        return net.init_genome(jax.random.key(seed)), "its declared genome", None
     console.print(f"[yellow]note:[/] rule `{rule.name}` has no default preset and no genome was given: using a "
                   f"random genome (seed {seed}); pass --genome or --preset for a learned one")
-    return net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})"
+    return net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})", None
 
 
 def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> Table:
@@ -71,7 +73,8 @@ def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
 
 
 def run_training(*, file, checked, genome_path, preset, genome_settings=(), data_name, data_dir, transform_name,
-                 hidden, steps, batch, baselines, baseline_model, seed, plot_path, json_path, force=False) -> None:
+                 inputs=None, hidden, steps, batch, baselines, baseline_model, seed, plot_path, json_path,
+                 force=False) -> None:
     console = Console(stderr=True)
     warn = warner(console)
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
@@ -86,7 +89,7 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
     refuse_unwritable({"--json": json_path, "--plot": plot_path})
 
     rule = api.Rule(checked)
-    data = datasets.normalise(datasets.transform(datasets.load(data_name, data_dir), transform_name))
+    data = datasets.transform(datasets.load(data_name, data_dir), transform_name)
     if batch > len(data.x_train):
         raise typer.BadParameter(f"{batch} is larger than the {len(data.x_train)} training examples of {data.name}",
                                  param_hint="--batch")
@@ -94,14 +97,18 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
     resources.check_plan(plan(rule.program, sizes, data, steps, batch), f"training on layers "
                          f"{'-'.join(map(str, sizes))} with batch {batch}", force, warn)
     net = rule.network(sizes)
-    genome, origin = choose_genome(rule, file, net, genome_path, preset, seed, console)
+    genome, origin, learned_on = choose_genome(rule, file, net, genome_path, preset, seed, console)
+    scaling = input_scaling(inputs, learned_on, origin, warn)
+    data = standardise(data, scaling)
+    scaling_text = f"{scaling} inputs" + (", the genome's" if inputs is None and learned_on is not None else "")
     genome, origin = apply_settings(rule.program, genome, genome_settings), origin + describe(genome_settings)
     with holding([json_path, plot_path]):
         state = net.init(jax.random.key(seed + 1))
         indices = batch_indices(len(data.x_train), steps, batch, seed)
         marks = evaluation_steps(steps)
         console.print(f"training `{rule.name}` with {origin} on {data.name} ({len(data.x_train)} train, "
-                      f"{len(data.x_test)} test), layers {'-'.join(map(str, sizes))}, batch {batch}, {steps} steps")
+                      f"{len(data.x_test)} test, {scaling_text}), layers {'-'.join(map(str, sizes))}, batch {batch}, "
+                      f"{steps} steps")
 
         started = time.perf_counter()
         columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -123,7 +130,8 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
 
         Console().print(table(rule.name, curve, marks, results))
         record = {"rule": rule.name, "file": str(file), "dims": rule.dims, "genome": origin, "data": data.name,
-                  "transform": transform_name, "layers": list(sizes), "steps": steps, "batch": batch, "seed": seed,
+                  "transform": transform_name, "inputs": scaling, "layers": list(sizes), "steps": steps, "batch": batch,
+                  "seed": seed,
                   "baseline_model": baseline_model, "evaluation_steps": marks,
                   "rule_accuracy": dict(zip(map(str, curve.steps), curve.accuracy)), "diverged_at": curve.diverged_at,
                   "baselines": results, "seconds": round(seconds, 2), "command": report.command_line()}

@@ -188,12 +188,6 @@ def transform(dataset: Dataset, name: str) -> Dataset:
                                image_shape=(int(np.sqrt(x_train.shape[1])),) * 2)
 
 
-def normalise(dataset: Dataset) -> Dataset:
-    """Zero mean and unit variance, with statistics from the training split."""
-    mean, std = dataset.x_train.mean(), dataset.x_train.std() + 1e-8
-    return dataclasses.replace(dataset, x_train=(dataset.x_train - mean) / std, x_test=(dataset.x_test - mean) / std)
-
-
 def signed_one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
     """Targets as +1 for the class and -1 elsewhere, the form BLUR's feedback expects."""
     return np.where(np.eye(classes, dtype=np.float32)[labels] > 0, 1.0, -1.0).astype(np.float32)

@@ -20,7 +20,7 @@ BUILTIN_SOURCES = {"x": ir.Source.INPUT, "target": ir.Source.TARGET, STEP_COUNTE
 
 def literal_value(literal: ast.Literal | ast.PresetCall):
     if isinstance(literal, ast.PresetCall):
-        return Call(literal.name, tuple(a.value for a in literal.args))
+        return Call(literal.name, tuple(literal_value(a) for a in literal.args))
     if isinstance(literal, ast.Number):
         return literal.value
     return tuple(literal_value(row) for row in literal.rows)

@@ -34,6 +34,7 @@ class Settings:
     data: str
     validate: str
     transform: str
+    inputs: str  # the input scaling, rulec/data/inputs.py
     hidden: tuple[int, ...]
     steps: int
     population: int

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 
 from rulec.data import datasets
 from rulec.data.errors import DataError
+from rulec.data.inputs import DEFAULT_INPUTS, standardise
 
 HELD_OUT_FRACTION = 0.2
 
@@ -53,8 +54,8 @@ def _class_range(spec: str, classes: int) -> range:
     return chosen
 
 
-def _load(spec: str, transform: str, data_dir) -> tuple[datasets.Dataset, range]:
-    dataset = datasets.normalise(datasets.transform(datasets.load(spec.partition(":")[0], data_dir), transform))
+def _load(spec: str, transform: str, data_dir, inputs: str) -> tuple[datasets.Dataset, range]:
+    dataset = standardise(datasets.transform(datasets.load(spec.partition(":")[0], data_dir), transform), inputs)
     return dataset, _class_range(spec, dataset.classes)
 
 
@@ -63,11 +64,13 @@ def _select(x, y, chosen: range):
     return jnp.asarray(x[keep]), jnp.asarray(y[keep], jnp.int32)
 
 
-def load_tasks(specs: list[str], transform: str = "none", data_dir=None, validation: bool = False) -> list[Task]:
-    """Tasks for meta-training (the training split, cut in two) or for meta-validation (training / test split)."""
+def load_tasks(specs: list[str], transform: str = "none", data_dir=None, validation: bool = False,
+               inputs: str = DEFAULT_INPUTS) -> list[Task]:
+    """Tasks for meta-training (the training split, cut in two) or for meta-validation (training / test split), with
+    inputs scaled by `inputs` (rulec/data/inputs.py) on the statistics of the whole training split."""
     tasks = []
     for spec in specs:
-        dataset, chosen = _load(spec, transform, data_dir)
+        dataset, chosen = _load(spec, transform, data_dir, inputs)
         if validation:
             train, held_out = (dataset.x_train, dataset.y_train), (dataset.x_test, dataset.y_test)
         else:

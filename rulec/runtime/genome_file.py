@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rulec.data.inputs import INPUTS, UNRECORDED_INPUTS
 from rulec.diagnostics import RuleError
 from rulec.files import atomic_write, file_error, read_json, read_npz, write_json
 from rulec.shapes import genome_shapes
@@ -66,6 +67,20 @@ def find_shipped(rule_file: str | Path, rule) -> Path | None:
                 rule.name, rule.dims, rule.source_hash):
             return path
     return None
+
+
+def learned_inputs(path: str | Path) -> str | None:
+    """The input scaling (`--inputs`) a genome file was learned on, from its metadata; None without metadata. A
+    genome whose metadata does not say was written before the scalings existed, on global standardisation."""
+    meta_path = Path(path).with_suffix(".json")
+    if not (meta_path.exists() or meta_path.is_symlink()):
+        return None
+    info = read_json(meta_path, "genome metadata")
+    inputs = info.get("inputs", UNRECORDED_INPUTS) if isinstance(info, dict) else None
+    if inputs not in INPUTS:
+        raise file_error(meta_path, f"the genome metadata names the input scaling {inputs!r}",
+                         f"`inputs` is one of {', '.join(INPUTS)}")
+    return inputs
 
 
 def _expected_shapes(rule, sizes) -> dict[str, tuple[int, ...] | None]:

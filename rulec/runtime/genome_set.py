@@ -1,13 +1,14 @@
 """`--genome-set NAME=VALUE`: one genome entry set on top of the genome a command starts from.
 
-The value is a number, which fills the entry, or a preset function (`identity`, `fill(0.5)`, `diag(1, -1)`;
-rulec/preset_functions.py), which builds it for the entry's shape. The text is parsed by a regular expression,
-never evaluated. Errors are located on the flag, so the command line reports them as usage errors.
+The value is a number, which fills the entry, or a preset function (`identity`, `fill(0.5)`, `diag(1, -1)`,
+`block([[0, -1], [0, 1]])`; rulec/preset_functions.py), which builds it for the entry's shape. The text is parsed by
+a regular expression, and a matrix as JSON, never evaluated. Errors are located on the flag, so the command line reports them as usage errors.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 
@@ -50,11 +51,15 @@ def parse_setting(text: str) -> GenomeSetting:
             raise RuleError([Diagnostic(span, f"`{FLAG} {text}` is not a finite number", "a genome value must be "
                                         "finite", "bad-flag")])
         return GenomeSetting(setting.group(1), ast.Number(number, span), text, span)
-    args = [_number(a) for a in call.group(2).split(",")] if call.group(2) else []
-    if any(a is None or not math.isfinite(a) for a in args):
-        raise RuleError([Diagnostic(span, f"malformed `{FLAG} {text}`", "a preset function takes finite numbers, "
-                                    "as in `diag(1, -1)`", "bad-flag")])
-    value = ast.PresetCall(call.group(1), tuple(ast.Number(a, span) for a in args), span)
+    if call.group(2) and call.group(2).startswith("["):
+        args = [_matrix(call.group(2), span)]
+    else:
+        numbers = [_number(a) for a in call.group(2).split(",")] if call.group(2) else []
+        if any(a is None or not math.isfinite(a) for a in numbers):
+            raise RuleError([Diagnostic(span, f"malformed `{FLAG} {text}`", "a preset function takes finite "
+                                        "numbers, as in `diag(1, -1)`, or one matrix", "bad-flag")])
+        args = [ast.Number(a, span) for a in numbers]
+    value = ast.PresetCall(call.group(1), tuple(args), span)
     return GenomeSetting(setting.group(1), value, text, span)
 
 
@@ -93,3 +98,20 @@ def apply_settings(program, genome: dict, settings: tuple[GenomeSetting, ...]) -
 def describe(settings: tuple[GenomeSetting, ...]) -> str:
     """` with nu=identity, eta=0.5` for a command's summary line, or nothing."""
     return " with " + ", ".join(s.text for s in settings) if settings else ""
+
+
+def _matrix(text: str, span: Span) -> ast.Literal:
+    """`[[0, -1], [0, 1]]` as the rule's matrix literal; a located error unless it is nested lists of finite
+    numbers."""
+    def literal(value):
+        if isinstance(value, list) and value:
+            return ast.Matrix(tuple(literal(row) for row in value), span)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return ast.Number(float(value), span)
+        raise ValueError(value)
+
+    try:
+        return literal(json.loads(text))
+    except ValueError:
+        raise RuleError([Diagnostic(span, f"malformed matrix `{text}` in `{FLAG}`", "write rows of finite numbers, "
+                                    "as in `block([[0, -1], [0, 1]])`", "bad-flag")]) from None

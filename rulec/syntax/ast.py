@@ -255,10 +255,10 @@ Literal = Union[Number, Matrix]
 
 @node
 class PresetCall:
-    """A preset value that follows its entry's shape: `identity`, `fill(0.5)`, `diag(1, -1)`."""
+    """A preset value that follows its entry's shape: `identity`, `fill(0.5)`, `diag(1, -1)`, `block([[1, 2]])`."""
 
     name: str
-    args: tuple[Number, ...]
+    args: tuple[Literal, ...]
     span: Span
 
 

@@ -74,7 +74,7 @@ def _shape(shape) -> str:
 
 def _literal(value: ast.Literal | ast.PresetCall) -> str:
     if isinstance(value, ast.PresetCall):
-        return value.name + (f"({', '.join(_number(a.value) for a in value.args)})" if value.args else "")
+        return value.name + (f"({', '.join(_literal(a) for a in value.args)})" if value.args else "")
     if isinstance(value, ast.Number):
         return _number(value.value)
     return "[" + ", ".join(_literal(row) for row in value.rows) + "]"

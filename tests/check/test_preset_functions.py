@@ -93,3 +93,41 @@ def test_the_stdlib_template_follows_k_where_it_says_identity():
     rule = rulec.load(ROOT / "stdlib_rules" / "blur_two_state.rule")
     np.testing.assert_array_equal(rule.preset()["mu"], np.eye(2))
     np.testing.assert_array_equal(rule.preset()["nu_h"], np.eye(2))
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_block_fills_the_top_left_corner_for_every_k(k):
+    text = RULE.replace("mu = diag(1, -1)", "mu = block([[0, -1], [2, 1]])").replace("h = fill(0.5)", "h = block([3])")
+    genome = rulec.loads(text, "p.rule", k=k).preset(sizes=(3, 2))
+    expected = np.zeros((k, k))
+    expected[:2, :2] = [[0, -1], [2, 1]]
+    np.testing.assert_array_equal(genome["mu"], expected)
+    np.testing.assert_array_equal(genome["h"], [3.0] + [0.0] * (k - 1))
+    printed = print_rule(parse(text))
+    assert "  mu = block([[0, -1], [2, 1]])\n" in printed and print_rule(parse(printed)) == printed
+
+
+@pytest.mark.parametrize("new, culprit, message", [
+    ("mu = block([[0, -1, 1]])", "block([[0, -1, 1]])",
+     "`block` is given a 1 x 3 corner, which does not fit inside the entry's shape [2, 2]"),
+    ("mu = block([0, 1])", "block([0, 1])",
+     "`block` is given a 2 corner, which does not fit inside the entry's shape [2, 2]"),
+    ("mu = block(1)", "1", "`block` takes a matrix"),
+    ("mu = block([[0], [1, 2]])", "[[0], [1, 2]]", "the rows of this matrix differ in length"),
+    ("mu = diag(1, [2])", "[2]", "`diag` takes numbers"),
+])
+def test_block_and_the_number_functions_refuse_the_wrong_argument_where_it_is(new, culprit, message):
+    text = RULE.replace("mu = diag(1, -1)", new)
+    with pytest.raises(RuleError) as caught:
+        rulec.loads(text, "p.rule")
+    first = caught.value.diagnostics[0]
+    line = text.split("\n")[first.span.line - 1]
+    assert (line[first.span.column - 1:first.span.end_column - 1], first.message) == (culprit, message)
+
+
+@pytest.mark.parametrize("rule", ["blur_symmetric", "blur_oja"])
+def test_the_delta_presets_hold_for_every_k(rule):
+    for k in (2, 3, 6):
+        genome = rulec.load(ROOT / "stdlib_rules" / f"{rule}.rule", k=k).preset()
+        assert genome["mu"].shape == (k, k) and float(genome["mu"][0, 1]) == -1.0
+        assert float(np.abs(genome["mu_h"][2:]).sum()) == 0.0

@@ -26,8 +26,10 @@ def settings(*texts: str) -> tuple:
 def test_numbers_and_preset_functions_replace_entries_and_leave_the_others():
     rule = rulec.load(TEMPLATE)
     genome = rule.preset()
-    changed = apply_settings(rule.program, genome, settings("eta_w=-0.25", "mu=diag(2, -1)", "nu=zeros"))
+    changed = apply_settings(rule.program, genome, settings("eta_w=-0.25", "mu=diag(2, -1)", "nu=zeros",
+                                                            "nu_h=block([[0.5, -1]])"))
     np.testing.assert_array_equal(changed["mu"], [[2, 0], [0, -1]])
+    np.testing.assert_array_equal(changed["nu_h"], [[0.5, -1], [0, 0]])
     np.testing.assert_array_equal(changed["nu"], np.zeros((2, 2)))
     assert float(changed["eta_w"]) == -0.25 and changed["eta_w"].dtype == genome["eta_w"].dtype
     np.testing.assert_array_equal(changed["mu_h"], genome["mu_h"])
@@ -51,6 +53,11 @@ def test_a_per_synapse_entry_is_filled_in_every_layer():
     ("eta=identity", "`identity` makes a square matrix, but the entry has shape []", "`eta` has shape []"),
     ("mu=[[1, 0], [0, 1]]", "malformed `--genome-set mu=[[1, 0], [0, 1]]`", None),
     ("mu", "malformed `--genome-set mu`", None),
+    ("mu=block([[1, 0], [0]])", "the rows of this matrix differ in length", None),
+    ("mu=block([[1, NaN]])", "malformed matrix `[[1, NaN]]` in `--genome-set`",
+     "write rows of finite numbers, as in `block([[0, -1], [0, 1]])`"),
+    ("mu=block([[1, 0, 0]])", "`block` is given a 1 x 3 corner, which does not fit inside the entry's shape [2, 2]",
+     "`mu` has shape [2, 2]"),
 ])
 def test_a_bad_setting_is_a_usage_error_located_on_the_flag(flag, message, hint, monkeypatch, capsys):
     code, out, err = run("compile", TEMPLATE, "--emit", "ir", "--layers", "2,2", "--genome-set", flag,
@@ -75,8 +82,8 @@ def test_compile_folds_the_set_value_into_the_preset(monkeypatch, capsys):
 
 
 def test_compile_refuses_a_setting_with_no_preset_to_change(monkeypatch, capsys):
-    code, out, err = run("compile", ABCD, "--emit", "ir", "--layers", "2,2", "--genome-set", "lr=0.1",
-                         monkeypatch=monkeypatch, capsys=capsys)
+    code, out, err = run("compile", str(ROOT / "stdlib_rules" / "hebbian.rule"), "--emit", "ir", "--layers", "2,2",
+                         "--genome-set", "eta=0.1", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 2
     assert "this rule has no default preset; give --preset to say which one to change" in err
 

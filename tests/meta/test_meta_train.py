@@ -73,11 +73,12 @@ def test_curriculum_grows_the_unroll_and_synchronises_the_runs():
 def test_evolution_writes_a_genome_that_train_uses(tmp_path, monkeypatch, capsys):
     out = tmp_path / "xor.npz"
     code, _, err = run(*SMALL_ES, "--steps", "3", "-o", str(out), "--plot", str(tmp_path / "curves.png"),
-                       monkeypatch=monkeypatch, capsys=capsys)
+                       "--inputs", "raw", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, err
     info = json.loads(out.with_suffix(".json").read_text())
     rule = rulec.load(BLUR, k=2)
     assert (info["rule"], info["source_hash"], info["dims"], info["seed"]) == ("blur", rule.source_hash, {"k": 2}, 0)
+    assert info["inputs"] == info["settings"]["inputs"] == "raw"
     assert "meta-train" in info["command"] and info["method"] == "cmaes" and info["rulec_version"]
     log = json.loads(out.with_suffix(".log.json").read_text())
     assert [r["step"] for r in log["history"]] == [1, 2, 3] and "validation" in log["history"][-1]
@@ -85,7 +86,7 @@ def test_evolution_writes_a_genome_that_train_uses(tmp_path, monkeypatch, capsys
     code, out_text, err = run("train", BLUR, "--set", "k=2", "--genome", str(out), "--data", "xor", "--layers", "8",
                               "--steps", "5", "--baseline", "none", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, err
-    assert f"genome {out}" in " ".join(err.split())
+    assert f"genome {out}" in " ".join(err.split()) and "raw inputs, the genome's" in " ".join(err.split())
 
 
 def test_resume_refuses_a_checkpoint_of_other_settings_or_another_rule(tmp_path, monkeypatch, capsys):

@@ -11,6 +11,7 @@ import numpy as np
 
 import rulec
 from rulec.data import datasets
+from rulec.data.inputs import DEFAULT_INPUTS, standardise
 from rulec.runtime.train import batch_indices, evaluation_steps, train_baseline, train_rule
 from tests.conftest import ROOT, state_arrays
 
@@ -18,7 +19,7 @@ SIZES = (64, 128, 10)
 
 
 def digits():
-    return datasets.normalise(datasets.load("digits"))
+    return standardise(datasets.load("digits"), DEFAULT_INPUTS)
 
 
 def test_backprop_learns_digits_within_500_steps():
