@@ -3,7 +3,9 @@
 Labels follow the authors' generators (blur/data/func2d.py), converted to class indices: xor is sign(x0 x1),
 `circles` is inside a circle, `pieslice` an angle in [-0.78, 0.78], `cross` |x0| < 0.3 or |x1| < 0.3,
 `triangle` inside a triangle, `blobs` five Gaussian blobs, `rings` four concentric rings (the authors'
-`concentric_circles`). Boolean tasks use the four corners of the square.
+`concentric_circles`). Boolean tasks use the four corners of the square. Two multi-class tasks are rulec's own,
+for meta-training on more than binary and ring-shaped tasks: `quadrants` (four classes, the signs of x0 and x1)
+and `sectors` (five equal angular sectors around the origin).
 """
 
 from __future__ import annotations
@@ -74,6 +76,17 @@ def _rings(rng):
     return x, np.digitize(np.linalg.norm(x, axis=1), [0.4, 0.65, 0.9]).astype(np.int64)
 
 
+def _quadrants(rng):
+    x = _uniform(rng)
+    return x, (2 * (x[:, 0] > 0) + (x[:, 1] > 0)).astype(np.int64)
+
+
+def _sectors(rng):
+    x = _uniform(rng)
+    turn = (np.arctan2(x[:, 1], x[:, 0]) + np.pi) / (2 * np.pi)  # in [0, 1]
+    return x, np.minimum((turn * 5).astype(np.int64), 4)
+
+
 def _boolean(function):
     def generate(rng):
         corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
@@ -85,6 +98,7 @@ def _boolean(function):
 TASKS = {
     "xor": _xor, "and": _and, "or": _or, "moons": _moons, "circles": _circles, "pieslice": _pieslice,
     "cross": _cross, "triangle": _triangle, "blobs": _blobs, "rings": _rings,
+    "quadrants": _quadrants, "sectors": _sectors,
     "bool-xor": _boolean(np.logical_xor), "bool-and": _boolean(np.logical_and), "bool-or": _boolean(np.logical_or),
 }
 

@@ -114,6 +114,15 @@ def test_rings_label_four_bands_of_radius():
     assert np.bincount(y).min() > 0.1 * len(y)
 
 
+def test_quadrants_label_the_signs_and_sectors_five_equal_angles():
+    x, y = synthetic.generate("quadrants")
+    np.testing.assert_array_equal(y, np.where(x[:, 0] > 0, 2, 0) + np.where(x[:, 1] > 0, 1, 0))
+    x, y = synthetic.generate("sectors")
+    degrees = np.degrees(np.arctan2(x[:, 1], x[:, 0])) % 360  # sector 0 starts at 180 degrees
+    np.testing.assert_array_equal(y, ((degrees - 180) % 360 // 72).astype(int))
+    assert np.bincount(y, minlength=5).min() > 0.12 * len(y)
+
+
 def test_unknown_dataset():
     with pytest.raises(DataError, match="unknown dataset `mnist`"):
         datasets.load("mnist")
