@@ -60,7 +60,7 @@ def _plan(settings: Settings, program, sizes, tasks: int) -> resources.Estimate:
     """One meta-step: every member and initialisation runs the method's inner work on each task, with its batches."""
     protocol = settings.protocol
     step = resources.step_estimate(program, sizes, protocol.batch)
-    batches = FLOAT_BYTES * (protocol.unroll + protocol.eval_batches) * protocol.batch * (sizes[0] + sizes[-1])
+    batches = FLOAT_BYTES * (protocol.unroll + protocol.scored_batches()) * protocol.batch * (sizes[0] + sizes[-1])
     member = methods.member_cost(settings.method, step, protocol)
     members = settings.population * protocol.inits
     return resources.Estimate((member.bytes + batches) * members, member.flops * members * tasks)
