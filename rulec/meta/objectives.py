@@ -70,7 +70,7 @@ def _finite(tree):
 def growth(first, last):
     """How much the synapses grew from `first` to `last` (network states): the mean over the synapse arrays of
     max(0, log(rms(last) / rms(first))), 0 for arrays that shrank or kept their size. A log, so that growing
-    18-fold costs about three times as much as growing 2.6-fold rather than nine; RMS floored at 1e-6 so that
+    18-fold costs three times as much as growing 2.6-fold, not seven times; RMS floored at 1e-6 so that
     a zero-initialised array has a finite growth. An array the unroll leaves alone because nothing reads it
     (dead-state elimination, rulec/lower) keeps its start and counts 0."""
     def rms(leaf):
