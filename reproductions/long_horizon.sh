@@ -5,7 +5,7 @@
 # bounded to [0, 1] in the rule. Each genome is then trained with on the held-out test split for 500 steps
 # (2 seeds), its accuracy read at steps 20, 100 and 500.
 #
-#   bash reproductions/long_horizon.sh [quick|ship] [VARIANT...]
+#   bash reproductions/long_horizon.sh [quick|ship] [VARIANT...]      (or --quick, --ship)
 #     variants: shipped (the shipped genome as it is), baseline, horizons, stability, bounded; all by default
 #     quick: digits, 64-32-10, batch 32, population 16, 20 generations: about 5 minutes a variant on 2 CPU cores
 #     ship:  the blur genome's config (mnist5k at 10x10, 784-256-10 at test), population 32, 300 generations
@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p runs
 mode="${1:-quick}"
+mode="${mode#--}"  # --quick and --ship work too
 shift || true
 case "$mode" in
   quick) config=(--data digits --layers 32 --batch 32 --population 16 --steps 20 --sigma 0.1 --eval-every 5)
