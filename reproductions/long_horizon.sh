@@ -22,7 +22,7 @@ case "$mode" in
   ship)  config=(--data mnist5k,mnist5k:0-4,mnist5k:5-9 --transform crop20-resize10 --validate mnist5k --layers 256
                  --population 32 --steps 300 --sigma 0.1 --eval-every 25)
          test=(--data fashion --layers 256 --batch 128) ;;
-  *) echo "usage: $0 [quick|ship] [baseline|horizons|stability|bounded ...]" >&2; exit 2 ;;
+  *) echo "usage: $0 [quick|ship] [shipped|baseline|horizons|stability|bounded ...]" >&2; exit 2 ;;
 esac
 variants=("${@:-shipped baseline horizons stability bounded}")
 read -r -a variants <<< "${variants[*]}"
