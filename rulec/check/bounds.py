@@ -15,7 +15,7 @@ import numpy as np
 from rulec.check import constants
 from rulec.check.symbols import StateAxis, Symbols
 from rulec.diagnostics import Diagnostic
-from rulec.preset_functions import preset_array
+from rulec.preset_functions import Call, preset_array
 from rulec.syntax import ast
 
 
@@ -35,8 +35,6 @@ def _spanning(low: ast.Number, high: ast.Number):
 
 def check_bounds(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     """Every bounded entry's interval, start and preset values (see the module's docstring)."""
-    from rulec.ir.resolve import literal_value  # resolve imports the checker
-
     errors = []
     initialisers, _ = constants.fold_constants(rule, symbols)
     bounded = {entry.name: entry for entry in rule.genome if entry.bounds is not None}
@@ -58,10 +56,13 @@ def check_bounds(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
         for setting in (s for s in preset.entries if s.name in bounded and not bounded[s.name].sampled):
             entry = bounded[setting.name]
             shape = tuple(a.extent for a in symbols.get(entry.name).axes if isinstance(a, StateAxis))
-            try:
-                values = preset_array(literal_value(setting.value), shape)
-            except ValueError:  # a value of the wrong shape, which check_presets reports
-                continue
+            if isinstance(setting.value, ast.PresetCall):
+                try:
+                    values = preset_array(Call(setting.value.name, tuple(a.value for a in setting.value.args)), shape)
+                except (KeyError, ValueError, IndexError):  # an unknown or misfitting call, which check_presets reports
+                    continue
+            else:
+                values = [number.value for number in constants._numbers(setting.value)]
             if entry.bounds[0].value <= entry.bounds[1].value and outside(values, tuple(n.value for n in entry.bounds)):
                 errors.append(Diagnostic(setting.span, f"preset `{preset.name}` sets `{entry.name}` outside its "
                                          f"bounds {interval(entry)}", "set it inside its bounds, or widen them",
