@@ -14,6 +14,8 @@ from rulec.commands.compile import Emit
 from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, InputsOption, SetOption, force_option, \
     input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
+from rulec.commands.flags import HorizonsOption, StabilityOption, parse_horizons, refuse_bad_cluster, \
+    refuse_horizon_conflicts
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
@@ -224,6 +226,8 @@ def meta_train_command(
         eval_batches: Annotated[int, typer.Option(min=1, help="Held-out batches scored after the unroll.")] = 20,
         score_at: Annotated[Optional[str], typer.Option(help="Also score after these earlier inner steps (such as "
                                                              "5,10), averaging the scores.")] = None,
+        horizons: HorizonsOption = None,
+        stability: StabilityOption = 0.0,
         inits: Annotated[int, typer.Option(min=1, help="Synapse initialisations per genome and task.")] = 1,
         unroll_step: Annotated[int, typer.Option(min=0, help="Curriculum: unroll growth (grad).")] = 0,
         unroll_every: Annotated[int, typer.Option(min=1, help="Curriculum: meta-steps between growths.")] = 10_000,
@@ -280,24 +284,19 @@ def meta_train_command(
     refuse_genome_and_preset(genome, preset)
     genome_settings = parse_genome_sets(genome_set)
     checked = check_and_warn(file, parse_overrides(set_), werror)
-    given = [coordinator is not None, num_processes is not None, process_id is not None]
-    if any(given) and not all(given):
-        raise typer.BadParameter("give --coordinator, --num-processes and --process-id together (or none of them "
-                                 "under SLURM or mpirun)", param_hint="--coordinator")
-    if coordinator is not None and not coordinator.rpartition(":")[2].isdigit():
-        raise typer.BadParameter(f"expected HOST:PORT, such as node01:1234, got {coordinator!r}",
-                                 param_hint="--coordinator")
-    if all(given) and process_id >= num_processes:
-        raise typer.BadParameter(f"process ids run from 0 to {num_processes - 1} for --num-processes "
-                                 f"{num_processes}, got {process_id}", param_hint="--process-id")
-    unroll = unroll or METHODS[method].unroll
+    refuse_bad_cluster(coordinator, num_processes, process_id)
+    # Scoring for the long run: --horizons sets the unroll to its longest horizon.
+    scored_horizons = parse_horizons(horizons, eval_batches)
+    refuse_horizon_conflicts(scored_horizons, unroll, score_at, method, unroll_step)
+    unroll = max((h.step for h in scored_horizons), default=unroll or METHODS[method].unroll)
     settings = Settings(
         method=method, data=data, validate=validate or data, transform=transform,
         inputs=input_scaling(inputs, genome and learned_inputs(genome), f"genome {genome}", echo_warning),
         hidden=parse_sizes(layers, 1, "20 or 256,128"), steps=steps,
         population=population or METHODS[method].population,
         protocol=Protocol(unroll, eval_batches, batch, inits, remat=remat,
-                          score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else ()),
+                          score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
+                          horizons=scored_horizons, stability=stability),
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss, learning_rate=lr,
         start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
         + describe(genome_settings),

@@ -35,6 +35,10 @@ CODES = MappingProxyType({
     "bad-initialiser": "an initialiser reads something other than constants and dims, or reduces",
     "init-not-random": "`name ~ ...` with no distribution",
     "init-random": "`name = ...` that draws random numbers",
+    "empty-bounds": "a genome entry's bounds `in [low, high]` have the lower bound above the upper",
+    "bounds-on-draw": "bounds on a genome entry drawn at random, which rulec does not support",
+    "init-out-of-bounds": "a bounded genome entry starts outside its bounds",
+    "preset-out-of-bounds": "a preset sets a bounded genome entry outside its bounds",
     "arity": "a function or distribution is given the wrong number of arguments",
     "unknown-function": "a function name that is not built in",
     "no-derivative": "a derivative mark that is not defined for this function",
@@ -108,6 +112,7 @@ CODES = MappingProxyType({
     "unknown-override": "an override (`--set`) names nothing the rule declares",
     "bad-flag": "a malformed `--set` or `--genome-set` flag",
     "genome-set-unknown": "`--genome-set` names something that is not a genome entry of the rule",
+    "genome-set-out-of-bounds": "`--genome-set` sets a bounded genome entry outside its bounds",
     "per-synapse": "a genome with per-synapse entries is asked for without a network shape",
     # ---- files rulec reads and writes
     "genome-file": "a genome file or its metadata is unreadable, damaged, or for another rule",

@@ -10,7 +10,7 @@ import collections
 import dataclasses
 from collections.abc import Mapping
 
-from rulec.check import constants, declarations, equations, phases
+from rulec.check import bounds, constants, declarations, equations, phases
 from rulec.check.overrides import check_overrides
 from rulec.check.symbols import Symbols, build_symbols
 from rulec.diagnostics import Diagnostic, RuleError
@@ -23,6 +23,7 @@ CHECKS = (
     declarations.check_names,
     declarations.check_genome,
     declarations.check_presets,
+    bounds.check_bounds,
     declarations.check_neurons,
     declarations.check_synapses,
     declarations.check_activations,

@@ -151,7 +151,82 @@ def on_command_line(error: RuleError) -> bool:
     return all(diagnostic.span.source.name == COMMAND_LINE for diagnostic in error.diagnostics)
 
 
+def refuse_bad_cluster(coordinator: str | None, num_processes: int | None, process_id: int | None) -> None:
+    """The three flags of a run in several processes come together, and make sense together."""
+    given = [coordinator is not None, num_processes is not None, process_id is not None]
+    if any(given) and not all(given):
+        raise typer.BadParameter("give --coordinator, --num-processes and --process-id together (or none of them "
+                                 "under SLURM or mpirun)", param_hint="--coordinator")
+    if coordinator is not None and not coordinator.rpartition(":")[2].isdigit():
+        raise typer.BadParameter(f"expected HOST:PORT, such as node01:1234, got {coordinator!r}",
+                                 param_hint="--coordinator")
+    if all(given) and process_id >= num_processes:
+        raise typer.BadParameter(f"process ids run from 0 to {num_processes - 1} for --num-processes "
+                                 f"{num_processes}, got {process_id}", param_hint="--process-id")
+
+
 def refuse_genome_and_preset(genome: Path | None, preset: str | None) -> None:
     """A genome comes from a file or from a preset, not both."""
     if genome is not None and preset is not None:
         raise typer.BadParameter("give --genome or --preset, not both", param_hint="--genome")
+
+
+# ---- meta-training for the long run: scoring at several horizons, and the stability term
+
+HORIZONS_HELP = ("Score at several inner steps instead of the unroll's end, as STEP[:BATCHES[:WEIGHT]], comma-"
+                 "separated (5,10,20,100): the unroll runs to the longest; a horizon scores on --eval-batches times "
+                 "the shortest horizon over its own step (at least 1) unless BATCHES is given, weight 1 unless "
+                 "WEIGHT is.")
+HorizonsOption = Annotated[Optional[str], typer.Option(help=HORIZONS_HELP)]
+
+
+def parse_horizons(text: str | None, eval_batches: int) -> tuple:
+    """`--horizons` as a tuple of objectives.Horizon (empty without the flag), or a usage error naming the part
+    that is wrong."""
+    from rulec.meta.objectives import Horizon
+
+    if text is None:
+        return ()
+    parts = [part.strip().split(":") for part in text.split(",")]
+    example = "write STEP[:BATCHES[:WEIGHT]] for each horizon, as in `--horizons 5,10,20,100` or `10:20:1,100:2:0.5`"
+    for fields in parts:
+        numbers = [parse_number(field) for field in fields]
+        whole = all(type(n) is int and n >= 1 for n in numbers[:2])
+        weight_ok = len(numbers) < 3 or (numbers[2] is not None and math.isfinite(numbers[2]) and numbers[2] > 0)
+        if not 1 <= len(fields) <= 3 or not whole or not weight_ok:
+            raise typer.BadParameter(f"malformed horizon {':'.join(fields)!r}: steps and batches are whole numbers "
+                                     f">= 1, a weight a finite number > 0; {example}", param_hint="--horizons")
+    steps = [int(fields[0]) for fields in parts]
+    if len(set(steps)) != len(steps):
+        raise typer.BadParameter(f"a step is given twice in {text!r}", param_hint="--horizons")
+    shortest = min(steps)
+    return tuple(Horizon(step, int(fields[1]) if len(fields) > 1 else max(1, eval_batches * shortest // step),
+                         float(fields[2]) if len(fields) > 2 else 1.0) for step, fields in zip(steps, parts))
+
+
+def non_negative(value: float) -> float:
+    """A typer callback: the value must be a finite number >= 0."""
+    if not (math.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"{value} is not a finite number >= 0")
+    return value
+
+
+StabilityOption = Annotated[float, typer.Option(callback=non_negative, help=(
+    "Weight of the synapses' growth over the unroll (the mean log of their RMS growth), subtracted from the "
+    "fitness (added to grad's meta-loss); a finite number >= 0."))]
+
+
+def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str | None, method: str,
+                             unroll_step: int) -> None:
+    """`--horizons` sets the unroll and the scoring points, so it excludes the flags that set them otherwise."""
+    if not horizons:
+        return
+    longest = max(h.step for h in horizons)
+    if unroll is not None and unroll != longest:
+        raise typer.BadParameter(f"--horizons runs the unroll to its longest horizon, {longest}; leave --unroll out "
+                                 f"or make it {longest}", param_hint="--unroll")
+    if score_at is not None:
+        raise typer.BadParameter("give --horizons or --score-at, not both", param_hint="--score-at")
+    if method == "grad" and unroll_step > 0:
+        raise typer.BadParameter("gradient meta-training scores horizons over one fixed unroll; a growing "
+                                 "curriculum (--unroll-step) would cut the long ones off", param_hint="--horizons")

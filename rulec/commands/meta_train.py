@@ -49,7 +49,8 @@ def _validator(net, tasks, settings: Settings):
 
     def validate(genome, key, unroll: int) -> float:
         if unroll not in compiled:
-            protocol = dataclasses.replace(settings.protocol, unroll=unroll)
+            # Accuracy alone: the stability term steers the search, it is not part of what validation reports.
+            protocol = dataclasses.replace(settings.protocol, unroll=unroll, stability=0.0)
             compiled[unroll] = jax.jit(lambda g, k: objectives.evaluate(net, g, k, tasks, protocol)[0])
         return float(compiled[unroll](genome, key))
 
@@ -60,7 +61,7 @@ def _plan(settings: Settings, program, sizes, tasks: int) -> resources.Estimate:
     """One meta-step: every member and initialisation runs the method's inner work on each task, with its batches."""
     protocol = settings.protocol
     step = resources.step_estimate(program, sizes, protocol.batch)
-    batches = FLOAT_BYTES * (protocol.unroll + protocol.eval_batches) * protocol.batch * (sizes[0] + sizes[-1])
+    batches = FLOAT_BYTES * (protocol.unroll + protocol.scored_batches()) * protocol.batch * (sizes[0] + sizes[-1])
     member = methods.member_cost(settings.method, step, protocol)
     members = settings.population * protocol.inits
     return resources.Estimate((member.bytes + batches) * members, member.flops * members * tasks)

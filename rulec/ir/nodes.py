@@ -270,6 +270,7 @@ class GenomeDecl:
     sampled: bool
     init: ast.Expr
     span: Span
+    bounds: tuple[float, float] | None = None  # `in [low, high]`: meta-training keeps the entry in it
 
 
 @node

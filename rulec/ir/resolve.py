@@ -148,7 +148,8 @@ def resolve(checked: CheckedRule) -> ir.Program:
         axes = symbols.get(entry.name).axes
         layers = tuple((a.layer_set, a.bias) for a in axes if isinstance(a, LayerAxis))
         genome.append(ir.GenomeDecl(entry.name, tuple(a.extent for a in axes if isinstance(a, StateAxis)),
-                                    layers or None, entry.sampled, checked.initialisers[entry.name], entry.span))
+                                    layers or None, entry.sampled, checked.initialisers[entry.name], entry.span,
+                                    tuple(n.value for n in entry.bounds) if entry.bounds else None))
     synapses = tuple(
         ir.SynapseDecl(s.name, ir.synapse_scheme(s.source.name, s.target.name), (s.source.name, s.source.bias),
                        (s.target.name, s.target.bias), tuple(a.extent for a in symbols.get(s.name).axes[2:]),

@@ -6,6 +6,11 @@ or blow eta_w up 500-fold (a single raw Adam step of 1e-3 flips its sign). Both 
 in units of each entry's scale: the spread of its declared initialiser, or, for a constant, its magnitude.
 Evolution searches in fixed coordinates around its start; gradient descent takes the larger of this scale and the
 entry's current size as its unit, so that gates can also grow by orders of magnitude.
+
+A bounded entry (`f_w = 1.0 in [0, 1]`) is clipped into its bounds: evolution evaluates a member outside them at
+the nearest point inside (and reads its mean the same way), gradient descent projects each step back. Clipping,
+rather than a reparameterisation such as a sigmoid, lets an entry sit exactly on a bound (a decay of exactly 1,
+no decay at all) and leaves the search's coordinates, and so its step sizes, as they are inside the bounds.
 """
 
 from __future__ import annotations
@@ -28,3 +33,14 @@ def search_scale(net, draws: int = 256) -> dict:
 def denormalise(z, start, scale):
     """The genome at normalised coordinates z around `start`: start + scale * z."""
     return jax.tree.map(lambda z, start, scale: start + scale * z, z, start, scale)
+
+
+def bounds_of(net) -> dict:
+    """{entry: (low, high)} of the genome's bounded entries."""
+    return {entry.name: entry.bounds for entry in net.rule.program.genome if entry.bounds is not None}
+
+
+def into_bounds(genome: dict, bounds: dict) -> dict:
+    """The genome with each bounded entry clipped into its bounds (a per-synapse entry layer by layer)."""
+    return {name: jax.tree.map(lambda leaf, b=bounds.get(name): leaf if b is None else jnp.clip(leaf, *b), value)
+            for name, value in genome.items()}

@@ -7,7 +7,7 @@ the same draw. evosax minimises, so it is told minus the accuracy; a diverged me
 largest value it can see.
 
 The search runs in normalised coordinates z (see `coordinates`), genome = start + scale * z, so one step size
-means the same relative change for every entry.
+means the same relative change for every entry; bounded entries are clipped into their bounds.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rulec.meta import objectives
-from rulec.meta.coordinates import denormalise, search_scale
+from rulec.meta.coordinates import bounds_of, denormalise, into_bounds, search_scale
 from rulec.meta.methods import Method, Settings
 from rulec.meta.population import Engine
 from rulec.runtime.resources import Estimate
@@ -36,11 +36,12 @@ class Evolution(Method):
         self.tasks, self.protocol, self.population = tasks, protocol, population
         self.strategy = getattr(evosax.algorithms, strategy)(population_size=population, solution=template)
         self.params = self.strategy.default_params.replace(std_init=jnp.asarray(sigma, jnp.float32))
-        self.scale = search_scale(net)
+        self.scale, self.bounds = search_scale(net), bounds_of(net)
 
         def member(z, shared):
             key, tasks, start, scale = shared
-            return objectives.evaluate(net, denormalise(z, start, scale), key, tasks, protocol)
+            genome = into_bounds(denormalise(z, start, scale), self.bounds)
+            return objectives.evaluate(net, genome, key, tasks, protocol)
 
         self.engine = Engine(member, population_mesh)
 
@@ -51,7 +52,7 @@ class Evolution(Method):
     @staticmethod
     def member_cost(step: Estimate, protocol: objectives.Protocol) -> Estimate:
         """One network at a time: the unroll, then the scored batches."""
-        return Estimate(step.bytes, step.flops * (protocol.unroll + protocol.eval_batches))
+        return Estimate(step.bytes, step.flops * (protocol.unroll + protocol.scored_batches()))
 
     def unroll_at(self, step: int) -> int:
         return self.protocol.unroll
@@ -82,4 +83,5 @@ class Evolution(Method):
         return carry | {"search": search}, record
 
     def genome(self, carry: dict) -> dict:
-        return denormalise(self.strategy.get_mean(carry["search"]), carry["start"], carry["scale"])
+        mean = denormalise(self.strategy.get_mean(carry["search"]), carry["start"], carry["scale"])
+        return into_bounds(mean, self.bounds)

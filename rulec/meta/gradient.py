@@ -5,7 +5,8 @@ own genome, Adam state and batches. The meta-gradient of `objectives.meta_loss` 
 rematerialisation so that unrolls of 50 fit in memory. The optimiser is the paper's Adam (5e-4) after clipping
 the global norm at 10, stepping in units of each entry's size (see `optimiser`) so that one step moves `nu`
 (spread 1) and `eta_w` (-0.001) by the same fraction, and wrapped in `optax.apply_if_finite`: a NaN or infinite
-meta-gradient leaves the genome and the Adam state as they were, and the skip is counted.
+meta-gradient leaves the genome and the Adam state as they were, and the skip is counted. Bounded entries are
+projected back into their bounds after each step.
 
 The curriculum lengthens the unroll by `unroll_step` every `unroll_every` steps, up to `max_unroll`; at each
 increase every run restarts from the run with the lowest meta-loss, as the paper synchronises its 8 runs.
@@ -22,7 +23,7 @@ import numpy as np
 import optax
 
 from rulec.meta import objectives
-from rulec.meta.coordinates import search_scale
+from rulec.meta.coordinates import bounds_of, into_bounds, search_scale
 from rulec.meta.methods import Method, Settings
 from rulec.meta.population import Engine
 from rulec.runtime.resources import Estimate
@@ -62,7 +63,7 @@ class Gradient(Method):
                  learning_rate: float, clip: float, population: int, population_mesh=None):
         self.net, self.tasks, self.protocol, self.curriculum = net, tasks, protocol, curriculum
         self.loss, self.population, self.mesh = loss, population, population_mesh
-        self.optimiser = optimiser(learning_rate, clip, search_scale(net))
+        self.optimiser, self.bounds = optimiser(learning_rate, clip, search_scale(net)), bounds_of(net)
         self._engines: dict[int, Engine] = {}
 
     @classmethod
@@ -90,7 +91,8 @@ class Gradient(Method):
                 objective = lambda g: objectives.meta_loss(self.net, g, key, tasks, protocol, self.loss)  # noqa: E731
                 (loss, accuracy), grads = jax.value_and_grad(objective, has_aux=True)(genome)
                 updates, opt_state = self.optimiser.update(grads, opt_state, genome)
-                return optax.apply_updates(genome, updates), opt_state, loss, accuracy, ~opt_state.last_finite
+                stepped = into_bounds(optax.apply_updates(genome, updates), self.bounds)  # projected onto the bounds
+                return stepped, opt_state, loss, accuracy, ~opt_state.last_finite
 
             self._engines[unroll] = Engine(member, self.mesh)
         return self._engines[unroll]

@@ -6,6 +6,12 @@ output's prediction state (paper section 3.3), or the released code's L2 against
 over the tasks and over `inits` synapse initialisations drawn per task. With `score_at`, the network is also
 scored after those earlier inner steps and the scores are averaged, which rewards a rule for learning fast all
 along the unroll rather than only at its end.
+
+With `horizons`, the unroll runs to the longest horizon and the network is scored after each one on its own
+number of held-out batches (the first ones of one draw), the scores combined by the horizons' weights: a long
+horizon costs the inner steps, and few batches, so a rule is rewarded for still learning at step 100 without
+paying 100 steps of scoring. `stability` subtracts (from the fitness; adds, to the meta-loss) that weight times
+the synapses' growth over the whole unroll (see `growth`), which a rule can show before its accuracy falls.
 """
 
 from __future__ import annotations
@@ -23,6 +29,14 @@ LOSSES = ("xent", "l2")
 
 
 @dataclasses.dataclass(frozen=True)
+class Horizon:
+    """Score the network after `step` inner steps, on `batches` held-out batches, with weight `weight`."""
+    step: int
+    batches: int
+    weight: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
 class Protocol:
     unroll: int = 15  # inner steps, one fresh batch each
     eval_batches: int = 20
@@ -31,30 +45,71 @@ class Protocol:
     outputs: int = 10
     remat: bool = True
     score_at: tuple[int, ...] = ()  # earlier inner steps after which the network is scored too
+    horizons: tuple[Horizon, ...] = ()  # instead of score_at and the unroll's end, when given
+    stability: float = 0.0  # the weight of the synapses' growth in the objective
 
     def points(self) -> list[int]:
         """The inner steps after which the network is scored: those of score_at within the unroll, and its end."""
         return sorted({p for p in self.score_at if p < self.unroll} | {self.unroll})
+
+    def scoring(self) -> list[Horizon]:
+        """Where, on how many batches and with what weight the network is scored, in the order of the steps."""
+        if self.horizons:
+            return sorted((h for h in self.horizons if h.step <= self.unroll), key=lambda h: h.step)
+        return [Horizon(point, self.eval_batches) for point in self.points()]
+
+    def scored_batches(self) -> int:
+        """Held-out batches scored in all, over every scoring point (for the memory and work estimates)."""
+        return sum(h.batches for h in self.scoring())
 
 
 def _finite(tree):
     return jnp.all(jnp.asarray([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
 
 
+def growth(first, last):
+    """How much the synapses grew from `first` to `last` (network states): the mean over the synapse arrays of
+    max(0, log(rms(last) / rms(first))), 0 for arrays that shrank or kept their size. A log, so that growing
+    18-fold costs three times as much as growing 2.6-fold, not seven times; RMS floored at 1e-6 so that
+    a zero-initialised array has a finite growth. An array the unroll leaves alone because nothing reads it
+    (dead-state elimination, rulec/lower) keeps its start and counts 0."""
+    def rms(leaf):
+        return jnp.maximum(jnp.sqrt(jnp.mean(jnp.square(leaf))), 1e-6)
+
+    logs = [jnp.log(rms(b) / rms(a)) for a, b in zip(jax.tree.leaves(first.synapses), jax.tree.leaves(last.synapses))]
+    return jnp.mean(jnp.maximum(0.0, jnp.stack(logs)))
+
+
+def weighted(scores: list, horizons: list[Horizon]):
+    """The scores at the horizons, combined by their weights."""
+    total = sum(h.weight for h in horizons)
+    return sum(h.weight * score for h, score in zip(horizons, scores)) / total
+
+
+def _accuracy(scored: list, protocol: Protocol):
+    """Held-out accuracy over the scoring points of `_trained`, weighted."""
+    return weighted([jnp.mean(jnp.argmax(logits, -1) == labels) for logits, _, labels in scored], protocol.scoring())
+
+
 def _trained(net, genome, key, task, protocol: Protocol, remat: bool):
-    """The network after the inner loop; the predictions on the held-out batches after each scoring point
-    [points, batches, batch, task classes]; the held-out targets and labels."""
+    """The network's growth over the inner loop, its last state, and, for each scoring point of
+    `protocol.scoring()`, (predictions, targets, labels) on that point's held-out batches: [batches, batch, task
+    classes] and [batches, batch]."""
     init_key, train_key, held_key = jax.random.split(key, 3)
+    horizons = protocol.scoring()
     xs, ys, _ = sample(train_key, task.train, protocol.unroll, protocol.batch, protocol.outputs)
-    held_xs, held_ys, labels = sample(held_key, task.held_out, protocol.eval_batches, protocol.batch, protocol.outputs)
-    state, done, logits = net.init(init_key), 0, []
-    for point in protocol.points():
-        state = net.unroll(genome, state, xs[done:point], ys[done:point], remat=remat)
-        logits.append(jax.vmap(lambda x, state=state: net.predict(genome, state, x))(held_xs))
-        done = point
-    # A task with fewer classes than the shared network has outputs is scored on its own outputs only, as if
-    # it had its own head: xor's prediction is the larger of outputs 0 and 1, never blobs' output 4.
-    return state, jnp.stack(logits)[..., :task.classes], held_ys[..., :task.classes], labels
+    held = sample(held_key, task.held_out, max(h.batches for h in horizons), protocol.batch, protocol.outputs)
+    first = state = net.init(init_key)
+    done, scored = 0, []
+    for horizon in horizons:
+        state = net.unroll(genome, state, xs[done:horizon.step], ys[done:horizon.step], remat=remat)
+        held_xs, held_ys, labels = (part[:horizon.batches] for part in held)
+        logits = jax.vmap(lambda x, state=state: net.predict(genome, state, x))(held_xs)
+        # A task with fewer classes than the shared network has outputs is scored on its own outputs only, as if
+        # it had its own head: xor's prediction is the larger of outputs 0 and 1, never blobs' output 4.
+        scored.append((logits[..., :task.classes], held_ys[..., :task.classes], labels))
+        done = horizon.step
+    return growth(first, state), state, scored
 
 
 def _over_tasks_and_inits(score, key, tasks, inits: int):
@@ -65,11 +120,12 @@ def _over_tasks_and_inits(score, key, tasks, inits: int):
 
 
 def evaluate(net, genome, key, tasks, protocol: Protocol):
-    """(accuracy, diverged): mean held-out accuracy after the inner loop; WORST if any synapse went non-finite."""
+    """(fitness, diverged): held-out accuracy after the inner loop (weighted over the horizons), less the
+    stability term; WORST if any synapse went non-finite."""
     def score(k, task):
-        state, logits, _, labels = _trained(net, genome, k, task, protocol, remat=False)
-        return jnp.mean(jnp.argmax(logits, -1) == labels[None]), (~_finite((state.synapses, state.neurons))
-                                                                   ).astype(jnp.float32)
+        grown, state, scored = _trained(net, genome, k, task, protocol, remat=False)
+        fitness = _accuracy(scored, protocol) - protocol.stability * grown
+        return fitness, (~_finite((state.synapses, state.neurons))).astype(jnp.float32)
 
     accuracy, diverged = _over_tasks_and_inits(score, key, tasks, protocol.inits)
     diverged = (diverged > 0) | ~jnp.isfinite(accuracy)
@@ -77,13 +133,16 @@ def evaluate(net, genome, key, tasks, protocol: Protocol):
 
 
 def meta_loss(net, genome, key, tasks, protocol: Protocol, loss: str = "xent"):
-    """(loss, accuracy) averaged over tasks and synapse inits, differentiable with respect to the genome."""
-    def score(k, task):
-        _, logits, targets, labels = _trained(net, genome, k, task, protocol, remat=protocol.remat)
+    """(loss, accuracy) averaged over tasks and synapse inits, differentiable with respect to the genome; both
+    weighted over the horizons, the loss plus the stability term."""
+    def one(logits, targets, labels):
         if loss == "l2":
-            value = jnp.mean((logits - targets[None]) ** 2)
-        else:
-            value = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels[None]))
-        return value, jnp.mean(jnp.argmax(logits, -1) == labels[None])
+            return jnp.mean((logits - targets) ** 2)
+        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
+
+    def score(k, task):
+        grown, _, scored = _trained(net, genome, k, task, protocol, remat=protocol.remat)
+        value = weighted([one(*point) for point in scored], protocol.scoring()) + protocol.stability * grown
+        return value, _accuracy(scored, protocol)
 
     return _over_tasks_and_inits(score, key, tasks, protocol.inits)

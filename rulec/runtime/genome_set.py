@@ -14,6 +14,7 @@ import re
 
 import jax.numpy as jnp
 
+from rulec.check.bounds import outside
 from rulec.check.declarations import check_preset_call, suggest
 from rulec.diagnostics import COMMAND_LINE, Diagnostic, RuleError, Source, Span
 from rulec.ir.resolve import literal_value
@@ -88,6 +89,11 @@ def apply_settings(program, genome: dict, settings: tuple[GenomeSetting, ...]) -
                 errors.extend(problems)
                 continue
         value, current = literal_value(setting.value), genome[setting.name]
+        if entry.bounds is not None and outside(preset_array(value, tuple(entry.shape)), entry.bounds):
+            errors.append(Diagnostic(setting.span, f"`{setting.text}` is outside the bounds of `{entry.name}`, "
+                                     f"[{entry.bounds[0]:g}, {entry.bounds[1]:g}]", "give a value inside its "
+                                     "bounds, or widen them in the rule", "genome-set-out-of-bounds"))
+            continue
         build = lambda array: jnp.asarray(preset_array(value, array.shape), array.dtype)  # noqa: E731
         result[setting.name] = [build(a) for a in current] if isinstance(current, list) else build(current)
     if errors:

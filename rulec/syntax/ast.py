@@ -227,13 +227,13 @@ class DimDecl:
 
 @node
 class GenomeEntry:
-    """`nu[k, k] ~ normal(0, 1)` (sampled) or `f = 1.0` (a constant default)."""
-
+    """`nu[k, k] ~ normal(0, 1)` (sampled) or `f = 1.0` (a constant default), or `f_w = 1.0 in [0, 1]` (bounded)."""
     name: str
     shape: tuple[ShapeDim, ...]
     sampled: bool
     init: Expr
     span: Span
+    bounds: tuple[Number, Number] | None = None  # the interval meta-training keeps the entry in
 
 
 @node

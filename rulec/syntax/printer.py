@@ -100,6 +100,7 @@ def _item(item: ast.Item) -> str:
         return f"dim {item.name} = {item.value}"
     if isinstance(item, ast.GenomeBlock):
         return "genome\n" + "\n".join(f"  {e.name}{_shape(e.shape)} {'~' if e.sampled else '='} {expr(e.init)}"
+                                      + (f" in [{_literal(e.bounds[0])}, {_literal(e.bounds[1])}]" if e.bounds else "")
                                       for e in item.entries)
     if isinstance(item, ast.Preset):
         head = f"preset {item.name}" + (" default" if item.is_default else "")

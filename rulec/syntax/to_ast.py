@@ -17,6 +17,10 @@ class _Shape(tuple):
     """The declared shape of an entry, told apart from other tuples among a declaration's children."""
 
 
+class _Bounds(tuple):
+    """The `in [low, high]` of a genome entry, told apart from its initialiser."""
+
+
 class _Connection(tuple):
     """The `source -> target` layer sets of a synapse."""
 
@@ -55,8 +59,13 @@ class ToAst(Transformer_NonRecursive):
         return ast.GenomeBlock(tuple(entries), self._span(meta))
 
     def genome_entry(self, meta, name, *rest):
-        *shape, op, init = rest
-        return ast.GenomeEntry(str(name), tuple(shape[0]) if shape else (), op == "~", init, self._span(meta))
+        bounds = rest[-1] if isinstance(rest[-1], _Bounds) else None
+        *shape, op, init = rest[:-1] if bounds else rest
+        return ast.GenomeEntry(str(name), tuple(shape[0]) if shape else (), op == "~", init, self._span(meta),
+                               tuple(bounds) if bounds else None)
+
+    def bounds(self, meta, low, high):
+        return _Bounds((low, high))
 
     def init_op(self, meta, token):
         return str(token)

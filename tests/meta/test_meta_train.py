@@ -184,10 +184,10 @@ def test_score_at_scores_earlier_steps_too_and_averages():
     assert np.isfinite(loss) and all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
     # Scoring after steps 2 and 4 as well: the average of three scores of the same run.
     task_key = jax.random.split(jax.random.fold_in(key, 0), 1)[0]  # task 0's one synapse draw
-    _, logits, _, labels = objectives._trained(net, genome, task_key, tasks[0], protocol, remat=False)
+    _, _, scored = objectives._trained(net, genome, task_key, tasks[0], protocol, remat=False)
     accuracy, _ = objectives.evaluate(net, genome, key, tasks, protocol)
-    assert logits.shape[0] == 3
-    per_point = np.mean(np.argmax(logits, -1) == labels[None], axis=(1, 2))
+    assert len(scored) == 3
+    per_point = np.asarray([np.mean(np.argmax(logits, -1) == labels) for logits, _, labels in scored])
     np.testing.assert_allclose(accuracy, per_point.mean(), rtol=1e-6)
 
 
@@ -197,9 +197,9 @@ def test_a_task_with_fewer_classes_is_scored_on_its_own_outputs():
     net = rule.network((2, 8, 5))  # blobs' five classes set the shared width
     genome = net.init_genome(jax.random.key(0))
     protocol = objectives.Protocol(unroll=3, eval_batches=2, batch=16, outputs=5)
-    _, logits, targets, labels = objectives._trained(net, genome, jax.random.key(1), tasks[0], protocol, remat=False)
+    [(logits, targets, labels)] = objectives._trained(net, genome, jax.random.key(1), tasks[0], protocol, False)[2]
     assert logits.shape[-1] == 2 and targets.shape[-1] == 2 and int(labels.max()) <= 1
-    _, logits, _, _ = objectives._trained(net, genome, jax.random.key(1), tasks[1], protocol, remat=False)
+    [(logits, _, _)] = objectives._trained(net, genome, jax.random.key(1), tasks[1], protocol, remat=False)[2]
     assert logits.shape[-1] == 5
 
 
