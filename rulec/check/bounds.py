@@ -13,9 +13,10 @@ import dataclasses
 import numpy as np
 
 from rulec.check import constants
+from rulec.check.declarations import literal_value
 from rulec.check.symbols import StateAxis, Symbols
 from rulec.diagnostics import Diagnostic
-from rulec.preset_functions import Call, preset_array
+from rulec.preset_functions import preset_array
 from rulec.syntax import ast
 
 
@@ -58,7 +59,7 @@ def check_bounds(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
             shape = tuple(a.extent for a in symbols.get(entry.name).axes if isinstance(a, StateAxis))
             if isinstance(setting.value, ast.PresetCall):
                 try:
-                    values = preset_array(Call(setting.value.name, tuple(a.value for a in setting.value.args)), shape)
+                    values = preset_array(literal_value(setting.value), shape)
                 except (KeyError, ValueError, IndexError):  # an unknown or misfitting call, which check_presets reports
                     continue
             else:

@@ -13,7 +13,7 @@ from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, STEP_DRAWS
 from rulec.losses import LOSSES, PROVABLE_LOSSES
 from rulec.phases import LATERAL_CONNECTION, PAIR_SCHEMES, SKIP_CONNECTION
-from rulec.preset_functions import PRESET_FUNCTIONS, PresetFunction, shape_problem
+from rulec.preset_functions import PRESET_FUNCTIONS, Call, PresetFunction, shape_problem
 from rulec.syntax import ast
 
 CLAIMS = {"sgd": ("loss", "lr")}
@@ -144,6 +144,15 @@ def check_genome(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
             errors.append(Diagnostic(entry.span, f"`{entry.name} = ...` is a constant, but it draws random numbers",
                                      f"write `{entry.name} ~ ...` to sample it", "init-random"))
     return errors
+
+
+def literal_value(literal: ast.Literal | ast.PresetCall):
+    """A preset value as numbers: a float, nested tuples of rows, or a Call of a preset function."""
+    if isinstance(literal, ast.PresetCall):
+        return Call(literal.name, tuple(literal_value(a) for a in literal.args))
+    if isinstance(literal, ast.Number):
+        return literal.value
+    return tuple(literal_value(row) for row in literal.rows)
 
 
 def literal_shape(literal: ast.Literal) -> tuple[int, ...] | None:

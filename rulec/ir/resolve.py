@@ -7,23 +7,15 @@ every index where it is used, from the phase's PhaseTypes.
 from __future__ import annotations
 
 from rulec.check import CheckedRule
+from rulec.check.declarations import literal_value
 from rulec.check.draws import is_draw
 from rulec.check.indices import LayerIndex, PhaseTypes
 from rulec.check.symbols import STEP_COUNTER, LayerAxis, StateAxis
 from rulec.functions import TWO_ARGUMENT_FUNCTIONS
 from rulec.ir import nodes as ir
-from rulec.preset_functions import Call
 from rulec.syntax import ast
 
 BUILTIN_SOURCES = {"x": ir.Source.INPUT, "target": ir.Source.TARGET, STEP_COUNTER: ir.Source.STEP}
-
-
-def literal_value(literal: ast.Literal | ast.PresetCall):
-    if isinstance(literal, ast.PresetCall):
-        return Call(literal.name, tuple(literal_value(a) for a in literal.args))
-    if isinstance(literal, ast.Number):
-        return literal.value
-    return tuple(literal_value(row) for row in literal.rows)
 
 
 class Resolver:

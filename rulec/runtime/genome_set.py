@@ -15,9 +15,8 @@ import re
 import jax.numpy as jnp
 
 from rulec.check.bounds import outside
-from rulec.check.declarations import check_preset_call, suggest
+from rulec.check.declarations import check_preset_call, literal_value, suggest
 from rulec.diagnostics import COMMAND_LINE, Diagnostic, RuleError, Source, Span
-from rulec.ir.resolve import literal_value
 from rulec.preset_functions import preset_array
 from rulec.syntax import ast
 

@@ -131,3 +131,11 @@ def test_the_delta_presets_hold_for_every_k(rule):
         genome = rulec.load(ROOT / "stdlib_rules" / f"{rule}.rule", k=k).preset()
         assert genome["mu"].shape == (k, k) and float(genome["mu"][0, 1]) == -1.0
         assert float(np.abs(genome["mu_h"][2:]).sum()) == 0.0
+
+
+def test_a_block_outside_its_entrys_bounds_is_refused_and_one_inside_is_not():
+    bounded = RULE.replace("mu[k, k] ~ normal(0, 1)", "mu[k, k] = 0 in [-1, 1]")
+    rulec.loads(bounded.replace("mu = diag(1, -1)", "mu = block([[0, -1], [1, 0]])"), "p.rule")
+    with pytest.raises(RuleError) as caught:
+        rulec.loads(bounded.replace("mu = diag(1, -1)", "mu = block([[0, -2], [1, 0]])"), "p.rule")
+    assert caught.value.message == "preset `mixed` sets `mu` outside its bounds [-1, 1]"
