@@ -215,6 +215,20 @@ class Phase:
     span: Span
 
 
+@node
+class Loop:
+    """`repeat n_relax` ... `end`: the phases inside run `count` times in a row (a dim's name or a whole number).
+    `body` holds phases, and, so that the checker can refuse them where they are, nested loops."""
+
+    count: Name | Int
+    body: tuple[Phase | Loop, ...]
+    span: Span
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        return tuple(p for item in self.body for p in (item.phases if isinstance(item, Loop) else (item,)))
+
+
 # ---- declarations ----------------------------------------------------------------------------------------------
 
 
@@ -346,7 +360,7 @@ class Prove:
 
 
 Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, SynapseDecl, ActivationDecl, BiasDecl, LossDecl, Phase,
-             Prove]
+             Loop, Prove]
 
 
 @node
@@ -393,7 +407,13 @@ class Rule:
 
     @property
     def phases(self) -> tuple[Phase, ...]:
-        return self.of_type(Phase)
+        """Every phase, those inside loops included, in source order."""
+        return tuple(p for item in self.items if isinstance(item, (Phase, Loop))
+                     for p in (item.phases if isinstance(item, Loop) else (item,)))
+
+    @property
+    def loops(self) -> tuple[Loop, ...]:
+        return self.of_type(Loop)
 
     @property
     def proofs(self) -> tuple[Prove, ...]:
