@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import rulec
-from tests.conftest import STDLIB, state_arrays
+from tests.conftest import STDLIB, load_stdlib, state_arrays
 
 SIZES = (5, 6, 4, 3)
 
@@ -43,7 +43,7 @@ def test_python_module_matches_the_lowering(tmp_path, path):
     spec.loader.exec_module(module)
     source = module_path.read_text()
     assert "import rulec" not in source and "from rulec" not in source  # stand-alone
-    net = rulec.load(path).network(SIZES)
+    net = load_stdlib(path).network(SIZES)
     genome, state, x, y = arguments(net)
     for ours, theirs in zip(state_arrays(net.step(genome, state, x, y)),
                             state_arrays(module.step(genome, state, x, y))):
