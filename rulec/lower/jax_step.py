@@ -18,6 +18,7 @@ Deliberate choices, each measured in benchmarks/step_bench.py:
 
 from __future__ import annotations
 
+import functools
 import operator
 
 import jax
@@ -87,6 +88,11 @@ class JaxStep(StatementRunner):
             return local["neurons"]
 
         with jax.named_scope(f"repeat {loop.count} times"):
+            traced = jax.tree.leaves((state["neurons"], state["input"], state["synapses"], state["genome"]))
+            if not any(isinstance(leaf, jax.core.Tracer) for leaf in traced):
+                # Called outside any trace: a Python loop dispatches the same operations, where a fori_loop would
+                # compile its body again at every call.
+                return functools.reduce(lambda neurons, i: iteration(i, neurons), range(loop.count), state["neurons"])
             return jax.lax.fori_loop(0, loop.count, iteration, state["neurons"])
 
     def run_instance(self, run: liveness.Run, state) -> None:

@@ -43,20 +43,16 @@ update (i in pre+bias, j in post)
 """
 
 
-def sigmoid(z):
-    return jax.nn.sigmoid(z)
-
-
 def free_loss(weights, x, t, iterations=100, eps=0.5, bias=1.0):
     """The loss at the free fixed point, mean over the batch of 1/2 |s_out - t|^2, reached by plain gradient
-    descent on the Hopfield energy E(s) = 1/2 sum s^2 - sum rho(s_post) W rho([s_pre, bias]) (jax.grad of E,
+    descent on the Hopfield energy E(s) = 1/2 sum s^2 - sum rho(s_post) W rho([s_pre, bias]), rho = tanh (jax.grad of E,
     all layers at once), unrolled so that jax.grad of the loss goes through it."""
     def energy(hidden_and_out):
         layers = [x] + hidden_and_out
         total = sum(0.5 * jnp.sum(s ** 2) for s in hidden_and_out)
         for w, below, above in zip(weights, layers, layers[1:]):
-            pre = jnp.concatenate([sigmoid(below), jnp.full(below.shape[:-1] + (1,), sigmoid(bias))], axis=-1)
-            total -= jnp.sum((pre @ w) * sigmoid(above))
+            pre = jnp.concatenate([jnp.tanh(below), jnp.full(below.shape[:-1] + (1,), jnp.tanh(bias))], axis=-1)
+            total -= jnp.sum((pre @ w) * jnp.tanh(above))
         return total
 
     def relax(states, _):
