@@ -225,6 +225,11 @@ class Loop:
     span: Span
 
     @property
+    def count_text(self) -> str:
+        """The count as written: a dim's name or a number."""
+        return self.count.id if isinstance(self.count, Name) else str(self.count.value)
+
+    @property
     def phases(self) -> tuple[Phase, ...]:
         return tuple(p for item in self.body for p in (item.phases if isinstance(item, Loop) else (item,)))
 

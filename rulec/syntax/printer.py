@@ -122,9 +122,9 @@ def _item(item: ast.Item) -> str:
         header = ", ".join(f"{b.index} in {b.layer_set}" for b in item.bindings)
         return f"{item.kind.value} ({header})\n" + "\n".join(_statement(s) for s in item.body)
     if isinstance(item, ast.Loop):
-        count = item.count.id if isinstance(item.count, ast.Name) else str(item.count.value)
         body = "\n\n".join(_item(inner) for inner in item.body)
-        return f"repeat {count}\n" + "".join(f"  {line}\n" if line else "\n" for line in body.splitlines()) + "end"
+        indented = "".join(f"  {line}\n" if line else "\n" for line in body.splitlines())
+        return f"repeat {item.count_text}\n{indented}end"
     args = ", ".join(f"{a.name} = {expr(a.value)}" for a in item.args)
     return f"prove {item.claim}({args})" + (f" under preset {item.preset.id}" if item.preset else "")
 

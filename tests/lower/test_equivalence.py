@@ -7,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import rulec
 from rulec.api import source_major
 from rulec.functions import elementwise_table
 from rulec.reference.interpreter import Reference
