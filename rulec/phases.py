@@ -3,8 +3,8 @@
 The parser's keywords and the highlighter take the names from it; the checker, the schemes a phase may range
 over, the neurons and synapses it may write and whether a rule must have it; the schedule, the step's order (the
 table's) and whether a phase's instances run top-down; `predict`, liveness and the proofs, which phases make the
-prediction. Adding a phase kind is adding a member to `PhaseKind`, a `PhaseSpec` to `PHASES` and its keyword to the
-grammar's `phase_name`.
+prediction; the loop checks, which phases a relaxation loop may repeat. Adding a phase kind is adding a member to
+`PhaseKind`, a `PhaseSpec` to `PHASES` and its keyword to the grammar's `phase_name`.
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ class PhaseSpec:
             backpropagation does, never reaching the input layer or the pair at it; else from the input up over
             every instance.
         predicts: whether `predict` runs it; the prediction is what these phases leave on the output layer.
+        repeatable: whether a relaxation loop (`repeat n` ... `end`) may hold it; the phases that settle the
+            neurons may, the input phase and the update may not.
+        settles_prediction: whether `predict` runs it inside a loop that also holds a phase that predicts, as the
+            top-down drive of a relaxation does; feedback, which reads the target, never runs at predict time.
         missing_hint: for a phase every rule must have, the hint of the error when a rule lacks it; None when
             the phase is optional.
     """
@@ -57,6 +61,8 @@ class PhaseSpec:
     writes_synapses: bool
     top_down: bool
     predicts: bool
+    repeatable: bool
+    settles_prediction: bool
     missing_hint: str | None
 
     @property
@@ -67,16 +73,18 @@ class PhaseSpec:
 # In step order: a step runs the phases in this order.
 PHASES = (
     PhaseSpec(PhaseKind.INPUT, (frozenset({"input"}),), frozenset({"input"}), writes_synapses=False, top_down=False,
-          predicts=True, missing_hint="add `input (i in input)` with an equation such as `a[i, 0] := x[i]`"),
+          predicts=True, repeatable=False, settles_prediction=False,
+          missing_hint="add `input (i in input)` with an equation such as `a[i, 0] := x[i]`"),
     PhaseSpec(PhaseKind.FORWARD, (frozenset({"pre", "post"}),), frozenset({"post"}), writes_synapses=False,
-          top_down=False, predicts=True,
+          top_down=False, predicts=True, repeatable=True, settles_prediction=True,
           missing_hint="add `forward (i in pre+bias, j in post)` with the forward equations"),
     PhaseSpec(PhaseKind.FEEDBACK, (frozenset({"output"}),), frozenset({"output"}), writes_synapses=False,
-          top_down=False, predicts=False, missing_hint=None),
+          top_down=False, predicts=False, repeatable=True, settles_prediction=False, missing_hint=None),
     # Backward never writes the input layer: only the input phase does.
     PhaseSpec(PhaseKind.BACKWARD, PAIR_SCHEMES, frozenset({"pre", "hidden"}), writes_synapses=False, top_down=True,
-          predicts=False, missing_hint=None),
+          predicts=False, repeatable=True, settles_prediction=True, missing_hint=None),
     PhaseSpec(PhaseKind.UPDATE, PAIR_SCHEMES, frozenset(), writes_synapses=True, top_down=False, predicts=False,
+          repeatable=False, settles_prediction=False,
           missing_hint="add `update (i in pre+bias, j in post)` with the synapse update"),
 )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 from rulec.check import CheckedRule
+from rulec.check.loops import loop_count
 from rulec.check.symbols import LayerAxis
+from rulec.syntax import ast
 
 
 def genome_size(checked: CheckedRule) -> tuple[int, int]:
@@ -25,8 +27,15 @@ def summarize(checked: CheckedRule) -> str:
     shared, per_synapse = genome_size(checked)
     genome = f"genome of {shared} number{'' if shared == 1 else 's'}" + (f" + {per_synapse} per-synapse entries" if per_synapse else "")
     synapses = ", ".join(s.name + (" (fixed)" if s.fixed else "") for s in rule.synapses)
-    phases = ", ".join(p.kind.value for p in rule.phases)
+    phases = ", ".join(_phases(item, checked) for item in rule.items if isinstance(item, (ast.Phase, ast.Loop)))
     parts = [f"rule {rule.name}"] + ([dims] if dims else []) + [genome, f"synapses {synapses}", f"phases {phases}"]
     if rule.presets:
         parts.append("presets " + ", ".join(p.name for p in rule.presets))
     return "; ".join(parts)
+
+
+def _phases(item: ast.Phase | ast.Loop, checked: CheckedRule) -> str:
+    """A phase's kind; a loop's phases with its count, as `(forward, backward) x 20`."""
+    if isinstance(item, ast.Phase):
+        return item.kind.value
+    return "(" + ", ".join(p.kind.value for p in item.phases) + f") x {loop_count(item, checked.dims)}"

@@ -15,6 +15,18 @@ STDLIB = sorted((ROOT / "stdlib_rules").glob("*.rule"))
 INVALID = sorted((ROOT / "tests" / "fixtures" / "invalid").glob("*.rule"))
 
 
+# Dims that keep the stdlib battery fast: a relaxation loop's count is a dim, and three iterations test it as
+# well as the file's twenty.
+TEST_DIMS = {"equilibrium_propagation": {"n_relax": 3}}
+
+
+def load_stdlib(path: Path):
+    """A stdlib rule with the dims of TEST_DIMS."""
+    import rulec
+
+    return rulec.load(path, **TEST_DIMS.get(Path(path).stem, {}))
+
+
 @pytest.fixture(params=STDLIB, ids=lambda p: p.stem)
 def stdlib_rule(request) -> Path:
     return request.param

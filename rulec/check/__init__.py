@@ -10,7 +10,7 @@ import collections
 import dataclasses
 from collections.abc import Mapping
 
-from rulec.check import bounds, constants, declarations, equations, phases
+from rulec.check import bounds, constants, declarations, equations, loops, phases
 from rulec.check.overrides import check_overrides
 from rulec.check.symbols import Symbols, build_symbols
 from rulec.diagnostics import Diagnostic, RuleError
@@ -30,6 +30,7 @@ CHECKS = (
     declarations.check_bias,
     declarations.check_losses,
     phases.check_phase_headers,
+    loops.check_loops,
     declarations.check_proofs,
 )
 

@@ -7,7 +7,8 @@ turns into errors. Three kinds:
   phase reads afterwards nor `predict` (state 0 of the first neuron on the output layer);
 * a read before a write: neuron states start every step at zero, so reading one that the step writes only later
   reads zero, although the rule expects the value from the last step. A persistent neuron (`neuron theta[post]
-  persistent = 1`) is carried between steps, so reading it first is what it is for.
+  persistent = 1`) is carried between steps, so reading it first is what it is for; and inside a relaxation
+  loop a state the loop writes later reads the value the previous iteration left, which is what a loop is for.
 
 The state checks run on a network with two hidden layers, where every phase and scheme has an instance.
 """
@@ -18,7 +19,7 @@ import dataclasses
 
 from rulec.diagnostics import Diagnostic, Severity
 from rulec.ir import nodes as ir
-from rulec.ir.liveness import schedule
+from rulec.ir.liveness import Repeat, flat, schedule
 from rulec.ir.liveness import _locations as locations  # the locations a load or write covers, one definition
 from rulec.ir.schedule import Context, write_context
 from rulec.syntax import ast
@@ -122,7 +123,7 @@ def _writes(program: ir.Program, run, statement: ir.Write) -> set:
 
 def unread_writes(program: ir.Program) -> list[Diagnostic]:
     """A neuron write none of whose states any phase reads, nor `predict`: `a[j, 2] := ...` with no `a[., 2]` read."""
-    runs = schedule(program, DEPTH)
+    runs = flat(schedule(program, DEPTH))
     read = set().union(*(_neuron_reads(program, run) for run in runs))
     read.add((ir.Source.NEURON, program.neurons[0].name, DEPTH, 0))  # what predict returns
     statements = {}  # each neuron write, with every location it covers in any instance
@@ -147,18 +148,29 @@ def _states(program: ir.Program, neuron: str, places: set) -> str:
     return f" (state{'s' if len(states) > 1 else ''} {', '.join(map(str, states))})"
 
 
+def _all_writes(program: ir.Program, runs) -> set:
+    return {place for run in runs for statement in run.statements
+            if isinstance(statement, ir.Write) and statement.kind is ir.Source.NEURON
+            for place in _writes(program, run, statement)}
+
+
+def _runs_noting_loops(program: ir.Program, items, written: set):
+    """The runs of a schedule, each loop's body once; entering a loop adds what its body writes to `written`,
+    since a read there of a state the loop writes later sees the previous iteration's value."""
+    for item in items:
+        if isinstance(item, Repeat):
+            written |= _all_writes(program, item.runs)
+        yield from item.runs if isinstance(item, Repeat) else (item,)
+
+
 def reads_before_writes(program: ir.Program) -> list[Diagnostic]:
     """A neuron state read before the step writes it, and written later in the step: the read sees zero, not
     the value of the last step (`theta[j] := theta[j] + ...` keeps nothing), unless the neuron persists."""
     persistent = {n.name for n in program.neurons if n.persistent}
-    runs = schedule(program, DEPTH)
-    written_ever = set()
-    for run in runs:
-        for statement in run.statements:
-            if isinstance(statement, ir.Write) and statement.kind is ir.Source.NEURON:
-                written_ever |= _writes(program, run, statement)
+    items = schedule(program, DEPTH)
+    written_ever = _all_writes(program, flat(items))
     written, found = set(), {}
-    for run in runs:
+    for run in _runs_noting_loops(program, items, written):
         context = Context(run.roles, {}, {})
         for statement in run.statements:
             local = context if isinstance(statement, ir.Let) else write_context(statement, context, DEPTH)

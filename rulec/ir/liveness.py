@@ -9,7 +9,11 @@ does over a loop body:
 * a write some of whose states are live is narrowed to the range of states that covers them;
 * a kept write kills the locations it overwrites and makes live every location its value reads;
 * a `let` is kept when a kept statement reads it (a let is always computed over all its states).
-`predict` runs the input and forward phases, and its result is state 0 of the first neuron on the output layer.
+`predict` runs the input and forward phases, and, inside a relaxation loop that holds forward, the loop's other
+phases that settle the prediction (backward: rulec/phases.py); its result is state 0 of the first neuron on the
+output layer. A loop (`repeat n` ... `end`) is a `Repeat` of its body's runs: its body runs at least once, and
+what an iteration reads is live at the end of the one before, so the body is swept from the least fixpoint of
+what is live after the loop plus what the body reads first.
 The synapses live across steps are the least fixpoint: those `predict` reads, plus those a kept statement of a
 step reads. Asymmetric BLUR's backward weights into the input layer are an example: only their own update reads
 them, because the backward pass never writes the input layer.
@@ -24,8 +28,8 @@ import dataclasses
 import itertools
 
 from rulec.ir import nodes as ir
-from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, runs, write_context
-from rulec.phases import PHASES
+from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, phase_runs, segments, write_context
+from rulec.phases import PHASES, SPEC
 
 PREDICT_PHASES = tuple(spec.kind for spec in PHASES if spec.predicts)
 STORED = (ir.Source.NEURON, ir.Source.SYNAPSE)  # what a step keeps between phases, and so what can be dead
@@ -44,6 +48,14 @@ class Run:
 
 
 @dataclasses.dataclass(frozen=True)
+class Repeat:
+    """A loop: its body's runs, run `count` times in a row."""
+
+    count: int
+    runs: tuple[Run, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Skipped:
     """A write the pruned schedule leaves out (`ranges` None) or computes over fewer states (`ranges`)."""
 
@@ -57,21 +69,41 @@ class Skipped:
 class Pruned:
     """The schedules of one step inside an unroll and of `predict`, and what each leaves out."""
 
-    step: tuple[Run, ...]
-    predict: tuple[Run, ...]
+    step: tuple[Run | Repeat, ...]
+    predict: tuple[Run | Repeat, ...]
     step_skipped: tuple[Skipped, ...]
     predict_skipped: tuple[Skipped, ...]
 
 
-def schedule(program: ir.Program, depth: int, phases=PHASE_ORDER) -> tuple[Run, ...]:
-    """The unpruned schedule: every statement of every instance the phases run over."""
-    return tuple(Run(phase, roles, phase.statements) for phase, roles in runs(program, depth, phases))
+def predict_phases(program: ir.Program) -> tuple:
+    """The phases `predict` runs: those that predict, and, in a loop that holds one, those that settle the
+    prediction (the top-down drive of a relaxation); never feedback, which reads the target."""
+    kinds = set(PREDICT_PHASES)
+    for loop in program.loops:
+        if any(SPEC[kind].predicts for kind in loop.kinds):
+            kinds |= {kind for kind in loop.kinds if SPEC[kind].settles_prediction}
+    return tuple(kind for kind in PHASE_ORDER if kind in kinds)
+
+
+def schedule(program: ir.Program, depth: int, phases=PHASE_ORDER) -> tuple[Run | Repeat, ...]:
+    """The unpruned schedule: every statement of every instance the phases run over, a loop as a `Repeat`."""
+    items: list[Run | Repeat] = []
+    for count, grouped in segments(program, phases):
+        body = tuple(Run(phase, roles, phase.statements) for p in grouped for phase, roles in phase_runs(p, depth))
+        items += [Repeat(count, body)] if count > 1 else body
+    return tuple(items)
+
+
+def flat(items) -> tuple[Run, ...]:
+    """The runs of a schedule with each loop's body once: every instance and statement a step can run."""
+    return tuple(run for item in items for run in (item.runs if isinstance(item, Repeat) else (item,)))
 
 
 def prune(program: ir.Program, depth: int) -> Pruned:
     """The step and predict schedules with every write that nothing reads afterwards left out."""
     output = (ir.Source.NEURON, program.neurons[0].name, depth, 0)
-    predict, predict_skipped, live = _sweep(program, depth, schedule(program, depth, PREDICT_PHASES), {output})
+    predict_schedule = schedule(program, depth, predict_phases(program))
+    predict, predict_skipped, live = _sweep(program, depth, predict_schedule, {output})
     carried = _carried(live, program)
     full = schedule(program, depth)
     while True:
@@ -111,11 +143,28 @@ def _carried(live: set[Location], program: ir.Program) -> frozenset[Location]:
                      if location[0] is ir.Source.SYNAPSE or location[1] in persistent)
 
 
+def _sweep_loop(program: ir.Program, depth: int, loop: Repeat, live_out: set):
+    """A loop's body swept from what is live at the end of each iteration: `live_out` and what the next
+    iteration reads first, a least fixpoint. Returns (the kept loop, skipped writes, locations live before it)."""
+    needed = set(live_out)
+    while True:
+        body, skipped, live_in = _sweep(program, depth, loop.runs, needed)
+        if live_in <= needed:
+            return Repeat(loop.count, body), skipped, live_in
+        needed |= live_in
+
+
 def _sweep(program: ir.Program, depth: int, runs_in_order, live_out):
-    """Walks the runs backwards from `live_out`: (kept runs, skipped writes, locations live before the first)."""
+    """Walks the runs (and loops) backwards from `live_out`: (kept runs, skipped writes, locations live before
+    the first)."""
     live = set(live_out)
     kept_runs, skipped = [], []
     for run in reversed(runs_in_order):
+        if isinstance(run, Repeat):
+            kept_loop, loop_skipped, live = _sweep_loop(program, depth, run, live)
+            kept_runs.append(kept_loop)
+            skipped.extend(reversed(loop_skipped))
+            continue
         context = Context(run.roles, {}, {})
         kept, wanted_lets = [], set()
         for statement in reversed(run.statements):

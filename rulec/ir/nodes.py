@@ -238,6 +238,16 @@ class Phase:
 
 
 @node
+class Loop:
+    """`repeat n` ... `end`: the phases of `kinds`, a contiguous run of the phase table in its order, run `count`
+    times in a row at each step (and, for those that predict or settle the prediction, at each `predict`)."""
+
+    count: int
+    kinds: tuple[ast.PhaseKind, ...]
+    span: Span
+
+
+@node
 class NeuronDecl:
     name: str
     states: int | None  # None for a neuron without a state axis
@@ -285,6 +295,7 @@ class Program:
     bias: float | None
     phases: tuple[Phase, ...]
     rule: ast.Rule
+    loops: tuple[Loop, ...] = ()
 
     def phase(self, kind: ast.PhaseKind) -> Phase | None:
         return next((p for p in self.phases if p.kind is kind), None)

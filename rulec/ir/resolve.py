@@ -10,6 +10,7 @@ from rulec.check import CheckedRule
 from rulec.check.declarations import literal_value
 from rulec.check.draws import is_draw
 from rulec.check.indices import LayerIndex, PhaseTypes
+from rulec.check.loops import loop_count
 from rulec.check.symbols import STEP_COUNTER, LayerAxis, StateAxis
 from rulec.functions import TWO_ARGUMENT_FUNCTIONS
 from rulec.ir import nodes as ir
@@ -152,5 +153,7 @@ def resolve(checked: CheckedRule) -> ir.Program:
     presets = {p.name: {e.name: literal_value(e.value) for e in p.entries} for p in rule.presets}
     default = next((p.name for p in rule.presets if p.is_default), None)
     phases = tuple(resolver.phase(p, types) for p, types in zip(rule.phases, checked.phase_types))
+    loops = tuple(ir.Loop(loop_count(loop, symbols.dims), tuple(p.kind for p in loop.phases), loop.span)
+                  for loop in rule.loops)
     return ir.Program(rule.name, dict(symbols.dims), tuple(genome), presets, default, neurons, synapses,
-                      symbols.bias, phases, rule)
+                      symbols.bias, phases, rule, loops)

@@ -51,13 +51,33 @@ def holds(role_layer: int, subset: str, depth: int) -> bool:
     return {"input": role_layer == 0, "output": role_layer == depth, "hidden": 0 < role_layer < depth}[subset]
 
 
+def segments(program, phases=PHASE_ORDER) -> list[tuple[int, tuple]]:
+    """The given phases of the program in step order, grouped as they run: (count, phases) for the phases of a
+    loop (`repeat n` ... `end`), which run one after the other n times, and (1, (phase,)) for any other."""
+    looped = {kind: loop for loop in program.loops for kind in loop.kinds}
+    grouped: list[tuple[int, tuple]] = []
+    for kind in (k for k in PHASE_ORDER if k in phases and program.phase(k) is not None):
+        loop = looped.get(kind)
+        if loop is not None and grouped and grouped[-1][1][-1].kind in loop.kinds:
+            grouped[-1] = (loop.count, grouped[-1][1] + (program.phase(kind),))
+        else:
+            grouped.append((loop.count if loop else 1, (program.phase(kind),)))
+    return grouped
+
+
+def phase_runs(phase: ir.Phase, depth: int):
+    """(phase, role bindings) for every instance of one phase, in execution order."""
+    for roles in instances(phase.scheme, depth, SPEC[phase.kind].top_down):
+        yield phase, with_end_layers(phase, roles, depth)
+
+
 def runs(program, depth: int, phases=PHASE_ORDER):
-    """(phase, role bindings) for every instance the given phases run over, in execution order."""
-    for kind in phases:
-        phase = program.phase(kind)
-        if phase is not None:
-            for roles in instances(phase.scheme, depth, SPEC[kind].top_down):
-                yield phase, with_end_layers(phase, roles, depth)
+    """(phase, role bindings) for every instance the given phases run over, in execution order: a loop's
+    phases as many times as it repeats."""
+    for count, grouped in segments(program, phases):
+        for _ in range(count):
+            for phase in grouped:
+                yield from phase_runs(phase, depth)
 
 
 def with_end_layers(phase: ir.Phase, roles: dict[str, int], depth: int) -> dict[str, int]:

@@ -8,7 +8,9 @@ as JAX does with `enable_checks`. The invariants:
 * every write is allowed in its phase: neurons of the layers the phase kind writes (rulec/phases.py), never a
   bias unit; synapses only in a phase that writes them (update), and never a `fixed` one;
 * shapes agree: a load or write has one position per axis, a neuron index on a neuron axis of its layer set, and
-  a state index of the axis' extent (a fixed state and a range within it).
+  a state index of the axis' extent (a fixed state and a range within it);
+* every loop repeats at least once a run of phases the program has, consecutive in step order, each repeatable
+  (so no loop writes a synapse), and no phase is in two loops.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import dataclasses
 import os
 
 from rulec.ir import nodes as ir
-from rulec.phases import SPEC
+from rulec.phases import PHASES, SPEC
 
 Axis = tuple[str, bool] | int  # a neuron axis (layer set, has a bias row; "*" for a neuron's own), or a state extent
 BUILTINS = {ir.Source.INPUT: ("x", "input"), ir.Source.TARGET: ("target", "output")}
@@ -64,7 +66,22 @@ def verify(program: ir.Program) -> ir.Program:
                     raise IRError(f"line {statement.span.line}: let `{statement.name}` is defined twice")
                 shapes[ir.Source.LET][statement.name] = tuple(
                     p.extent if isinstance(p, ir.State) else (p.role, p.bias) for p in statement.positions)
+    _check_loops(program)
     return program
+
+
+def _check_loops(program: ir.Program) -> None:
+    present = [spec.kind for spec in PHASES if program.phase(spec.kind) is not None]
+    looped = [kind for loop in program.loops for kind in loop.kinds]
+    if len(looped) != len(set(looped)):
+        raise IRError("a phase is in two loops")
+    for loop in program.loops:
+        start = present.index(loop.kinds[0]) if loop.kinds and loop.kinds[0] in present else -1
+        if loop.count < 1 or start < 0 or tuple(present[start:start + len(loop.kinds)]) != loop.kinds:
+            raise IRError(f"line {loop.span.line}: the loop's phases {[k.value for k in loop.kinds]} are not a run "
+                          f"of the program's phases {[k.value for k in present]}, or it runs {loop.count} times")
+        if not all(SPEC[kind].repeatable for kind in loop.kinds):
+            raise IRError(f"line {loop.span.line}: the loop holds a phase that cannot repeat")
 
 
 def _left_hand_side(statement: ir.Statement, header: dict[str, ir.Binding]) -> Scope:

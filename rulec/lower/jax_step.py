@@ -18,6 +18,7 @@ Deliberate choices, each measured in benchmarks/step_bench.py:
 
 from __future__ import annotations
 
+import functools
 import operator
 
 import jax
@@ -53,7 +54,7 @@ class JaxStep(StatementRunner):
         self.pruned = liveness.prune(program, self.depth) if prune else None
         self.unroll_step = self.pruned.step if prune else self.full_step
         self.predict_schedule = (self.pruned.predict if prune
-                                 else liveness.schedule(program, self.depth, liveness.PREDICT_PHASES))
+                                 else liveness.schedule(program, self.depth, liveness.predict_phases(program)))
         self.schemes = {s.name: s.scheme for s in program.synapses}
         self.persistent = {n.name: n for n in program.neurons if n.persistent}
         self.xp = jnp
@@ -70,15 +71,38 @@ class JaxStep(StatementRunner):
         neurons.update({name: [per_state_arrays(a) for a in arrays] for name, arrays in network.neurons.items()})
         state = {"genome": genome, "synapses": {k: list(v) for k, v in network.synapses.items()}, "neurons": neurons,
                  "input": x, "target": y, "step": network.step.astype(dtype), "key": key}
-        for run in schedule:
-            context = Context(run.roles, {}, {})
-            layers = ", ".join(f"{role}={layer}" for role, layer in run.roles.items())
-            with jax.named_scope(f"{run.phase.kind.value} ({layers})"):
-                for statement in run.statements:
-                    source = statement.span.source.line(statement.span.line).strip().replace("/", "÷")
-                    with jax.named_scope(f"line {statement.span.line}: {source}"):
-                        self.statement(statement, context, state)
+        for item in schedule:
+            if isinstance(item, liveness.Repeat):
+                state["neurons"] = self.repeat(item, state)
+            else:
+                self.run_instance(item, state)
         return state
+
+    def repeat(self, loop: liveness.Repeat, state):
+        """A relaxation loop as one `lax.fori_loop` over the neurons, whose body is traced once: the program does
+        not grow with the count. Only neurons change inside it (a loop holds no update)."""
+        def iteration(_, neurons):
+            local = dict(state, neurons=neurons)
+            for run in loop.runs:
+                self.run_instance(run, local)
+            return local["neurons"]
+
+        with jax.named_scope(f"repeat {loop.count} times"):
+            traced = jax.tree.leaves((state["neurons"], state["input"], state["synapses"], state["genome"]))
+            if not any(isinstance(leaf, jax.core.Tracer) for leaf in traced):
+                # Called outside any trace: a Python loop dispatches the same operations, where a fori_loop would
+                # compile its body again at every call.
+                return functools.reduce(lambda neurons, i: iteration(i, neurons), range(loop.count), state["neurons"])
+            return jax.lax.fori_loop(0, loop.count, iteration, state["neurons"])
+
+    def run_instance(self, run: liveness.Run, state) -> None:
+        context = Context(run.roles, {}, {})
+        layers = ", ".join(f"{role}={layer}" for role, layer in run.roles.items())
+        with jax.named_scope(f"{run.phase.kind.value} ({layers})"):
+            for statement in run.statements:
+                source = statement.span.source.line(statement.span.line).strip().replace("/", "÷")
+                with jax.named_scope(f"line {statement.span.line}: {source}"):
+                    self.statement(statement, context, state)
 
     def step(self, genome, network: NetworkState, x, y, in_unroll: bool = False) -> NetworkState:
         """One inner step: returns the next state. `in_unroll` runs the pruned step, which leaves the synapses

@@ -6,7 +6,8 @@ takes minutes; the estimate must come first and come from arithmetic alone. Per 
 * memory: the synapses (read, written, and one temporary), the genome, and the neuron states of the batch
   (every neuron channel of every layer, a few live copies), in float32;
 * FLOPs: each synapse element meets each example once per phase that reads or writes it (forward, backward,
-  update), times the neuron channels it mixes; a sum over three or more neuron indices adds its whole extent.
+  update, and each repeat of a relaxation loop's forward and backward), times the neuron channels it mixes; a sum
+  over three or more neuron indices adds its whole extent.
 
 The constants were set against XLA's own figures (`memory_analysis`, `cost_analysis` of the compiled step) and
 the test `tests/runtime/test_resources.py` holds them to a stated factor on small networks.
@@ -19,12 +20,14 @@ import math
 import os
 import time
 
+from rulec.phases import PhaseKind
 from rulec.shapes import genome_shapes, synapse_shapes
 
 FLOAT_BYTES = 4
 SYNAPSE_COPIES = 3  # the state read, the state written, one temporary of the same size
 NEURON_COPIES = 4  # pre-activation, activation, derivative, feedback of every neuron channel
 PHASES = 3  # forward, backward, update
+SYNAPSE_READERS = frozenset({PhaseKind.FORWARD, PhaseKind.BACKWARD})  # the phases a loop repeats that read synapses
 BROADCAST_COPIES = 2  # a summand built whole over [batch, pre, post], and one temporary of that size
 SLOW_STEP_SECONDS = 10.0
 # No machine rulec runs on is slower than this, so a plan below SLOW_STEP_SECONDS of it needs no measurement.
@@ -56,7 +59,8 @@ def step_estimate(program, sizes, batch: int) -> Estimate:
     # einsum: its summand is built whole, [batch, pre, post], along with a few temporaries of that size.
     broadcast = BROADCAST_COPIES * batch * synapses if sums_batch_of_non_products(program) else 0
     memory = FLOAT_BYTES * (SYNAPSE_COPIES * synapses + genome + NEURON_COPIES * neurons + broadcast)
-    return Estimate(memory, 2.0 * PHASES * batch * synapses * channels + wide_sum_flops(program, sizes, batch))
+    passes = PHASES + sum((loop.count - 1) * len(set(loop.kinds) & SYNAPSE_READERS) for loop in program.loops)
+    return Estimate(memory, 2.0 * passes * batch * synapses * channels + wide_sum_flops(program, sizes, batch))
 
 
 def layer_indices(expr) -> dict[str, str]:

@@ -9,6 +9,7 @@ Names that are Greek letters print as such; a suffix after `_` becomes a supersc
 from __future__ import annotations
 
 from rulec.check import CheckedRule
+from rulec.check.loops import loop_count
 from rulec.syntax import ast
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
@@ -93,10 +94,15 @@ def _restriction(r: ast.Restriction) -> str:
 
 
 def equations(checked: CheckedRule) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(phase header, [(equation, condition)]) for every phase, in source order."""
+    """(phase header, [(equation, condition)]) for every phase, in source order; the header of a phase in a
+    relaxation loop says how often it repeats."""
     result = []
+    repeats = {p.kind: loop for loop in checked.rule.loops for p in loop.phases}
     for phase in checked.rule.phases:
         header = f"{phase.kind.value} ({', '.join(f'{b.index} in {b.layer_set}' for b in phase.bindings)})"
+        if phase.kind in repeats:
+            loop = repeats[phase.kind]
+            header += f", repeated {loop_count(loop, checked.dims)} times (repeat {loop.count_text})"
         lines = []
         for statement in phase.body:
             if isinstance(statement, ast.Let):

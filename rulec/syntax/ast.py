@@ -7,43 +7,13 @@ kinds are enums, so no node can be half-built or carry two operators at once.
 from __future__ import annotations
 
 import dataclasses
-import enum
-import operator
 from typing import Union
 
 from rulec.diagnostics import Span
 from rulec.phases import PhaseKind as PhaseKind  # the phase table defines the kinds; the AST names them
+from rulec.syntax.operators import BinOp as BinOp, Reducer as Reducer  # the operator kinds the AST names
 
 node = dataclasses.dataclass(frozen=True, slots=True)
-
-
-class BinOp(enum.Enum):
-    ADD = "+"
-    SUB = "-"
-    MUL = "*"
-    DIV = "/"
-    POW = "^"
-
-    def apply(self, left, right):
-        """The operator on two values of any type that supports it (floats, arrays, SymPy expressions)."""
-        return _OPERATOR_FUNCTIONS[self](left, right)
-
-
-_OPERATOR_FUNCTIONS = {BinOp.ADD: operator.add, BinOp.SUB: operator.sub, BinOp.MUL: operator.mul,
-                       BinOp.DIV: operator.truediv, BinOp.POW: operator.pow}
-
-
-class Reducer(enum.Enum):
-    SUM = "sum"
-    MEAN = "mean"
-    NORMALIZE = "normalize"  # standardises over the listed axes; keeps them
-    MAX = "max"
-    LOGSUMEXP = "logsumexp"  # log(sum(exp(...))), computed as max + log(sum(exp(... - max)))
-    SOFTMAX = "softmax"  # exp(...) / sum(exp(...)) over the listed axes; keeps them
-
-    @property
-    def keeps_axes(self) -> bool:  # normalize and softmax keep the axes they reduce over; the others drop them
-        return self in (Reducer.NORMALIZE, Reducer.SOFTMAX)
 
 
 # ---- names, indices and layer sets -----------------------------------------------------------------------------
@@ -215,6 +185,25 @@ class Phase:
     span: Span
 
 
+@node
+class Loop:
+    """`repeat n_relax` ... `end`: the phases inside run `count` times in a row (a dim's name or a whole number).
+    `body` holds phases, and, so that the checker can refuse them where they are, nested loops."""
+
+    count: Name | Int
+    body: tuple[Phase | Loop, ...]
+    span: Span
+
+    @property
+    def count_text(self) -> str:
+        """The count as written: a dim's name or a number."""
+        return self.count.id if isinstance(self.count, Name) else str(self.count.value)
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        return tuple(p for item in self.body for p in (item.phases if isinstance(item, Loop) else (item,)))
+
+
 # ---- declarations ----------------------------------------------------------------------------------------------
 
 
@@ -346,7 +335,7 @@ class Prove:
 
 
 Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, SynapseDecl, ActivationDecl, BiasDecl, LossDecl, Phase,
-             Prove]
+             Loop, Prove]
 
 
 @node
@@ -393,7 +382,13 @@ class Rule:
 
     @property
     def phases(self) -> tuple[Phase, ...]:
-        return self.of_type(Phase)
+        """Every phase, those inside loops included, in source order."""
+        return tuple(p for item in self.items if isinstance(item, (Phase, Loop))
+                     for p in (item.phases if isinstance(item, Loop) else (item,)))
+
+    @property
+    def loops(self) -> tuple[Loop, ...]:
+        return self.of_type(Loop)
 
     @property
     def proofs(self) -> tuple[Prove, ...]:

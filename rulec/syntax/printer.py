@@ -122,6 +122,10 @@ def _item(item: ast.Item) -> str:
     if isinstance(item, ast.Phase):
         header = ", ".join(f"{b.index} in {b.layer_set}" for b in item.bindings)
         return f"{item.kind.value} ({header})\n" + "\n".join(_statement(s) for s in item.body)
+    if isinstance(item, ast.Loop):
+        body = "\n\n".join(_item(inner) for inner in item.body)
+        indented = "".join(f"  {line}\n" if line else "\n" for line in body.splitlines())
+        return f"repeat {item.count_text}\n{indented}end"
     args = ", ".join(f"{a.name} = {expr(a.value)}" for a in item.args)
     return f"prove {item.claim}({args})" + (f" under preset {item.preset.id}" if item.preset else "")
 

@@ -144,6 +144,9 @@ class ToAst(Transformer_NonRecursive):
         body = tuple(r for r in rest if not isinstance(r, ast.Binding))
         return ast.Phase(kind, bindings, body, self._span(meta))
 
+    def loop(self, meta, count, *body):
+        return ast.Loop(count, tuple(body), self._span(meta))
+
     def phase_name(self, meta, token):
         return ast.PhaseKind(str(token))
 

@@ -10,12 +10,12 @@ import pytest
 
 import rulec
 from rulec.functions import elementwise_table
-from rulec.ir.liveness import PREDICT_PHASES, describe
+from rulec.ir.liveness import describe, predict_phases
 from rulec.ir.nodes import StateRange
 from rulec.ir.schedule import instance_index
 from rulec.lower.network_state import NetworkState
 from rulec.reference.interpreter import Reference
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_stdlib
 from tests.conftest import reference_run as run_reference
 
 NUMPY_FUNCTIONS = elementwise_table(np)
@@ -83,7 +83,7 @@ def reference_run(rule, sizes, genome, state, xs, ys):
     reference = Reference(rule.program, sizes, NUMPY_FUNCTIONS)
     after, _ = run_reference(reference, genome, state, xs, ys)
     _, neurons = reference.step(jax.tree.map(np.asarray, genome), after.synapses, np.asarray(xs[-1]), None,
-                                PREDICT_PHASES, key=after.key, step=after.step, persistent=after.neurons)
+                                predict_phases(rule.program), key=after.key, step=after.step, persistent=after.neurons)
     first = rule.program.neurons[0]
     output = neurons[first.name][-1]
     return after, output[..., 0] if first.states else output
@@ -144,7 +144,7 @@ def check_pruned_unroll(rule, sizes, steps=2, seed=0):
 
 def test_pruned_unroll_matches_the_unpruned_step_and_the_reference(stdlib_rule):
     with jax.enable_x64(True):
-        check_pruned_unroll(rulec.load(stdlib_rule), (6, 5, 4, 3))
+        check_pruned_unroll(load_stdlib(stdlib_rule), (6, 5, 4, 3))
 
 
 @pytest.mark.parametrize("sizes", [(3, 2), (6, 5, 3)], ids=lambda s: "-".join(map(str, s)))

@@ -12,13 +12,13 @@ from rulec.ir import nodes as ir
 from rulec.ir.nodes import walk
 from rulec.ir.specialize import specialize
 from rulec.syntax.ast import PhaseKind
-from tests.conftest import state_arrays
+from tests.conftest import load_stdlib, state_arrays
 
 SIZES = (5, 7, 6, 3)
 
 
 def test_specialised_steps_equal_generic_steps(stdlib_rule):
-    rule = rulec.load(stdlib_rule)
+    rule = load_stdlib(stdlib_rule)
     generic = rule.network(SIZES)
     genome = generic.init_genome(jax.random.key(0))
     special = rule.network(SIZES, specialize=genome)

@@ -7,18 +7,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import rulec
 from rulec.api import source_major
 from rulec.functions import elementwise_table
 from rulec.reference.interpreter import Reference
-from tests.conftest import reference_run
+from tests.conftest import load_stdlib, reference_run
 
 SHAPES = [(3, 2), (6, 5, 3), (6, 5, 4, 3)]
 NUMPY_FUNCTIONS = elementwise_table(np)
 
 
 def run_both(path, sizes, dtype, steps=5, seed=0):
-    rule = rulec.load(path)
+    rule = load_stdlib(path)
     net = rule.network(sizes)
     genome = net.init_genome(jax.random.key(seed), dtype)
     state = net.init(jax.random.key(seed + 1), dtype)
