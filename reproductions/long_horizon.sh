@@ -2,8 +2,8 @@
 # Meta-training for the long run (docs/reproductions.md): CMA-ES on blur, started from the shipped genome (which
 # learns fast and collapses after about 20 steps), scored at the usual short horizon (baseline) against fitness over several horizons (5, 10, 20, 100 inner steps, fewer held-out batches at the
 # long ones), the same with a stability term (the synapses' growth over the 100 steps), and the same with f_w
-# bounded to [0, 1] in the rule. Each genome is then trained with on the held-out test split for 500 steps
-# (2 seeds), its accuracy read at steps 20, 100 and 500.
+# bounded to [0, 1] in the rule. Each genome then trains with `rulec train` for 500 steps (2 seeds), its test
+# accuracy read at steps 20, 100 and 500, on a test split that meta-training never sees.
 #
 #   bash reproductions/long_horizon.sh [quick|ship] [VARIANT...]      (or --quick, --ship)
 #     variants: shipped (the shipped genome as it is), baseline, horizons, stability, bounded; all by default
