@@ -39,17 +39,22 @@ print(json.dumps({{"devices": len(jax.devices()), "fitness": np.asarray(fitness)
 """
 
 
-def run_on(devices: int) -> dict:
+def start_on(devices: int) -> subprocess.Popen:
     environment = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
                        JAX_PLATFORMS="cpu")
-    result = subprocess.run([sys.executable, "-c", SCRIPT.format(root=str(ROOT))], capture_output=True, text=True,
-                            env=environment, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return subprocess.Popen([sys.executable, "-c", SCRIPT.format(root=str(ROOT))], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=environment, cwd=ROOT)
+
+
+def result_of(process: subprocess.Popen) -> dict:
+    out, err = process.communicate()
+    assert process.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_four_devices_give_the_same_results_as_one():
-    one, four = run_on(1), run_on(4)
+    started = start_on(1), start_on(4)  # side by side: each process compiles on one core
+    one, four = (result_of(process) for process in started)
     assert (one["devices"], four["devices"]) == (1, 4)
     np.testing.assert_allclose(four["fitness"], one["fitness"], atol=1e-6)  # 6 members: padded to 8 on 4 devices
     np.testing.assert_allclose(four["stepped"], one["stepped"], atol=1e-6)  # a meta-gradient step of 3 runs
