@@ -131,5 +131,7 @@ def fold_constants(rule: ast.Rule, symbols: Symbols) -> tuple[dict[str, ast.Expr
         folder.fold(number)
     for bias in rule.biases:
         folder.check(bias.value, bias.span, literal=True)
+    for bound in (n for entry in rule.genome for n in entry.bounds or ()):
+        folder.check(bound.value, bound.span, literal=True)
     return initialisers, folder.errors
 
