@@ -25,6 +25,7 @@ import rulec
 from rulec.meta import objectives
 from rulec.meta.evolution import Evolution
 from rulec.meta.gradient import Curriculum, Gradient
+from rulec.meta.networks import Network
 from rulec.meta.tasks import load_tasks, shape
 
 RULE = Path(__file__).resolve().parent.parent / "stdlib_rules" / "blur.rule"
@@ -48,7 +49,7 @@ def cmaes_bench(population: int, hidden: int, generations: int) -> str:
     net = rule.network((inputs, hidden, outputs))
     protocol = objectives.Protocol(unroll=15, eval_batches=20, batch=128, outputs=outputs)
     genome = net.init_genome(jax.random.key(0))
-    method = Evolution(net, tasks, protocol, "CMA_ES", population, 0.3, genome)
+    method = Evolution([Network(net, protocol)], tasks, "CMA_ES", population, 0.3, genome)
     seconds, _ = timed_steps(method, method.init(jax.random.key(1), net.init_genome), generations)
     return (f"CMA-ES, pop {population}, {inputs}-{hidden}-{outputs}, k=2, 15 + 20 batches of 128: "
             f"{seconds * 1e3:.0f} ms a generation, {population / seconds:.0f} genome evaluations/s")
@@ -63,8 +64,8 @@ def gradient_bench(unrolls, hidden: int, steps: int) -> list[str]:
     for unroll in unrolls:
         for remat in (True, False):
             protocol = objectives.Protocol(unroll=unroll, eval_batches=1, batch=128, outputs=outputs, remat=remat)
-            method = Gradient(net, tasks, protocol, Curriculum(unroll=unroll, max_unroll=unroll), "xent", 5e-4, 10.0,
-                              population=1)
+            method = Gradient([Network(net, protocol)], tasks, Curriculum(unroll=unroll, max_unroll=unroll), "xent",
+                              5e-4, 10.0, population=1)
             carry = method.init(jax.random.key(0), net.init_genome)
             seconds, carry = timed_steps(method, carry, steps)
             engine = method.engine(unroll)

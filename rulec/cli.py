@@ -14,8 +14,8 @@ from rulec.commands.compile import Emit
 from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, InputsOption, SetOption, force_option, \
     input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
-from rulec.commands.flags import HorizonsOption, StabilityOption, parse_horizons, refuse_bad_cluster, \
-    refuse_horizon_conflicts
+from rulec.commands.flags import HorizonsOption, StabilityOption, parse_grid, parse_horizons, \
+    refuse_bad_cluster, refuse_horizon_conflicts
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
@@ -215,12 +215,13 @@ def meta_train_command(
         data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
         transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
         inputs: InputsOption = None,
-        layers: Annotated[str, typer.Option(help="Hidden layer sizes, such as 20 or 512.")] = "20",
+        layers: Annotated[str, typer.Option(help="Hidden layer sizes, such as 20 or 256,128; a grid of widths "
+                                                 "as 128/256/512, trained on in turn.")] = "20",
         steps: Annotated[int, typer.Option(min=1, help="Meta-steps or generations.")] = 100,
         population: Annotated[Optional[int], typer.Option(min=1, max=MAX_POPULATION, help="Genomes per generation, "
                                                           "or independent gradient runs (default "
                                                           f"{defaults_text('population')}).")] = None,
-        batch: Annotated[int, typer.Option(min=1)] = 128,
+        batch: Annotated[str, typer.Option(help="Batch size, or a grid of them as 32/128.")] = "128",
         unroll: Annotated[Optional[int], typer.Option(min=1, help="Inner steps before scoring (default "
                                                                   f"{defaults_text('unroll')}).")] = None,
         eval_batches: Annotated[int, typer.Option(min=1, help="Held-out batches scored after the unroll.")] = 20,
@@ -289,12 +290,12 @@ def meta_train_command(
     scored_horizons = parse_horizons(horizons, eval_batches)
     refuse_horizon_conflicts(scored_horizons, unroll, score_at, method, unroll_step)
     unroll = max((h.step for h in scored_horizons), default=unroll or METHODS[method].unroll)
+    hidden, batches = parse_grid(layers, batch)
     settings = Settings(
         method=method, data=data, validate=validate or data, transform=transform,
         inputs=input_scaling(inputs, genome and learned_inputs(genome), f"genome {genome}", echo_warning),
-        hidden=parse_sizes(layers, 1, "20 or 256,128"), steps=steps,
-        population=population or METHODS[method].population,
-        protocol=Protocol(unroll, eval_batches, batch, inits, remat=remat,
+        hidden=hidden, batches=batches, steps=steps, population=population or METHODS[method].population,
+        protocol=Protocol(unroll, eval_batches, batches[0], inits, remat=remat,
                           score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
                           horizons=scored_horizons, stability=stability),
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss, learning_rate=lr,

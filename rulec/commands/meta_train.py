@@ -17,8 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rulec import __version__, api
 from rulec.commands.console import warner
 from rulec.commands.flags import refuse_unwritable
-from rulec.meta import checkpoint, distributed, methods, objectives, report
+from rulec.meta import checkpoint, distributed, methods, networks, objectives, report
 from rulec.meta.methods import Settings
+from rulec.meta.networks import Network
 from rulec.meta.tasks import load_tasks, parse_specs, shape
 from rulec.runtime import resources
 from rulec.files import save_or_rescue, write_json
@@ -43,23 +44,26 @@ def _initial(rule, net, genome_path, preset, genome_settings, warn):
     return lambda key: fixed
 
 
-def _validator(net, tasks, settings: Settings):
-    """Held-out accuracy of one genome on the validation tasks, at the unroll length of a given step."""
+def _validator(grid: list[Network], tasks):
+    """Held-out accuracy of one genome on the validation tasks, at the unroll length of a given step, averaged over
+    the networks of the grid."""
     compiled = {}
 
     def validate(genome, key, unroll: int) -> float:
         if unroll not in compiled:
             # Accuracy alone: the stability term steers the search, it is not part of what validation reports.
-            protocol = dataclasses.replace(settings.protocol, unroll=unroll, stability=0.0)
-            compiled[unroll] = jax.jit(lambda g, k: objectives.evaluate(net, g, k, tasks, protocol)[0])
+            protocols = [dataclasses.replace(n.protocol, unroll=unroll, stability=0.0) for n in grid]
+            compiled[unroll] = jax.jit(lambda g, k: sum(
+                objectives.evaluate(n.net, g, k, tasks, protocol)[0] for n, protocol in zip(grid, protocols)
+            ) / len(grid))
         return float(compiled[unroll](genome, key))
 
     return validate
 
 
-def _plan(settings: Settings, program, sizes, tasks: int) -> resources.Estimate:
+def _plan(settings: Settings, program, network: Network, tasks: int) -> resources.Estimate:
     """One meta-step: every member and initialisation runs the method's inner work on each task, with its batches."""
-    protocol = settings.protocol
+    protocol, sizes = network.protocol, network.net.sizes
     step = resources.step_estimate(program, sizes, protocol.batch)
     batches = FLOAT_BYTES * (protocol.unroll + protocol.scored_batches()) * protocol.batch * (sizes[0] + sizes[-1])
     member = methods.member_cost(settings.method, step, protocol)
@@ -91,15 +95,17 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
         raise typer.BadParameter("the validation tasks have another input size than the training tasks",
                                  param_hint="--validate")
     settings = dataclasses.replace(settings, protocol=dataclasses.replace(settings.protocol, outputs=outputs))
-    sizes = (inputs,) + settings.hidden + (outputs,)
-    resources.check_plan(_plan(settings, rule.program, sizes, len(tasks)), f"meta-training on layers "
-                         f"{'-'.join(map(str, sizes))}, population {settings.population}, unroll "
-                         f"{settings.protocol.unroll}", force, warn)
-    net = rule.network(sizes)
+    grid = networks.build(rule, inputs, outputs, settings.hidden, settings.batches, settings.protocol)
+    # A grid runs one network a step: the plan is that of its costliest network.
+    plans = [_plan(settings, rule.program, network, len(tasks)) for network in grid]
+    costliest = max(range(len(grid)), key=lambda i: (plans[i].bytes, plans[i].flops))
+    resources.check_plan(plans[costliest], f"meta-training on {networks.describe([grid[costliest]])}, population "
+                         f"{settings.population}, unroll {settings.protocol.unroll}", force, warn)
+    net = grid[0].net
     initial = _initial(rule, net, genome_path, preset, genome_settings, warn)
     rng = jax.random.key(settings.seed)
     init_key = jax.random.fold_in(rng, 0)
-    method = methods.build(settings, net, tasks, initial(init_key))
+    method = methods.build(settings, grid, tasks, initial(init_key))
     # A resumed run needs only the carry's structure, so it need not search for a good random start.
     carry = method.init(init_key, initial, random_start=genome_path is None and preset is None and not resume)
     with holding([output, checkpoint_dir, log_path, plot_path] if leader else []):
@@ -111,11 +117,11 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
             start, carry, rng, history = checkpoint.load(checkpoint_dir, rule, settings.config(), carry)
             console.print(f"resuming from step {start} ({checkpoint_dir})")
         loop_key, validation_key = jax.random.split(jax.random.fold_in(rng, 1))
-        validate = _validator(net, validation, settings)
+        validate = _validator(grid, validation)
         dims = ", ".join(f"{k}={v}" for k, v in rule.dims.items()) or "no dims"
         console.print(f"meta-training `{rule.name}` ({dims}) by {settings.method}, population "
-                      f"{settings.population}, on {settings.data}; layers {'-'.join(map(str, net.sizes))}, batch "
-                      f"{settings.protocol.batch}, {jax.device_count()} device(s)"
+                      f"{settings.population}, on {settings.data}; {networks.describe(grid)}, "
+                      f"{jax.device_count()} device(s)"
                       + (f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""))
 
         def save_checkpoint(step: int) -> None:

@@ -2,8 +2,8 @@
 
 evosax keeps a whole generation on the device: `ask` and `tell` are jitted, the search state is a pytree of
 arrays (so checkpoints are plain .npz), and the genome pytree is flattened into one search vector for us. Each
-generation's members share the batches and synapse initialisations (common random numbers), so they are ranked on
-the same draw. evosax minimises, so it is told minus the accuracy; a diverged member's WORST (-1) becomes the
+generation's members share the network (of a grid, rulec/meta/networks.py), the batches and the synapse
+initialisations (common random numbers), so they are ranked on the same draw. evosax minimises, so it is told minus the accuracy; a diverged member's WORST (-1) becomes the
 largest value it can see.
 
 The search runs in normalised coordinates z (see `coordinates`), genome = start + scale * z, so one step size
@@ -19,6 +19,7 @@ import numpy as np
 from rulec.meta import objectives
 from rulec.meta.coordinates import bounds_of, denormalise, into_bounds, search_scale
 from rulec.meta.methods import Method, Settings
+from rulec.meta.networks import Network, at
 from rulec.meta.population import Engine
 from rulec.runtime.resources import Estimate
 
@@ -29,25 +30,28 @@ class Evolution(Method):
     `strategy` names an evosax class (rulec/meta/methods.py maps the --method names to them); every one of them
     samples around a mean with a step size `std_init`."""
 
-    def __init__(self, net, tasks, protocol: objectives.Protocol, strategy: str, population: int, sigma: float,
+    def __init__(self, networks: list[Network], tasks, strategy: str, population: int, sigma: float,
                  template: dict, population_mesh=None):
         import evosax.algorithms  # imported here: it pulls in flax, which only meta-training needs
 
-        self.tasks, self.protocol, self.population = tasks, protocol, population
+        self.networks, self.tasks, self.population = networks, tasks, population
         self.strategy = getattr(evosax.algorithms, strategy)(population_size=population, solution=template)
         self.params = self.strategy.default_params.replace(std_init=jnp.asarray(sigma, jnp.float32))
-        self.scale, self.bounds = search_scale(net), bounds_of(net)
+        self.scale, self.bounds = search_scale(networks[0].net), bounds_of(networks[0].net)
 
-        def member(z, shared):
-            key, tasks, start, scale = shared
-            genome = into_bounds(denormalise(z, start, scale), self.bounds)
-            return objectives.evaluate(net, genome, key, tasks, protocol)
+        def member_on(network: Network):
+            def member(z, shared):
+                key, tasks, start, scale = shared
+                genome = into_bounds(denormalise(z, start, scale), self.bounds)
+                return objectives.evaluate(network.net, genome, key, tasks, network.protocol)
+            return member
 
-        self.engine = Engine(member, population_mesh)
+        self.engines = [Engine(member_on(network), population_mesh) for network in networks]
 
     @classmethod
-    def build(cls, settings: Settings, net, tasks, template: dict, variant: str | None) -> Evolution:
-        return cls(net, tasks, settings.protocol, variant, settings.population, settings.sigma, template)
+    def build(cls, settings: Settings, networks: list[Network], tasks, template: dict, variant: str | None
+              ) -> Evolution:
+        return cls(networks, tasks, variant, settings.population, settings.sigma, template)
 
     @staticmethod
     def member_cost(step: Estimate, protocol: objectives.Protocol) -> Estimate:
@@ -55,7 +59,7 @@ class Evolution(Method):
         return Estimate(step.bytes, step.flops * (protocol.unroll + protocol.scored_batches()))
 
     def unroll_at(self, step: int) -> int:
-        return self.protocol.unroll
+        return self.networks[at(self.networks, step)].protocol.unroll
 
     def init(self, key, initial, random_start: bool = False) -> dict:
         """Centres the search on `initial(key)`, or, with `random_start`, on the fittest of one population's worth
@@ -66,7 +70,7 @@ class Evolution(Method):
         if random_start:
             drawn = jax.vmap(initial)(jax.random.split(draw_key, self.population))
             z = jax.tree.map(lambda d, s, c: (d - s) / c, drawn, start, self.scale)
-            fitness, _ = self.engine(z, (evaluate_key, self.tasks, start, self.scale))
+            fitness, _ = self.engines[0](z, (evaluate_key, self.tasks, start, self.scale))
             start = jax.tree.map(lambda d: d[int(jnp.argmax(fitness))], drawn)
         zero = jax.tree.map(jnp.zeros_like, start)
         return {"search": self.strategy.init(init_key, zero, self.params), "start": start, "scale": self.scale}
@@ -74,12 +78,15 @@ class Evolution(Method):
     def step(self, carry: dict, key, step: int) -> tuple[dict, dict]:
         ask_key, evaluate_key, tell_key = jax.random.split(key, 3)
         members, search = self.strategy.ask(ask_key, carry["search"], self.params)
-        fitness, diverged = self.engine(members, (evaluate_key, self.tasks, carry["start"], carry["scale"]))
+        engine = self.engines[at(self.networks, step)]
+        fitness, diverged = engine(members, (evaluate_key, self.tasks, carry["start"], carry["scale"]))
         search, _ = self.strategy.tell(tell_key, members, -fitness, search, self.params)
         fitness, diverged = np.asarray(fitness), np.asarray(diverged)
         alive = fitness[~diverged]
         record = {"best": float(fitness.max()), "mean": float(alive.mean()) if alive.size else objectives.WORST,
                   "diverged": int(diverged.sum())}
+        if len(self.networks) > 1:
+            record["network"] = at(self.networks, step)
         return carry | {"search": search}, record
 
     def genome(self, carry: dict) -> dict:

@@ -25,6 +25,7 @@ import optax
 from rulec.meta import objectives
 from rulec.meta.coordinates import bounds_of, into_bounds, search_scale
 from rulec.meta.methods import Method, Settings
+from rulec.meta.networks import Network, at
 from rulec.meta.population import Engine
 from rulec.runtime.resources import Estimate
 
@@ -59,17 +60,19 @@ def optimiser(learning_rate: float, clip: float, floor=None) -> optax.GradientTr
 class Gradient(Method):
     """Population-based gradient meta-training. The carry holds every run's genome, optimiser state and last loss."""
 
-    def __init__(self, net, tasks, protocol: objectives.Protocol, curriculum: Curriculum, loss: str,
-                 learning_rate: float, clip: float, population: int, population_mesh=None):
-        self.net, self.tasks, self.protocol, self.curriculum = net, tasks, protocol, curriculum
+    def __init__(self, networks: list[Network], tasks, curriculum: Curriculum, loss: str, learning_rate: float,
+                 clip: float, population: int, population_mesh=None):
+        self.networks, self.tasks, self.curriculum = networks, tasks, curriculum
         self.loss, self.population, self.mesh = loss, population, population_mesh
+        net = networks[0].net
         self.optimiser, self.bounds = optimiser(learning_rate, clip, search_scale(net)), bounds_of(net)
-        self._engines: dict[int, Engine] = {}
+        self._engines: dict[tuple[int, int], Engine] = {}
 
     @classmethod
-    def build(cls, settings: Settings, net, tasks, template: dict, variant: str | None) -> Gradient:
-        return cls(net, tasks, settings.protocol, settings.curriculum, settings.loss, settings.learning_rate,
-                   settings.clip, settings.population)
+    def build(cls, settings: Settings, networks: list[Network], tasks, template: dict, variant: str | None
+              ) -> Gradient:
+        return cls(networks, tasks, settings.curriculum, settings.loss, settings.learning_rate, settings.clip,
+                   settings.population)
 
     @staticmethod
     def member_cost(step: Estimate, protocol: objectives.Protocol) -> Estimate:
@@ -81,21 +84,22 @@ class Gradient(Method):
     def unroll_at(self, step: int) -> int:
         return self.curriculum.at(step)
 
-    def engine(self, unroll: int) -> Engine:
-        """One compiled engine per unroll length the curriculum reaches."""
-        if unroll not in self._engines:
-            protocol = dataclasses.replace(self.protocol, unroll=unroll)
+    def engine(self, unroll: int, network: int = 0) -> Engine:
+        """One compiled engine per network of the grid and unroll length the curriculum reaches."""
+        if (network, unroll) not in self._engines:
+            net, protocol = self.networks[network].net, dataclasses.replace(self.networks[network].protocol,
+                                                                            unroll=unroll)
 
             def member(run, tasks):
                 genome, opt_state, key = run
-                objective = lambda g: objectives.meta_loss(self.net, g, key, tasks, protocol, self.loss)  # noqa: E731
+                objective = lambda g: objectives.meta_loss(net, g, key, tasks, protocol, self.loss)  # noqa: E731
                 (loss, accuracy), grads = jax.value_and_grad(objective, has_aux=True)(genome)
                 updates, opt_state = self.optimiser.update(grads, opt_state, genome)
                 stepped = into_bounds(optax.apply_updates(genome, updates), self.bounds)  # projected onto the bounds
                 return stepped, opt_state, loss, accuracy, ~opt_state.last_finite
 
-            self._engines[unroll] = Engine(member, self.mesh)
-        return self._engines[unroll]
+            self._engines[network, unroll] = Engine(member, self.mesh)
+        return self._engines[network, unroll]
 
     def init(self, key, initial, random_start: bool = False) -> dict:
         """Each run starts from its own draw of `initial`, random or not."""
@@ -108,14 +112,16 @@ class Gradient(Method):
         if step > 0 and unroll > self.curriculum.at(step - 1) and self.population > 1:
             carry = synchronise(carry)
         keys = jax.random.split(key, self.population)
-        genomes, opt, loss, accuracy, skipped = self.engine(unroll)((carry["genomes"], carry["opt"], keys),
-                                                                      self.tasks)
+        engine = self.engine(unroll, at(self.networks, step))
+        genomes, opt, loss, accuracy, skipped = engine((carry["genomes"], carry["opt"], keys), self.tasks)
         loss, accuracy, skipped = np.asarray(loss), np.asarray(accuracy), np.asarray(skipped)
         finite = np.isfinite(loss)
         record = {"best": float(accuracy[finite].max()) if finite.any() else objectives.WORST,
                   "mean": float(accuracy[finite].mean()) if finite.any() else objectives.WORST,
                   "loss": float(loss[finite].min()) if finite.any() else float("nan"),
                   "skipped": int(skipped.sum()), "unroll": unroll}
+        if len(self.networks) > 1:
+            record["network"] = at(self.networks, step)
         return {"genomes": genomes, "opt": opt, "loss": jnp.where(finite, loss, jnp.inf)}, record
 
     def genome(self, carry: dict) -> dict:

@@ -2,7 +2,8 @@
 
 A method searches for a genome. Its whole search state is one carry, a pytree of arrays: `init` makes it, `step`
 advances it by one meta-step or generation and says what happened as a record of numbers (`best` and `mean`
-fitness always; `loss`, `unroll`, `diverged`, `skipped` when the method has them), and `genome` reads the current
+fitness always; `loss`, `unroll`, `diverged`, `skipped` when the method has them; `network`, the index of the
+network of a grid that the step trained on), and `genome` reads the current
 best genome from it. A checkpoint holds the carry leaf by leaf, with the RNG key, the settings and the history of
 records (rulec/meta/checkpoint.py), so a method with a new kind of carry needs nothing more to be resumable.
 
@@ -23,6 +24,7 @@ from collections.abc import Callable
 
 if typing.TYPE_CHECKING:
     from rulec.meta.gradient import Curriculum
+    from rulec.meta.networks import Network
     from rulec.meta.objectives import Protocol
     from rulec.runtime.resources import Estimate
 
@@ -35,7 +37,8 @@ class Settings:
     validate: str
     transform: str
     inputs: str  # the input scaling, rulec/data/inputs.py
-    hidden: tuple[int, ...]
+    hidden: tuple[tuple[int, ...], ...]  # the hidden layers of each network of the grid (rulec/meta/networks.py)
+    batches: tuple[int, ...]  # the batch sizes of the grid; the protocol holds the first
     steps: int
     population: int
     protocol: Protocol
@@ -60,8 +63,10 @@ class Method(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def build(cls, settings: Settings, net, tasks, template: dict, variant: str | None) -> Method:
-        """The method for a run: `template` is a genome of the right structure, `variant` the registry's."""
+    def build(cls, settings: Settings, networks: list[Network], tasks, template: dict, variant: str | None
+              ) -> Method:
+        """The method for a run on the networks of `networks` (rulec/meta/networks.py): `template` is a genome of
+        the right structure, `variant` the registry's."""
 
     @staticmethod
     @abc.abstractmethod
@@ -140,10 +145,10 @@ def defaults_text(setting: str) -> str:
     return ", ".join([f"{value} for {', '.join(names)}" for value, names in rare] + [f"{common} for the others"])
 
 
-def build(settings: Settings, net, tasks, template: dict) -> Method:
+def build(settings: Settings, networks: list[Network], tasks, template: dict) -> Method:
     """The registered method of `settings.method`, built for one run."""
     entry = METHODS[settings.method]
-    return entry.load().build(settings, net, tasks, template, entry.variant)
+    return entry.load().build(settings, networks, tasks, template, entry.variant)
 
 
 def member_cost(method: str, step: Estimate, protocol: Protocol) -> Estimate:

@@ -11,6 +11,7 @@ import rulec
 from rulec.meta import objectives
 from rulec.meta.evolution import Evolution
 from rulec.meta.gradient import Curriculum, Gradient
+from rulec.meta.networks import Network
 from rulec.meta.tasks import load_tasks
 from rulec.syntax.parse import parse
 from rulec.syntax.printer import print_rule
@@ -44,16 +45,16 @@ def test_bounds_are_read_printed_and_reach_the_program():
 def test_evolution_never_leaves_the_bounds(tiny):
     net, tasks, protocol = tiny
     # A wide search: f_w's members spread far beyond [0.9, 1] (its unit is 1), and its mean drifts outside.
-    method = Evolution(net, tasks, protocol, "CMA_ES", 8, 2.0, net.init_genome(jax.random.key(0)))
+    method = Evolution([Network(net, protocol)], tasks, "CMA_ES", 8, 2.0, net.init_genome(jax.random.key(0)))
     carry = method.init(jax.random.key(1), net.init_genome)
     seen = []
-    evaluated = method.engine.run
+    evaluated = method.engines[0].run
 
     def spy(members, shared):
         seen.append(np.asarray(members["f_w"]))
         return evaluated(members, shared)
 
-    method.engine.run = spy
+    method.engines[0].run = spy
     for step in range(1):
         carry, _ = method.step(carry, jax.random.key(step), step)
         assert LOW <= method.genome(carry)["f_w"] <= HIGH
@@ -63,7 +64,7 @@ def test_evolution_never_leaves_the_bounds(tiny):
 
 def test_gradient_steps_are_projected_onto_the_bounds(tiny):
     net, tasks, protocol = tiny
-    method = Gradient(net, tasks, protocol, Curriculum(unroll=2), "xent", 0.5, 10.0, population=1)
+    method = Gradient([Network(net, protocol)], tasks, Curriculum(unroll=2), "xent", 0.5, 10.0, population=1)
     carry = method.init(jax.random.key(0), net.init_genome)
     for step in range(1):
         carry, _ = method.step(carry, jax.random.key(step), step)

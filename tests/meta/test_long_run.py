@@ -73,13 +73,20 @@ def test_growth_is_the_mean_log_rms_growth_of_the_synapses_that_grew():
     np.testing.assert_allclose(objectives.growth(state(first), state(last)), expected, rtol=1e-5)
 
 
-def test_horizons_and_stability_are_recorded_in_the_genomes_settings(tmp_path, monkeypatch, capsys):
+def test_horizons_stability_and_a_grid_are_recorded_in_the_genomes_settings(tmp_path, monkeypatch, capsys):
     # The checkpoint holds the same settings, and refuses a resume under others (tests/meta/test_meta_train.py).
+    # Layers 4/6 make a grid of two networks (rulec/meta/networks.py), trained on one a generation in turn.
     out = tmp_path / "long.npz"
     code, _, err = run(*SMALL_ES, "--horizons", "1,3:1:0.5", "--eval-batches", "4", "--stability", "0.25", "-o",
-                       str(out), monkeypatch=monkeypatch, capsys=capsys)
+                       str(out), "--layers", "4/6", "--steps", "3", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, err
-    settings = json.loads(out.with_suffix(".json").read_text())["settings"]
+    assert "layers 2-4-2 / 2-6-2, batch 8 (a grid of 2 networks, one per step in turn)" in " ".join(err.split())
+    info = json.loads(out.with_suffix(".json").read_text())
+    settings = info["settings"]
+    assert settings["hidden"] == [[4], [6]] and settings["batches"] == [8] and info["layers"] == [2, 4, 2]
+    history = json.loads(out.with_suffix(".log.json").read_text())["history"]
+    assert [record["network"] for record in history] == [0, 1, 0]
+    assert 0 <= history[-1]["validation"] <= 1  # averaged over both networks
     assert settings["protocol"]["horizons"] == [{"step": 1, "batches": 4, "weight": 1.0},
                                                 {"step": 3, "batches": 1, "weight": 0.5}]
     assert settings["protocol"]["unroll"] == 3 and settings["protocol"]["stability"] == 0.25

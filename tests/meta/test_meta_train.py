@@ -17,6 +17,7 @@ import numpy as np
 import rulec
 from rulec.meta import gradient, objectives
 from rulec.meta.gradient import Curriculum, Gradient
+from rulec.meta.networks import Network
 from rulec.meta.tasks import load_tasks
 from tests.conftest import ROOT
 from tests.conftest import run_cli as run
@@ -37,7 +38,7 @@ def test_gradient_meta_training_lowers_the_meta_loss():
     tasks = load_tasks(["xor", "and", "moons"])
     net = rule.network((2, 8, 2))
     protocol = objectives.Protocol(unroll=4, eval_batches=2, batch=32, outputs=2)
-    method = Gradient(net, tasks, protocol, Curriculum(unroll=4), "xent", 0.1, 10.0, population=2)
+    method = Gradient([Network(net, protocol)], tasks, Curriculum(unroll=4), "xent", 0.1, 10.0, population=2)
     carry = method.init(jax.random.key(0), net.init_genome)
     losses = []
     for step in range(60):
@@ -50,7 +51,8 @@ def test_a_non_finite_meta_gradient_is_skipped_and_reported():
     rule = rulec.load(ROOT / "stdlib_rules" / "hebbian.rule")
     net = rule.network((2, 4, 2))
     protocol = objectives.Protocol(unroll=3, eval_batches=1, batch=8, outputs=2)
-    method = Gradient(net, load_tasks(["xor"]), protocol, Curriculum(unroll=3), "xent", 1e-2, 10.0, population=2)
+    method = Gradient([Network(net, protocol)], load_tasks(["xor"]), Curriculum(unroll=3), "xent", 1e-2, 10.0,
+                      population=2)
     carry = method.init(jax.random.key(0), net.init_genome)
     exploding = {"eta": jnp.asarray([0.01, 1.0]), "decay": jnp.asarray([0.0, -1e30])}
     carry["genomes"] = exploding
@@ -158,7 +160,7 @@ def test_evolution_from_a_random_start_centres_on_the_fittest_draw():
     net = rule.network((2, 8, 2))
     tasks = load_tasks(["xor"])
     protocol = objectives.Protocol(unroll=5, eval_batches=2, batch=32, outputs=2)
-    method = Evolution(net, tasks, protocol, "CMA_ES", 8, 0.3, net.init_genome(jax.random.key(0)))
+    method = Evolution([Network(net, protocol)], tasks, "CMA_ES", 8, 0.3, net.init_genome(jax.random.key(0)))
     carry = method.init(jax.random.key(1), net.init_genome, random_start=True)
     draw_key, evaluate_key, _ = jax.random.split(jax.random.key(1), 3)
     drawn = jax.vmap(net.init_genome)(jax.random.split(draw_key, 8))
@@ -223,7 +225,7 @@ def test_gradient_meta_training_from_a_good_genome_keeps_it_good():
     tasks = load_tasks(["xor", "and"])
     net = rule.network((2, 8, 2))
     protocol = objectives.Protocol(unroll=5, eval_batches=4, batch=32, outputs=2)
-    method = Gradient(net, tasks, protocol, Curriculum(unroll=5), "xent", 1e-3, 10.0, population=1)
+    method = Gradient([Network(net, protocol)], tasks, Curriculum(unroll=5), "xent", 1e-3, 10.0, population=1)
     trained = method.init(jax.random.key(0), net.init_genome)
     for step in range(40):
         trained, _ = method.step(trained, jax.random.key(step), step)

@@ -32,7 +32,8 @@ protocol = objectives.Protocol(unroll=3, eval_batches=2, batch=16, inits=2, outp
 engine = population.Engine(lambda genome, key: objectives.evaluate(net, genome, key, tasks, protocol))
 fitness, diverged = engine(genomes, jax.random.key(1))
 from rulec.meta.gradient import Curriculum, Gradient
-method = Gradient(net, tasks, protocol, Curriculum(unroll=3), "xent", 1e-2, 10.0, population=3)
+from rulec.meta.networks import Network
+method = Gradient([Network(net, protocol)], tasks, Curriculum(unroll=3), "xent", 1e-2, 10.0, population=3)
 carry, _ = method.step(method.init(jax.random.key(2), net.init_genome), jax.random.key(3), 0)
 print(json.dumps({{"devices": len(jax.devices()), "fitness": np.asarray(fitness).tolist(),
                   "stepped": np.asarray(carry["genomes"]["nu"]).tolist()}}))
