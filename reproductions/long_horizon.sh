@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Meta-training for the long run (docs/reproductions.md): CMA-ES on blur, started from the shipped genome (which
-# learns fast and collapses after about 20 steps), scored at the usual short horizon (baseline) against fitness over several horizons (5, 10, 20, 100 inner steps, fewer held-out batches at the
-# long ones), the same with a stability term (the synapses' growth over the 100 steps), and the same with f_w
-# bounded to [0, 1] in the rule. Each genome then trains with `rulec train` for 500 steps (2 seeds), its test
-# accuracy read at steps 20, 100 and 500, on a test split that meta-training never sees.
+# Meta-training for the long run (docs/reproductions.md, section 4).
 #
-#   bash reproductions/long_horizon.sh [quick|ship] [VARIANT...]      (or --quick, --ship)
-#     variants: shipped (the shipped genome as it is), baseline, horizons, stability, bounded; all by default
-#     quick: digits, 64-32-10, batch 32, population 16, 20 generations: about 5 minutes a variant on 2 CPU cores
-#     ship:  the blur genome's config (mnist5k at 10x10, 784-256-10 at test), population 32, 300 generations
+#   bash reproductions/long_horizon.sh ship                  (or --ship)
+#     The shipped blur genome, stdlib_rules/genomes/blur.npz, in two CMA-ES stages from the short-horizon genome
+#     of section 1 (reproductions/genomes/blur_short_horizon.npz, which learns fast and collapses after about 20
+#     steps), on blur.rule as shipped, whose forget gate is bounded (f_w in [0, 1]):
+#       1. fitness over the horizons 5, 10, 20 and 100 inner steps, mnist5k at 10x10 (all digits, 0-4, 5-9),
+#          100-256-10, batch 128, population 32, 60 generations;
+#       2. from stage 1, the same over the grid of widths 128/256/512 and batches 32/128, 60 generations.
+#     About 45 minutes on 2 CPU cores. Then `python benchmarks/genome_transfer.py` measures it.
+#
+#   bash reproductions/long_horizon.sh quick [VARIANT...]     (or --quick)
+#     The comparison of the tools against collapse, each from the short-horizon genome: digits, 64-32-10, batch
+#     32, population 16, 20 generations, about 5 minutes a variant; each genome then trains with `rulec train`
+#     for 500 steps (2 seeds), its test accuracy read at steps 20, 100 and 500.
+#     variants: shipped (the start as it is), baseline, horizons, stability (on blur.rule without its bound),
+#     bounded (blur.rule as shipped); all by default
 #   RULEC="python -m rulec" runs a rulec that is not on the PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,45 +23,50 @@ mkdir -p runs
 mode="${1:-quick}"
 mode="${mode#--}"  # --quick and --ship work too
 shift || true
-case "$mode" in
-  quick) config=(--data digits --layers 32 --batch 32 --population 16 --steps 20 --sigma 0.1 --eval-every 5)
-         test=(--data digits --layers 32 --batch 32) ;;
-  ship)  config=(--data mnist5k,mnist5k:0-4,mnist5k:5-9 --transform crop20-resize10 --validate mnist5k --layers 256
-                 --population 32 --steps 300 --sigma 0.1 --eval-every 25)
-         test=(--data fashion --layers 256 --batch 128) ;;
-  *) echo "usage: $0 [quick|ship] [shipped|baseline|horizons|stability|bounded ...]" >&2; exit 2 ;;
-esac
-variants=("${@:-shipped baseline horizons stability bounded}")
-read -r -a variants <<< "${variants[*]}"
 rulec=(${RULEC:-rulec})
 long=(--horizons 5,10,20,100 --eval-batches 8)
-# The bounded rule: blur with its synapse forget gate kept in [0, 1], so that no genome can grow the synapses.
-sed 's/f_w = 1.0;/f_w = 1.0 in [0, 1];/' stdlib_rules/blur.rule > runs/blur_bounded.rule
-# Its start: the shipped genome's arrays, stamped for the bounded rule (the same equations); its f_w of 1.029 lies
-# outside the bounds, so the search evaluates it at 1.
-cp stdlib_rules/genomes/blur.npz runs/blur_bounded_start.npz
+start=reproductions/genomes/blur_short_horizon.npz
+# blur.rule without its bound, the rule the short-horizon genome was learned on; and that genome stamped for the
+# bounded rule (the same equations), where its f_w of 1.029 is evaluated at 1.
+source reproductions/unbounded.sh
+cp "$start" runs/blur_bounded_start.npz
 python - <<'PY'
 import json
 import rulec
-info = json.load(open("stdlib_rules/genomes/blur.json"))
-info["source_hash"] = rulec.load("runs/blur_bounded.rule").source_hash
+info = json.load(open("reproductions/genomes/blur_short_horizon.json"))
+info["source_hash"] = rulec.load("stdlib_rules/blur.rule").source_hash
 json.dump(info, open("runs/blur_bounded_start.json", "w"))
 PY
+if [ "$mode" = ship ]; then
+  mnist=(--data mnist5k,mnist5k:0-4,mnist5k:5-9 --transform crop20-resize10 --inputs global --validate mnist5k
+         --population 32 --eval-batches 8 --horizons 5,10,20,100 --sigma 0.1)
+  "${rulec[@]}" meta-train stdlib_rules/blur.rule --method cmaes --genome runs/blur_bounded_start.npz "${mnist[@]}" \
+    --layers 256 --steps 60 --eval-every 10 -o runs/blur_stage1.npz
+  "${rulec[@]}" meta-train stdlib_rules/blur.rule --method cmaes --genome runs/blur_stage1.npz "${mnist[@]}" \
+    --layers 128/256/512 --batch 32/128 --steps 60 --eval-every 20 -o runs/blur_stage2.npz
+  echo "wrote runs/blur_stage2.npz, the shipped genome; measure it with python benchmarks/genome_transfer.py --genome runs/blur_stage2.npz"
+  exit 0
+fi
+[ "$mode" = quick ] || { echo "usage: $0 [quick|ship] [shipped|baseline|horizons|stability|bounded ...]" >&2; exit 2; }
+config=(--data digits --layers 32 --batch 32 --population 16 --steps 20 --sigma 0.1 --eval-every 5)
+test=(--data digits --layers 32 --batch 32)
+variants=("${@:-shipped baseline horizons stability bounded}")
+read -r -a variants <<< "${variants[*]}"
 for variant in "${variants[@]}"; do
-  rule=stdlib_rules/blur.rule
-  start=stdlib_rules/genomes/blur.npz
+  rule=runs/blur_unbounded.rule
   out="runs/long-$mode-$variant"
   case "$variant" in
-    shipped)   cp stdlib_rules/genomes/blur.npz "$out.npz"; cp stdlib_rules/genomes/blur.json "$out.json" ;;
+    shipped)   cp "$start" "$out.npz"; cp "${start%.npz}.json" "$out.json" ;;
     baseline)  flags=(--unroll 10 --eval-batches 8) ;;
     horizons)  flags=("${long[@]}") ;;
     stability) flags=("${long[@]}" --stability 0.05) ;;
-    bounded)   flags=("${long[@]}"); rule=runs/blur_bounded.rule; start=runs/blur_bounded_start.npz ;;
+    bounded)   flags=("${long[@]}"); rule=stdlib_rules/blur.rule ;;
     *) echo "unknown variant $variant" >&2; exit 2 ;;
   esac
   if [ "$variant" != shipped ]; then
-    "${rulec[@]}" meta-train "$rule" --method cmaes --genome "$start" "${config[@]}" \
-      "${flags[@]}" -o "$out.npz"
+    from="$start"
+    [ "$variant" = bounded ] && from=runs/blur_bounded_start.npz
+    "${rulec[@]}" meta-train "$rule" --method cmaes --genome "$from" "${config[@]}" "${flags[@]}" -o "$out.npz"
   fi
   for seed in 0 1; do
     "${rulec[@]}" train "$rule" --genome "$out.npz" "${test[@]}" --steps 500 --baseline none --seed "$seed" \
