@@ -1,13 +1,16 @@
-"""How a stdlib rule's default genome constants were chosen: validation accuracy on `digits` over a grid of genome
-settings, never the test split.
+"""How a stdlib rule's default genome constants were chosen: validation accuracy on `digits` (or another dataset)
+over a grid of genome settings, never the test split.
 
-The validation split is the last 20% of digits' training split (as meta-training holds out the last 20% of each
-task's training split); the rule trains on the rest, with the input scaling `rulec train` uses by default, on layers
-64-256-10, batch 128, seeds 0 and 1, and is scored at 100 and 500 steps. Usage:
+The validation split is the last 20% of the dataset's training split (as meta-training holds out the last 20% of
+each task's training split); the rule trains on the rest, with the input scaling `rulec train` uses by default, on
+layers INPUTS-256-10, batch 128, seeds 0 and 1, and is scored at 100 and 500 steps (or `--steps`). Usage:
 
     nice python benchmarks/stdlib_validation.py hebbian eta=0.01,0.001 decay=0.001,0.0001 [--preset P]
+    nice python benchmarks/stdlib_validation.py blur f_w=1,0.999 --genome stdlib_rules/genomes/blur.npz \
+        --data mnist5k --inputs global --steps 20,100,1000
 
-prints one row per combination of the values (any genome entry, numbers or preset functions as `--genome-set`).
+prints one row per combination of the values (any genome entry, numbers or preset functions as `--genome-set`),
+set on top of the preset, the declared genome or `--genome`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import jax
 import rulec
 from rulec.data import datasets
 from rulec.data.inputs import DEFAULT_INPUTS, standardise
+from rulec.runtime.genome_file import load_genome
 from rulec.runtime.genome_set import apply_settings, parse_setting
 from rulec.runtime.train import batch_indices, train_rule
 from rulec.meta.tasks import HELD_OUT_FRACTION
@@ -29,9 +33,9 @@ from stdlib_digits import BATCH, HIDDEN, ROOT, STEPS, cell
 SEEDS = (0, 1)
 
 
-def validation_split(inputs: str) -> datasets.Dataset:
-    """digits' training split cut in two: the first 80% to train on, the rest as the `test` split."""
-    loaded = datasets.load("digits")
+def validation_split(inputs: str, name: str = "digits") -> datasets.Dataset:
+    """The dataset's training split cut in two: the first 80% to train on, the rest as the `test` split."""
+    loaded = datasets.load(name)
     cut = int(len(loaded.x_train) * (1 - HELD_OUT_FRACTION))
     held = dataclasses.replace(loaded, x_train=loaded.x_train[:cut], y_train=loaded.y_train[:cut],
                                x_test=loaded.x_train[cut:], y_test=loaded.y_train[cut:])
@@ -43,28 +47,35 @@ def main() -> None:
     parser.add_argument("rule", help="a stdlib rule's stem, such as hebbian")
     parser.add_argument("grid", nargs="*", help="NAME=V1,V2,... for each genome entry to vary")
     parser.add_argument("--preset", help="start from this preset rather than the declared or default genome")
+    parser.add_argument("--genome", help="start from this genome file")
     parser.add_argument("--inputs", default=DEFAULT_INPUTS)
+    parser.add_argument("--data", default="digits", help="a dataset of rulec.data, such as mnist5k")
+    parser.add_argument("--steps", default=",".join(map(str, STEPS)), help="comma-separated step counts")
     args = parser.parse_args()
-    data = validation_split(args.inputs)
+    steps_shown = tuple(int(s) for s in args.steps.split(","))
+    data = validation_split(args.inputs, args.data)
     rule = rulec.load(ROOT / "stdlib_rules" / f"{args.rule}.rule")
     net = rule.network((data.inputs, HIDDEN, data.classes))
     axes = [[f"{name}={value}" for value in values.split(",")] for name, _, values in
             (text.partition("=") for text in args.grid)]
-    print(f"{args.rule}: validation accuracy (last {HELD_OUT_FRACTION:.0%} of digits' training split), {args.inputs} "
-          f"inputs, seeds {SEEDS}; steps {STEPS}")
+    print(f"{args.rule}: validation accuracy (last {HELD_OUT_FRACTION:.0%} of {args.data}'s training split), "
+          f"{args.inputs} inputs, seeds {SEEDS}; steps {steps_shown}")
     for combination in itertools.product(*axes):
-        found = {s: [] for s in STEPS}
+        found = {s: [] for s in steps_shown}
         for seed in SEEDS:
             preset = args.preset or rule.program.default_preset
-            start = rule.preset(preset, sizes=net.sizes) if preset else net.init_genome(jax.random.key(seed))
+            if args.genome:
+                start = load_genome(args.genome, rule, net.sizes)
+            else:
+                start = rule.preset(preset, sizes=net.sizes) if preset else net.init_genome(jax.random.key(seed))
             genome = apply_settings(rule.program, start, tuple(parse_setting(t) for t in combination))
             curve, _ = train_rule(net, genome, net.init(jax.random.key(seed + 1)), data,
-                                  batch_indices(len(data.x_train), max(STEPS), BATCH, seed))
+                                  batch_indices(len(data.x_train), max(steps_shown), BATCH, seed))
             measured = dict(zip(curve.steps, curve.accuracy))
-            for steps in STEPS:
+            for steps in steps_shown:
                 found[steps].append(measured.get(steps, float("nan")))
         print(f"  {' '.join(combination) or 'as declared'}: " + "  ".join(
-            f"{steps}: {cell(found[steps])}" for steps in STEPS), flush=True)
+            f"{steps}: {cell(found[steps])}" for steps in steps_shown), flush=True)
 
 
 if __name__ == "__main__":

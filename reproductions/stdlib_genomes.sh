@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The learned genomes shipped for stdlib rules other than blur (stdlib_rules/genomes/), each meta-trained by
+# CMA-ES on 10x10 MNIST (mnist5k cropped to 20x20 and resized: all digits, digits 0-4, digits 5-9), 100-256-10,
+# batch 128, per-feature inputs, population 32, fitness over the horizons 5, 10, 20 and 50 inner steps,
+# 40 generations; then measured on `digits`, which none of them saw (benchmarks/stdlib_digits.py).
+#   blur_normalized, blur_multiplicative: from the fittest of 32 random genomes (they have no preset that learns)
+#   blur_two_state: from its preset `backprop`, with a smaller step size
+#
+#   bash reproductions/stdlib_genomes.sh [RULE...]     (about 7 minutes a rule on 2 CPU cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p runs
+rules=("${@:-blur_normalized blur_multiplicative blur_two_state}")
+read -r -a rules <<< "${rules[*]}"
+mnist=(--data mnist5k,mnist5k:0-4,mnist5k:5-9 --transform crop20-resize10 --validate mnist5k --population 32
+       --eval-batches 8 --layers 256 --inputs feature --horizons 5,10,20,50 --steps 40 --eval-every 10)
+for rule in "${rules[@]}"; do
+  case "$rule" in
+    blur_two_state) start=(--preset backprop --sigma 0.1) ;;
+    *) start=() ;;
+  esac
+  rulec meta-train "stdlib_rules/$rule.rule" --method cmaes "${mnist[@]}" "${start[@]}" -o "runs/$rule.npz"
+done
+# stdlib_digits.py measures the genomes `rulec train` finds, the shipped ones: copy runs/RULE.npz and runs/RULE.json
+# into stdlib_rules/genomes/ first to measure these.
+python benchmarks/stdlib_digits.py --rules "${rules[@]}"
