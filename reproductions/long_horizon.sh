@@ -2,13 +2,15 @@
 # Meta-training for the long run (docs/reproductions.md, section 4).
 #
 #   bash reproductions/long_horizon.sh ship                  (or --ship)
-#     The shipped blur genome, stdlib_rules/genomes/blur.npz, in two CMA-ES stages from the short-horizon genome
+#     The shipped blur genome, stdlib_rules/genomes/blur.npz, in three CMA-ES stages from the short-horizon genome
 #     of section 1 (reproductions/genomes/blur_short_horizon.npz, which learns fast and collapses after about 20
 #     steps), on blur.rule as shipped, whose forget gate is bounded (f_w in [0, 1]):
 #       1. fitness over the horizons 5, 10, 20 and 100 inner steps, mnist5k at 10x10 (all digits, 0-4, 5-9),
-#          100-256-10, batch 128, population 32, 60 generations;
-#       2. from stage 1, the same over the grid of widths 128/256/512 and batches 32/128, 60 generations.
-#     About 45 minutes on 2 CPU cores. Then `python benchmarks/genome_transfer.py` measures it.
+#          100-256-10, batch 128, population 32, 60 generations (19 minutes);
+#       2. from stage 1, the same over the grid of widths 128/256/512 and batches 32/128, 60 generations (15);
+#       3. from stage 2, horizons 5, 10, 20, 100 and 1000 (weight 2), mnist5k alone, 100-256-10, population 16,
+#          step size 0.05, 30 generations (12): stage 2 still collapsed between steps 500 and 1000.
+#     About 50 minutes on 2 CPU cores. Then `python benchmarks/genome_transfer.py` measures it.
 #
 #   bash reproductions/long_horizon.sh quick [VARIANT...]     (or --quick)
 #     The comparison of the tools against collapse, each from the short-horizon genome: digits, 64-32-10, batch
@@ -44,7 +46,10 @@ if [ "$mode" = ship ]; then
     --layers 256 --steps 60 --eval-every 10 -o runs/blur_stage1.npz
   "${rulec[@]}" meta-train stdlib_rules/blur.rule --method cmaes --genome runs/blur_stage1.npz "${mnist[@]}" \
     --layers 128/256/512 --batch 32/128 --steps 60 --eval-every 20 -o runs/blur_stage2.npz
-  echo "wrote runs/blur_stage2.npz, the shipped genome; measure it with python benchmarks/genome_transfer.py --genome runs/blur_stage2.npz"
+  "${rulec[@]}" meta-train stdlib_rules/blur.rule --method cmaes --genome runs/blur_stage2.npz --data mnist5k \
+    --transform crop20-resize10 --inputs global --validate mnist5k --population 16 --layers 256 \
+    --horizons 5:8,10:4,20:2,100:2,1000:2:2 --steps 30 --sigma 0.05 --eval-every 10 -o runs/blur_stage3.npz
+  echo "wrote runs/blur_stage3.npz, the shipped genome; measure it with python benchmarks/genome_transfer.py --genome runs/blur_stage3.npz"
   exit 0
 fi
 [ "$mode" = quick ] || { echo "usage: $0 [quick|ship] [shipped|baseline|horizons|stability|bounded ...]" >&2; exit 2; }
