@@ -19,7 +19,8 @@ from tests.conftest import ROOT
 from tests.conftest import run_cli as run
 
 BLUR_TEXT = (ROOT / "stdlib_rules" / "blur.rule").read_text()
-BOUNDED_TEXT = BLUR_TEXT.replace("f_w = 1.0;", "f_w = 1.0 in [0.9, 1];")
+BOUNDED_TEXT = BLUR_TEXT.replace("f_w = 1.0 in [0, 1];", "f_w = 1.0 in [0.9, 1];")  # narrower than blur.rule's
+assert BOUNDED_TEXT != BLUR_TEXT
 BOUNDS = (0.9, 1.0)
 LOW, HIGH = np.float32(BOUNDS[0]), np.float32(BOUNDS[1])  # as the float32 genome holds them
 
