@@ -54,9 +54,8 @@ def train(rule: str, genome: str | None, flags: list[str], seed: int, steps: int
 
 
 def best_per_step(run: dict, baseline: str) -> dict[int, float]:
-    """The best accuracy over the baseline's learning rates at each evaluation step."""
-    table = np.asarray(run["baselines"][baseline]["accuracy"], np.float64)  # [rates, steps]
-    return dict(zip(run["evaluation_steps"], np.nanmax(table, axis=0)))
+    """The best accuracy over the baseline's learning rates at each evaluation step, as `rulec train` recorded it."""
+    return {step: accuracy for step, (accuracy, _) in zip(run["evaluation_steps"], run["baselines"][baseline]["best"])}
 
 
 def measure(rule: str, genome: str | None, name: str, seeds) -> dict[str, dict[int, list[float]]]:

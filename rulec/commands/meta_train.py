@@ -61,9 +61,9 @@ def _validator(grid: list[Network], tasks):
     return validate
 
 
-def _plan(settings: Settings, program, network: Network, tasks: int) -> resources.Estimate:
+def _plan(settings: Settings, program, sizes, batch: int, tasks: int) -> resources.Estimate:
     """One meta-step: every member and initialisation runs the method's inner work on each task, with its batches."""
-    protocol, sizes = network.protocol, network.net.sizes
+    protocol = dataclasses.replace(settings.protocol, batch=batch)
     step = resources.step_estimate(program, sizes, protocol.batch)
     batches = FLOAT_BYTES * (protocol.unroll + protocol.scored_batches()) * protocol.batch * (sizes[0] + sizes[-1])
     member = methods.member_cost(settings.method, step, protocol)
@@ -95,12 +95,13 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
         raise typer.BadParameter("the validation tasks have another input size than the training tasks",
                                  param_hint="--validate")
     settings = dataclasses.replace(settings, protocol=dataclasses.replace(settings.protocol, outputs=outputs))
-    grid = networks.build(rule, inputs, outputs, settings.hidden, settings.batches, settings.protocol)
-    # A grid runs one network a step: the plan is that of its costliest network.
-    plans = [_plan(settings, rule.program, network, len(tasks)) for network in grid]
-    costliest = max(range(len(grid)), key=lambda i: (plans[i].bytes, plans[i].flops))
-    resources.check_plan(plans[costliest], f"meta-training on {networks.describe([grid[costliest]])}, population "
+    # A grid runs one network a step: the plan is that of its costliest network, checked before any is built.
+    shapes = [((inputs, *layers, outputs), batch) for layers, batch in networks.grid(settings.hidden, settings.batches)]
+    plans = {shape: _plan(settings, rule.program, *shape, len(tasks)) for shape in shapes}
+    (sizes, batch), plan = max(plans.items(), key=lambda item: (item[1].bytes, item[1].flops))
+    resources.check_plan(plan, f"meta-training on layers {networks.describe_sizes(sizes)}, batch {batch}, population "
                          f"{settings.population}, unroll {settings.protocol.unroll}", force, warn)
+    grid = networks.build(rule, inputs, outputs, settings.hidden, settings.batches, settings.protocol)
     net = grid[0].net
     initial = _initial(rule, net, genome_path, preset, genome_settings, warn)
     rng = jax.random.key(settings.seed)

@@ -3,8 +3,8 @@
 evosax keeps a whole generation on the device: `ask` and `tell` are jitted, the search state is a pytree of
 arrays (so checkpoints are plain .npz), and the genome pytree is flattened into one search vector for us. Each
 generation's members share the network (of a grid, rulec/meta/networks.py), the batches and the synapse
-initialisations (common random numbers), so they are ranked on the same draw. evosax minimises, so it is told minus the accuracy; a diverged member's WORST (-1) becomes the
-largest value it can see.
+initialisations (common random numbers), so they are ranked on the same draw. evosax minimises, so it is told
+minus the accuracy; a diverged member's WORST (-1) becomes the largest value it can see.
 
 The search runs in normalised coordinates z (see `coordinates`), genome = start + scale * z, so one step size
 means the same relative change for every entry; bounded entries are clipped into their bounds.
@@ -19,7 +19,7 @@ import numpy as np
 from rulec.meta import objectives
 from rulec.meta.coordinates import bounds_of, denormalise, into_bounds, search_scale
 from rulec.meta.methods import Method, Settings
-from rulec.meta.networks import Network, at
+from rulec.meta.networks import Network, at, step_record
 from rulec.meta.population import Engine
 from rulec.runtime.resources import Estimate
 
@@ -84,9 +84,7 @@ class Evolution(Method):
         fitness, diverged = np.asarray(fitness), np.asarray(diverged)
         alive = fitness[~diverged]
         record = {"best": float(fitness.max()), "mean": float(alive.mean()) if alive.size else objectives.WORST,
-                  "diverged": int(diverged.sum())}
-        if len(self.networks) > 1:
-            record["network"] = at(self.networks, step)
+                  "diverged": int(diverged.sum()), **step_record(self.networks, step)}
         return carry | {"search": search}, record
 
     def genome(self, carry: dict) -> dict:

@@ -25,7 +25,7 @@ import optax
 from rulec.meta import objectives
 from rulec.meta.coordinates import bounds_of, into_bounds, search_scale
 from rulec.meta.methods import Method, Settings
-from rulec.meta.networks import Network, at
+from rulec.meta.networks import Network, at, step_record
 from rulec.meta.population import Engine
 from rulec.runtime.resources import Estimate
 
@@ -119,9 +119,7 @@ class Gradient(Method):
         record = {"best": float(accuracy[finite].max()) if finite.any() else objectives.WORST,
                   "mean": float(accuracy[finite].mean()) if finite.any() else objectives.WORST,
                   "loss": float(loss[finite].min()) if finite.any() else float("nan"),
-                  "skipped": int(skipped.sum()), "unroll": unroll}
-        if len(self.networks) > 1:
-            record["network"] = at(self.networks, step)
+                  "skipped": int(skipped.sum()), "unroll": unroll, **step_record(self.networks, step)}
         return {"genomes": genomes, "opt": opt, "loss": jnp.where(finite, loss, jnp.inf)}, record
 
     def genome(self, carry: dict) -> dict:

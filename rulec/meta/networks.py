@@ -42,6 +42,11 @@ def at(networks, step: int) -> int:
     return step % len(networks)
 
 
+def step_record(networks, step: int) -> dict:
+    """What a step's record says of its network: the index, for a grid; nothing for a single network."""
+    return {"network": at(networks, step)} if len(networks) > 1 else {}
+
+
 def build(rule, inputs: int, outputs: int, hidden, batches, protocol: Protocol) -> list[Network]:
     """The grid's networks for `rule`, each with `protocol` at its batch; a DataError when their genomes differ
     in shape."""
