@@ -58,14 +58,15 @@ def main() -> None:
     net = rule.network((data.inputs, HIDDEN, data.classes))
     axes = [[f"{name}={value}" for value in values.split(",")] for name, _, values in
             (text.partition("=") for text in args.grid)]
-    print(f"{args.rule}: validation accuracy (last {HELD_OUT_FRACTION:.0%} of {args.data}'s training split), "
+    print(f"{args.rule}: validation accuracy (last {HELD_OUT_FRACTION:.0%} of the training split of {args.data}), "
           f"{args.inputs} inputs, seeds {SEEDS}; steps {steps_shown}")
+    loaded = load_genome(args.genome, rule, net.sizes) if args.genome else None
+    preset = args.preset or rule.program.default_preset
     for combination in itertools.product(*axes):
         found = {s: [] for s in steps_shown}
         for seed in SEEDS:
-            preset = args.preset or rule.program.default_preset
-            if args.genome:
-                start = load_genome(args.genome, rule, net.sizes)
+            if loaded is not None:
+                start = loaded
             else:
                 start = rule.preset(preset, sizes=net.sizes) if preset else net.init_genome(jax.random.key(seed))
             genome = apply_settings(rule.program, start, tuple(parse_setting(t) for t in combination))
