@@ -14,8 +14,8 @@ from rulec.commands.compile import Emit
 from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, InputsOption, SetOption, force_option, \
     input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
-from rulec.commands.flags import HorizonsOption, StabilityOption, parse_grid, parse_horizons, \
-    refuse_bad_cluster, refuse_horizon_conflicts
+from rulec.commands.flags import HorizonsOption, StabilityFromOption, StabilityOption, parse_grid, \
+    parse_horizons, refuse_bad_cluster, refuse_bad_stability_from, refuse_horizon_conflicts
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
@@ -229,6 +229,7 @@ def meta_train_command(
                                                              "5,10), averaging the scores.")] = None,
         horizons: HorizonsOption = None,
         stability: StabilityOption = 0.0,
+        stability_from: StabilityFromOption = 0,
         inits: Annotated[int, typer.Option(min=1, help="Synapse initialisations per genome and task.")] = 1,
         unroll_step: Annotated[int, typer.Option(min=0, help="Curriculum: unroll growth (grad).")] = 0,
         unroll_every: Annotated[int, typer.Option(min=1, help="Curriculum: meta-steps between growths.")] = 10_000,
@@ -297,12 +298,13 @@ def meta_train_command(
         hidden=hidden, batches=batches, steps=steps, population=population or METHODS[method].population,
         protocol=Protocol(unroll, eval_batches, batches[0], inits, remat=remat,
                           score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
-                          horizons=scored_horizons, stability=stability),
+                          horizons=scored_horizons, stability=stability, stability_from=stability_from),
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss, learning_rate=lr,
         start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
         + describe(genome_settings),
         clip=clip, sigma=sigma, seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
         data_dir=str(data_dir.resolve()) if data_dir else None)
+    refuse_bad_stability_from(settings.protocol)
     stem = file.stem if file.suffix == ".rule" else file.name
     run_meta_training(file=file, checked=checked, settings=settings, genome_path=genome, preset=preset,
                       genome_settings=genome_settings, data_dir=data_dir, output=output or Path(f"{stem}.{method}.npz"),

@@ -226,6 +226,24 @@ def non_negative(value: float) -> float:
 StabilityOption = Annotated[float, typer.Option(callback=non_negative, help=(
     "Weight of the synapses' growth over the unroll (the mean log of their RMS growth), subtracted from the "
     "fitness (added to grad's meta-loss); a finite number >= 0."))]
+StabilityFromOption = Annotated[int, typer.Option(min=0, help=(
+    "Measure --stability's growth from this inner step to the unroll's end, not from the start: 0 or one of the "
+    "steps where the network is scored (a --horizons step). The growth a rule needs to learn then goes free."))]
+
+
+def refuse_bad_stability_from(protocol) -> None:
+    """`--stability-from` names a scoring point of the protocol (where the unroll keeps the network's state), and
+    means something only with a stability weight."""
+    if protocol.stability_from == 0:
+        return
+    if protocol.stability == 0:
+        raise typer.BadParameter("it only says where --stability measures the growth from; give --stability too",
+                                 param_hint="--stability-from")
+    points = [h.step for h in protocol.scoring()]
+    if protocol.stability_from not in points[:-1]:
+        raise typer.BadParameter(f"{protocol.stability_from} is not a step where the network is scored before the "
+                                 f"unroll's end; choose 0 or one of {', '.join(map(str, points[:-1])) or 'none'} "
+                                 "(--horizons sets them)", param_hint="--stability-from")
 
 
 def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str | None, method: str,

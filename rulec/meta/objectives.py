@@ -11,7 +11,9 @@ With `horizons`, the unroll runs to the longest horizon and the network is score
 number of held-out batches (the first ones of one draw), the scores combined by the horizons' weights: a long
 horizon costs the inner steps, and few batches, so a rule is rewarded for still learning at step 100 without
 paying 100 steps of scoring. `stability` subtracts (from the fitness; adds, to the meta-loss) that weight times
-the synapses' growth over the whole unroll (see `growth`), which a rule can show before its accuracy falls.
+the synapses' growth over the whole unroll (see `growth`), which a rule can show before its accuracy falls; with
+`stability_from`, over the unroll after that scoring point only, so that the growth a rule needs to learn at all
+goes free and only the growth that goes on after it has learned (the one that saturates it later) costs.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Protocol:
     score_at: tuple[int, ...] = ()  # earlier inner steps after which the network is scored too
     horizons: tuple[Horizon, ...] = ()  # instead of score_at and the unroll's end, when given
     stability: float = 0.0  # the weight of the synapses' growth in the objective
+    stability_from: int = 0  # the inner step from which that growth is measured: 0 or a scoring point
 
     def points(self) -> list[int]:
         """The inner steps after which the network is scored: those of score_at within the unroll, and its end."""
@@ -99,17 +102,19 @@ def _trained(net, genome, key, task, protocol: Protocol, remat: bool):
     horizons = protocol.scoring()
     xs, ys, _ = sample(train_key, task.train, protocol.unroll, protocol.batch, protocol.outputs)
     held = sample(held_key, task.held_out, max(h.batches for h in horizons), protocol.batch, protocol.outputs)
-    first = state = net.init(init_key)
+    grown_from = state = net.init(init_key)
     done, scored = 0, []
     for horizon in horizons:
         state = net.unroll(genome, state, xs[done:horizon.step], ys[done:horizon.step], remat=remat)
+        if horizon.step == protocol.stability_from:
+            grown_from = state
         held_xs, held_ys, labels = (part[:horizon.batches] for part in held)
         logits = jax.vmap(lambda x, state=state: net.predict(genome, state, x))(held_xs)
         # A task with fewer classes than the shared network has outputs is scored on its own outputs only, as if
         # it had its own head: xor's prediction is the larger of outputs 0 and 1, never blobs' output 4.
         scored.append((logits[..., :task.classes], held_ys[..., :task.classes], labels))
         done = horizon.step
-    return growth(first, state), state, scored
+    return growth(grown_from, state), state, scored
 
 
 def _over_tasks_and_inits(score, key, tasks, inits: int):
