@@ -127,41 +127,12 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     werror: WerrorOption = False,
                     ) -> None:
     """Is the rule's update a gradient field? Checks dΔw_k/dw_m = dΔw_m/dw_k (paper eq. 10)."""
-    import jax
-    import numpy as np
-
-    from rulec import api
-    from rulec.runtime.genome_file import load_genome
-    from rulec.runtime.genome_set import apply_settings, describe
-    from rulec.runtime import resources
-    from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, XOR_LABELS, numeric_symmetry, \
-        symbolic_symmetry
+    from rulec.commands.analyze import run_analyze
 
     refuse_genome_and_preset(genome, preset)
-    settings = parse_genome_sets(genome_set)
-    rule = api.Rule(check_and_warn(file, parse_overrides(set_), werror))
-    resources.check_plan(resources.jacobian_estimate(rule.program, NUMERIC_SHAPE, len(XOR_LABELS)), "the numeric "
-                         f"check on layers {'-'.join(map(str, NUMERIC_SHAPE))}", force, echo_warning,
-                         smaller="dims (--set)")
-    net = rule.network(NUMERIC_SHAPE)
-    if genome is not None:
-        values, origin = load_genome(genome, rule, net.sizes, echo_warning), f"genome {genome}"
-    elif preset is not None or rule.program.default_preset:
-        values, origin = rule.preset(preset), f"preset {preset or rule.program.default_preset}"
-    else:
-        values, origin = net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})"
-    values, origin = apply_settings(rule.program, values, settings), origin + describe(settings)
-    typer.echo(f"{file}: is the update of `{rule.name}` with {origin} a gradient field? (paper eq. 10)")
-    symbolic = symbolic_symmetry(rule.program, jax.tree.map(np.asarray, values), SYMBOLIC_SHAPE)
-    shape = "-".join(map(str, SYMBOLIC_SHAPE))
-    verdict = "symmetric: exactly zero" if symbolic.symmetric else f"not symmetric: {symbolic.witness}"
-    typer.echo(f"  symbolic, network {shape}, {symbolic.weights} weights, any activation: Q - Q^T is {verdict}")
-    numeric = numeric_symmetry(net, values, net.init(jax.random.key(seed + 1)))
-    typer.echo(f"  numeric, network {'-'.join(map(str, NUMERIC_SHAPE))} on xor, {numeric.weights} weights, float64: "
-               f"|Q - Q^T| / |Q| = {numeric.asymmetry:.3g}, noise floor {numeric.noise:.3g}")
-    conclusion = ("consistent with a gradient field" if numeric.symmetric and symbolic.symmetric
-                  else "not a gradient field: no loss has this update as its gradient")
-    typer.echo(f"  => {conclusion}")
+    genome_settings = parse_genome_sets(genome_set)
+    run_analyze(file=file, checked=check_and_warn(file, parse_overrides(set_), werror), genome_path=genome,
+                preset=preset, genome_settings=genome_settings, seed=seed, force=force, warn=echo_warning)
 
 
 @app.command("train")

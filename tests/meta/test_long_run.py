@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 
@@ -44,22 +45,33 @@ def test_the_objectives_are_weighted_over_the_horizons_with_the_stability_term(t
     xs, ys, _ = sample(train_key, tasks[0].train, 3, 16, 2)
     held_xs, _, labels = sample(held_key, tasks[0].held_out, 2, 16, 2)
     first = state = net.init(init_key)
+    scored_states = []
     # One step of the unroll, which (unlike net.step) leaves alone a synapse nothing reads: blur's first `wb`.
     step_once = jax.jit(lambda genome, state, x, y: net.unroll(genome, state, x[None], y[None], remat=False))
     predict, accuracies, losses = jax.jit(net.predict), [], []
     for done, step, batches in ((0, 1, 2), (1, 3, 1)):
         for x, y in zip(xs[done:step], ys[done:step]):
             state = step_once(genome, state, x, y)
+        scored_states.append(state)
         logits = np.asarray([predict(genome, state, x) for x in held_xs[:batches]], np.float64)
         chosen = np.asarray(labels[:batches])
         accuracies.append(np.mean(np.argmax(logits, -1) == chosen))
         log_softmax = logits - np.log(np.sum(np.exp(logits), -1, keepdims=True))
         losses.append(-np.mean(np.take_along_axis(log_softmax, chosen[..., None], -1)))
-    growth = np.mean([max(0.0, np.log(rms(b) / rms(a))) for a, b in
-                      zip(jax.tree.leaves(first.synapses), jax.tree.leaves(state.synapses))])
-    assert not diverged and growth > 0.1
-    np.testing.assert_allclose(fitness, (accuracies[0] + 3 * accuracies[1]) / 4 - 0.5 * growth, rtol=1e-5)
-    np.testing.assert_allclose(loss, (losses[0] + 3 * losses[1]) / 4 + 0.5 * growth, rtol=1e-4)
+    def growth(since):
+        return np.mean([max(0.0, np.log(rms(b) / rms(a))) for a, b in
+                        zip(jax.tree.leaves(since.synapses), jax.tree.leaves(state.synapses))])
+
+    accuracy, cross_entropy = (accuracies[0] + 3 * accuracies[1]) / 4, (losses[0] + 3 * losses[1]) / 4
+    assert not diverged and growth(first) > growth(scored_states[0]) > 0.01
+    np.testing.assert_allclose(fitness, accuracy - 0.5 * growth(first), rtol=1e-5)
+    np.testing.assert_allclose(loss, cross_entropy + 0.5 * growth(first), rtol=1e-4)
+    # --stability-from 1: the growth from the state scored at step 1 to the end, not from the start.
+    later = dataclasses.replace(protocol, stability_from=1)
+    np.testing.assert_allclose(objectives.evaluate(net, genome, key, tasks, later)[0],
+                               accuracy - 0.5 * growth(scored_states[0]), rtol=1e-5)
+    np.testing.assert_allclose(objectives.meta_loss(net, genome, key, tasks, later)[0],
+                               cross_entropy + 0.5 * growth(scored_states[0]), rtol=1e-4)
 
 
 def test_growth_is_the_mean_log_rms_growth_of_the_synapses_that_grew():
@@ -107,6 +119,9 @@ def test_horizons_stability_and_a_grid_are_recorded_in_the_genomes_settings(tmp_
     (["--horizons", "5,10", "--method", "grad", "--unroll-step", "2"], "a growing curriculum (--unroll-step)"),
     (["--stability", "-1"], "-1.0 is not a finite number >= 0"),
     (["--stability", "nan"], "nan is not a finite number >= 0"),
+    (["--horizons", "1,3", "--stability-from", "1"], "give --stability too"),
+    (["--horizons", "1,3", "--stability", "1", "--stability-from", "3"], "choose 0 or one of 1 (--horizons"),
+    (["--unroll", "3", "--stability", "1", "--stability-from", "2"], "choose 0 or one of none"),
 ])
 def test_bad_long_run_flags_are_usage_errors(flags, message, monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "300")  # one line per message
