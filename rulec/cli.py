@@ -14,8 +14,8 @@ from rulec.commands.compile import Emit
 from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, InputsOption, SetOption, force_option, \
     input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
-from rulec.commands.flags import HorizonsOption, StabilityFromOption, StabilityOption, parse_grid, \
-    parse_horizons, refuse_bad_cluster, refuse_bad_stability_from, refuse_horizon_conflicts
+from rulec.commands.flags import HorizonsOption, StabilityFromOption, StabilityOption, TruncationOption, parse_grid, \
+    parse_horizons, persistent_truncation, refuse_bad_cluster, refuse_bad_stability_from, refuse_horizon_conflicts
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
@@ -201,6 +201,7 @@ def meta_train_command(
         horizons: HorizonsOption = None,
         stability: StabilityOption = 0.0,
         stability_from: StabilityFromOption = 0,
+        truncation: TruncationOption = None,
         inits: Annotated[int, typer.Option(min=1, help="Synapse initialisations per genome and task.")] = 1,
         unroll_step: Annotated[int, typer.Option(min=0, help="Curriculum: unroll growth (grad).")] = 0,
         unroll_every: Annotated[int, typer.Option(min=1, help="Curriculum: meta-steps between growths.")] = 10_000,
@@ -263,13 +264,18 @@ def meta_train_command(
     refuse_horizon_conflicts(scored_horizons, unroll, score_at, method, unroll_step)
     unroll = max((h.step for h in scored_horizons), default=unroll or METHODS[method].unroll)
     hidden, batches = parse_grid(layers, batch)
+    population = population or METHODS[method].population
+    truncation = persistent_truncation(method, truncation, unroll, population, horizons=scored_horizons,
+                                       score_at=score_at, stability=stability, inits=inits,
+                                       networks=len(hidden) * len(batches))
     settings = Settings(
         method=method, data=data, validate=validate or data, transform=transform,
         inputs=input_scaling(inputs, genome and learned_inputs(genome), f"genome {genome}", echo_warning),
-        hidden=hidden, batches=batches, steps=steps, population=population or METHODS[method].population,
+        hidden=hidden, batches=batches, steps=steps, population=population,
         protocol=Protocol(unroll, eval_batches, batches[0], inits, remat=remat,
                           score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
-                          horizons=scored_horizons, stability=stability, stability_from=stability_from),
+                          horizons=scored_horizons, stability=stability, stability_from=stability_from,
+                          truncation=truncation),
         curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss, learning_rate=lr,
         start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
         + describe(genome_settings),

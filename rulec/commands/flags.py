@@ -260,3 +260,37 @@ def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str 
     if method == "grad" and unroll_step > 0:
         raise typer.BadParameter("gradient meta-training scores horizons over one fixed unroll; a growing "
                                  "curriculum (--unroll-step) would cut the long ones off", param_hint="--horizons")
+
+
+# ---- persistent ES: the truncation, and the flags it cannot take
+
+TruncationOption = Annotated[Optional[int], typer.Option(min=1, help=(
+    "pes: inner steps each generation advances the members' networks by, a divisor of --unroll (default 10, or the "
+    "unroll when shorter)."))]
+DEFAULT_TRUNCATION = 10
+
+
+def persistent_truncation(method: str, truncation: int | None, unroll: int, population: int, *, horizons: tuple,
+                          score_at: str | None, stability: float, inits: int, networks: int) -> int:
+    """The truncation of `--method pes` (0 for the other methods), or a usage error for a flag it cannot take."""
+    if method != "pes":
+        if truncation is not None:
+            raise typer.BadParameter("only --method pes cuts the unroll into truncations", param_hint="--truncation")
+        return 0
+    truncation = truncation or min(DEFAULT_TRUNCATION, unroll)
+    if unroll % truncation:
+        raise typer.BadParameter(f"the unroll of {unroll} steps is not a whole number of truncations of {truncation}",
+                                 param_hint="--truncation")
+    if population % 2:
+        raise typer.BadParameter(f"pes draws its members in antithetic pairs; make the population even, not "
+                                 f"{population}", param_hint="--population")
+    scored_once = {"--horizons": bool(horizons), "--score-at": score_at is not None, "--stability": stability > 0,
+                   "--inits": inits > 1}
+    for flag, given in scored_once.items():
+        if given:
+            raise typer.BadParameter("pes scores the members after every truncation, on one synapse draw per task; "
+                                     "leave it out", param_hint=flag)
+    if networks > 1:
+        raise typer.BadParameter("pes keeps every member's network from one generation to the next, so it trains "
+                                 "one network: give one --layers and one --batch", param_hint="--layers")
+    return truncation

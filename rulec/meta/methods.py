@@ -114,6 +114,12 @@ def _evolution_class() -> type[Method]:
     return Evolution
 
 
+def _persistent_class() -> type[Method]:
+    from rulec.meta.persistent import Persistent
+
+    return Persistent
+
+
 def _evolution(evosax_class: str) -> Entry:
     """An evolution strategy of evosax (paper section 4.4 uses CMA-ES): 80 genomes a generation, unroll 15."""
     return Entry(_evolution_class, population=80, unroll=15, variant=evosax_class)
@@ -130,6 +136,8 @@ METHODS: dict[str, Entry] = {
     "pgpe": _evolution("PGPE"),  # policy gradients with parameter-based exploration
     "simple-es": _evolution("SimpleES"),
     "ars": _evolution("ARS"),  # augmented random search
+    # persistent ES over truncations of a long unroll (rulec/meta/persistent.py)
+    "pes": Entry(_persistent_class, population=16, unroll=100),
 }
 
 

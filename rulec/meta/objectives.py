@@ -50,6 +50,7 @@ class Protocol:
     horizons: tuple[Horizon, ...] = ()  # instead of score_at and the unroll's end, when given
     stability: float = 0.0  # the weight of the synapses' growth in the objective
     stability_from: int = 0  # the inner step from which that growth is measured: 0 or a scoring point
+    truncation: int = 0  # persistent ES: inner steps per generation, of the unroll (0 for the other methods)
 
     def points(self) -> list[int]:
         """The inner steps after which the network is scored: those of score_at within the unroll, and its end."""
@@ -66,7 +67,7 @@ class Protocol:
         return sum(h.batches for h in self.scoring())
 
 
-def _finite(tree):
+def finite(tree):
     return jnp.all(jnp.asarray([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
 
 
@@ -89,9 +90,18 @@ def weighted(scores: list, horizons: list[Horizon]):
     return sum(h.weight * score for h, score in zip(horizons, scores)) / total
 
 
+def scores(logits, targets, labels, loss: str = "xent"):
+    """(meta-loss, accuracy) of predictions on held-out batches: the softmax cross-entropy of the output's
+    prediction state, or with `loss="l2"` the squared error against the +-1 targets."""
+    accuracy = jnp.mean(jnp.argmax(logits, -1) == labels)
+    if loss == "l2":
+        return jnp.mean((logits - targets) ** 2), accuracy
+    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels)), accuracy
+
+
 def _accuracy(scored: list, protocol: Protocol):
     """Held-out accuracy over the scoring points of `_trained`, weighted."""
-    return weighted([jnp.mean(jnp.argmax(logits, -1) == labels) for logits, _, labels in scored], protocol.scoring())
+    return weighted([scores(*point)[1] for point in scored], protocol.scoring())
 
 
 def _trained(net, genome, key, task, protocol: Protocol, remat: bool):
@@ -130,7 +140,7 @@ def evaluate(net, genome, key, tasks, protocol: Protocol):
     def score(k, task):
         grown, state, scored = _trained(net, genome, k, task, protocol, remat=False)
         fitness = _accuracy(scored, protocol) - protocol.stability * grown
-        return fitness, (~_finite((state.synapses, state.neurons))).astype(jnp.float32)
+        return fitness, (~finite((state.synapses, state.neurons))).astype(jnp.float32)
 
     accuracy, diverged = _over_tasks_and_inits(score, key, tasks, protocol.inits)
     diverged = (diverged > 0) | ~jnp.isfinite(accuracy)
@@ -140,14 +150,10 @@ def evaluate(net, genome, key, tasks, protocol: Protocol):
 def meta_loss(net, genome, key, tasks, protocol: Protocol, loss: str = "xent"):
     """(loss, accuracy) averaged over tasks and synapse inits, differentiable with respect to the genome; both
     weighted over the horizons, the loss plus the stability term."""
-    def one(logits, targets, labels):
-        if loss == "l2":
-            return jnp.mean((logits - targets) ** 2)
-        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
-
     def score(k, task):
         grown, _, scored = _trained(net, genome, k, task, protocol, remat=protocol.remat)
-        value = weighted([one(*point) for point in scored], protocol.scoring()) + protocol.stability * grown
+        value = weighted([scores(*point, loss)[0] for point in scored], protocol.scoring())
+        value = value + protocol.stability * grown
         return value, _accuracy(scored, protocol)
 
     return _over_tasks_and_inits(score, key, tasks, protocol.inits)

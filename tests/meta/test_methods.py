@@ -28,5 +28,5 @@ def test_a_method_missing_part_of_the_interface_cannot_be_built():
 
 
 def test_the_flags_say_each_methods_defaults():
-    assert defaults_text("population") == "1 for grad, 80 for the others"
-    assert defaults_text("unroll") == "10 for grad, 15 for the others"
+    assert defaults_text("population") == "1 for grad, 16 for pes, 80 for the others"
+    assert defaults_text("unroll") == "10 for grad, 100 for pes, 15 for the others"
