@@ -12,6 +12,10 @@
 #          step size 0.05, 30 generations (12): stage 2 still collapsed between steps 500 and 1000.
 #     About 50 minutes on 2 CPU cores. Then `python benchmarks/genome_transfer.py` measures it.
 #
+#   bash reproductions/long_horizon.sh after
+#     What was tried against the collapse after the shipped genome, from it: the stability term on the growth after
+#     step 100 (--stability-from), horizons up to 3000 steps, and PES at 28x28 (about 90 minutes; none shipped).
+#
 #   bash reproductions/long_horizon.sh quick [VARIANT...]     (or --quick)
 #     The comparison of the tools against collapse, each from the short-horizon genome: digits, 64-32-10, batch
 #     32, population 16, 20 generations, about 5 minutes a variant; each genome then trains with `rulec train`
@@ -52,7 +56,52 @@ if [ "$mode" = ship ]; then
   echo "wrote runs/blur_stage3.npz, the shipped genome; measure it with python benchmarks/genome_transfer.py --genome runs/blur_stage3.npz"
   exit 0
 fi
-[ "$mode" = quick ] || { echo "usage: $0 [quick|ship] [shipped|baseline|horizons|stability|bounded ...]" >&2; exit 2; }
+if [ "$mode" = after ]; then
+  # What was tried against the collapse after the shipped genome, each from it (docs/reproductions.md, section 4,
+  # "After the shipped genome"); none was shipped. About 90 minutes on 2 cores.
+  shipped=stdlib_rules/genomes/blur.npz
+  base=(--method cmaes --genome "$shipped" --data mnist5k --transform crop20-resize10 --inputs global
+        --validate mnist5k --population 16 --layers 256 --sigma 0.05)
+  for weight in 0.05 0.2; do  # the stability term on the growth after step 100
+    "${rulec[@]}" meta-train stdlib_rules/blur.rule "${base[@]}" --horizons 5:8,10:4,20:2,100:2,1000:2:2 --steps 30 \
+      --stability "$weight" --stability-from 100 -o "runs/after-stability$weight.npz"
+  done
+  for weight in 0 0.02; do  # scored up to step 3000, where the shipped genome falls at 10x10
+    stability=(); [ "$weight" = 0 ] || stability=(--stability "$weight" --stability-from 100)
+    "${rulec[@]}" meta-train stdlib_rules/blur.rule "${base[@]}" --horizons 5:8,10:4,20:2,100:2,1000:2,3000:2:2 \
+      --steps 24 "${stability[@]}" -o "runs/after-horizon3000-$weight.npz"
+  done
+  # PES at 28x28 on blur without its forget gate (f_w stays 1: a perturbation below 1 erodes every synapse).
+  sed -e 's/  f_w = 1.0 in \[0, 1\]; eta_w = -0.001 /  eta_w = -0.001 /' -e 's/:= f_w \* /:= /' \
+    stdlib_rules/blur.rule > runs/blur_no_forget.rule
+  # A genome stamped for another rule of the same equations: f_w dropped, or put back at 1.
+  stamp() {
+    python - "$@" <<'PY'
+import json, sys
+import numpy as np
+import rulec
+rule, source, target = sys.argv[1:]
+genome = dict(np.load(source))
+genome.pop("f_w", None)
+if "f_w =" in open(rule).read():
+    genome["f_w"] = np.float32(1.0)
+np.savez(target, **genome)
+info = json.load(open(source[:-4] + ".json")) | {"source_hash": rulec.load(rule).source_hash}
+json.dump(info, open(target[:-4] + ".json", "w"))
+PY
+  }
+  stamp runs/blur_no_forget.rule "$shipped" runs/after-pes-start.npz
+  "${rulec[@]}" meta-train runs/blur_no_forget.rule --method pes --genome runs/after-pes-start.npz --data mnist5k \
+    --inputs global --validate mnist5k --population 16 --layers 256 --unroll 2000 --truncation 50 --eval-batches 4 \
+    --steps 300 --sigma 0.01 --lr 0.002 --eval-every 100 -o runs/after-pes-no-forget.npz
+  stamp stdlib_rules/blur.rule runs/after-pes-no-forget.npz runs/after-pes.npz
+  for genome in runs/after-stability*.npz runs/after-horizon3000-*.npz runs/after-pes.npz; do
+    python benchmarks/stdlib_validation.py blur --genome "$genome" --data mnist5k --inputs global \
+      --steps 5,10,20,100,500,1000,2000
+  done
+  exit 0
+fi
+[ "$mode" = quick ] || { echo "usage: $0 [quick|ship|after] [shipped|baseline|horizons|stability|bounded ...]" >&2; exit 2; }
 config=(--data digits --layers 32 --batch 32 --population 16 --steps 20 --sigma 0.1 --eval-every 5)
 test=(--data digits --layers 32 --batch 32)
 variants=("${@:-shipped baseline horizons stability bounded}")
