@@ -10,8 +10,8 @@ the whole population on its host, as every process runs the same search. The eng
 arrays from each process's own slices (`jax.make_array_from_callback`), and gathers the outputs back to every
 process (`process_allgather`), so that every process continues with the same results, as host-local arrays.
 
-Both meta-learning methods run on it: CMA-ES evaluates a generation of genomes, the gradient method steps a
-population of independent runs.
+Every meta-learning method runs on it: CMA-ES evaluates a generation of genomes, the gradient method steps a
+population of independent runs, PES advances each member's own network by one truncation.
 """
 
 from __future__ import annotations
