@@ -4,8 +4,8 @@ Genome entries live on very different scales: `nu ~ normal(0, 1)` spreads over a
 matters at the third decimal. A search or an optimiser step of one size for every entry would leave nu unexplored
 or blow eta_w up 500-fold (a single raw Adam step of 1e-3 flips its sign). Every method therefore moves the genome
 in units of each entry's scale: the spread of its declared initialiser, or, for a constant, its magnitude.
-Evolution (PES too) searches in fixed coordinates around its start; gradient descent takes the larger of this scale and the
-entry's current size as its unit, so that gates can also grow by orders of magnitude.
+Evolution (PES too) searches in fixed coordinates around its start; gradient descent takes the larger of this
+scale and the entry's current size as its unit, so that gates can also grow by orders of magnitude.
 
 A bounded entry (`f_w = 1.0 in [0, 1]`) is clipped into its bounds: evolution evaluates a member outside them at
 the nearest point inside (and reads its mean the same way), gradient descent projects each step back. Clipping,
