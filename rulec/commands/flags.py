@@ -265,9 +265,9 @@ def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str 
 # ---- persistent ES: the truncation, and the flags it cannot take
 
 TruncationOption = Annotated[Optional[int], typer.Option(min=1, help=(
-    "pes: inner steps each generation advances the members' networks by, a divisor of --unroll (default 10, or the "
-    "unroll when shorter)."))]
-DEFAULT_TRUNCATION = 10
+    "pes: inner steps each generation advances the members' networks by, a divisor of --unroll (default: its "
+    "largest divisor up to 10)."))]
+LONGEST_DEFAULT_TRUNCATION = 10
 
 
 def persistent_truncation(method: str, truncation: int | None, unroll: int, population: int, *, horizons: tuple,
@@ -277,7 +277,7 @@ def persistent_truncation(method: str, truncation: int | None, unroll: int, popu
         if truncation is not None:
             raise typer.BadParameter("only --method pes cuts the unroll into truncations", param_hint="--truncation")
         return 0
-    truncation = truncation or min(DEFAULT_TRUNCATION, unroll)
+    truncation = truncation or max(d for d in range(1, LONGEST_DEFAULT_TRUNCATION + 1) if unroll % d == 0)
     if unroll % truncation:
         raise typer.BadParameter(f"the unroll of {unroll} steps is not a whole number of truncations of {truncation}",
                                  param_hint="--truncation")
