@@ -70,8 +70,6 @@ def test_the_objectives_are_weighted_over_the_horizons_with_the_stability_term(t
     later = dataclasses.replace(protocol, stability_from=1)
     np.testing.assert_allclose(objectives.evaluate(net, genome, key, tasks, later)[0],
                                accuracy - 0.5 * growth(scored_states[0]), rtol=1e-5)
-    np.testing.assert_allclose(objectives.meta_loss(net, genome, key, tasks, later)[0],
-                               cross_entropy + 0.5 * growth(scored_states[0]), rtol=1e-4)
 
 
 def test_growth_is_the_mean_log_rms_growth_of_the_synapses_that_grew():
