@@ -45,6 +45,15 @@ def run_cli(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:
     return done.value.code or 0, out, err
 
 
+def usage_error(*args: str, monkeypatch, capsys) -> str:
+    """Runs `rulec ARGS`, which must end in a usage error (exit code 2) without a traceback; its message, each run of
+    whitespace made one space, on a terminal wide enough for one line per message."""
+    monkeypatch.setenv("COLUMNS", "300")
+    code, _, err = run_cli(*args, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and "Traceback" not in err, err
+    return " ".join(err.split())
+
+
 def state_arrays(state) -> list:
     """Every number a network state holds, in a fixed order: synapses, persistent neurons, the key's data, the
     step counter (a key itself does not compare as an array)."""

@@ -44,3 +44,9 @@ def into_bounds(genome: dict, bounds: dict) -> dict:
     """The genome with each bounded entry clipped into its bounds (a per-synapse entry layer by layer)."""
     return {name: jax.tree.map(lambda leaf, b=bounds.get(name): leaf if b is None else jnp.clip(leaf, *b), value)
             for name, value in genome.items()}
+
+
+def genome_at(z, start, scale, bounds: dict) -> dict:
+    """The genome an evolution strategy's point z stands for: denormalised around `start`, then clipped into the
+    bounds (a member, and the search's mean, alike)."""
+    return into_bounds(denormalise(z, start, scale), bounds)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rulec.meta import objectives
-from rulec.meta.coordinates import bounds_of, denormalise, into_bounds, search_scale
+from rulec.meta.coordinates import bounds_of, genome_at, search_scale
 from rulec.meta.methods import Method, Settings
 from rulec.meta.networks import Network, at, step_record
 from rulec.meta.population import Engine
@@ -42,8 +42,8 @@ class Evolution(Method):
         def member_on(network: Network):
             def member(z, shared):
                 key, tasks, start, scale = shared
-                genome = into_bounds(denormalise(z, start, scale), self.bounds)
-                return objectives.evaluate(network.net, genome, key, tasks, network.protocol)
+                return objectives.evaluate(network.net, genome_at(z, start, scale, self.bounds), key, tasks,
+                                           network.protocol)
             return member
 
         self.engines = [Engine(member_on(network), population_mesh) for network in networks]
@@ -88,5 +88,4 @@ class Evolution(Method):
         return carry | {"search": search}, record
 
     def genome(self, carry: dict) -> dict:
-        mean = denormalise(self.strategy.get_mean(carry["search"]), carry["start"], carry["scale"])
-        return into_bounds(mean, self.bounds)
+        return genome_at(self.strategy.get_mean(carry["search"]), carry["start"], carry["scale"], self.bounds)

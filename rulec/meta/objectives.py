@@ -99,6 +99,15 @@ def scores(logits, targets, labels, loss: str = "xent"):
     return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels)), accuracy
 
 
+def predicted(net, genome, state, held, task):
+    """(predictions, targets, labels) of the network in `state` on held-out batches `held` = (xs, ys, labels). A
+    task with fewer classes than the shared network has outputs is scored on its own outputs only, as if it had its
+    own head: xor's prediction is the larger of outputs 0 and 1, never blobs' output 4."""
+    xs, ys, labels = held
+    logits = jax.vmap(lambda x: net.predict(genome, state, x))(xs)
+    return logits[..., :task.classes], ys[..., :task.classes], labels
+
+
 def _accuracy(scored: list, protocol: Protocol):
     """Held-out accuracy over the scoring points of `_trained`, weighted."""
     return weighted([scores(*point)[1] for point in scored], protocol.scoring())
@@ -118,11 +127,7 @@ def _trained(net, genome, key, task, protocol: Protocol, remat: bool):
         state = net.unroll(genome, state, xs[done:horizon.step], ys[done:horizon.step], remat=remat)
         if horizon.step == protocol.stability_from:
             grown_from = state
-        held_xs, held_ys, labels = (part[:horizon.batches] for part in held)
-        logits = jax.vmap(lambda x, state=state: net.predict(genome, state, x))(held_xs)
-        # A task with fewer classes than the shared network has outputs is scored on its own outputs only, as if
-        # it had its own head: xor's prediction is the larger of outputs 0 and 1, never blobs' output 4.
-        scored.append((logits[..., :task.classes], held_ys[..., :task.classes], labels))
+        scored.append(predicted(net, genome, state, [part[:horizon.batches] for part in held], task))
         done = horizon.step
     return growth(grown_from, state), state, scored
 

@@ -28,7 +28,7 @@ import numpy as np
 import optax
 
 from rulec.meta import objectives
-from rulec.meta.coordinates import bounds_of, denormalise, into_bounds, search_scale
+from rulec.meta.coordinates import bounds_of, genome_at, search_scale
 from rulec.meta.methods import Method, Settings
 from rulec.meta.networks import Network
 from rulec.meta.population import Engine
@@ -59,16 +59,14 @@ class Persistent(Method):
         z, kept = member
         key, tasks, start, scale = shared
         net, protocol = self.network.net, self.network.protocol
-        genome = into_bounds(denormalise(z, start, scale), self.bounds)
+        genome = genome_at(z, start, scale, self.bounds)
         stepped, losses, accuracies = [], [], []
         for index, (task, state) in enumerate(zip(tasks, map(_live, kept))):
             train_key, held_key = jax.random.split(jax.random.fold_in(key, index))
             xs, ys, _ = sample(train_key, task.train, protocol.truncation, protocol.batch, protocol.outputs)
-            held_xs, held_ys, labels = sample(held_key, task.held_out, protocol.eval_batches, protocol.batch,
-                                              protocol.outputs)
+            held = sample(held_key, task.held_out, protocol.eval_batches, protocol.batch, protocol.outputs)
             state = net.unroll(genome, state, xs, ys, remat=False)
-            logits = jax.vmap(lambda x, state=state: net.predict(genome, state, x))(held_xs)[..., :task.classes]
-            loss, accuracy = objectives.scores(logits, held_ys[..., :task.classes], labels, self.loss)
+            loss, accuracy = objectives.scores(*objectives.predicted(net, genome, state, held, task), self.loss)
             stepped.append(_kept(state))
             losses.append(loss)
             accuracies.append(accuracy)
@@ -91,7 +89,8 @@ class Persistent(Method):
         return self.network.protocol.unroll
 
     def init(self, key, initial, random_start: bool = False) -> dict:
-        """Centred on `initial(key)`; each member's networks start from fresh synapses at the first step."""
+        """Centred on `initial(key)`. The members' networks here give the carry its structure (a resume restores
+        into it); the first step, like every step that begins an unroll, draws fresh ones."""
         draw_key, init_key = jax.random.split(key)
         start = initial(draw_key)
         search = self.strategy.init(init_key, jax.tree.map(jnp.zeros_like, start), self.params)
@@ -125,8 +124,7 @@ class Persistent(Method):
         return carry | {"search": search, "states": states}, record
 
     def genome(self, carry: dict) -> dict:
-        mean = denormalise(self.strategy.get_mean(carry["search"]), carry["start"], carry["scale"])
-        return into_bounds(mean, self.bounds)
+        return genome_at(self.strategy.get_mean(carry["search"]), carry["start"], carry["scale"], self.bounds)
 
 
 def _kept(state):
