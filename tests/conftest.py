@@ -33,11 +33,13 @@ def stdlib_rule(request) -> Path:
 
 
 def run_cli(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:
-    """Runs `rulec ARGS` in this process: (exit code, stdout, stderr)."""
+    """Runs `rulec ARGS` in this process: (exit code, stdout, stderr), on a terminal wide enough that no message is
+    wrapped inside a path (a parallel test run's temporary paths are long)."""
     import sys
 
     from rulec import cli
 
+    monkeypatch.setenv("COLUMNS", "300")
     monkeypatch.setattr(sys, "argv", ["rulec", *args])
     with pytest.raises(SystemExit) as done:
         cli.main()
@@ -47,8 +49,7 @@ def run_cli(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:
 
 def usage_error(*args: str, monkeypatch, capsys) -> str:
     """Runs `rulec ARGS`, which must end in a usage error (exit code 2) without a traceback; its message, each run of
-    whitespace made one space, on a terminal wide enough for one line per message."""
-    monkeypatch.setenv("COLUMNS", "300")
+    whitespace made one space."""
     code, _, err = run_cli(*args, monkeypatch=monkeypatch, capsys=capsys)
     assert code == 2 and "Traceback" not in err, err
     return " ".join(err.split())

@@ -56,7 +56,6 @@ def test_numeric_flags_are_refused_with_their_range(monkeypatch, capsys, args, f
 
 
 def test_help_states_the_ranges(monkeypatch, capsys):
-    monkeypatch.setenv("COLUMNS", "300")  # one line per flag
     _, out, _ = run("meta-train", "--help", monkeypatch=monkeypatch, capsys=capsys)
     text = " ".join(out.split())
     assert "[x>=1]" in text and "[0<=x<=2147483647]" in text and "a finite number > 0" in text
