@@ -92,6 +92,7 @@ CODES = MappingProxyType({
     "restriction-unused": "a `for` restriction of an index the left-hand side does not use",
     "let-unused-index": "an index of a `let` that its value does not use",
     "coupled-loss": "a loss of the whole output layer (`xent`) read elementwise, or as its value",
+    "size-argument": "`size(...)` of something other than one neuron index or `batch`",
     "index-compare": "a neuron index compared with a value, or with an index of another layer set",
     "let-index": "a `let` indexed by a number: its indices name its axes, and it has no stored states to fix",
     "reduce-unused": "a reduction over an index (or the batch) that its body does not vary over",

@@ -115,6 +115,10 @@ STEP_DRAWS = {"normal": 2, "uniform": 2, "bernoulli": 1}
 
 INIT_NAMES = ("fan_in", "fan_out")  # sizes of a synapse's source and target layers, for scaled initialisers
 
+# `size(i)` in an equation: how many neurons index i ranges over in this instance (the bias unit counted where i
+# has it), and `size(batch)` the batch size; numbers of the network, so a rule can scale by them at any width.
+SIZE = "size"
+
 NORMALIZE_EPSILON = 1e-5  # added to the variance in `normalize(...)`
 
 

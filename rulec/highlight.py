@@ -6,7 +6,7 @@ from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
 from rulec.check.symbols import LAYER_SETS, STEP_COUNTER
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, STEP_DRAWS, TWO_ARGUMENT_FUNCTIONS
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, SIZE, STEP_DRAWS, TWO_ARGUMENT_FUNCTIONS
 from rulec.losses import LOSSES
 from rulec.phases import PHASES
 
@@ -30,7 +30,7 @@ class RuleLexer(RegexLexer):
             (words(tuple(spec.kind.value for spec in PHASES), prefix=r"(?<![^\n\t ])", suffix=r"\b"),
              Keyword.Namespace),
             (words(("sum", "mean", "normalize", "max", "logsumexp", "softmax"), suffix=r"\b"), Keyword.Pseudo),
-            (words(("loss",) + tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS | STEP_DRAWS) + TWO_ARGUMENT_FUNCTIONS,
+            (words(("loss", SIZE) + tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS | STEP_DRAWS) + TWO_ARGUMENT_FUNCTIONS,
                    suffix=r"\b'*"), Name.Builtin),
             (words(tuple(LOSSES), suffix=r"\b"), Name.Builtin),
             (words(LAYER_SETS + ("batch",) + INIT_NAMES + ("x", "target", STEP_COUNTER), suffix=r"\b"),

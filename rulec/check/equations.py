@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from rulec.check import comparisons, draws, loss_calls
+from rulec.check import comparisons, draws, loss_calls, size_calls
 from rulec.check.declarations import suggest
 from rulec.check.graph import layer_mismatch, outside_phase
 from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
 from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
-from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, STEP_DRAWS, TWO_ARGUMENT_FUNCTIONS
+from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, SIZE, STEP_DRAWS, TWO_ARGUMENT_FUNCTIONS
 from rulec.phases import SPEC
 from rulec.syntax import ast
 
@@ -212,7 +212,8 @@ class PhaseTyper:
             if ref.name in self.layers or ref.name in self.states:
                 self.error(ref.span, f"`{ref.name}` is an index, not a value", None, "index-as-value")
             elif ref.name in INIT_NAMES or ref.name in DISTRIBUTIONS:
-                self.error(ref.span, f"`{ref.name}` can only be used in an initialiser", None, "init-only")
+                hint = "in an equation, `size(i)` counts the neurons of index `i`" if ref.name in INIT_NAMES else None
+                self.error(ref.span, f"`{ref.name}` can only be used in an initialiser", hint, "init-only")
             else:
                 self.error(ref.span, f"undeclared name `{ref.name}`", self.suggest(ref.name), "undeclared")
             return SCALAR
@@ -288,6 +289,8 @@ class PhaseTyper:
                        f"{position} of `{ref.name}` has {extent}", "the shapes disagree", "shape-mismatch")
 
     def call(self, call: ast.Call) -> Ty:
+        if call.function == SIZE:
+            return size_calls.size_call(self, call)
         ty = SCALAR
         for arg in call.args:
             ty = ty.join(self.expr(arg))
@@ -326,7 +329,7 @@ class PhaseTyper:
             return ty
         elif call.function not in ELEMENTWISE:
             self.error(call.span, f"unknown function `{call.function}`",
-                       suggest(call.function, [*ELEMENTWISE, *TWO_ARGUMENT_FUNCTIONS,
+                       suggest(call.function, [*ELEMENTWISE, *TWO_ARGUMENT_FUNCTIONS, SIZE,
                                                *(a.name for a in self.symbols.of_kind("activation"))]),
                        "unknown-function")
             return ty

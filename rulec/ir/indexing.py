@@ -105,6 +105,11 @@ def per_state(e: ir.PerState, arg: nm.Named, functions, ranges: Ranges) -> nm.Na
     return nm.stack(parts, index)
 
 
+def size(e: ir.Size, layer_size: LayerSize, batch: int) -> int:
+    """The value of `size(i)` (the neurons of i's layer, with the bias unit when i has it) or `size(batch)`."""
+    return batch if e.layer is None else layer_size(e.layer.role) + e.layer.bias
+
+
 def index_mask(e: ir.IndexCompare, layer_size: LayerSize, xp, test) -> nm.Named:
     """`[k <= j]`: 1 or 0 for each pair of positions of the two indices (the bias unit, when an index has it,
     is the last position). `test(xp, a, b)` is the comparison, from rulec.functions.PAIRWISE."""

@@ -182,7 +182,16 @@ class Draw:
     span: Span
 
 
-Expr = Union[Const, Load, Func, PerState, Loss, Arith, Neg, Reduce, Pairwise, IndexCompare, Draw]
+@node
+class Size:
+    """`size(i)`: how many neurons the index `layer` ranges over in an instance, its bias unit counted when it has
+    one; with `layer=None`, `size(batch)`, the batch size. A number of the network, fixed when it is built."""
+
+    layer: Union[Layer, None]
+    span: Span
+
+
+Expr = Union[Const, Load, Func, PerState, Loss, Arith, Neg, Reduce, Pairwise, IndexCompare, Draw, Size]
 
 # ---- statements and phases -------------------------------------------------------------------------------------
 

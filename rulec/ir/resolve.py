@@ -12,7 +12,7 @@ from rulec.check.draws import is_draw
 from rulec.check.indices import LayerIndex, PhaseTypes
 from rulec.check.loops import loop_count
 from rulec.check.symbols import STEP_COUNTER, LayerAxis, StateAxis
-from rulec.functions import TWO_ARGUMENT_FUNCTIONS
+from rulec.functions import SIZE, TWO_ARGUMENT_FUNCTIONS
 from rulec.ir import nodes as ir
 from rulec.syntax import ast
 
@@ -81,6 +81,8 @@ class Resolver:
         return ir.Pairwise(compare.op, self.expr(compare.left), self.expr(compare.right), compare.span)
 
     def call(self, call: ast.Call) -> ir.Expr:
+        if call.function == SIZE:
+            return self.size(call)
         if call.function in TWO_ARGUMENT_FUNCTIONS:
             left, right = (self.expr(a) for a in call.args)
             return ir.Pairwise(call.function, left, right, call.span)
@@ -96,6 +98,14 @@ class Resolver:
             selector = self.position(call.selector[0], StateAxis(len(functions)))
             return ir.PerState(functions, selector, arg, call.span)
         return ir.Func(call.function, call.primes, arg, call.span)
+
+    def size(self, call: ast.Call) -> ir.Size:
+        """`size(i)` of a neuron index as the checker typed it, or `size(batch)`."""
+        (index,) = call.args
+        if index.name == "batch":
+            return ir.Size(None, call.span)
+        ty = self.types.indices[index.span]
+        return ir.Size(ir.Layer(index.name, ty.base, ty.bias, ty.bias), call.span)
 
     def draw(self, call: ast.Call, positions: tuple[ir.Position, ...]) -> ir.Draw:
         site, self.draw_sites = self.draw_sites, self.draw_sites + 1

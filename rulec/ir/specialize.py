@@ -90,7 +90,7 @@ class _Phase:
             return ir.Loss(e.name, e.primes, self.fold(e.prediction, mapping), self.fold(e.target, mapping), e.span)
         if isinstance(e, ir.Pairwise):
             return ir.Pairwise(e.name, self.fold(e.left, mapping), self.fold(e.right, mapping), e.span)
-        if isinstance(e, ir.IndexCompare):
+        if isinstance(e, (ir.IndexCompare, ir.Size)):
             return e
         if isinstance(e, ir.PerState):
             selector = _position(e.selector, mapping)

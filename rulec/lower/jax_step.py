@@ -163,6 +163,8 @@ class JaxStep(StatementRunner):
         if isinstance(e, ir.Pairwise):
             return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
                               self.expr(e.right, context, state))
+        if isinstance(e, ir.Size):
+            return nm.Named(jnp.asarray(self.size(e, context, state), state["input"].dtype), ())
         if isinstance(e, ir.IndexCompare):
             # A constant of the trace: the sizes are static, and the mask needs no iota in the program.
             mask = indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
@@ -178,6 +180,10 @@ class JaxStep(StatementRunner):
             return nm.REDUCTIONS[e.kind.value](self.expr(e.body, context, state), e.axes)
         return self.contract(e, context, state)
 
+    def size(self, e: ir.Size, context: Context, state) -> int:
+        """`size(...)`, a constant of the trace: the sizes are static."""
+        return indexing.size(e, self.layer_size(context), state["input"].shape[0])
+
     def contract(self, e: ir.Reduce, context: Context, state) -> nm.Named:
         """A sum or mean over a product, as einsums; a sum over a `+bias` index is split off its bias row."""
         biased = [a for a in e.axes if a != "batch" and self.has_bias_row(e.body, a)]
@@ -185,6 +191,8 @@ class JaxStep(StatementRunner):
         for factor in product_factors(e.body):
             if isinstance(factor, ir.Const):
                 coefficient *= factor.value
+            elif isinstance(factor, ir.Size):
+                coefficient *= self.size(factor, context, state)
             elif isinstance(factor, ir.Neg):
                 coefficient = -coefficient
             elif self.is_unit_neuron(factor, biased):

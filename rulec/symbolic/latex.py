@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rulec.check import CheckedRule
 from rulec.check.loops import loop_count
+from rulec.functions import SIZE
 from rulec.syntax import ast
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
@@ -64,6 +65,8 @@ def expr(e: ast.Expr) -> str:
         return str(int(value)) if value == int(value) else repr(value)
     if isinstance(e, ast.Ref):
         return name(e.name) + _subscript(e.indices)
+    if isinstance(e, ast.Call) and e.function == SIZE:  # the number of an index's neurons, as |i|
+        return "\\left|" + ", ".join("b" if a.name == "batch" else name(a.name) for a in e.args) + "\\right|"
     if isinstance(e, ast.Call):
         return f"{_function(e)}\\left({', '.join(expr(a) for a in e.args)}\\right)"
     if isinstance(e, ast.Neg):

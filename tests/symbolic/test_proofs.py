@@ -120,3 +120,17 @@ def test_a_rule_that_draws_proves_a_claim_for_every_draw(scale, proved):
         "  a[j, 0] := tanh(z[j])\n", f"  let xi[j] = normal(0, 1)\n  a[j, 0] := tanh(z[j] + {scale} * xi[j])\n")
     checked = check_text(text, "noisy_backprop.rule", {})
     assert prove_sgd(resolve(checked), checked.rule.proofs[0]).proved is proved
+
+
+@pytest.mark.parametrize("update, proved", [
+    ("lr * size(batch) * mean(batch)", True),  # the batch mean times the batch size is the sum
+    ("lr * mean(batch)", False),  # the mean loss, not the summed loss the claim is about
+])
+def test_a_batch_size_scale_is_proved_or_refused_by_its_value(update, proved):
+    text = (ROOT / "stdlib_rules" / "backprop.rule").read_text().replace("lr * sum(batch)", update)
+    checked = check_text(text, "scaled_backprop.rule")
+    if proved:
+        assert all(r.proved for r in prove_all(checked))
+    else:
+        with pytest.raises(RuleError):
+            prove_all(checked)
