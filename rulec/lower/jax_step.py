@@ -184,17 +184,25 @@ class JaxStep(StatementRunner):
         """`size(...)`, a constant of the trace: the sizes are static."""
         return indexing.size(e, self.layer_size(context), state["input"].shape[0])
 
+    def trace_constant(self, e: ir.Expr, context: Context, state) -> float:
+        """The value of an expression of numbers and sizes (`is_trace_constant`)."""
+        if isinstance(e, ir.Const):
+            return e.value
+        if isinstance(e, ir.Size):
+            return self.size(e, context, state)
+        if isinstance(e, ir.Neg):
+            return -self.trace_constant(e.arg, context, state)
+        return e.op.apply(self.trace_constant(e.left, context, state), self.trace_constant(e.right, context, state))
+
     def contract(self, e: ir.Reduce, context: Context, state) -> nm.Named:
         """A sum or mean over a product, as einsums; a sum over a `+bias` index is split off its bias row."""
         biased = [a for a in e.axes if a != "batch" and self.has_bias_row(e.body, a)]
         coefficient, factors = 1.0, []
         for factor in product_factors(e.body):
-            if isinstance(factor, ir.Const):
-                coefficient *= factor.value
-            elif isinstance(factor, ir.Size):
-                coefficient *= self.size(factor, context, state)
-            elif isinstance(factor, ir.Neg):
+            if isinstance(factor, ir.Neg):
                 coefficient = -coefficient
+            elif is_trace_constant(factor):
+                coefficient *= self.trace_constant(factor, context, state)
             elif self.is_unit_neuron(factor, biased):
                 # Loaded without the bias row; its bias row is the constant bias, supplied by `einsum`.
                 factors.append((self.load_neuron(factor, context, state, augment=False), factor.positions[0].index))
@@ -294,10 +302,22 @@ def stacked_states(states: list, neuron: ir.NeuronDecl):
     return jnp.stack(states, axis=-1) if neuron.states else states[0]
 
 
+def is_trace_constant(e: ir.Expr) -> bool:
+    """Whether `e` is made of numbers and sizes only, a number when the network is traced."""
+    if isinstance(e, (ir.Const, ir.Size)):
+        return True
+    if isinstance(e, ir.Neg):
+        return is_trace_constant(e.arg)
+    return isinstance(e, ir.Arith) and is_trace_constant(e.left) and is_trace_constant(e.right)
+
+
 def product_factors(e: ir.Expr) -> list[ir.Expr]:
-    """The factors of a product tree; a negation is kept as a marker so the sign can be pulled out."""
+    """The factors of a product tree; a negation is kept as a marker so the sign can be pulled out, and a division
+    by a trace constant (`... / size(batch)`) becomes the factor 1 / it, so the contraction stays one einsum."""
     if isinstance(e, ir.Arith) and e.op is BinOp.MUL:
         return product_factors(e.left) + product_factors(e.right)
+    if isinstance(e, ir.Arith) and e.op is BinOp.DIV and is_trace_constant(e.right):
+        return product_factors(e.left) + [ir.Arith(BinOp.DIV, ir.Const(1.0, e.span), e.right, e.span)]
     if isinstance(e, ir.Neg):
         return [e] + product_factors(e.arg)
     return [e]

@@ -89,3 +89,18 @@ def test_a_fan_in_scaled_batch_mean_is_what_numpy_computes(tmp_path, sizes, batc
         expected = w + 0.5 / (w.shape[0]) * with_bias.T @ post / batch
         np.testing.assert_allclose(np.asarray(source_major(after)), expected, rtol=1e-5, atol=1e-6)
         activity = post
+
+
+@pytest.mark.parametrize("scale", ["/ size(batch)", "/ (2 * size(i))", "* size(j) / 4"])
+def test_a_scale_inside_a_sum_stays_one_contraction(tmp_path, scale):
+    """`sum(batch) a[i] * a[j] / size(batch)` is a coefficient on one einsum: no [batch, pre, post] product is
+    built, as none is for the sum without the scale."""
+    path = tmp_path / "hebbian.rule"
+    path.write_text(HEBBIAN.replace("* a[j] / size(batch)", f"* a[j] {scale}"))
+    sizes, batch = (30, 20, 10), 16
+    net = rulec.load(path).network(sizes)
+    state = net.init(jax.random.key(0))
+    jaxpr = jax.make_jaxpr(net.step)({"eta": jnp.asarray(0.5)}, state, jnp.ones((batch, sizes[0])),
+                                     jnp.ones((batch, sizes[-1])))
+    largest = max(np.prod(v.aval.shape) for eq in jaxpr.eqns for v in eq.outvars)
+    assert largest < batch * sizes[0] * sizes[1]
