@@ -44,7 +44,7 @@ def validation_split(inputs: str, name: str = "digits") -> datasets.Dataset:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
-    parser.add_argument("rule", help="a stdlib rule's stem, such as hebbian")
+    parser.add_argument("rule", help="a stdlib rule's stem, such as hebbian, or a .rule file")
     parser.add_argument("grid", nargs="*", help="NAME=V1,V2,... for each genome entry to vary")
     parser.add_argument("--preset", help="start from this preset rather than the declared or default genome")
     parser.add_argument("--genome", help="start from this genome file")
@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     steps_shown = tuple(int(s) for s in args.steps.split(","))
     data = validation_split(args.inputs, args.data)
-    rule = rulec.load(ROOT / "stdlib_rules" / f"{args.rule}.rule")
+    rule = rulec.load(args.rule if args.rule.endswith(".rule") else ROOT / "stdlib_rules" / f"{args.rule}.rule")
     net = rule.network((data.inputs, HIDDEN, data.classes))
     axes = [[f"{name}={value}" for value in values.split(",")] for name, _, values in
             (text.partition("=") for text in args.grid)]
