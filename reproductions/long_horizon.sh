@@ -18,8 +18,8 @@
 #     hours; none shipped).
 #
 #   bash reproductions/long_horizon.sh scaled
-#     blur with a fan-in-scaled batch-mean Hebbian term (runs/blur_scaled.rule, written from blur.rule), meta-trained
-#     at 10x10 and measured at 28x28 (about 35 minutes).
+#     The genome of blur_scaled.rule (a fan-in-scaled, batch-mean Hebbian term), stdlib_rules/genomes/blur_scaled.npz:
+#     meta-trained at 10x10, measured at 28x28 (about 35 minutes).
 #
 #   bash reproductions/long_horizon.sh quick [VARIANT...]     (or --quick)
 #     The comparison of the tools against collapse, each from the short-horizon genome: digits, 64-32-10, batch
@@ -62,13 +62,10 @@ if [ "$mode" = ship ]; then
   exit 0
 fi
 if [ "$mode" = scaled ]; then
-  # blur with its Hebbian term scaled by each synapse's fan-in and averaged over the batch (`size(i)`,
-  # `size(batch)`), so that it takes the same step at 100 and 784 inputs and at every width and batch size; from
-  # the shipped genome's matrices with eta_w = -1.5, CMA-ES at 10x10 with stage 3's horizons (20 minutes on one
-  # core), then measured at 28x28 on the validation split and on the transfer settings (12 minutes).
-  sed -e 's/^rule blur$/rule blur_scaled/' \
-      -e 's/+ eta_w \* sum(batch, e, d) a\[\([ij]\), e\]\(.*\)$/+ eta_w \/ size(\1) * sum(batch, e, d) a[\1, e]\2 \/ size(batch)/' \
-      stdlib_rules/blur.rule > runs/blur_scaled.rule
+  # The genome of blur_scaled.rule (blur with its Hebbian term scaled by each synapse's fan-in and averaged over
+  # the batch), stdlib_rules/genomes/blur_scaled.npz: from the shipped blur genome's matrices with eta_w = -1.5,
+  # CMA-ES at 10x10 with stage 3's horizons (20 minutes on one core), then measured at 28x28 on the validation
+  # split and on the transfer settings (12 minutes).
   python - <<'PY'
 import json
 import numpy as np
@@ -76,15 +73,15 @@ import rulec
 genome = dict(np.load("stdlib_rules/genomes/blur.npz")) | {"eta_w": np.float32(-1.5)}
 np.savez("runs/blur_scaled_start.npz", **genome)
 info = json.load(open("stdlib_rules/genomes/blur.json"))
-info |= {"rule": "blur_scaled", "source_hash": rulec.load("runs/blur_scaled.rule").source_hash}
+info |= {"rule": "blur_scaled", "source_hash": rulec.load("stdlib_rules/blur_scaled.rule").source_hash}
 json.dump(info, open("runs/blur_scaled_start.json", "w"))
 PY
-  "${rulec[@]}" meta-train runs/blur_scaled.rule --method cmaes --genome runs/blur_scaled_start.npz --data mnist5k \
-    --transform crop20-resize10 --inputs global --validate mnist5k --population 16 --layers 256 \
+  "${rulec[@]}" meta-train stdlib_rules/blur_scaled.rule --method cmaes --genome runs/blur_scaled_start.npz \
+    --data mnist5k --transform crop20-resize10 --inputs global --validate mnist5k --population 16 --layers 256 \
     --horizons 5:8,10:4,20:2,100:2,1000:2:2 --steps 30 --sigma 0.1 --eval-every 10 -o runs/blur_scaled.npz
-  python benchmarks/stdlib_validation.py runs/blur_scaled.rule --genome runs/blur_scaled.npz --data mnist5k \
-    --inputs global --steps 5,10,20,100,500,1000,2000,3000
-  python benchmarks/genome_transfer.py runs/blur_scaled.rule --genome runs/blur_scaled.npz
+  python benchmarks/stdlib_validation.py blur_scaled --genome runs/blur_scaled.npz --data mnist5k --inputs global \
+    --steps 5,10,20,100,500,1000,2000,3000
+  python benchmarks/genome_transfer.py stdlib_rules/blur_scaled.rule --genome runs/blur_scaled.npz
   exit 0
 fi
 if [ "$mode" = after ]; then
