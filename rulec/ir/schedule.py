@@ -112,6 +112,11 @@ class StatementRunner:
         """The number of neurons of the layer each role is bound to in `context` (see rulec/ir/indexing.py)."""
         return lambda role: self.sizes[context.roles[role]]
 
+    def size(self, e: ir.Size, context: Context, state) -> int:
+        """The value of `size(i)` or `size(batch)` in `context`: a number of the network, the same in every
+        interpreter (a constant of the trace for JAX)."""
+        return indexing.size(e, self.layer_size(context), state["input"].shape[0])
+
     def load(self, e: ir.Load, context: Context, state):
         """Reads a let or a built-in, the same in every interpreter; a stored array comes from `load_stored`,
         which subclasses provide for their own layouts. `state` holds the batch as "input" and "target"."""

@@ -180,10 +180,6 @@ class JaxStep(StatementRunner):
             return nm.REDUCTIONS[e.kind.value](self.expr(e.body, context, state), e.axes)
         return self.contract(e, context, state)
 
-    def size(self, e: ir.Size, context: Context, state) -> int:
-        """`size(...)`, a constant of the trace: the sizes are static."""
-        return indexing.size(e, self.layer_size(context), state["input"].shape[0])
-
     def trace_constant(self, e: ir.Expr, context: Context, state) -> float:
         """The value of an expression of numbers and sizes (`is_trace_constant`)."""
         if isinstance(e, ir.Const):

@@ -110,7 +110,7 @@ class Reference(StatementRunner):
             return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
                               self.expr(e.right, context, state))
         if isinstance(e, ir.Size):
-            return nm.scalar(self.constant(indexing.size(e, self.layer_size(context), state["input"].shape[0])))
+            return nm.scalar(self.constant(self.size(e, context, state)))
         if isinstance(e, ir.IndexCompare):
             return indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
         if isinstance(e, ir.Loss):
