@@ -14,8 +14,9 @@ from rulec.commands.compile import Emit
 from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, InputsOption, SetOption, force_option, \
     input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
-from rulec.commands.flags import HorizonsOption, StabilityFromOption, StabilityOption, TruncationOption, parse_grid, \
-    parse_horizons, persistent_truncation, refuse_bad_cluster, refuse_bad_stability_from, refuse_horizon_conflicts
+from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
+    TruncationOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, refuse_bad_stability_from, \
+    refuse_horizon_conflicts, search_scale_choice
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
@@ -214,6 +215,7 @@ def meta_train_command(
         sigma: Annotated[float, typer.Option(callback=positive, help="Initial step size of the evolution strategy, in "
                                              "units of each genome entry's initial spread; a finite number > 0."
                                              )] = 0.3,
+        search_scale: SearchScaleOption = "declared",
         remat: Annotated[bool, typer.Option("--remat/--no-remat", help="Rematerialise the unroll (grad).")] = True,
         genome: Annotated[Optional[Path], typer.Option(help="Start from this genome file.")] = None,
         preset: Annotated[Optional[str], typer.Option(help="Start from this preset (default: random).")] = None,
@@ -280,7 +282,8 @@ def meta_train_command(
         start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
         + describe(genome_settings),
         clip=clip, sigma=sigma, seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
-        data_dir=str(data_dir.resolve()) if data_dir else None)
+        data_dir=str(data_dir.resolve()) if data_dir else None,
+        search_scale=search_scale_choice(method, search_scale))
     refuse_bad_stability_from(settings.protocol)
     stem = file.stem if file.suffix == ".rule" else file.name
     run_meta_training(file=file, checked=checked, settings=settings, genome_path=genome, preset=preset,

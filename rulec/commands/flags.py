@@ -294,3 +294,27 @@ def persistent_truncation(method: str, truncation: int | None, unroll: int, popu
         raise typer.BadParameter("pes keeps every member's network from one generation to the next, so it trains "
                                  "one network: give one --layers and one --batch", param_hint="--layers")
     return truncation
+
+
+# ---- the unit an evolution strategy moves each genome entry in (rulec/meta/coordinates.py)
+
+SEARCH_SCALES = ("declared", "start")
+SEARCH_SCALE_HELP = ("The unit of an evolution strategy's step for each genome entry, which --sigma multiplies. "
+                     "declared: the spread of the entry's declared initialiser, or a constant's declared size "
+                     "(eta_w = -0.001: 0.001); start: a constant's unit is the larger of that and its size in the "
+                     "starting genome (for a --genome whose constants have moved far from their declarations). grad "
+                     "always steps in units of the larger of the declared scale and the entry's current size.")
+
+
+def search_scale_choice(method: str, value: str) -> str:
+    """--search-scale, checked against the method (a typer callback cannot see the other flags)."""
+    if value not in SEARCH_SCALES:
+        raise typer.BadParameter(f"{value!r} is not a search scale; choose from {', '.join(SEARCH_SCALES)}",
+                                 param_hint="--search-scale")
+    if method == "grad" and value != "declared":
+        raise typer.BadParameter("grad already steps each entry in units of the larger of its declared scale and "
+                                 "its current size; leave it out", param_hint="--search-scale")
+    return value
+
+
+SearchScaleOption = Annotated[str, typer.Option(help=SEARCH_SCALE_HELP)]

@@ -24,10 +24,16 @@ FORMAT = 1
 INDEX = "checkpoint.json"
 # Settings that may change when a run is resumed; any other difference refuses the checkpoint.
 RESUMABLE = ("steps", "checkpoint_every", "eval_every")
+# Settings added after checkpoints were first written, with the value a checkpoint without them was run under.
+ADDED_SETTINGS = {"search_scale": "declared"}
 
 
 def _error(path: Path, message: str, hint: str | None = None):
     return file_error(path, message, hint, "checkpoint")
+
+
+def _setting(config: dict, name: str):
+    return config.get(name, ADDED_SETTINGS.get(name))
 
 
 def exists(directory: Path) -> bool:
@@ -58,9 +64,11 @@ def load(directory: Path, rule, config: dict, template) -> tuple[int, object, ob
     refuse_other_rule(index, info, rule, "checkpoint")
     saved = info.get("config", {})
     saved = saved if isinstance(saved, dict) else {}
-    changed = sorted(k for k in set(saved) | set(config) if k not in RESUMABLE and saved.get(k) != config.get(k))
+    changed = sorted(k for k in set(saved) | set(config)
+                     if k not in RESUMABLE and _setting(saved, k) != _setting(config, k))
     if changed:
-        detail = "; ".join(f"{k}: {saved.get(k)!r} in the checkpoint, {config.get(k)!r} now" for k in changed)
+        detail = "; ".join(f"{k}: {_setting(saved, k)!r} in the checkpoint, {_setting(config, k)!r} now"
+                           for k in changed)
         raise _error(index, f"the checkpoint was written with other settings ({detail})",
                      "resume with the settings of the original run, or start afresh without --resume")
     step, history = _step_and_history(index, info)

@@ -5,7 +5,10 @@ matters at the third decimal. A search or an optimiser step of one size for ever
 or blow eta_w up 500-fold (a single raw Adam step of 1e-3 flips its sign). Every method therefore moves the genome
 in units of each entry's scale: the spread of its declared initialiser, or, for a constant, its magnitude.
 Evolution (PES too) searches in fixed coordinates around its start; gradient descent takes the larger of this
-scale and the entry's current size as its unit, so that gates can also grow by orders of magnitude.
+scale and the entry's current size as its unit, so that gates can also grow by orders of magnitude. A search from
+a genome file whose constants have moved far from their declarations (blur_scaled's eta_w of -1.5, declared
+-0.001) can ask for the same larger unit at its start (`--search-scale start`); otherwise a step size of 0.1
+would move that entry by a ten-thousandth of itself.
 
 A bounded entry (`f_w = 1.0 in [0, 1]`) is clipped into its bounds: evolution evaluates a member outside them at
 the nearest point inside (and reads its mean the same way), gradient descent projects each step back. Clipping,
@@ -19,15 +22,17 @@ import jax
 import jax.numpy as jnp
 
 
-def search_scale(net, draws: int = 256) -> dict:
-    """Per element, the spread of the genome's initialiser over `draws` draws, or |value| where it is constant."""
+def search_scale(net, start: dict | None = None, draws: int = 256) -> dict:
+    """Per element, the spread of the genome's initialiser over `draws` draws, or |value| where it is constant;
+    given a `start` genome, a constant's unit is the larger of that and its size there."""
     samples = jax.vmap(net.init_genome)(jax.random.split(jax.random.key(0), draws))
 
-    def spread(leaf):
+    def spread(leaf, value_at_start=0.0):
         std, magnitude = jnp.std(leaf, axis=0), jnp.abs(jnp.mean(leaf, axis=0))
-        return jnp.where(std > 0, std, jnp.where(magnitude > 0, magnitude, 1.0))
+        constant = jnp.maximum(jnp.where(magnitude > 0, magnitude, 1.0), jnp.abs(value_at_start))
+        return jnp.where(std > 0, std, constant)
 
-    return jax.tree.map(spread, samples)
+    return jax.tree.map(spread, samples) if start is None else jax.tree.map(spread, samples, start)
 
 
 def denormalise(z, start, scale):

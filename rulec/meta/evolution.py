@@ -31,13 +31,13 @@ class Evolution(Method):
     samples around a mean with a step size `std_init`."""
 
     def __init__(self, networks: list[Network], tasks, strategy: str, population: int, sigma: float,
-                 template: dict, population_mesh=None):
+                 template: dict, population_mesh=None, scale_from_start: bool = False):
         import evosax.algorithms  # imported here: it pulls in flax, which only meta-training needs
 
         self.networks, self.tasks, self.population = networks, tasks, population
         self.strategy = getattr(evosax.algorithms, strategy)(population_size=population, solution=template)
         self.params = self.strategy.default_params.replace(std_init=jnp.asarray(sigma, jnp.float32))
-        self.scale, self.bounds = search_scale(networks[0].net), bounds_of(networks[0].net)
+        self.bounds, self.scale_from_start = bounds_of(networks[0].net), scale_from_start
 
         def member_on(network: Network):
             def member(z, shared):
@@ -51,7 +51,8 @@ class Evolution(Method):
     @classmethod
     def build(cls, settings: Settings, networks: list[Network], tasks, template: dict, variant: str | None
               ) -> Evolution:
-        return cls(networks, tasks, variant, settings.population, settings.sigma, template)
+        return cls(networks, tasks, variant, settings.population, settings.sigma, template,
+                   scale_from_start=settings.search_scale == "start")
 
     @staticmethod
     def member_cost(step: Estimate, protocol: objectives.Protocol) -> Estimate:
@@ -67,13 +68,14 @@ class Evolution(Method):
         start)."""
         draw_key, evaluate_key, init_key = jax.random.split(key, 3)
         start = initial(draw_key)
-        if random_start:
+        scale = search_scale(self.networks[0].net, start if self.scale_from_start else None)
+        if random_start:  # the draws share their constants (the declared ones), so the scale holds for each
             drawn = jax.vmap(initial)(jax.random.split(draw_key, self.population))
-            z = jax.tree.map(lambda d, s, c: (d - s) / c, drawn, start, self.scale)
-            fitness, _ = self.engines[0](z, (evaluate_key, self.tasks, start, self.scale))
+            z = jax.tree.map(lambda d, s, c: (d - s) / c, drawn, start, scale)
+            fitness, _ = self.engines[0](z, (evaluate_key, self.tasks, start, scale))
             start = jax.tree.map(lambda d: d[int(jnp.argmax(fitness))], drawn)
         zero = jax.tree.map(jnp.zeros_like, start)
-        return {"search": self.strategy.init(init_key, zero, self.params), "start": start, "scale": self.scale}
+        return {"search": self.strategy.init(init_key, zero, self.params), "start": start, "scale": scale}
 
     def step(self, carry: dict, key, step: int) -> tuple[dict, dict]:
         ask_key, evaluate_key, tell_key = jax.random.split(key, 3)

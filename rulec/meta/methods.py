@@ -52,6 +52,7 @@ class Settings:
     checkpoint_every: int
     eval_every: int
     data_dir: str | None = None  # resolved, so that a resume on other IDX files is refused
+    search_scale: str = "declared"  # an evolution strategy's unit per entry: "declared" or "start" (coordinates.py)
 
     def config(self) -> dict:
         return json.loads(json.dumps(dataclasses.asdict(self)))  # as a checkpoint gives it back: lists, not tuples

@@ -42,7 +42,7 @@ class Persistent(Method):
     centre and scale."""
 
     def __init__(self, network: Network, tasks, population: int, sigma: float, learning_rate: float, clip: float,
-                 loss: str, template: dict, population_mesh=None):
+                 loss: str, template: dict, population_mesh=None, scale_from_start: bool = False):
         import evosax.algorithms  # imported here: it pulls in flax, which only meta-training needs
 
         self.network, self.tasks, self.population, self.loss = network, tasks, population, loss
@@ -51,7 +51,7 @@ class Persistent(Method):
             population_size=population, solution=template, std_schedule=optax.constant_schedule(sigma),
             optimizer=optax.chain(optax.clip_by_global_norm(clip), optax.adam(learning_rate)))
         self.params = self.strategy.default_params.replace(T=protocol.unroll, K=protocol.truncation)
-        self.scale, self.bounds = search_scale(network.net), bounds_of(network.net)
+        self.bounds, self.scale_from_start = bounds_of(network.net), scale_from_start
         self.engine = Engine(self._member, population_mesh)
 
     def _member(self, member, shared):
@@ -78,7 +78,7 @@ class Persistent(Method):
               ) -> Persistent:
         (network,) = networks  # the command line refuses a grid: the members' network states have one shape
         return cls(network, tasks, settings.population, settings.sigma, settings.learning_rate, settings.clip,
-                   settings.loss, template)
+                   settings.loss, template, scale_from_start=settings.search_scale == "start")
 
     @staticmethod
     def member_cost(step: Estimate, protocol: objectives.Protocol) -> Estimate:
@@ -94,7 +94,8 @@ class Persistent(Method):
         draw_key, init_key = jax.random.split(key)
         start = initial(draw_key)
         search = self.strategy.init(init_key, jax.tree.map(jnp.zeros_like, start), self.params)
-        return {"search": search, "states": self._fresh(init_key), "start": start, "scale": self.scale}
+        scale = search_scale(self.network.net, start if self.scale_from_start else None)
+        return {"search": search, "states": self._fresh(init_key), "start": start, "scale": scale}
 
     def _fresh(self, key) -> list:
         """Every member's networks at a fresh synapse draw, one draw per task shared by the members."""
