@@ -8,7 +8,7 @@ Evolution (PES too) searches in fixed coordinates around its start; gradient des
 scale and the entry's current size as its unit, so that gates can also grow by orders of magnitude. A search from
 a genome file whose constants have moved far from their declarations (blur_scaled's eta_w of -1.5, declared
 -0.001) can ask for the same larger unit at its start (`--search-scale start`); otherwise a step size of 0.1
-would move that entry by a ten-thousandth of itself.
+moves that entry by 0.0001, a fifteen-thousandth of itself.
 
 A bounded entry (`f_w = 1.0 in [0, 1]`) is clipped into its bounds: evolution evaluates a member outside them at
 the nearest point inside (and reads its mean the same way), gradient descent projects each step back. Clipping,
