@@ -37,7 +37,7 @@ def test_idx_other_types(tmp_path):
     (bytes([0, 0, 0x08, 3, 0, 0, 0, 2]), "the IDX header is truncated"),
     (bytes([0, 0, 0x08, 1, 0, 0, 0, 5, 1, 2]), "the header promises (5,) (5 bytes of data) but the file holds 2"),
     (bytes([0, 0, 0x07, 1, 0, 0, 0, 1, 9]), "not an IDX file"),
-    (gzip.compress(b"\x00\x00\x08")[:-6], "cannot read it"),
+    (gzip.compress(b"\x00\x00\x08", mtime=0)[:-6], "cannot read it"),
 ])
 def test_corrupt_idx_files_are_clear_errors(tmp_path, content, message):
     path = tmp_path / "bad-idx"
