@@ -16,7 +16,7 @@ from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, InputsOption, 
     refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, refuse_bad_stability_from, \
-    refuse_horizon_conflicts, search_scale_choice
+    refuse_horizon_conflicts, search_scale_choice, ValidateOnOption
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
@@ -182,8 +182,9 @@ def meta_train_command(
                                                  "docs/meta-training.md).")] = "cmaes",
         data: Annotated[str, typer.Option(help="Meta-training tasks, comma-separated: datasets, class ranges "
                                                "(mnist5k:0-4) or synthetic tasks (xor,and,moons).")] = "digits",
-        validate: Annotated[Optional[str], typer.Option(help="Meta-validation tasks (default: the training tasks' "
-                                                             "test splits).")] = None,
+        validate: Annotated[Optional[str], typer.Option(help="Meta-validation tasks (default: the training tasks), "
+                                                             "measured where --validate-on says.")] = None,
+        validate_on: ValidateOnOption = "test",
         data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
         transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
         inputs: InputsOption = None,
@@ -283,7 +284,7 @@ def meta_train_command(
         + describe(genome_settings),
         clip=clip, sigma=sigma, seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
         data_dir=str(data_dir.resolve()) if data_dir else None,
-        search_scale=search_scale_choice(method, search_scale))
+        search_scale=search_scale_choice(method, search_scale), validate_on=validate_on)
     refuse_bad_stability_from(settings.protocol)
     stem = file.stem if file.suffix == ".rule" else file.name
     run_meta_training(file=file, checked=checked, settings=settings, genome_path=genome, preset=preset,

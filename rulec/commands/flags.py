@@ -318,3 +318,21 @@ def search_scale_choice(method: str, value: str) -> str:
 
 
 SearchScaleOption = Annotated[str, typer.Option(help=SEARCH_SCALE_HELP)]
+
+
+# ---- where meta-validation measures (rulec/meta/tasks.py)
+
+VALIDATE_ON = ("test", "held-out")
+VALIDATE_ON_HELP = ("Where meta-validation measures the --validate tasks. test: train on the whole training split, "
+                    "measure on the test split; held-out: train on the first 80% of the training split, measure on "
+                    "the last 20%, so that a genome can be chosen by meta-validation without the test split.")
+
+
+def validate_on_choice(value: str) -> str:
+    if value not in VALIDATE_ON:
+        raise typer.BadParameter(f"{value!r} is not a split; choose from {', '.join(VALIDATE_ON)}",
+                                 param_hint="--validate-on")
+    return value
+
+
+ValidateOnOption = Annotated[str, typer.Option(callback=validate_on_choice, help=VALIDATE_ON_HELP)]

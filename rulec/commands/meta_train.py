@@ -88,8 +88,9 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
                           {"--checkpoint-dir": checkpoint_dir})
     rule = api.Rule(checked)
     tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir, inputs=settings.inputs)
-    validation = load_tasks(parse_specs(settings.validate), settings.transform, data_dir, validation=True,
-                            inputs=settings.inputs)
+    # held-out: the pools meta-training scores on (the training split cut in two), never the test split.
+    validation = load_tasks(parse_specs(settings.validate), settings.transform, data_dir,
+                            validation=settings.validate_on == "test", inputs=settings.inputs)
     inputs, outputs = shape(tasks + validation)
     if shape(validation)[0] != inputs:
         raise typer.BadParameter("the validation tasks have another input size than the training tasks",

@@ -25,7 +25,7 @@ INDEX = "checkpoint.json"
 # Settings that may change when a run is resumed; any other difference refuses the checkpoint.
 RESUMABLE = ("steps", "checkpoint_every", "eval_every")
 # Settings added after checkpoints were first written, with the value a checkpoint without them was run under.
-ADDED_SETTINGS = {"search_scale": "declared"}
+ADDED_SETTINGS = {"search_scale": "declared", "validate_on": "test"}
 
 
 def _error(path: Path, message: str, hint: str | None = None):

@@ -53,6 +53,7 @@ class Settings:
     eval_every: int
     data_dir: str | None = None  # resolved, so that a resume on other IDX files is refused
     search_scale: str = "declared"  # an evolution strategy's unit per entry: "declared" or "start" (coordinates.py)
+    validate_on: str = "test"  # meta-validation's split: "test", or "held-out" (the training split's last 20%)
 
     def config(self) -> dict:
         return json.loads(json.dumps(dataclasses.asdict(self)))  # as a checkpoint gives it back: lists, not tuples
