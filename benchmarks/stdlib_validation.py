@@ -3,7 +3,8 @@ over a grid of genome settings, never the test split.
 
 The validation split is the last 20% of the dataset's training split (as meta-training holds out the last 20% of
 each task's training split); the rule trains on the rest, with the input scaling `rulec train` uses by default, on
-layers INPUTS-256-10, batch 128, seeds 0 and 1, and is scored at 100 and 500 steps (or `--steps`). Usage:
+layers INPUTS-256-10 (or `--hidden`), batch 128 (or `--batch`), seeds 0 and 1, and is scored at 100 and 500 steps
+(or `--steps`). Usage:
 
     nice python benchmarks/stdlib_validation.py hebbian eta=0.01,0.001 decay=0.001,0.0001 [--preset P]
     nice python benchmarks/stdlib_validation.py blur f_w=1,0.999 --genome stdlib_rules/genomes/blur.npz \
@@ -51,15 +52,17 @@ def main() -> None:
     parser.add_argument("--inputs", default=DEFAULT_INPUTS)
     parser.add_argument("--data", default="digits", help="a dataset of rulec.data, such as mnist5k")
     parser.add_argument("--steps", default=",".join(map(str, STEPS)), help="comma-separated step counts")
+    parser.add_argument("--hidden", type=int, default=HIDDEN, help="hidden units of the one hidden layer")
+    parser.add_argument("--batch", type=int, default=BATCH)
     args = parser.parse_args()
     steps_shown = tuple(int(s) for s in args.steps.split(","))
     data = validation_split(args.inputs, args.data)
     rule = rulec.load(args.rule if args.rule.endswith(".rule") else ROOT / "stdlib_rules" / f"{args.rule}.rule")
-    net = rule.network((data.inputs, HIDDEN, data.classes))
+    net = rule.network((data.inputs, args.hidden, data.classes))
     axes = [[f"{name}={value}" for value in values.split(",")] for name, _, values in
             (text.partition("=") for text in args.grid)]
     print(f"{args.rule}: validation accuracy (last {HELD_OUT_FRACTION:.0%} of the training split of {args.data}), "
-          f"{args.inputs} inputs, seeds {SEEDS}; steps {steps_shown}")
+          f"{args.inputs} inputs, hidden {args.hidden}, batch {args.batch}, seeds {SEEDS}; steps {steps_shown}")
     loaded = load_genome(args.genome, rule, net.sizes) if args.genome else None
     preset = args.preset or rule.program.default_preset
     for combination in itertools.product(*axes):
@@ -71,7 +74,7 @@ def main() -> None:
                 start = rule.preset(preset, sizes=net.sizes) if preset else net.init_genome(jax.random.key(seed))
             genome = apply_settings(rule.program, start, tuple(parse_setting(t) for t in combination))
             curve, _ = train_rule(net, genome, net.init(jax.random.key(seed + 1)), data,
-                                  batch_indices(len(data.x_train), max(steps_shown), BATCH, seed))
+                                  batch_indices(len(data.x_train), max(steps_shown), args.batch, seed))
             measured = dict(zip(curve.steps, curve.accuracy))
             for steps in steps_shown:
                 found[steps].append(measured.get(steps, float("nan")))
