@@ -15,8 +15,8 @@ from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, InputsOption, 
     input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
-    TruncationOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, refuse_bad_stability_from, \
-    refuse_horizon_conflicts, search_scale_choice, ValidateOnOption
+    TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \
+    refuse_bad_stability_from, refuse_horizon_conflicts, search_scale_choice
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text

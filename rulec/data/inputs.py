@@ -25,8 +25,11 @@ UNRECORDED_INPUTS = "global"
 # lit in one training image in a thousand has a deviation near zero, and divided by it an unseen image that lights
 # it becomes an input in the thousands (5290 on a held-out fifth of mnist5k), which swamps every other input, and
 # every normalisation over the batch. With the floor no input is scaled up more than ten times as much as `global`
-# scales it (no input beyond 33 deviations on mnist5k, 29 on Fashion-MNIST, 15 on digits), and a constant input is centred to zero.
+# scales it (no input beyond 33 deviations on mnist5k, 29 on Fashion-MNIST, 15 on digits).
 FEATURE_STD_FLOOR = 0.1
+# Inputs whose training values all agree (within float32 noise) carry nothing to learn from: they are centred and
+# left unscaled rather than divided by a deviation of zero.
+CONSTANT_STD = 1e-6
 
 
 def check_inputs(inputs: str) -> str:
@@ -54,5 +57,5 @@ def standardise(dataset: Dataset, inputs: str) -> Dataset:
     mean, std = dataset.x_train.mean(axis=axis), dataset.x_train.std(axis=axis)
     if inputs == "feature":
         std = np.maximum(std, np.float32(FEATURE_STD_FLOOR) * dataset.x_train.std())
-    std = np.where(std > 0, std, np.float32(1.0))  # every input constant: centred, with nothing to scale by
+    std = np.where(std > CONSTANT_STD, std, np.float32(1.0))
     return dataclasses.replace(dataset, x_train=(dataset.x_train - mean) / std, x_test=(dataset.x_test - mean) / std)
