@@ -8,6 +8,11 @@ and `--steps LONG --baseline none` for the rule alone to the long step count (th
 agree between the two: same seed, same batches).
 
     nice python benchmarks/genome_transfer.py [RULE] [--genome G] [--seeds 0 1 2] [--settings fashion ...]
+        [--baseline-inputs feature global]
+
+Every run scales the inputs of the rule and the baselines alike, with the genome's own scaling; baselines can be
+faster on another (docs/reproductions.md, "The baselines on per-feature inputs"). `--baseline-inputs` runs them on
+those scalings too and gives each baseline, per seed and step, its best over the scalings and learning rates.
 
 Settings (784 inputs at 28x28; hidden 256, batch 128 unless said):
     fashion   Fashion-MNIST, the baselines SGD, momentum and Adam, the rule to step 1000
@@ -28,6 +33,8 @@ import tempfile
 
 import numpy as np
 
+from rulec.data.inputs import INPUTS
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ALL_BASELINES = ("sgd", "momentum", "adam")
 # name: (train flags, baselines, the rule's long step count)
@@ -42,7 +49,7 @@ SHOWN = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 def train(rule: str, genome: str | None, flags: list[str], seed: int, steps: int, baselines, folder) -> dict:
-    out = pathlib.Path(folder) / f"run-{seed}-{steps}.json"
+    out = pathlib.Path(folder) / f"run-{seed}-{steps}-{'-'.join(flags).replace('/', '_')}.json"
     command = [sys.executable, "-m", "rulec", "train", rule, *flags, "--steps", str(steps), "--seed", str(seed),
                "--baseline", ",".join(baselines) or "none", "--json", str(out)]
     if genome:
@@ -58,17 +65,23 @@ def best_per_step(run: dict, baseline: str) -> dict[int, float]:
     return {step: accuracy for step, (accuracy, _) in zip(run["evaluation_steps"], run["baselines"][baseline]["best"])}
 
 
-def measure(rule: str, genome: str | None, name: str, seeds) -> dict[str, dict[int, list[float]]]:
-    """{column: {step: [one figure per seed]}} for the rule and each baseline of a setting."""
+def measure(rule: str, genome: str | None, name: str, seeds, baseline_inputs=()) -> dict[str, dict[int, list[float]]]:
+    """{column: {step: [one figure per seed]}} for the rule and each baseline of a setting. With `baseline_inputs`, a
+    baseline's figure is its best over the rule's input scaling and those (each its best learning rate)."""
     flags, baselines, long = SETTINGS[name]
     columns: dict[str, dict[int, list[float]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for seed in seeds:
             short = train(rule, genome, flags, seed, 100, baselines, folder)
             rule_run = train(rule, genome, flags, seed, long, (), folder) if long > 100 else short
+            # Runs for the baselines alone: `rulec train` scales the rule's inputs and the baselines' alike.
+            others = [train(rule, genome, [*flags, "--inputs", scaling], seed, 100, baselines, folder)
+                      for scaling in baseline_inputs if scaling != short["inputs"]]
             # A rule that diverged has no accuracy after it: counted as chance would hide it, so it shows as nan.
             curves = {"rule": {int(s): a for s, a in rule_run["rule_accuracy"].items()}}
-            curves |= {b: best_per_step(short, b) for b in baselines}
+            suffix = f" (best of {', '.join(dict.fromkeys([short['inputs'], *baseline_inputs]))})" if others else ""
+            curves |= {b + suffix: {step: max(best_per_step(run, b)[step] for run in [short, *others])
+                                    for step in best_per_step(short, b)} for b in baselines}
             for column, curve in curves.items():
                 for step in SHOWN:
                     if step <= (long if column == "rule" else 100):
@@ -94,9 +107,12 @@ def main() -> None:
     parser.add_argument("--genome", help="a genome file (default: the one `rulec train` chooses)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
+    parser.add_argument("--baseline-inputs", nargs="+", choices=INPUTS, default=[],
+                        help="also run the baselines on these input scalings and keep each one's best")
     args = parser.parse_args()
     for name in args.settings:
-        print(table(name, measure(args.rule, args.genome, name, args.seeds)), end="\n\n", flush=True)
+        print(table(name, measure(args.rule, args.genome, name, args.seeds, args.baseline_inputs)), end="\n\n",
+              flush=True)
 
 
 if __name__ == "__main__":
