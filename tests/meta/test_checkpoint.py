@@ -37,6 +37,21 @@ def test_a_checkpoint_round_trips(saved_checkpoint):
     np.testing.assert_array_equal(restored["genome"], carry["genome"])
 
 
+# Each setting added after checkpoints were first written: the value an older checkpoint ran under, and another.
+@pytest.mark.parametrize("name, old, other", [("search_scale", "declared", "start"), ("validate_on", "test", "held-out")])
+def test_a_checkpoint_from_before_a_setting_resumes_under_its_old_value_only(saved_checkpoint, name, old, other):
+    directory, rule, carry = saved_checkpoint
+    assert name not in json.loads((directory / checkpoint.INDEX).read_text())["config"]
+    assert checkpoint.ADDED_SETTINGS[name] == old
+    assert checkpoint.load(directory, rule, {"steps": 5, name: old}, carry)[0] == 2
+    with pytest.raises(RuleError, match=f"{name}: '{old}' in the checkpoint, '{other}' now"):
+        checkpoint.load(directory, rule, {"steps": 5, name: other}, carry)
+
+
+def test_every_added_setting_is_tested():
+    assert set(checkpoint.ADDED_SETTINGS) == {"search_scale", "validate_on"}
+
+
 @pytest.mark.parametrize("step", [12.7, 10**12, -1, "2", 1])
 def test_a_checkpoint_step_must_be_a_whole_number_matching_its_history(saved_checkpoint, step):
     directory, rule, carry = saved_checkpoint

@@ -3,15 +3,12 @@ of their declaration (blur_scaled's eta_w of -1.5 is declared -0.001)."""
 
 from __future__ import annotations
 
-import json
-
 import jax
 import numpy as np
 import pytest
 
 import rulec
-from rulec.diagnostics import RuleError
-from rulec.meta import checkpoint, objectives
+from rulec.meta import objectives
 from rulec.meta.coordinates import search_scale
 from rulec.meta.evolution import Evolution
 from rulec.meta.networks import Network
@@ -75,16 +72,3 @@ def test_the_flag_is_checked(monkeypatch, capsys):
     message = usage_error(*common, "--method", "grad", "--search-scale", "start", monkeypatch=monkeypatch,
                           capsys=capsys)
     assert "grad already steps each entry in units of the larger of its declared scale" in message
-
-
-def test_a_checkpoint_from_before_the_setting_resumes_as_declared(tmp_path, tiny):
-    net, _, _ = tiny
-    rule = net.rule
-    carry = {"x": np.zeros(3, np.float32)}
-    history = [{"step": 1, "best": 0.5, "mean": 0.5}, {"step": 2, "best": 0.5, "mean": 0.5}]
-    checkpoint.save(tmp_path, rule, {"steps": 5}, 2, carry, jax.random.key(0), history)  # no search_scale
-    assert "search_scale" not in json.loads((tmp_path / checkpoint.INDEX).read_text())["config"]
-    step, *_ = checkpoint.load(tmp_path, rule, {"steps": 5, "search_scale": "declared"}, carry)
-    assert step == 2
-    with pytest.raises(RuleError, match="search_scale: 'declared' in the checkpoint, 'start' now"):
-        checkpoint.load(tmp_path, rule, {"steps": 5, "search_scale": "start"}, carry)

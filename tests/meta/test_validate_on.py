@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import json
 
-import jax
 import numpy as np
-import pytest
 
 from rulec.data import datasets
-from rulec.diagnostics import RuleError
-from rulec.meta import checkpoint
 from rulec.meta.tasks import HELD_OUT_FRACTION
 from tests.conftest import ROOT, run_cli, usage_error
 
@@ -65,13 +61,3 @@ def test_the_default_still_measures_on_the_test_split(tmp_path, monkeypatch, cap
 def test_the_flag_is_checked(monkeypatch, capsys):
     message = usage_error(*TINY, "--validate-on", "train", monkeypatch=monkeypatch, capsys=capsys)
     assert "'train' is not a split; choose from test, held-out" in message
-
-
-def test_a_checkpoint_from_before_the_setting_resumes_as_test(tmp_path):
-    import rulec
-    rule = rulec.load(BLUR, k=2)
-    carry = {"x": np.zeros(3, np.float32)}
-    checkpoint.save(tmp_path, rule, {"steps": 5}, 1, carry, jax.random.key(0), [{"step": 1, "best": 0.5, "mean": 0.5}])
-    assert checkpoint.load(tmp_path, rule, {"steps": 5, "validate_on": "test"}, carry)[0] == 1
-    with pytest.raises(RuleError, match="validate_on: 'test' in the checkpoint, 'held-out' now"):
-        checkpoint.load(tmp_path, rule, {"steps": 5, "validate_on": "held-out"}, carry)
