@@ -80,8 +80,9 @@ def measure(rule: str, genome: str | None, name: str, seeds, baseline_inputs=())
             # A rule that diverged has no accuracy after it: counted as chance would hide it, so it shows as nan.
             curves = {"rule": {int(s): a for s, a in rule_run["rule_accuracy"].items()}}
             suffix = f" (best of {', '.join(dict.fromkeys([short['inputs'], *baseline_inputs]))})" if others else ""
-            curves |= {b + suffix: {step: max(best_per_step(run, b)[step] for run in [short, *others])
-                                    for step in best_per_step(short, b)} for b in baselines}
+            for b in baselines:
+                per_run = [best_per_step(run, b) for run in [short, *others]]
+                curves[b + suffix] = {step: max(curve[step] for curve in per_run) for step in per_run[0]}
             for column, curve in curves.items():
                 for step in SHOWN:
                     if step <= (long if column == "rule" else 100):

@@ -3,8 +3,9 @@
 A task spec is a dataset name with an optional class range, `mnist5k`, `mnist5k:0-4`, `xor`. Meta-training never
 sees a dataset's test split: its training split is cut into a pool for the inner loop's batches and a held-out
 pool for the meta-loss or fitness. Meta-validation trains on a task's whole training split and measures accuracy
-on its test split, or (`--validate-on held-out`) uses the two pools of meta-training. Every task of a run shares one network, so their inputs must agree; the outputs are the most
-classes any task has (a 2-class task leaves the other outputs at the -1 target and is scored on its own two).
+on its test split, or (`--validate-on held-out`) uses the two pools of meta-training. Every task of a run shares
+one network, so their inputs must agree; the outputs are the most classes any task has (a 2-class task leaves the
+other outputs at the -1 target and is scored on its own two).
 """
 
 from __future__ import annotations
