@@ -1,6 +1,9 @@
 """Meta-learning tasks: datasets (or class subsets of them) from which inner-loop batches are drawn.
 
-A task spec is a dataset name with an optional class range, `mnist5k`, `mnist5k:0-4`, `xor`. Meta-training never
+A task spec is a dataset name with an optional class range and an optional label noise, `mnist5k`, `mnist5k:0-4`,
+`xor`, `mnist5k@noise=0.4`. Label noise replaces that fraction of the labels the rule trains on with a class drawn
+uniformly from the task's classes (a fixed draw), and leaves the labels it is scored on clean: a task whose error
+never vanishes, for genomes that must keep learning on data harder than their own. Meta-training never
 sees a dataset's test split: its training split is cut into a pool for the inner loop's batches and a held-out
 pool for the meta-loss or fitness. Meta-validation trains on a task's whole training split and measures accuracy
 on its test split, or (`--validate-on held-out`) uses the two pools of meta-training. Every task of a run shares
@@ -14,12 +17,14 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.data.inputs import DEFAULT_INPUTS, standardise
 
 HELD_OUT_FRACTION = 0.2
+NOISE_SEED = 0  # the noisy labels are one fixed draw, so that every run and resume sees the same task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,8 +46,32 @@ def parse_specs(text: str) -> list[str]:
     return specs
 
 
+def _label_noise(spec: str) -> float:
+    if "@" not in spec:
+        return 0.0
+    option = spec.partition("@")[2]
+    key, _, value = option.partition("=")
+    try:
+        noise = float(value) if key == "noise" else None
+    except ValueError:
+        noise = None
+    if noise is None or not 0 <= noise <= 1:
+        raise DataError(f"malformed task `{spec}`",
+                        "write label noise as NAME@noise=P with P from 0 to 1, as in `mnist5k@noise=0.4`")
+    return noise
+
+
+def _with_label_noise(pool: tuple, noise: float, chosen: range) -> tuple:
+    if noise == 0:
+        return pool
+    x, y = pool
+    rng = np.random.default_rng(NOISE_SEED)
+    replaced = rng.random(len(y)) < noise
+    return x, jnp.asarray(np.where(replaced, rng.integers(chosen.start, chosen.stop, len(y)), y), jnp.int32)
+
+
 def _class_range(spec: str, classes: int) -> range:
-    name, _, selection = spec.partition(":")
+    name, _, selection = spec.partition("@")[0].partition(":")
     if not selection:
         return range(classes)
     low, sep, high = selection.partition("-")
@@ -56,7 +85,8 @@ def _class_range(spec: str, classes: int) -> range:
 
 
 def _load(spec: str, transform: str, data_dir, inputs: str) -> tuple[datasets.Dataset, range]:
-    dataset = standardise(datasets.transform(datasets.load(spec.partition(":")[0], data_dir), transform), inputs)
+    name = spec.partition("@")[0].partition(":")[0]
+    dataset = standardise(datasets.transform(datasets.load(name, data_dir), transform), inputs)
     return dataset, _class_range(spec, dataset.classes)
 
 
@@ -71,6 +101,7 @@ def load_tasks(specs: list[str], transform: str = "none", data_dir=None, validat
     inputs scaled by `inputs` (rulec/data/inputs.py) on the statistics of the whole training split."""
     tasks = []
     for spec in specs:
+        noise = _label_noise(spec)
         dataset, chosen = _load(spec, transform, data_dir, inputs)
         if validation:
             train, held_out = (dataset.x_train, dataset.y_train), (dataset.x_test, dataset.y_test)
@@ -78,7 +109,8 @@ def load_tasks(specs: list[str], transform: str = "none", data_dir=None, validat
             cut = int(len(dataset.x_train) * (1 - HELD_OUT_FRACTION))
             train = (dataset.x_train[:cut], dataset.y_train[:cut])
             held_out = (dataset.x_train[cut:], dataset.y_train[cut:])
-        tasks.append(Task(spec, _select(*train, chosen), _select(*held_out, chosen), dataset.classes))
+        train = _with_label_noise(_select(*train, chosen), noise, chosen)
+        tasks.append(Task(spec, train, _select(*held_out, chosen), dataset.classes))
     inputs = {task.train[0].shape[1] for task in tasks}
     if len(inputs) > 1:
         shapes = ", ".join(f"{t.name}: {t.train[0].shape[1]}" for t in tasks)
