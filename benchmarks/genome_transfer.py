@@ -10,9 +10,11 @@ agree between the two: same seed, same batches).
     nice python benchmarks/genome_transfer.py [RULE] [--genome G] [--seeds 0 1 2] [--settings fashion ...]
         [--baseline-inputs feature global]
 
-Every run scales the inputs of the rule and the baselines alike, with the genome's own scaling; baselines can be
-faster on another (docs/reproductions.md, "The baselines on per-feature inputs"). `--baseline-inputs` runs them on
-those scalings too and gives each baseline, per seed and step, its best over the scalings and learning rates.
+The rule runs on the genome's own input scaling. The baselines run on the scalings `rulec train --baseline-inputs`
+gives them, by default the rule's and `feature` (baselines can be faster on another scaling than the rule's:
+docs/reproductions.md, "The baselines on per-feature inputs"), and each is, per seed and step, its best over the
+scalings and learning rates. `--baseline-inputs global` gives the baselines the rule's `global` inputs only, as the
+tables measured before the flag existed.
 
 Settings (784 inputs at 28x28; hidden 256, batch 128 unless said):
     fashion   Fashion-MNIST, the baselines SGD, momentum and Adam, the rule to step 1000
@@ -61,28 +63,27 @@ def train(rule: str, genome: str | None, flags: list[str], seed: int, steps: int
 
 
 def best_per_step(run: dict, baseline: str) -> dict[int, float]:
-    """The best accuracy over the baseline's learning rates at each evaluation step, as `rulec train` recorded it."""
-    return {step: accuracy for step, (accuracy, _) in zip(run["evaluation_steps"], run["baselines"][baseline]["best"])}
+    """The best accuracy over the baseline's learning rates (and input scalings) at each evaluation step, as
+    `rulec train` recorded it."""
+    return {step: best[0] for step, best in zip(run["evaluation_steps"], run["baselines"][baseline]["best"])}
 
 
 def measure(rule: str, genome: str | None, name: str, seeds, baseline_inputs=()) -> dict[str, dict[int, list[float]]]:
-    """{column: {step: [one figure per seed]}} for the rule and each baseline of a setting. With `baseline_inputs`, a
-    baseline's figure is its best over the rule's input scaling and those (each its best learning rate)."""
+    """{column: {step: [one figure per seed]}} for the rule and each baseline of a setting, the baselines on
+    `baseline_inputs` (default: `rulec train`'s)."""
     flags, baselines, long = SETTINGS[name]
+    scaled = ["--baseline-inputs", ",".join(baseline_inputs)] if baseline_inputs else []
     columns: dict[str, dict[int, list[float]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for seed in seeds:
-            short = train(rule, genome, flags, seed, 100, baselines, folder)
+            short = train(rule, genome, [*flags, *scaled], seed, 100, baselines, folder)
             rule_run = train(rule, genome, flags, seed, long, (), folder) if long > 100 else short
-            # Runs for the baselines alone: `rulec train` scales the rule's inputs and the baselines' alike.
-            others = [train(rule, genome, [*flags, "--inputs", scaling], seed, 100, baselines, folder)
-                      for scaling in baseline_inputs if scaling != short["inputs"]]
             # A rule that diverged has no accuracy after it: counted as chance would hide it, so it shows as nan.
             curves = {"rule": {int(s): a for s, a in rule_run["rule_accuracy"].items()}}
-            suffix = f" (best of {', '.join(dict.fromkeys([short['inputs'], *baseline_inputs]))})" if others else ""
+            on = short["baseline_inputs"]
+            suffix = f" (best of {', '.join(on)})" if len(on) > 1 else f" ({on[0]})"
             for b in baselines:
-                per_run = [best_per_step(run, b) for run in [short, *others]]
-                curves[b + suffix] = {step: max(curve[step] for curve in per_run) for step in per_run[0]}
+                curves[b + suffix] = best_per_step(short, b)
             for column, curve in curves.items():
                 for step in SHOWN:
                     if step <= (long if column == "rule" else 100):
@@ -109,7 +110,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
     parser.add_argument("--baseline-inputs", nargs="+", choices=INPUTS, default=[],
-                        help="also run the baselines on these input scalings and keep each one's best")
+                        help="the input scalings the baselines run on (default: the rule's and feature), each "
+                             "baseline at its best over them")
     args = parser.parse_args()
     for name in args.settings:
         print(table(name, measure(args.rule, args.genome, name, args.seeds, args.baseline_inputs)), end="\n\n",

@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 import typer
 
 from rulec.commands.compile import Emit
-from rulec.commands.flags import MAX_POPULATION, GenomeSetOption, InputsOption, SetOption, force_option, \
-    input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
+from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSetOption, InputsOption, SetOption, \
+    force_option, input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \
@@ -147,6 +147,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
                   transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
                   inputs: InputsOption = None,
+                  baseline_inputs: BaselineInputsOption = None,
                   layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 256 or 256,128 "
                                                                      "(input and output come from the data).")] = None,
                   steps: Annotated[int, typer.Option(min=1)] = 100,
@@ -170,8 +171,9 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
     hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
     run_training(file=file, checked=checked, genome_path=genome, preset=preset,
                  genome_settings=parse_genome_sets(genome_set), data_name=data, data_dir=data_dir,
-                 transform_name=transform, inputs=inputs, hidden=hidden, steps=steps, batch=batch, baselines=baseline,
-                 baseline_model=baseline_model, seed=seed, plot_path=plot, json_path=json_out, force=force)
+                 transform_name=transform, inputs=inputs, baseline_inputs=baseline_inputs, hidden=hidden,
+                 steps=steps, batch=batch, baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot,
+                 json_path=json_out, force=force)
 
 
 @app.command("meta-train")

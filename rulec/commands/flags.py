@@ -136,6 +136,31 @@ def inputs_choice(value: str | None) -> str | None:
 
 InputsOption = Annotated[Optional[str], typer.Option("--inputs", callback=inputs_choice, help=INPUTS_HELP)]
 
+BASELINE_INPUTS_HELP = ("The input scalings the baselines run on, comma-separated; each baseline is reported at its "
+                        "best over them and its learning rates. Default: the rule's scaling and feature, so that a "
+                        "rule on global inputs is not compared with baselines denied their better scaling.")
+
+
+def baseline_inputs_choice(value: str | None) -> tuple[str, ...] | None:
+    """A typer callback: a comma-separated list of input scalings, or None (not given)."""
+    if value is None:
+        return None
+    scalings = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    wrong = [scaling for scaling in scalings if scaling not in INPUTS]
+    if wrong or not scalings:
+        named = f"{wrong[0]!r} is not an input scaling" if wrong else "no input scaling given"
+        raise typer.BadParameter(f"{named}; choose from {', '.join(INPUTS)}, comma-separated")
+    return scalings
+
+
+def baseline_scalings(asked: tuple[str, ...] | None, rule_scaling: str) -> tuple[str, ...]:
+    """The scalings the baselines run on: those asked for, else the rule's own and `feature`."""
+    return asked if asked is not None else tuple(dict.fromkeys([rule_scaling, DEFAULT_INPUTS]))
+
+
+BaselineInputsOption = Annotated[Optional[str], typer.Option("--baseline-inputs", callback=baseline_inputs_choice,
+                                                             help=BASELINE_INPUTS_HELP)]
+
 
 def input_scaling(asked: str | None, learned_on: str | None, origin: str, warn) -> str:
     """`--inputs` when given, else the scaling the genome file was learned on (`learned_on`, None when there is no

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from rulec import api
 from rulec.commands.console import warner
-from rulec.commands.flags import input_scaling, refuse_unwritable
+from rulec.commands.flags import baseline_scalings, input_scaling, refuse_unwritable
 from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.data.inputs import standardise
@@ -48,10 +48,15 @@ def choose_genome(rule, rule_file, net, genome_path, preset, seed, console):
     return net.init_genome(jax.random.key(seed)), f"a random genome (seed {seed})", None
 
 
-def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> Table:
-    """Test accuracy at the evaluation steps worth a row, the rule beside each baseline's best rate."""
+def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict, rule_scaling: str) -> Table:
+    """Test accuracy at the evaluation steps worth a row, the rule beside each baseline's best rate; a baseline
+    figure reached on inputs scaled otherwise than the rule's is marked, and the caption says on which."""
     shown = [s for s in marks if s in TABLE_STEPS or s == marks[-1]]
-    result = Table(title="test accuracy after each number of steps (baselines: best learning rate at that step)")
+    others = sorted({scaling for b in baselines.values() for *_, scaling in b["best"]} - {rule_scaling})
+    marker = {rule_scaling: "", **{scaling: "*" * (n + 1) for n, scaling in enumerate(others)}}
+    result = Table(title="test accuracy after each number of steps (baselines: best learning rate at that step)",
+                   caption="; ".join(f"{marker[scaling]}: the baseline on {scaling} inputs, the rule on "
+                                     f"{rule_scaling}" for scaling in others) or None)
     result.add_column("step", justify="right")
     result.add_column(rule_name, justify="right")
     for kind in baselines:
@@ -59,10 +64,10 @@ def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> Ta
     for step in shown:
         i = marks.index(step)
         rule_cell = f"{curve.accuracy[i]:.3f}" if i < len(curve.accuracy) else "diverged"
-        cells = [f"{acc:.3f} (lr {rate:.0e})" for acc, rate in (b["best"][i] for b in baselines.values())]
+        cells = [f"{acc:.3f} (lr {rate:.0e}){marker[scaling]}"
+                 for acc, rate, scaling in (b["best"][i] for b in baselines.values())]
         result.add_row(str(step), rule_cell, *cells)
     return result
-
 
 
 def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
@@ -73,8 +78,8 @@ def plan(program, sizes, data, steps: int, batch: int) -> resources.Estimate:
 
 
 def run_training(*, file, checked, genome_path, preset, genome_settings=(), data_name, data_dir, transform_name,
-                 inputs=None, hidden, steps, batch, baselines, baseline_model, seed, plot_path, json_path,
-                 force=False) -> None:
+                 inputs=None, baseline_inputs=None, hidden, steps, batch, baselines, baseline_model, seed, plot_path,
+                 json_path, force=False) -> None:
     console = Console(stderr=True)
     warn = warner(console)
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
@@ -89,18 +94,22 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
     refuse_unwritable({"--json": json_path, "--plot": plot_path})
 
     rule = api.Rule(checked)
-    data = datasets.transform(datasets.load(data_name, data_dir), transform_name)
-    if batch > len(data.x_train):
-        raise typer.BadParameter(f"{batch} is larger than the {len(data.x_train)} training examples of {data.name}",
-                                 param_hint="--batch")
-    sizes = (data.inputs,) + tuple(hidden) + (data.classes,)
-    resources.check_plan(plan(rule.program, sizes, data, steps, batch), f"training on layers "
+    loaded = datasets.transform(datasets.load(data_name, data_dir), transform_name)
+    if batch > len(loaded.x_train):
+        raise typer.BadParameter(f"{batch} is larger than the {len(loaded.x_train)} training examples of "
+                                 f"{loaded.name}", param_hint="--batch")
+    sizes = (loaded.inputs,) + tuple(hidden) + (loaded.classes,)
+    resources.check_plan(plan(rule.program, sizes, loaded, steps, batch), f"training on layers "
                          f"{'-'.join(map(str, sizes))} with batch {batch}", force, warn)
     net = rule.network(sizes)
     genome, origin, learned_on = choose_genome(rule, file, net, genome_path, preset, seed, console)
     scaling = input_scaling(inputs, learned_on, origin, warn)
-    data = standardise(data, scaling)
+    data = standardise(loaded, scaling)
     scaling_text = f"{scaling} inputs" + (", the genome's" if inputs is None and learned_on is not None else "")
+    scalings = baseline_scalings(baseline_inputs, scaling) if kinds else ()
+    baseline_data = {s: data if s == scaling else standardise(loaded, s) for s in scalings}
+    if scalings and scalings != (scaling,):
+        scaling_text += f"; baselines on {' and '.join(scalings)} inputs, each at its best"
     genome, origin = apply_settings(rule.program, genome, genome_settings), origin + describe(genome_settings)
     with holding([json_path, plot_path]):
         state = net.init(jax.random.key(seed + 1))
@@ -117,22 +126,26 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
             curve, _ = train_rule(net, genome, state, data, indices, lambda t: progress.update(task, completed=t))
             results = {}
             for kind in kinds:
-                task = progress.add_task(f"{kind} ({len(SWEEPS[kind])} rates)", total=1)
+                scaled_on = f" x {len(scalings)} scalings" if len(scalings) > 1 else ""
+                task = progress.add_task(f"{kind} ({len(SWEEPS[kind])} rates{scaled_on})", total=len(scalings))
                 initial = mlp_init(jax.random.key(seed + 1), sizes)
-                accuracy = train_baseline(kind, initial, data, indices, SWEEPS[kind], baseline_model)
-                results[kind] = {"learning_rates": SWEEPS[kind].tolist(), "accuracy": accuracy.tolist(),
-                                 "best": report.best_per_step(accuracy, SWEEPS[kind])}
-                progress.update(task, completed=1)
+                sweeps = {}
+                for name, scaled in baseline_data.items():
+                    sweeps[name] = train_baseline(kind, initial, scaled, indices, SWEEPS[kind], baseline_model)
+                    progress.advance(task)
+                results[kind] = {"learning_rates": SWEEPS[kind].tolist(), "inputs": list(scalings),
+                                 "accuracy": {name: sweep.tolist() for name, sweep in sweeps.items()},
+                                 "best": report.best_per_step(sweeps, SWEEPS[kind])}
         seconds = time.perf_counter() - started
         if curve.diverged_at is not None:
             console.print(f"[red]the rule diverged:[/] a synapse became NaN or infinite by step {curve.diverged_at}; "
                           f"the accuracies measured before it are kept below")
 
-        Console().print(table(rule.name, curve, marks, results))
+        Console().print(table(rule.name, curve, marks, results, scaling))
         record = {"rule": rule.name, "file": str(file), "dims": rule.dims, "genome": origin, "data": data.name,
                   "transform": transform_name, "inputs": scaling, "layers": list(sizes), "steps": steps, "batch": batch,
-                  "seed": seed,
-                  "baseline_model": baseline_model, "evaluation_steps": marks,
+                  "seed": seed, "baseline_inputs": list(scalings), "baseline_model": baseline_model,
+                  "evaluation_steps": marks,
                   "rule_accuracy": dict(zip(map(str, curve.steps), curve.accuracy)), "diverged_at": curve.diverged_at,
                   "baselines": results, "seconds": round(seconds, 2), "command": report.command_line()}
         written = []

@@ -13,10 +13,14 @@ from rulec.files import write_figure
 from rulec.runtime.train import Curve
 
 
-def best_per_step(accuracy: np.ndarray, rates) -> list[tuple[float, float]]:
-    """For each evaluation point, the best accuracy over the sweep and the learning rate that reached it."""
-    best = np.argmax(accuracy, axis=0)
-    return [(float(accuracy[b, i]), float(rates[b])) for i, b in enumerate(best)]
+def best_per_step(sweeps: dict[str, np.ndarray], rates) -> list[tuple[float, float, str]]:
+    """For each evaluation point, the best accuracy over the sweeps (one [rates, points] array per input scaling),
+    with the learning rate and the input scaling that reached it."""
+    scalings = list(sweeps)
+    stacked = np.stack([sweeps[scaling] for scaling in scalings])  # [scalings, rates, points]
+    flat = stacked.reshape(-1, stacked.shape[-1])
+    best = np.argmax(flat, axis=0)
+    return [(float(flat[b, i]), float(rates[b % len(rates)]), scalings[b // len(rates)]) for i, b in enumerate(best)]
 
 
 def command_line() -> str:
@@ -31,7 +35,8 @@ def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int],
     axes = figure.subplots()
     axes.plot(curve.steps, curve.accuracy, "o-", color="black", linewidth=2, label=rule_name)
     for kind, baseline in baselines.items():
-        axes.plot(marks, [acc for acc, _ in baseline["best"]], "s--", label=f"{kind} (best lr per step)")
+        chosen = "best lr and inputs" if len(baseline["inputs"]) > 1 else "best lr"
+        axes.plot(marks, [best[0] for best in baseline["best"]], "s--", label=f"{kind} ({chosen} per step)")
     axes.set_xscale("log")
     axes.set_xlabel("training steps")
     axes.set_ylabel("test accuracy")

@@ -65,7 +65,7 @@ def test_train_command_writes_json_and_plot(tmp_path):
     assert "test accuracy after each number of steps" in result.stdout
     record = json.loads(out_json.read_text())
     assert record["evaluation_steps"] == [1, 2, 5, 10, 20] and set(record["baselines"]) == {"sgd", "adam"}
-    assert len(record["baselines"]["sgd"]["accuracy"]) == 9
+    assert record["baseline_inputs"] == ["feature"] and len(record["baselines"]["sgd"]["accuracy"]["feature"]) == 9
     assert out_png.read_bytes()[:4] == b"\x89PNG"
 
 
