@@ -28,17 +28,19 @@ from rulec.data.inputs import DEFAULT_INPUTS, standardise
 from rulec.runtime.genome_file import load_genome
 from rulec.runtime.genome_set import apply_settings, parse_setting
 from rulec.runtime.train import batch_indices, train_rule
-from rulec.meta.tasks import HELD_OUT_FRACTION
+from rulec.meta.tasks import HELD_OUT_FRACTION, noisy_labels
 from stdlib_digits import BATCH, HIDDEN, ROOT, STEPS, cell
 
 SEEDS = (0, 1)
 
 
-def validation_split(inputs: str, name: str = "digits") -> datasets.Dataset:
-    """The dataset's training split cut in two: the first 80% to train on, the rest as the `test` split."""
+def validation_split(inputs: str, name: str = "digits", label_noise: float = 0.0) -> datasets.Dataset:
+    """The dataset's training split cut in two: the first 80% to train on (with that fraction of its labels
+    replaced by random classes, as meta-training's `NAME@noise=P` tasks), the rest as the `test` split."""
     loaded = datasets.load(name)
     cut = int(len(loaded.x_train) * (1 - HELD_OUT_FRACTION))
-    held = dataclasses.replace(loaded, x_train=loaded.x_train[:cut], y_train=loaded.y_train[:cut],
+    trained_labels = noisy_labels(loaded.y_train[:cut], label_noise, range(loaded.classes))
+    held = dataclasses.replace(loaded, x_train=loaded.x_train[:cut], y_train=trained_labels,
                                x_test=loaded.x_train[cut:], y_test=loaded.y_train[cut:])
     return standardise(held, inputs)
 
@@ -54,15 +56,18 @@ def main() -> None:
     parser.add_argument("--steps", default=",".join(map(str, STEPS)), help="comma-separated step counts")
     parser.add_argument("--hidden", type=int, default=HIDDEN, help="hidden units of the one hidden layer")
     parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument("--label-noise", type=float, default=0.0,
+                        help="replace this fraction of the training labels by random classes (the scored ones clean)")
     args = parser.parse_args()
     steps_shown = tuple(int(s) for s in args.steps.split(","))
-    data = validation_split(args.inputs, args.data)
+    data = validation_split(args.inputs, args.data, args.label_noise)
     rule = rulec.load(args.rule if args.rule.endswith(".rule") else ROOT / "stdlib_rules" / f"{args.rule}.rule")
     net = rule.network((data.inputs, args.hidden, data.classes))
     axes = [[f"{name}={value}" for value in values.split(",")] for name, _, values in
             (text.partition("=") for text in args.grid)]
     print(f"{args.rule}: validation accuracy (last {HELD_OUT_FRACTION:.0%} of the training split of {args.data}), "
-          f"{args.inputs} inputs, hidden {args.hidden}, batch {args.batch}, seeds {SEEDS}; steps {steps_shown}")
+          f"{args.inputs} inputs, hidden {args.hidden}, batch {args.batch}, label noise {args.label_noise}, "
+          f"seeds {SEEDS}; steps {steps_shown}")
     loaded = load_genome(args.genome, rule, net.sizes) if args.genome else None
     preset = args.preset or rule.program.default_preset
     for combination in itertools.product(*axes):

@@ -61,13 +61,13 @@ def _label_noise(spec: str) -> float:
     return noise
 
 
-def _with_label_noise(pool: tuple, noise: float, chosen: range) -> tuple:
-    if noise == 0:
-        return pool
-    x, y = pool
+def noisy_labels(y, noise: float, classes: range) -> np.ndarray:
+    """The labels with a fraction `noise` of them replaced by classes drawn uniformly from `classes` (a fixed draw:
+    the same labels give the same result)."""
     rng = np.random.default_rng(NOISE_SEED)
     replaced = rng.random(len(y)) < noise
-    return x, jnp.asarray(np.where(replaced, rng.integers(chosen.start, chosen.stop, len(y)), y), jnp.int32)
+    y = np.asarray(y)
+    return np.where(replaced, rng.integers(classes.start, classes.stop, len(y)), y).astype(y.dtype)
 
 
 def _class_range(spec: str, classes: int) -> range:
@@ -109,8 +109,10 @@ def load_tasks(specs: list[str], transform: str = "none", data_dir=None, validat
             cut = int(len(dataset.x_train) * (1 - HELD_OUT_FRACTION))
             train = (dataset.x_train[:cut], dataset.y_train[:cut])
             held_out = (dataset.x_train[cut:], dataset.y_train[cut:])
-        train = _with_label_noise(_select(*train, chosen), noise, chosen)
-        tasks.append(Task(spec, train, _select(*held_out, chosen), dataset.classes))
+        x, y = _select(*train, chosen)
+        if noise:  # after the class selection, so that a noisy label never brings in an example of another class
+            y = jnp.asarray(noisy_labels(y, noise, chosen), jnp.int32)
+        tasks.append(Task(spec, (x, y), _select(*held_out, chosen), dataset.classes))
     inputs = {task.train[0].shape[1] for task in tasks}
     if len(inputs) > 1:
         shapes = ", ".join(f"{t.name}: {t.train[0].shape[1]}" for t in tasks)
