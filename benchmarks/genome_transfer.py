@@ -51,7 +51,7 @@ SHOWN = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 def train(rule: str, genome: str | None, flags: list[str], seed: int, steps: int, baselines, folder) -> dict:
-    out = pathlib.Path(folder) / f"run-{seed}-{steps}-{'-'.join(flags).replace('/', '_')}.json"
+    out = pathlib.Path(folder) / f"run-{seed}-{steps}.json"
     command = [sys.executable, "-m", "rulec", "train", rule, *flags, "--steps", str(steps), "--seed", str(seed),
                "--baseline", ",".join(baselines) or "none", "--json", str(out)]
     if genome:

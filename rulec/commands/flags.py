@@ -146,11 +146,9 @@ def baseline_inputs_choice(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
     scalings = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-    wrong = [scaling for scaling in scalings if scaling not in INPUTS]
-    if wrong or not scalings:
-        named = f"{wrong[0]!r} is not an input scaling" if wrong else "no input scaling given"
-        raise typer.BadParameter(f"{named}; choose from {', '.join(INPUTS)}, comma-separated")
-    return scalings
+    if not scalings:
+        raise typer.BadParameter(f"no input scaling given; choose from {', '.join(INPUTS)}, comma-separated")
+    return tuple(inputs_choice(scaling) for scaling in scalings)
 
 
 def baseline_scalings(asked: tuple[str, ...] | None, rule_scaling: str) -> tuple[str, ...]:

@@ -125,15 +125,15 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
             task = progress.add_task(rule.name, total=steps)
             curve, _ = train_rule(net, genome, state, data, indices, lambda t: progress.update(task, completed=t))
             results = {}
+            scaled_on = f" x {len(scalings)} scalings" if len(scalings) > 1 else ""
             for kind in kinds:
-                scaled_on = f" x {len(scalings)} scalings" if len(scalings) > 1 else ""
                 task = progress.add_task(f"{kind} ({len(SWEEPS[kind])} rates{scaled_on})", total=len(scalings))
                 initial = mlp_init(jax.random.key(seed + 1), sizes)
                 sweeps = {}
                 for name, scaled in baseline_data.items():
                     sweeps[name] = train_baseline(kind, initial, scaled, indices, SWEEPS[kind], baseline_model)
                     progress.advance(task)
-                results[kind] = {"learning_rates": SWEEPS[kind].tolist(), "inputs": list(scalings),
+                results[kind] = {"learning_rates": SWEEPS[kind].tolist(),
                                  "accuracy": {name: sweep.tolist() for name, sweep in sweeps.items()},
                                  "best": report.best_per_step(sweeps, SWEEPS[kind])}
         seconds = time.perf_counter() - started

@@ -46,10 +46,17 @@ def parse_specs(text: str) -> list[str]:
     return specs
 
 
+def _parts(spec: str) -> tuple[str, str, str | None]:
+    """A task spec's dataset name, class range text ('' for all classes) and option text (None without an `@`)."""
+    head, at, option = spec.partition("@")
+    name, _, selection = head.partition(":")
+    return name, selection, option if at else None
+
+
 def _label_noise(spec: str) -> float:
-    if "@" not in spec:
+    option = _parts(spec)[2]
+    if option is None:
         return 0.0
-    option = spec.partition("@")[2]
     key, _, value = option.partition("=")
     try:
         noise = float(value) if key == "noise" else None
@@ -71,7 +78,7 @@ def noisy_labels(y, noise: float, classes: range) -> np.ndarray:
 
 
 def _class_range(spec: str, classes: int) -> range:
-    name, _, selection = spec.partition("@")[0].partition(":")
+    name, selection, _ = _parts(spec)
     if not selection:
         return range(classes)
     low, sep, high = selection.partition("-")
@@ -85,8 +92,7 @@ def _class_range(spec: str, classes: int) -> range:
 
 
 def _load(spec: str, transform: str, data_dir, inputs: str) -> tuple[datasets.Dataset, range]:
-    name = spec.partition("@")[0].partition(":")[0]
-    dataset = standardise(datasets.transform(datasets.load(name, data_dir), transform), inputs)
+    dataset = standardise(datasets.transform(datasets.load(_parts(spec)[0], data_dir), transform), inputs)
     return dataset, _class_range(spec, dataset.classes)
 
 

@@ -35,7 +35,7 @@ def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int],
     axes = figure.subplots()
     axes.plot(curve.steps, curve.accuracy, "o-", color="black", linewidth=2, label=rule_name)
     for kind, baseline in baselines.items():
-        chosen = "best lr and inputs" if len(baseline["inputs"]) > 1 else "best lr"
+        chosen = "best lr and inputs" if len(baseline["accuracy"]) > 1 else "best lr"
         axes.plot(marks, [best[0] for best in baseline["best"]], "s--", label=f"{kind} ({chosen} per step)")
     axes.set_xscale("log")
     axes.set_xlabel("training steps")
