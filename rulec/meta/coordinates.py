@@ -28,9 +28,12 @@ def search_scale(net, start: dict | None = None, draws: int = 256) -> dict:
     samples = jax.vmap(net.init_genome)(jax.random.split(jax.random.key(0), draws))
 
     def spread(leaf, value_at_start=0.0):
-        std, magnitude = jnp.std(leaf, axis=0), jnp.abs(jnp.mean(leaf, axis=0))
-        constant = jnp.maximum(jnp.where(magnitude > 0, magnitude, 1.0), jnp.abs(value_at_start))
-        return jnp.where(std > 0, std, constant)
+        # A constant is an entry whose draws are all equal. Its float32 std is not always exactly 0 (0.57735 or
+        # 0.01, averaged over the draws, round), and that rounding would be a unit of 1e-8: a frozen entry.
+        constant = jnp.all(leaf == leaf[:1], axis=0)
+        magnitude = jnp.abs(leaf[0])
+        unit = jnp.maximum(jnp.where(magnitude > 0, magnitude, 1.0), jnp.abs(value_at_start))
+        return jnp.where(constant, unit, jnp.std(leaf, axis=0))
 
     return jax.tree.map(spread, samples) if start is None else jax.tree.map(spread, samples, start)
 

@@ -14,7 +14,7 @@ from rulec.meta.evolution import Evolution
 from rulec.meta.networks import Network
 from rulec.meta.persistent import Persistent
 from rulec.meta.tasks import load_tasks
-from tests.conftest import ROOT, usage_error
+from tests.conftest import ROOT, STDLIB, usage_error
 
 BLUR = ROOT / "stdlib_rules" / "blur.rule"
 SIGMA = 0.1
@@ -40,6 +40,33 @@ def test_a_constant_is_scaled_by_the_larger_of_its_declared_and_its_start_size(t
     assert float(started["f"]) == pytest.approx(1.0)  # smaller than declared: the declared unit stays
     # an entry drawn from an initialiser keeps the initialiser's spread, wherever the start put it
     np.testing.assert_allclose(started["nu"], declared["nu"])
+
+
+@pytest.mark.parametrize("path", STDLIB, ids=lambda p: p.stem)
+def test_every_constant_of_the_stdlib_is_searched_in_units_of_its_size(path):
+    """A constant whose float32 mean over the draws rounds (0.01, 0.57735) once got the rounding as its unit, about
+    1e-8: evolution and PES never moved it (abcd_hebbian's eta, blur_two_state's eta_w, the stdlib's lr)."""
+    net = rulec.load(path).network((6, 5, 3))
+    draws = jax.vmap(net.init_genome)(jax.random.split(jax.random.key(0), 256))
+    units = search_scale(net)
+    for name in units:
+        for drawn, unit in zip(jax.tree.leaves(draws[name]), jax.tree.leaves(units[name])):
+            drawn, unit = np.asarray(drawn), np.asarray(unit)
+            constant = np.ptp(drawn, axis=0) == 0
+            size = np.where(drawn[0] != 0, np.abs(drawn[0]), 1.0)
+            np.testing.assert_allclose(unit[constant], size[constant], err_msg=name)
+            np.testing.assert_allclose(unit[~constant], drawn.std(axis=0)[~constant], rtol=1e-5, err_msg=name)
+
+
+def test_evolution_moves_a_constant_whose_mean_rounds(tiny):
+    _, tasks, protocol = tiny
+    net = rulec.load(ROOT / "stdlib_rules" / "abcd_hebbian.rule").network((2, 4, 2))  # eta = 0.01 declared
+    start = net.init_genome(jax.random.key(0))
+    method = Evolution([Network(net, protocol)], tasks, "CMA_ES", 16, SIGMA, start)
+    carry = method.init(jax.random.key(1), lambda key: start)
+    members, _ = method.strategy.ask(jax.random.key(2), carry["search"], method.params)
+    eta = np.asarray(members["eta"]) * carry["scale"]["eta"] + carry["start"]["eta"]
+    assert 0.5 * SIGMA * 0.01 < eta.std() < 2 * SIGMA * 0.01
 
 
 @pytest.mark.parametrize("scale_from_start, spread", [(False, 0.001), (True, 1.5)])
