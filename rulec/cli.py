@@ -143,7 +143,9 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
                   genome_set: GenomeSetOption = None,
                   data: Annotated[str, typer.Option(help="mnist5k, digits, fashion, idx, or a synthetic task "
-                                                         "(xor, moons, ...).")] = "mnist5k",
+                                                         "(xor, moons, ...); a class range (mnist5k:0-4) or label "
+                                                         "noise (fashion@noise=0.4) as in meta-training tasks.")
+                                  ] = "mnist5k",
                   data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
                   transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
                   inputs: InputsOption = None,

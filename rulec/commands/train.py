@@ -17,6 +17,7 @@ from rulec.commands.flags import baseline_scalings, input_scaling, refuse_unwrit
 from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.data.inputs import standardise
+from rulec.meta import tasks
 from rulec.runtime import report, resources
 from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import find_shipped, learned_inputs, load_genome
@@ -94,7 +95,8 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
     refuse_unwritable({"--json": json_path, "--plot": plot_path})
 
     rule = api.Rule(checked)
-    loaded = datasets.transform(datasets.load(data_name, data_dir), transform_name)
+    whole = datasets.transform(datasets.load(tasks.dataset_name(data_name), data_dir), transform_name)
+    loaded = tasks.restricted(whole, data_name)
     if batch > len(loaded.x_train):
         raise typer.BadParameter(f"{batch} is larger than the {len(loaded.x_train)} training examples of "
                                  f"{loaded.name}", param_hint="--batch")
@@ -104,10 +106,14 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
     net = rule.network(sizes)
     genome, origin, learned_on = choose_genome(rule, file, net, genome_path, preset, seed, console)
     scaling = input_scaling(inputs, learned_on, origin, warn)
-    data = standardise(loaded, scaling)
+
+    def scaled(how: str) -> datasets.Dataset:  # on the whole training split's statistics, as meta-training's tasks
+        return tasks.restricted(standardise(whole, how), data_name)
+
+    data = scaled(scaling)
     scaling_text = f"{scaling} inputs" + (", the genome's" if inputs is None and learned_on is not None else "")
     scalings = baseline_scalings(baseline_inputs, scaling) if kinds else ()
-    baseline_data = {s: data if s == scaling else standardise(loaded, s) for s in scalings}
+    baseline_data = {s: data if s == scaling else scaled(s) for s in scalings}
     if scalings and scalings != (scaling,):
         scaling_text += f"; baselines on {' and '.join(scalings)} inputs, each at its best"
     genome, origin = apply_settings(rule.program, genome, genome_settings), origin + describe(genome_settings)

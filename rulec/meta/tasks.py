@@ -91,14 +91,35 @@ def _class_range(spec: str, classes: int) -> range:
     return chosen
 
 
+def dataset_name(spec: str) -> str:
+    """The dataset a task spec draws from: `mnist5k` for `mnist5k:0-4@noise=0.4`."""
+    return _parts(spec)[0]
+
+
 def _load(spec: str, transform: str, data_dir, inputs: str) -> tuple[datasets.Dataset, range]:
-    dataset = standardise(datasets.transform(datasets.load(_parts(spec)[0], data_dir), transform), inputs)
+    dataset = standardise(datasets.transform(datasets.load(dataset_name(spec), data_dir), transform), inputs)
     return dataset, _class_range(spec, dataset.classes)
 
 
-def _select(x, y, chosen: range):
+def _kept(x, y, chosen: range):
     keep = (y >= chosen.start) & (y < chosen.stop)
-    return jnp.asarray(x[keep]), jnp.asarray(y[keep], jnp.int32)
+    return x[keep], y[keep]
+
+
+def _select(x, y, chosen: range):
+    x, y = _kept(x, y, chosen)
+    return jnp.asarray(x), jnp.asarray(y, jnp.int32)
+
+
+def restricted(dataset: datasets.Dataset, spec: str) -> datasets.Dataset:
+    """The dataset as the task `spec` sees it, for training outside meta-training: both splits cut to the spec's
+    classes, the spec's label noise on the training labels only. The outputs stay the dataset's classes."""
+    chosen, noise = _class_range(spec, dataset.classes), _label_noise(spec)
+    x_train, y_train = _kept(dataset.x_train, dataset.y_train, chosen)
+    x_test, y_test = _kept(dataset.x_test, dataset.y_test, chosen)
+    if noise:
+        y_train = noisy_labels(y_train, noise, chosen)
+    return dataclasses.replace(dataset, name=spec, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
 
 def load_tasks(specs: list[str], transform: str = "none", data_dir=None, validation: bool = False,
