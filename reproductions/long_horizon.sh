@@ -14,8 +14,8 @@
 #
 #   bash reproductions/long_horizon.sh after
 #     What was tried against the collapse after the shipped genome, from it: the stability term on the growth after
-#     step 100 (--stability-from), horizons up to 3000 steps, PES at 28x28, CMA-ES at 28x28, a decay and label noise
-#     in the meta-training tasks (about four hours; none shipped).
+#     step 100 (--stability-from), horizons up to 3000 steps, PES at 28x28, CMA-ES at 28x28, a decay, label noise
+#     in the meta-training tasks, and blur with its synapses read normalised (about five hours; none shipped).
 #
 #   bash reproductions/long_horizon.sh scaled
 #     The genome of blur_scaled.rule (a fan-in-scaled, batch-mean Hebbian term), stdlib_rules/genomes/blur_scaled.npz:
@@ -109,7 +109,7 @@ PY
 fi
 if [ "$mode" = after ]; then
   # What was tried against the collapse after the shipped genome, each from it (docs/reproductions.md, section 4,
-  # "After the shipped genome"); none was shipped. About four hours on 2 cores.
+  # "After the shipped genome"); none was shipped. About five hours on 2 cores.
   shipped=stdlib_rules/genomes/blur.npz
   base=(--method cmaes --genome "$shipped" --data mnist5k --transform crop20-resize10 --inputs global
         --validate mnist5k --population 16 --layers 256 --sigma 0.05)
@@ -179,6 +179,51 @@ PY
   # A synapse decay on the shipped genome, f_w below its learned 1.
   python benchmarks/stdlib_validation.py blur f_w=1,0.998,0.995,0.99,0.98 --genome "$shipped" --data mnist5k \
     --inputs global --steps 5,10,20,100,500,1000,2000
+  # blur with its synapses read normalised (each post neuron's incoming synapses to norm `gain`, as
+  # blur_normalized.rule reads them, without its activation normalisation) and f_w unbounded: whether the collapse
+  # is the synapses' size or their direction. The shipped and the short-horizon genomes on it, then CMA-ES at
+  # 28x28 from each (about 36 minutes each on one core).
+  python - <<'PY'
+import json
+import numpy as np
+import rulec
+source = open("stdlib_rules/blur.rule").read()
+for old, new in [
+        ("f_w = 1.0 in [0, 1]; eta_w = -0.001 ", "f_w = 1.0; eta_w = -0.001; gain = 1.0 "),
+        ("  let z[j, c] = f * a[j, c] + eta * sum(i, d) w[i, j, c] * nu[d, c]",
+         "  let wn[i, j, c] = gain * w[i, j, c] / sqrt(sum(r in pre+bias) w[r, j, c] ^ 2 + 1e-9)\n"
+         "  let z[j, c] = f * a[j, c] + eta * sum(i, d) wn[i, j, c] * nu[d, c]"),
+        ("  a[i, c] := relu_tanh(f * a[i, c] + eta * sum(j, d) wb[j, i, c] * mu[d, c] * a[j, d])",
+         "  let wbn[j, i, c] = gain * wb[j, i, c] / sqrt(sum(s in post) wb[s, i, c] ^ 2 + 1e-9)\n"
+         "  a[i, c] := relu_tanh(f * a[i, c] + eta * sum(j, d) wbn[j, i, c] * mu[d, c] * a[j, d])")]:
+    assert old in source, old
+    source = source.replace(old, new)
+open("runs/blur_read_normalised.rule", "w").write(source)
+source_hash = rulec.load("runs/blur_read_normalised.rule").source_hash
+for start, gain, target in [("stdlib_rules/genomes/blur", 2.0, "runs/read-normalised-shipped"),
+                            ("reproductions/genomes/blur_short_horizon", 1.0, "runs/read-normalised-short")]:
+    np.savez(f"{target}.npz", **dict(np.load(f"{start}.npz")), gain=np.float32(gain))
+    json.dump(json.load(open(f"{start}.json")) | {"source_hash": source_hash}, open(f"{target}.json", "w"))
+PY
+  normalised=runs/blur_read_normalised.rule
+  on_mnist=(--data mnist5k --inputs global)
+  # The validation grid comes right after the rule: the script's positional arguments.
+  python benchmarks/stdlib_validation.py "$normalised" gain=0.57735,1,2 --genome runs/read-normalised-shipped.npz \
+    "${on_mnist[@]}" --steps 5,10,20,100,500,1000
+  python benchmarks/stdlib_validation.py "$normalised" gain=0.57735,1,2 f_w=1.0292393,1,0.99 \
+    --genome runs/read-normalised-short.npz "${on_mnist[@]}" --steps 5,10,20,100,500,1000
+  python benchmarks/stdlib_validation.py runs/blur_unbounded.rule --genome "$start" "${on_mnist[@]}" \
+    --steps 5,10,20,50,100  # the short-horizon genome on the rule it was learned on, for scale
+  "${rulec[@]}" train "$normalised" --genome runs/read-normalised-shipped.npz --data fashion \
+    --inputs global --steps 1000 --baseline none
+  for start in shipped short; do
+    "${rulec[@]}" meta-train "$normalised" "${on_mnist[@]}" --method cmaes --genome "runs/read-normalised-$start.npz" \
+      --validate mnist5k --validate-on held-out --population 16 --layers 256 \
+      --horizons 5:8:3,10:4:2,20:2:2,100:2,500:2:1 --steps 20 --sigma 0.05 --search-scale start --eval-every 5 \
+      -o "runs/read-normalised-$start-28x28.npz"
+    python benchmarks/stdlib_validation.py "$normalised" --genome "runs/read-normalised-$start-28x28.npz" \
+      "${on_mnist[@]}" --steps 5,10,20,100,500,1000
+  done
   exit 0
 fi
 [ "$mode" = quick ] || { echo "usage: $0 [quick|ship|after|scaled] [shipped|baseline|horizons|stability|bounded ...]" >&2; exit 2; }
