@@ -91,7 +91,8 @@ def test_compile_refuses_a_setting_with_no_preset_to_change(monkeypatch, capsys)
 def test_train_uses_and_reports_the_setting(tmp_path, monkeypatch, capsys):
     out_path = tmp_path / "run.json"
     code, out, err = run("train", TEMPLATE, "--data", "xor", "--layers", "4", "--steps", "3", "--batch", "8",
-                         "--baseline", "none", "--genome-set", "eta_w=0", "--json", str(out_path),
+                         "--baseline", "none", "--preset", "backprop", "--genome-set", "eta_w=0",
+                         "--json", str(out_path),
                          monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, err
     record = json.loads(out_path.read_text())
