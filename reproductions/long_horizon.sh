@@ -125,19 +125,20 @@ if [ "$mode" = after ]; then
   # PES at 28x28 on blur without its forget gate (f_w stays 1: a perturbation below 1 erodes every synapse).
   sed -e 's/  f_w = 1.0 in \[0, 1\]; eta_w = -0.001 /  eta_w = -0.001 /' -e 's/:= f_w \* /:= /' \
     stdlib_rules/blur.rule > runs/blur_no_forget.rule
-  # A genome stamped for another rule of the same equations: f_w dropped, or put back at 1.
+  # A genome stamped for another rule: the entries that rule declares, NAME=VALUE set on top (f_w put back at 1,
+  # a new constant given its start).
   stamp() {
     python - "$@" <<'PY'
 import json, sys
 import numpy as np
 import rulec
-rule, source, target = sys.argv[1:]
-genome = dict(np.load(source))
-genome.pop("f_w", None)
-if "f_w =" in open(rule).read():
-    genome["f_w"] = np.float32(1.0)
+rule, source, target, *settings = sys.argv[1:]
+loaded = rulec.load(rule)
+declared = {entry.name for entry in loaded.program.genome}
+genome = {name: value for name, value in np.load(source).items() if name in declared}
+genome |= {name: np.float32(value) for name, _, value in (setting.partition("=") for setting in settings)}
 np.savez(target, **genome)
-info = json.load(open(source[:-4] + ".json")) | {"source_hash": rulec.load(rule).source_hash}
+info = json.load(open(source[:-4] + ".json")) | {"source_hash": loaded.source_hash}
 json.dump(info, open(target[:-4] + ".json", "w"))
 PY
   }
@@ -145,7 +146,7 @@ PY
   "${rulec[@]}" meta-train runs/blur_no_forget.rule --method pes --genome runs/after-pes-start.npz --data mnist5k \
     --inputs global --validate mnist5k --population 16 --layers 256 --unroll 2000 --truncation 50 --eval-batches 4 \
     --steps 300 --sigma 0.01 --lr 0.002 --eval-every 100 -o runs/after-pes-no-forget.npz
-  stamp stdlib_rules/blur.rule runs/after-pes-no-forget.npz runs/after-pes.npz
+  stamp stdlib_rules/blur.rule runs/after-pes-no-forget.npz runs/after-pes.npz f_w=1
   # CMA-ES at 28x28 itself, scored up to step 2000, where the shipped genome falls there (2.2 minutes a
   # generation on 2 cores).
   "${rulec[@]}" meta-train stdlib_rules/blur.rule --method cmaes --genome "$shipped" --data mnist5k --inputs global \
@@ -184,9 +185,6 @@ PY
   # is the synapses' size or their direction. The shipped and the short-horizon genomes on it, then CMA-ES at
   # 28x28 from each (about 36 minutes each on one core).
   python - <<'PY'
-import json
-import numpy as np
-import rulec
 source = open("stdlib_rules/blur.rule").read()
 for old, new in [
         ("f_w = 1.0 in [0, 1]; eta_w = -0.001 ", "f_w = 1.0; eta_w = -0.001; gain = 1.0 "),
@@ -199,13 +197,10 @@ for old, new in [
     assert old in source, old
     source = source.replace(old, new)
 open("runs/blur_read_normalised.rule", "w").write(source)
-source_hash = rulec.load("runs/blur_read_normalised.rule").source_hash
-for start, gain, target in [("stdlib_rules/genomes/blur", 2.0, "runs/read-normalised-shipped"),
-                            ("reproductions/genomes/blur_short_horizon", 1.0, "runs/read-normalised-short")]:
-    np.savez(f"{target}.npz", **dict(np.load(f"{start}.npz")), gain=np.float32(gain))
-    json.dump(json.load(open(f"{start}.json")) | {"source_hash": source_hash}, open(f"{target}.json", "w"))
 PY
   normalised=runs/blur_read_normalised.rule
+  stamp "$normalised" "$shipped" runs/read-normalised-shipped.npz gain=2
+  stamp "$normalised" reproductions/genomes/blur_short_horizon.npz runs/read-normalised-short.npz gain=1
   on_mnist=(--data mnist5k --inputs global)
   # The validation grid comes right after the rule: the script's positional arguments.
   python benchmarks/stdlib_validation.py "$normalised" gain=0.57735,1,2 --genome runs/read-normalised-shipped.npz \
