@@ -85,7 +85,10 @@ def _class_range(spec: str, classes: int) -> range:
     if not (low.isdigit() and (high.isdigit() if sep else True)):
         raise DataError(f"malformed task `{spec}`", "write a class range as NAME:LOW-HIGH, as in `mnist5k:0-4`")
     chosen = range(int(low), int(high if sep else low) + 1)
-    if not chosen or chosen.stop > classes:
+    if not chosen:
+        raise DataError(f"task `{spec}` selects no class: {low} is above {high}",
+                        "write the lower class first, as in `mnist5k:0-4`")
+    if chosen.stop > classes:
         raise DataError(f"task `{spec}` selects classes {chosen.start}-{chosen.stop - 1}, but `{name}` has "
                         f"classes 0-{classes - 1}")
     return chosen

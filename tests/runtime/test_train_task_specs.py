@@ -61,6 +61,7 @@ def test_rulec_train_runs_on_a_task_and_records_it(tmp_path, monkeypatch, capsys
 
 @pytest.mark.parametrize("spec, message", [
     ("digits:0-12", "error: task `digits:0-12` selects classes 0-12, but `digits` has classes 0-9"),
+    ("digits:5-3", "error: task `digits:5-3` selects no class: 5 is above 3"),
     ("digits:4-x", "error: malformed task `digits:4-x`"),
     ("digits@noise=1.5", "error: malformed task `digits@noise=1.5`"),
     ("nodata:0-4", "error: unknown dataset `nodata`"),
