@@ -6,14 +6,12 @@ it came from, so any stage can still raise a located error.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from typing import Union
 
 from rulec.diagnostics import Span
 from rulec.syntax import ast
-
-node = dataclasses.dataclass(frozen=True, slots=True)
+from rulec.syntax.ast import node  # the IR's nodes are frozen, slotted dataclasses, as the AST's are
 
 
 class Source(enum.Enum):

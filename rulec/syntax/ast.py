@@ -7,13 +7,22 @@ kinds are enums, so no node can be half-built or carry two operators at once.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from typing import Union
 
 from rulec.diagnostics import Span
 from rulec.phases import PhaseKind as PhaseKind  # the phase table defines the kinds; the AST names them
 from rulec.syntax.operators import BinOp as BinOp, Reducer as Reducer  # the operator kinds the AST names
 
-node = dataclasses.dataclass(frozen=True, slots=True)
+_Node = typing.TypeVar("_Node")
+
+
+# A function rather than an alias of `dataclasses.dataclass(...)`, so that type checkers see the generated
+# `__init__` and the frozen fields: `dataclass_transform` tells them what the decorator makes.
+@typing.dataclass_transform(frozen_default=True)
+def node(cls: type[_Node]) -> type[_Node]:
+    """Make `cls` a frozen, slotted dataclass: a node of the AST or the IR."""
+    return dataclasses.dataclass(frozen=True, slots=True)(cls)
 
 
 # ---- names, indices and layer sets -----------------------------------------------------------------------------
