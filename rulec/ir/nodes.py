@@ -7,7 +7,7 @@ it came from, so any stage can still raise a located error.
 from __future__ import annotations
 
 import enum
-from typing import Union
+from typing import Union, assert_never
 
 from rulec.diagnostics import Span
 from rulec.syntax import ast
@@ -328,17 +328,21 @@ def synapse_scheme(source: str, target: str) -> Scheme:
 
 
 def children(e: Expr) -> tuple[Expr, ...]:
-    if isinstance(e, (Arith, Pairwise)):
-        return (e.left, e.right)
-    if isinstance(e, (Func, PerState, Neg)):
-        return (e.arg,)
-    if isinstance(e, Loss):
-        return (e.prediction, e.target)
-    if isinstance(e, Reduce):
-        return (e.body,)
-    if isinstance(e, Draw):
-        return e.args
-    return ()
+    match e:
+        case Arith() | Pairwise():
+            return (e.left, e.right)
+        case Func() | PerState() | Neg():
+            return (e.arg,)
+        case Loss():
+            return (e.prediction, e.target)
+        case Reduce():
+            return (e.body,)
+        case Draw():
+            return e.args
+        case Const() | Load() | IndexCompare() | Size():
+            return ()
+        case _:
+            assert_never(e)
 
 
 def walk(e: Expr):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from typing import assert_never
 
 import numpy as np
 
@@ -76,32 +77,36 @@ class _Phase:
     # ---- expressions -----------------------------------------------------------------------------------------
 
     def fold(self, e: ir.Expr, mapping: dict) -> ir.Expr:
-        if isinstance(e, ir.Const):
-            return e
-        if isinstance(e, ir.Load):
-            return self.load(e, mapping)
-        if isinstance(e, ir.Neg):
-            return _negate(self.fold(e.arg, mapping), e.span)
-        if isinstance(e, ir.Arith):
-            return _arith(e.op, self.fold(e.left, mapping), self.fold(e.right, mapping), e.span)
-        if isinstance(e, ir.Func):
-            return ir.Func(e.name, e.primes, self.fold(e.arg, mapping), e.span)
-        if isinstance(e, ir.Loss):
-            return ir.Loss(e.name, e.primes, self.fold(e.prediction, mapping), self.fold(e.target, mapping), e.span)
-        if isinstance(e, ir.Pairwise):
-            return ir.Pairwise(e.name, self.fold(e.left, mapping), self.fold(e.right, mapping), e.span)
-        if isinstance(e, (ir.IndexCompare, ir.Size)):
-            return e
-        if isinstance(e, ir.PerState):
-            selector = _position(e.selector, mapping)
-            arg = self.fold(e.arg, mapping)
-            if isinstance(selector, ir.StateAt):
-                name, primes = e.functions[selector.value]
-                return ir.Func(name, primes, arg, e.span)
-            return ir.PerState(e.functions, selector, arg, e.span)
-        if isinstance(e, ir.Draw):  # its indices are neuron indices: only its arguments fold
-            return dataclasses.replace(e, args=tuple(self.fold(a, mapping) for a in e.args))
-        return self.reduce(e, mapping)
+        match e:
+            case ir.Const():
+                return e
+            case ir.Load():
+                return self.load(e, mapping)
+            case ir.Neg():
+                return _negate(self.fold(e.arg, mapping), e.span)
+            case ir.Arith():
+                return _arith(e.op, self.fold(e.left, mapping), self.fold(e.right, mapping), e.span)
+            case ir.Func():
+                return ir.Func(e.name, e.primes, self.fold(e.arg, mapping), e.span)
+            case ir.Loss():
+                return ir.Loss(e.name, e.primes, self.fold(e.prediction, mapping), self.fold(e.target, mapping), e.span)
+            case ir.Pairwise():
+                return ir.Pairwise(e.name, self.fold(e.left, mapping), self.fold(e.right, mapping), e.span)
+            case ir.IndexCompare() | ir.Size():
+                return e
+            case ir.PerState():
+                selector = _position(e.selector, mapping)
+                arg = self.fold(e.arg, mapping)
+                if isinstance(selector, ir.StateAt):
+                    name, primes = e.functions[selector.value]
+                    return ir.Func(name, primes, arg, e.span)
+                return ir.PerState(e.functions, selector, arg, e.span)
+            case ir.Draw():  # its indices are neuron indices: only its arguments fold
+                return dataclasses.replace(e, args=tuple(self.fold(a, mapping) for a in e.args))
+            case ir.Reduce():
+                return self.reduce(e, mapping)
+            case _:
+                assert_never(e)
 
     def load(self, e: ir.Load, mapping: dict) -> ir.Expr:
         positions = tuple(_position(p, mapping) for p in e.positions)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from typing import assert_never
 
 import jax
 import jax.numpy as jnp
@@ -148,47 +149,56 @@ class JaxStep(StatementRunner):
     # ---- expressions -----------------------------------------------------------------------------------------
 
     def expr(self, e: ir.Expr, context: Context, state) -> nm.Named:
-        if isinstance(e, ir.Const):
-            return nm.Named(jnp.asarray(e.value, state["input"].dtype), ())
-        if isinstance(e, ir.Load):
-            return self.load(e, context, state)
-        if isinstance(e, ir.Arith):
-            return nm.combine(e.op.apply, self.expr(e.left, context, state), self.expr(e.right, context, state))
-        if isinstance(e, ir.Neg):
-            return nm.apply(operator.neg, self.expr(e.arg, context, state))
-        if isinstance(e, ir.Func):
-            return nm.apply(_FUNCTIONS[e.name][e.primes], self.expr(e.arg, context, state))
-        if isinstance(e, ir.PerState):
-            return indexing.per_state(e, self.expr(e.arg, context, state), _FUNCTIONS, context.ranges)
-        if isinstance(e, ir.Pairwise):
-            return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
-                              self.expr(e.right, context, state))
-        if isinstance(e, ir.Size):
-            return nm.Named(jnp.asarray(self.size(e, context, state), state["input"].dtype), ())
-        if isinstance(e, ir.IndexCompare):
-            # A constant of the trace: the sizes are static, and the mask needs no iota in the program.
-            mask = indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
-            return nm.Named(jnp.asarray(mask.data, state["input"].dtype), mask.axes)
-        if isinstance(e, ir.Loss):
-            return indexing.loss(_LOSSES[e.name][e.primes], LOSSES[e.name].couples_outputs,
-                                 self.expr(e.prediction, context, state), self.expr(e.target, context, state))
-        if isinstance(e, ir.Draw):
-            return self.draw(e, context, state)
-        if e.kind is Reducer.NORMALIZE:
-            return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
-        if e.kind.value in nm.REDUCTIONS:  # max, logsumexp, softmax: no product to contract
-            return nm.REDUCTIONS[e.kind.value](self.expr(e.body, context, state), e.axes)
-        return self.contract(e, context, state)
+        match e:
+            case ir.Const():
+                return nm.Named(jnp.asarray(e.value, state["input"].dtype), ())
+            case ir.Load():
+                return self.load(e, context, state)
+            case ir.Arith():
+                return nm.combine(e.op.apply, self.expr(e.left, context, state), self.expr(e.right, context, state))
+            case ir.Neg():
+                return nm.apply(operator.neg, self.expr(e.arg, context, state))
+            case ir.Func():
+                return nm.apply(_FUNCTIONS[e.name][e.primes], self.expr(e.arg, context, state))
+            case ir.PerState():
+                return indexing.per_state(e, self.expr(e.arg, context, state), _FUNCTIONS, context.ranges)
+            case ir.Pairwise():
+                return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
+                                  self.expr(e.right, context, state))
+            case ir.Size():
+                return nm.Named(jnp.asarray(self.size(e, context, state), state["input"].dtype), ())
+            case ir.IndexCompare():
+                # A constant of the trace: the sizes are static, and the mask needs no iota in the program.
+                mask = indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
+                return nm.Named(jnp.asarray(mask.data, state["input"].dtype), mask.axes)
+            case ir.Loss():
+                return indexing.loss(_LOSSES[e.name][e.primes], LOSSES[e.name].couples_outputs,
+                                     self.expr(e.prediction, context, state), self.expr(e.target, context, state))
+            case ir.Draw():
+                return self.draw(e, context, state)
+            case ir.Reduce():
+                if e.kind is Reducer.NORMALIZE:
+                    return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
+                if e.kind.value in nm.REDUCTIONS:  # max, logsumexp, softmax: no product to contract
+                    return nm.REDUCTIONS[e.kind.value](self.expr(e.body, context, state), e.axes)
+                return self.contract(e, context, state)
+            case _:
+                assert_never(e)
 
     def trace_constant(self, e: ir.Expr, context: Context, state) -> float:
         """The value of an expression of numbers and sizes (`is_trace_constant`)."""
-        if isinstance(e, ir.Const):
-            return e.value
-        if isinstance(e, ir.Size):
-            return self.size(e, context, state)
-        if isinstance(e, ir.Neg):
-            return -self.trace_constant(e.arg, context, state)
-        return e.op.apply(self.trace_constant(e.left, context, state), self.trace_constant(e.right, context, state))
+        match e:
+            case ir.Const():
+                return e.value
+            case ir.Size():
+                return self.size(e, context, state)
+            case ir.Neg():
+                return -self.trace_constant(e.arg, context, state)
+            case ir.Arith():
+                return e.op.apply(self.trace_constant(e.left, context, state),
+                                  self.trace_constant(e.right, context, state))
+            case _:  # the caller asked `is_trace_constant` first
+                raise AssertionError(f"not a trace constant: {e}")
 
     def contract(self, e: ir.Reduce, context: Context, state) -> nm.Named:
         """A sum or mean over a product, as einsums; a sum over a `+bias` index is split off its bias row."""

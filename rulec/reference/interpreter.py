@@ -11,6 +11,7 @@ Layouts: a neuron is stored per layer as [batch, neurons] or [batch, neurons, st
 from __future__ import annotations
 
 import operator
+from typing import assert_never
 
 import numpy as np
 
@@ -94,39 +95,43 @@ class Reference(StatementRunner):
     # ---- expressions -----------------------------------------------------------------------------------------
 
     def expr(self, e: ir.Expr, context: Context, state) -> nm.Named:
-        if isinstance(e, ir.Const):
-            return nm.scalar(self.constant(e.value))
-        if isinstance(e, ir.Load):
-            return self.load(e, context, state)
-        if isinstance(e, ir.Arith):
-            return nm.combine(e.op.apply, self.expr(e.left, context, state), self.expr(e.right, context, state))
-        if isinstance(e, ir.Neg):
-            return nm.apply(operator.neg, self.expr(e.arg, context, state))
-        if isinstance(e, ir.Func):
-            return nm.apply(self.functions[e.name][e.primes], self.expr(e.arg, context, state))
-        if isinstance(e, ir.PerState):
-            return indexing.per_state(e, self.expr(e.arg, context, state), self.functions, context.ranges)
-        if isinstance(e, ir.Pairwise):
-            return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
-                              self.expr(e.right, context, state))
-        if isinstance(e, ir.Size):
-            return nm.scalar(self.constant(self.size(e, context, state)))
-        if isinstance(e, ir.IndexCompare):
-            return indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
-        if isinstance(e, ir.Loss):
-            return indexing.loss(self.losses[e.name][e.primes], LOSSES[e.name].couples_outputs,
-                                 self.expr(e.prediction, context, state), self.expr(e.target, context, state))
-        if isinstance(e, ir.Draw):
-            if self.given_draw is None:
-                return self.draw(e, context, state)
-            size = draws.shape(e, self.layer_size(context), state["input"].shape[0])
-            return nm.Named(self.given_draw(e, context.roles, size), draws.axes(e))
-        body = self.expr(e.body, context, state)
-        if e.kind is Reducer.NORMALIZE:
-            return nm.normalize(body, e.axes, NORMALIZE_EPSILON)
-        if e.kind.value in nm.REDUCTIONS:
-            return nm.REDUCTIONS[e.kind.value](body, e.axes)
-        return (nm.reduce_sum if e.kind is Reducer.SUM else nm.reduce_mean)(body, e.axes)
+        match e:
+            case ir.Const():
+                return nm.scalar(self.constant(e.value))
+            case ir.Load():
+                return self.load(e, context, state)
+            case ir.Arith():
+                return nm.combine(e.op.apply, self.expr(e.left, context, state), self.expr(e.right, context, state))
+            case ir.Neg():
+                return nm.apply(operator.neg, self.expr(e.arg, context, state))
+            case ir.Func():
+                return nm.apply(self.functions[e.name][e.primes], self.expr(e.arg, context, state))
+            case ir.PerState():
+                return indexing.per_state(e, self.expr(e.arg, context, state), self.functions, context.ranges)
+            case ir.Pairwise():
+                return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
+                                  self.expr(e.right, context, state))
+            case ir.Size():
+                return nm.scalar(self.constant(self.size(e, context, state)))
+            case ir.IndexCompare():
+                return indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
+            case ir.Loss():
+                return indexing.loss(self.losses[e.name][e.primes], LOSSES[e.name].couples_outputs,
+                                     self.expr(e.prediction, context, state), self.expr(e.target, context, state))
+            case ir.Draw():
+                if self.given_draw is None:
+                    return self.draw(e, context, state)
+                size = draws.shape(e, self.layer_size(context), state["input"].shape[0])
+                return nm.Named(self.given_draw(e, context.roles, size), draws.axes(e))
+            case ir.Reduce():
+                body = self.expr(e.body, context, state)
+                if e.kind is Reducer.NORMALIZE:
+                    return nm.normalize(body, e.axes, NORMALIZE_EPSILON)
+                if e.kind.value in nm.REDUCTIONS:
+                    return nm.REDUCTIONS[e.kind.value](body, e.axes)
+                return (nm.reduce_sum if e.kind is Reducer.SUM else nm.reduce_mean)(body, e.axes)
+            case _:
+                assert_never(e)
 
     def load_stored(self, e: ir.Load, context: Context, state) -> nm.Named:
         size = self.layer_size(context)
