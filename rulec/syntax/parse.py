@@ -135,7 +135,7 @@ def _error_signature(error: UnexpectedInput):
 
 @functools.cache
 def _mistake_signatures() -> dict:
-    signatures = {}
+    signatures: dict = {}
     for label, examples in _NAMED_MISTAKES.items():
         for example in examples:
             try:
@@ -163,8 +163,8 @@ def _unclosed_bracket(source: Source, span: Span) -> Span | None:
             elif char in ")]" and stack:
                 stack.pop()
     if stack and stack[-1][0] < span.line:
-        line, column = stack[-1]
-        return Span(source, line, column, line, column + 1)
+        opened, column = stack[-1]
+        return Span(source, opened, column, opened, column + 1)
     return None
 
 
@@ -196,7 +196,9 @@ def _misspelled_keyword(source: Source, span: Span) -> RuleError | None:
 
 def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
     if isinstance(error, UnexpectedCharacters):
-        char = source.text[error.pos_in_stream] if error.pos_in_stream < len(source.text) else "?"
+        # Lark declares `pos_in_stream = None` on the base class; UnexpectedCharacters sets it to the lexer's offset.
+        position: int = error.pos_in_stream  # type: ignore[assignment]
+        char = source.text[position] if position < len(source.text) else "?"
         span = Span(source, error.line, error.column, error.line, error.column + 1)
         if visible(char) != char:
             return RuleError.at(span, f"unexpected {_describe_invisible(char)}",

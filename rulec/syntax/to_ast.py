@@ -26,7 +26,8 @@ class _Connection(tuple):
 
 
 def token_span(source: Source, token: Token) -> Span:
-    return Span(source, token.line, token.column, token.end_line, token.end_column)
+    # Lark types a token's positions as optional, for tokens built by hand; a lexed token has all four.
+    return Span(source, token.line, token.column, token.end_line, token.end_column)  # type: ignore[arg-type]
 
 
 @v_args(inline=True, meta=True)
@@ -201,7 +202,8 @@ class ToAst(Transformer_NonRecursive):
     def index_list(self, meta, *indices):
         return tuple(indices)
 
-    def _binary(op):
+    @staticmethod
+    def _binary(op: ast.BinOp):
         def build(self, meta, left, right):
             return ast.Binary(op, left, right, self._span(meta))
         return build
