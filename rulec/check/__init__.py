@@ -43,7 +43,7 @@ def collapse_repeats(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Diagnostics in source order, each REPORTED_ONCE mistake kept at its first place with a count of the rest."""
     firsts: dict[tuple[str, str], int] = {}
     repeats: collections.Counter = collections.Counter()
-    kept = []
+    kept: list[Diagnostic] = []
     for diagnostic in diagnostics:
         key = (diagnostic.code, diagnostic.message)
         if diagnostic.code in REPORTED_ONCE and key in firsts:

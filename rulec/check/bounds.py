@@ -21,6 +21,7 @@ from rulec.syntax import ast
 
 
 def interval(entry: ast.GenomeEntry) -> str:
+    assert entry.bounds is not None, entry
     low, high = entry.bounds
     return f"[{low.value:g}, {high.value:g}]"
 
@@ -40,6 +41,7 @@ def check_bounds(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
     initialisers, _ = constants.fold_constants(rule, symbols)
     bounded = {entry.name: entry for entry in rule.genome if entry.bounds is not None}
     for name, entry in bounded.items():
+        assert entry.bounds is not None
         low, high = (number.value for number in entry.bounds)
         if low > high:
             errors.append(Diagnostic(_spanning(*entry.bounds), f"the bounds of `{name}` are "
@@ -49,22 +51,24 @@ def check_bounds(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
             errors.append(Diagnostic(entry.span, f"`{name}` is drawn at random, and a drawn entry cannot be "
                                      "bounded", f"give `{name}` a constant start (`{name} = ...`), or drop "
                                      f"`in {interval(entry)}`", "bounds-on-draw"))
-        elif isinstance(initialisers.get(name), ast.Number) and outside(initialisers[name].value, (low, high)):
-            errors.append(Diagnostic(entry.init.span, f"`{name}` starts at {initialisers[name].value:g}, outside "
+        elif isinstance(start := initialisers.get(name), ast.Number) and outside(start.value, (low, high)):
+            errors.append(Diagnostic(entry.init.span, f"`{name}` starts at {start.value:g}, outside "
                                      f"its bounds {interval(entry)}", "start it inside its bounds, or widen them",
                                      "init-out-of-bounds"))
     for preset in rule.presets:
         for setting in (s for s in preset.entries if s.name in bounded and not bounded[s.name].sampled):
             entry = bounded[setting.name]
-            shape = tuple(a.extent for a in symbols.get(entry.name).axes if isinstance(a, StateAxis))
+            assert entry.bounds is not None
+            shape = tuple(a.extent for a in symbols.table[entry.name].axes if isinstance(a, StateAxis))
             if isinstance(setting.value, ast.PresetCall):
                 try:
                     values = preset_array(literal_value(setting.value), shape)
                 except (KeyError, ValueError, IndexError):  # an unknown or misfitting call, which check_presets reports
                     continue
             else:
-                values = [number.value for number in constants._numbers(setting.value)]
-            if entry.bounds[0].value <= entry.bounds[1].value and outside(values, tuple(n.value for n in entry.bounds)):
+                values = np.asarray([number.value for number in constants._numbers(setting.value)], np.float64)
+            low, high = (number.value for number in entry.bounds)
+            if low <= high and outside(values, (low, high)):
                 errors.append(Diagnostic(setting.span, f"preset `{preset.name}` sets `{entry.name}` outside its "
                                          f"bounds {interval(entry)}", "set it inside its bounds, or widen them",
                                          "preset-out-of-bounds"))

@@ -19,16 +19,19 @@ def compare(typer, comparison: ast.Compare) -> Ty:
         return typer.expr(comparison.left).join(typer.expr(comparison.right))
     if not all(layers):
         index, other = sides if layers[0] else sides[::-1]
+        assert isinstance(index, ast.Ref), index  # the side with a layer
         typer.error(other.span, f"`{index.name}` is a neuron index and can only be compared with another neuron "
                     "index of its layer set", f"compare it with an index bound to `{layers[sides.index(index)]}`",
                     "index-compare")
         return SCALAR
     left, right = layers
+    left_index, right_index = comparison.left, comparison.right
+    assert isinstance(left_index, ast.Ref) and isinstance(right_index, ast.Ref) and left and right  # neuron indices
     if left.base != right.base:
-        typer.error(comparison.span, f"`{comparison.left.name}` ranges over `{left}` and `{comparison.right.name}` "
+        typer.error(comparison.span, f"`{left_index.name}` ranges over `{left}` and `{right_index.name}` "
                     f"over `{right}`: only indices of one layer set can be compared",
                     f"bind both to the same layer set, as in `sum(k in {right.base}, k {comparison.op} "
-                    f"{comparison.right.name})`", "index-compare")
-    for side, layer in zip(sides, layers):
+                    f"{right_index.name})`", "index-compare")
+    for side, layer in zip((left_index, right_index), layers):
         typer.index_types[side.span] = layer
-    return Ty({s.name: s.span for s in sides}, False)
+    return Ty({s.name: s.span for s in (left_index, right_index)}, False)

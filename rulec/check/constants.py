@@ -42,7 +42,7 @@ class _Folder:
         if isinstance(e, ast.Ref):
             return ast.Number(float(self.dims[e.name]), e.span) if not e.indices and e.name in self.dims else e
         if isinstance(e, ast.Neg):
-            folded = dataclasses.replace(e, operand=self.fold(e.operand))
+            folded: ast.Expr = dataclasses.replace(e, operand=self.fold(e.operand))
         elif isinstance(e, ast.Binary):
             folded = dataclasses.replace(e, left=self.fold(e.left), right=self.fold(e.right))
         elif isinstance(e, ast.Compare):  # comparisons and their indices are left to the interpreters
@@ -83,7 +83,7 @@ def _is_constant(e: ast.Expr) -> bool:
         return isinstance(e.operand, ast.Number)
     if isinstance(e, ast.Binary):
         return isinstance(e.left, ast.Number) and isinstance(e.right, ast.Number)
-    return (e.function in ELEMENTWISE and not e.primes and not e.selector and len(e.args) == 1
+    return (isinstance(e, ast.Call) and e.function in ELEMENTWISE and not e.primes and not e.selector and len(e.args) == 1
             and isinstance(e.args[0], ast.Number))
 
 
@@ -96,6 +96,7 @@ def _in_float64(e: ast.Expr) -> ast.Expr:
         return dataclasses.replace(e, operand=wide(e.operand))
     if isinstance(e, ast.Binary):
         return dataclasses.replace(e, left=wide(e.left), right=wide(e.right))
+    assert isinstance(e, ast.Call), e  # `_is_constant` holds
     return dataclasses.replace(e, args=(wide(e.args[0]),))
 
 

@@ -160,9 +160,10 @@ def literal_shape(literal: ast.Literal) -> tuple[int, ...] | None:
     if isinstance(literal, ast.Number):
         return ()
     shapes = {literal_shape(row) for row in literal.rows}
-    if len(shapes) != 1 or None in shapes:
+    if len(shapes) != 1:
         return None
-    return (len(literal.rows),) + shapes.pop()
+    row = shapes.pop()
+    return None if row is None else (len(literal.rows),) + row
 
 
 def check_preset_call(call: ast.PresetCall, entry: str, shape: tuple[int, ...], per_synapse: bool) -> list[Diagnostic]:
@@ -180,12 +181,14 @@ def check_preset_call(call: ast.PresetCall, entry: str, shape: tuple[int, ...], 
         kind = "a matrix" if function.takes_matrix else "numbers"
         return [Diagnostic(wrong[0].span, f"`{call.name}` takes {kind}", f"write it as `{function.usage}`",
                            "preset-function")]
-    if function.takes_matrix and literal_shape(call.args[0]) is None:
-        return [Diagnostic(call.args[0].span, "the rows of this matrix differ in length", None, "preset-function")]
+    arg_shapes = tuple(literal_shape(a) for a in call.args)
+    ragged = next((a for a, s in zip(call.args, arg_shapes) if s is None), None)
+    if ragged is not None:
+        return [Diagnostic(ragged.span, "the rows of this matrix differ in length", None, "preset-function")]
     if per_synapse and function.square:
         return [Diagnostic(call.span, f"`{entry}` has one value per synapse, so `{call.name}` cannot fill it",
                            "use `zeros`, `ones` or `fill(...)`", "preset-shape")]
-    problem = shape_problem(function, tuple(literal_shape(a) for a in call.args), shape)
+    problem = shape_problem(function, tuple(s for s in arg_shapes if s is not None), shape)
     return [Diagnostic(call.span, problem, f"`{entry}` has shape {list(shape)}", "preset-shape")] if problem else []
 
 
@@ -259,8 +262,7 @@ def check_neurons(rule: ast.Rule, symbols: Symbols) -> list[Diagnostic]:
                                      "neuron-shape"))
     if not rule.neurons:
         errors.append(Diagnostic(rule.span, "the rule declares no neurons", "add `neuron a[k]`", "no-neurons"))
-    elif rule.neurons[0].initial is not None:
-        first = rule.neurons[0]
+    elif (first := rule.neurons[0]).initial is not None:
         errors.append(Diagnostic(first.initial.span, f"neuron `{first.name}` is declared first, so `predict` reads "
                                  "it, but it is persistent: one value per neuron, not per example",
                                  "declare the neuron the network computes with first, as in `neuron a[k]`",

@@ -17,13 +17,14 @@ from rulec.syntax import ast
 def distribution_argument_errors(call: ast.Call, dims: Mapping[str, int]) -> list[Diagnostic]:
     """The errors in the constant arguments of the draw `call`, whose number of arguments is already right."""
     values = [constant_value(arg, dims) for arg in call.args]
-    if call.function == "normal" and values[1] is not None and values[1] < 0:
-        return [Diagnostic(call.args[1].span, f"the standard deviation of `normal` is negative ({values[1]:g})",
+    if call.function == "normal" and (spread := values[1]) is not None and spread < 0:
+        return [Diagnostic(call.args[1].span, f"the standard deviation of `normal` is negative ({spread:g})",
                            "write the spread as a positive number and put any sign in front of the draw",
                            "distribution-argument")]
-    if call.function == "uniform" and None not in values and values[0] > values[1]:
-        return [Diagnostic(call.span, f"`uniform(low, high)` has low {values[0]:g} above high {values[1]:g}",
-                           f"write `uniform({values[1]:g}, {values[0]:g})`", "distribution-argument")]
+    low, high = values if call.function == "uniform" else (None, None)
+    if low is not None and high is not None and low > high:
+        return [Diagnostic(call.span, f"`uniform(low, high)` has low {low:g} above high {high:g}",
+                           f"write `uniform({high:g}, {low:g})`", "distribution-argument")]
     if call.function == "bernoulli" and values[0] is not None and not 0 <= values[0] <= 1:
         return [Diagnostic(call.args[0].span, f"the probability of `bernoulli` is {values[0]:g}, outside [0, 1]",
                            "`bernoulli(p)` is 1 with probability p", "distribution-argument")]

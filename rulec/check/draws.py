@@ -3,13 +3,15 @@ step over the let's neuron indices and the batch."""
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from rulec.check.distribution_arguments import distribution_argument_errors
 from rulec.check.indices import Ty
 from rulec.functions import STEP_DRAWS
 from rulec.syntax import ast
 
 
-def is_draw(e: ast.Expr) -> bool:
+def is_draw(e: ast.Expr) -> TypeGuard[ast.Call]:
     """Whether `e` is a draw inside a step, `normal(0, 1)`: allowed as the whole value of a `let`."""
     return isinstance(e, ast.Call) and e.function in STEP_DRAWS and not e.primes and not e.selector
 
@@ -18,6 +20,7 @@ def draw(typer, let: ast.Let) -> Ty:
     """The type of `let name[j] = normal(...)` in the phase `typer` (a PhaseTyper) is typing: a fresh array over the
     let's neuron indices and the batch. Its arguments are scalars; its errors go to the typer."""
     call = let.value
+    assert is_draw(call), call  # the typer sends only draws here
     if len(call.args) != STEP_DRAWS[call.function]:
         typer.error(call.span, f"`{call.function}` takes {STEP_DRAWS[call.function]} argument"
                     f"{'s' if STEP_DRAWS[call.function] > 1 else ''}, got {len(call.args)}", None, "arity")

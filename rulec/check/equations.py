@@ -69,8 +69,9 @@ class PhaseTyper:
                 layer = self.index_types[index.span] = self.layers[index.id]
                 axes.append(LayerAxis(layer.base, layer.bias))
             elif isinstance(index, ast.Name):
-                axes.append(StateAxis(self.states.get(index.id, 0)))
-                self.index_types[index.span] = axes[-1].extent
+                state_axis = StateAxis(self.states.get(index.id, 0))
+                axes.append(state_axis)
+                self.index_types[index.span] = state_axis.extent
         self.lets[let.name] = Symbol(let.name, "let", tuple(axes), ty.batch, let)
 
     def assign(self, assign: ast.Assign) -> None:
@@ -145,10 +146,10 @@ class PhaseTyper:
             low, high = (resolve_dim(b, self.symbols.dims) for b in (r.low, r.high))
             extent = self.states.get(r.index)
             for bound, value in ((r.low, low), (r.high, high)):
-                if value is None:
+                if value is None and isinstance(bound, ast.Name):  # a number always resolves
                     self.error(bound.span, f"unknown dim `{bound.id}`", suggest(bound.id, self.symbols.dims),
                                "unknown-dim")
-            if None in (low, high, extent):
+            if low is None or high is None or extent is None:
                 continue
             if not 0 <= low <= high <= extent:
                 self.error(r.span, f"range {low}..{high} is not within the {extent} states of `{r.index}`",
@@ -168,7 +169,7 @@ class PhaseTyper:
             return
         first = target.indices[0] if target.indices else None
         layer = self.layers.get(first.id) if isinstance(first, ast.Name) else None
-        if layer is None:
+        if layer is None or not isinstance(first, ast.Name):
             return  # reported by the index check
         allowed = SPEC[kind].neuron_writes
         if layer.bias:

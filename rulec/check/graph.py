@@ -34,6 +34,7 @@ def layer_mismatch(symbol: Symbol | None, index: str, layer: LayerIndex, axis: L
 
 def outside_phase(phase: ast.Phase, index: ast.ReduceIndex) -> list[Diagnostic]:
     """`sum(k in post)` in a phase that binds no `post`: there is no layer for `k` to range over."""
+    assert index.layer_set is not None, index  # a fresh index: `batch` has no layer set
     header = sorted({b.layer_set.name for b in phase.bindings})
     if index.layer_set.name in header:
         return []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 from rulec.syntax import ast
 
@@ -50,7 +51,7 @@ class Symbol:
     kind: str  # "dim", "genome", "neuron", "synapse", "activation", "builtin"
     axes: tuple[Axis, ...]
     batch: bool
-    decl: object
+    decl: Any  # its declaration in the AST (ast.NeuronDecl for a neuron, ...), of a type its kind decides
 
     def describe(self) -> str:
         shape = "[" + ", ".join(str(a) for a in self.axes) + "]" if self.axes else "a scalar"
@@ -75,7 +76,7 @@ class Symbols:
         symbol = self.table.get(name)
         if symbol is None or symbol.kind != "neuron" or symbol.decl.initial is None:
             return frozenset()
-        return frozenset(range(symbol.axes[1].extent if len(symbol.axes) > 1 else 1))
+        return frozenset(range(next((a.extent for a in symbol.axes[1:] if isinstance(a, StateAxis)), 1)))
 
 
 def resolve_dim(dim: ast.Int | ast.Name, dims: Mapping[str, int]) -> int | None:
