@@ -40,7 +40,9 @@ def axes(e: ir.Draw) -> tuple[str, ...]:
 
 def shape(e: ir.Draw, layer_size: indexing.LayerSize, batch: int) -> tuple[int, ...]:
     """[batch, one axis per index of the let], a neuron axis with the bias unit where the index includes it."""
-    return (batch,) + tuple(layer_size(p.role) + p.bias for p in e.positions)
+    layers = [p for p in e.positions if isinstance(p, ir.Layer)]
+    assert len(layers) == len(e.positions), e  # a draw's indices are neuron indices
+    return (batch,) + tuple(layer_size(p.role) + p.bias for p in layers)
 
 
 def sample(e: ir.Draw, args, key, size: tuple[int, ...], convert) -> nm.Named:

@@ -51,7 +51,8 @@ def load_let(value: nm.Named, defined: tuple[ir.Position, ...], used: tuple[ir.P
              layer_size: LayerSize, ranges: Ranges) -> nm.Named:
     """A let read at `used`: its value is computed over all it was `defined` on (lets run before any range of
     the write that reads them is in force), so the read narrows it like a stored array."""
-    return select(value, tuple(d.index for d in defined), used, layer_size, ranges)
+    assert not any(isinstance(d, ir.StateAt) for d in defined), defined  # a let is defined over indices
+    return select(value, tuple(d.index for d in defined if not isinstance(d, ir.StateAt)), used, layer_size, ranges)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ def per_state(e: ir.PerState, arg: nm.Named, functions, ranges: Ranges) -> nm.Na
     if isinstance(e.selector, ir.StateAt):
         name, primes = e.functions[e.selector.value]
         return nm.apply(functions[name][primes], arg)
+    assert isinstance(e.selector, ir.State), e.selector  # an activation is selected by a state
     index = e.selector.index
     low, high = state_span(e.selector, ranges)
     parts = []

@@ -126,7 +126,7 @@ def unread_writes(program: ir.Program) -> list[Diagnostic]:
     runs = flat(schedule(program, DEPTH))
     read = set().union(*(_neuron_reads(program, run) for run in runs))
     read.add((ir.Source.NEURON, program.neurons[0].name, DEPTH, 0))  # what predict returns
-    statements = {}  # each neuron write, with every location it covers in any instance
+    statements: dict = {}  # each neuron write, with every location it covers in any instance
     for run in runs:
         for statement in run.statements:
             if isinstance(statement, ir.Write) and statement.kind is ir.Source.NEURON:
@@ -169,7 +169,8 @@ def reads_before_writes(program: ir.Program) -> list[Diagnostic]:
     persistent = {n.name for n in program.neurons if n.persistent}
     items = schedule(program, DEPTH)
     written_ever = _all_writes(program, flat(items))
-    written, found = set(), {}
+    written: set = set()
+    found: dict = {}
     for run in _runs_noting_loops(program, items, written):
         context = Context(run.roles, {}, {})
         for statement in run.statements:

@@ -166,7 +166,8 @@ def _sweep(program: ir.Program, depth: int, runs_in_order, live_out):
             skipped.extend(reversed(loop_skipped))
             continue
         context = Context(run.roles, {}, {})
-        kept, wanted_lets = [], set()
+        kept: list[ir.Statement] = []
+        wanted_lets: set[str] = set()
         for statement in reversed(run.statements):
             if isinstance(statement, ir.Let):
                 if statement.name in wanted_lets:
@@ -187,6 +188,7 @@ def _sweep(program: ir.Program, depth: int, runs_in_order, live_out):
             if narrowed is not statement:
                 skipped.append(Skipped(run.phase, run.roles, statement, narrowed.ranges))
                 local = write_context(narrowed, context, depth)
+                assert local is not None  # the narrowed write still covers what is needed
             if complete:
                 live -= written
             live |= _reads(narrowed.value, local, program, depth)

@@ -81,7 +81,7 @@ def stack(parts: list[Named], axis: str) -> Named:
 
 def take(t: Named, axis: str, index: int) -> Named:
     position = t.axes.index(axis)
-    selector = [slice(None)] * len(t.axes)
+    selector: list[slice | int] = [slice(None)] * len(t.axes)
     selector[position] = index
     return Named(t.data[tuple(selector)], t.axes[:position] + t.axes[position + 1:])
 

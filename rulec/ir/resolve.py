@@ -64,7 +64,7 @@ class Resolver:
         if ref.name in self.types.lets:
             let = self.types.lets[ref.name]
             return ir.Load(ir.Source.LET, ref.name, self.positions(ref.indices, let.axes), let.batch, ref.span)
-        symbol = self.symbols.get(ref.name)
+        symbol = self.symbols.table[ref.name]
         if symbol.kind == "dim":
             return ir.Const(float(self.symbols.dims[ref.name]), ref.span)
         kind = BUILTIN_SOURCES.get(ref.name) or ir.Source(symbol.kind)
@@ -73,12 +73,17 @@ class Resolver:
     def compare(self, compare: ast.Compare) -> ir.Expr:
         """Between two neuron indices (as the checker typed them) a mask over their positions, else a comparison of
         values."""
-        sides = (compare.left, compare.right)
-        types = [self.types.indices.get(s.span) if isinstance(s, ast.Ref) and not s.indices else None for s in sides]
-        if all(isinstance(ty, LayerIndex) for ty in types):
-            left, right = (ir.Layer(s.name, ty.base, ty.bias, ty.bias) for s, ty in zip(sides, types))
+        left, right = self.neuron_index(compare.left), self.neuron_index(compare.right)
+        if left is not None and right is not None:
             return ir.IndexCompare(compare.op, left, right, compare.span)
         return ir.Pairwise(compare.op, self.expr(compare.left), self.expr(compare.right), compare.span)
+
+    def neuron_index(self, e: ast.Expr) -> ir.Layer | None:
+        """`e` as a neuron index, when the checker typed it as one (a bare name bound to a layer set)."""
+        if not isinstance(e, ast.Ref) or e.indices:
+            return None
+        ty = self.types.indices.get(e.span)
+        return ir.Layer(e.name, ty.base, ty.bias, ty.bias) if isinstance(ty, LayerIndex) else None
 
     def call(self, call: ast.Call) -> ir.Expr:
         if call.function == SIZE:
@@ -88,6 +93,7 @@ class Resolver:
             return ir.Pairwise(call.function, left, right, call.span)
         if call.function == "loss":
             prediction, target = (self.expr(a) for a in call.args)
+            assert self.loss is not None, call  # the checker allows `loss(...)` only where the rule declares one
             return ir.Loss(self.loss, call.primes, prediction, target, call.span)
         arg = self.expr(call.args[0])
         symbol = self.symbols.get(call.function)
@@ -102,9 +108,11 @@ class Resolver:
     def size(self, call: ast.Call) -> ir.Size:
         """`size(i)` of a neuron index as the checker typed it, or `size(batch)`."""
         (index,) = call.args
+        assert isinstance(index, ast.Ref), index  # the checker allows only an index
         if index.name == "batch":
             return ir.Size(None, call.span)
         ty = self.types.indices[index.span]
+        assert isinstance(ty, LayerIndex), ty  # the checker allows only a neuron index
         return ir.Size(ir.Layer(index.name, ty.base, ty.bias, ty.bias), call.span)
 
     def draw(self, call: ast.Call, positions: tuple[ir.Position, ...]) -> ir.Draw:
@@ -136,7 +144,7 @@ class Resolver:
                 # `for j in output` with j bound to `post`: the write happens on the instances where it holds.
                 # (Dropping `+bias` alone is in the index's type, which the checker narrowed.)
                 when.append(ir.Condition(roles[r.index], r.layer_set.name))
-        symbol = self.symbols.get(statement.target.name)
+        symbol = self.symbols.table[statement.target.name]
         positions = self.positions(statement.target.indices, symbol.axes)
         return ir.Write(ir.Source(symbol.kind), symbol.name, positions, tuple(ranges), tuple(when),
                         self.expr(statement.value), statement.span)
@@ -148,18 +156,18 @@ def resolve(checked: CheckedRule) -> ir.Program:
     resolver = Resolver(checked)
     genome = []
     for entry in rule.genome:
-        axes = symbols.get(entry.name).axes
+        axes = symbols.table[entry.name].axes
         layers = tuple((a.layer_set, a.bias) for a in axes if isinstance(a, LayerAxis))
         genome.append(ir.GenomeDecl(entry.name, tuple(a.extent for a in axes if isinstance(a, StateAxis)),
                                     layers or None, entry.sampled, checked.initialisers[entry.name], entry.span,
-                                    tuple(n.value for n in entry.bounds) if entry.bounds else None))
+                                    (entry.bounds[0].value, entry.bounds[1].value) if entry.bounds else None))
     synapses = tuple(
         ir.SynapseDecl(s.name, ir.synapse_scheme(s.source.name, s.target.name), (s.source.name, s.source.bias),
-                       (s.target.name, s.target.bias), tuple(a.extent for a in symbols.get(s.name).axes[2:]),
+                       (s.target.name, s.target.bias), tuple(a.extent for a in symbols.table[s.name].axes[2:] if isinstance(a, StateAxis)),
                        s.fixed, checked.initialisers.get(s.name), s.span)
         for s in rule.synapses)
-    neurons = tuple(ir.NeuronDecl(n.name, symbols.get(n.name).axes[1].extent if len(symbols.get(n.name).axes) > 1
-                                  else None, None if n.initial is None else n.initial.value) for n in rule.neurons)
+    neurons = tuple(ir.NeuronDecl(n.name, next((a.extent for a in symbols.table[n.name].axes[1:]
+                                               if isinstance(a, StateAxis)), None), None if n.initial is None else n.initial.value) for n in rule.neurons)
     presets = {p.name: {e.name: literal_value(e.value) for e in p.entries} for p in rule.presets}
     default = next((p.name for p in rule.presets if p.is_default), None)
     phases = tuple(resolver.phase(p, types) for p, types in zip(rule.phases, checked.phase_types))

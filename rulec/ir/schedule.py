@@ -10,6 +10,8 @@ For a network with layers 0..depth: `input` runs on layer 0, `forward` over pair
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 from rulec.ir import draws, indexing
 from rulec.ir import named as nm
@@ -106,7 +108,10 @@ class StatementRunner:
 
     sizes: tuple[int, ...]
     depth: int
-    xp: object  # the array module of the interpreter's arrays (numpy, jax.numpy)
+    xp: Any  # the array module of the interpreter's arrays (numpy, jax.numpy)
+    expr: Callable[[ir.Expr, Context, Any], nm.Named]
+    load_stored: Callable[[ir.Load, Context, Any], nm.Named]
+    write: Callable[[ir.Write, nm.Named, Context, Any], None]
 
     def layer_size(self, context: Context):
         """The number of neurons of the layer each role is bound to in `context` (see rulec/ir/indexing.py)."""
@@ -124,7 +129,9 @@ class StatementRunner:
             value, defined = context.lets[e.name]
             return indexing.load_let(value, defined, e.positions, self.layer_size(context), context.ranges)
         if e.kind in (ir.Source.INPUT, ir.Source.TARGET):
-            return nm.Named(state[e.kind.value], ("batch", e.positions[0].index))
+            (neuron,) = e.positions
+            assert isinstance(neuron, ir.Layer), e  # `x[j]`, `target[j]`
+            return nm.Named(state[e.kind.value], ("batch", neuron.index))
         if e.kind is ir.Source.STEP:
             return nm.Named(state["step"], ())
         return self.load_stored(e, context, state)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import assert_never
+from collections.abc import Sequence
+from typing import TypeGuard, assert_never
 
 import numpy as np
 
@@ -110,11 +111,11 @@ class _Phase:
 
     def load(self, e: ir.Load, mapping: dict) -> ir.Expr:
         positions = tuple(_position(p, mapping) for p in e.positions)
-        if e.kind is ir.Source.GENOME and e.name in self.constants and all(isinstance(p, ir.StateAt) for p in positions):
+        if e.kind is ir.Source.GENOME and e.name in self.constants and _all_fixed(positions):
             return ir.Const(float(self.constants[e.name][tuple(p.value for p in positions)]), e.span)
         if e.kind is ir.Source.LET and e.name in self.unrolled:
             picked = [positions[i] for i in self.unrolled[e.name]]
-            if all(isinstance(p, ir.StateAt) for p in picked):
+            if _all_fixed(picked):
                 name = e.name + "@" + "@".join(str(p.value) for p in picked)
                 kept = tuple(p for i, p in enumerate(positions) if i not in self.unrolled[e.name])
                 return ir.Load(ir.Source.LET, name, kept, e.batch, e.span)
@@ -148,6 +149,10 @@ class _Phase:
 
 def _position(p: ir.Position, mapping: dict) -> ir.Position:
     return ir.StateAt(mapping[p.index]) if isinstance(p, ir.State) and p.index in mapping else p
+
+
+def _all_fixed(positions: Sequence[ir.Position]) -> TypeGuard[Sequence[ir.StateAt]]:
+    return all(isinstance(p, ir.StateAt) for p in positions)
 
 
 def _is_zero(e: ir.Expr) -> bool:

@@ -45,6 +45,7 @@ class Scope:
 
 def verify(program: ir.Program) -> ir.Program:
     """Raises IRError at the first broken invariant (see the module's docstring); returns the program."""
+    shapes: dict[ir.Source, dict[str, tuple]]  # the axes of each name, by what it is
     shapes = {ir.Source.NEURON: {n.name: (("*", False),) + ((n.states,) if n.states else ()) for n in program.neurons},
               ir.Source.SYNAPSE: {s.name: (s.source, s.target) + s.channels for s in program.synapses},
               ir.Source.GENOME: {g.name: tuple(g.per_synapse or ()) + g.shape for g in program.genome},
@@ -65,7 +66,8 @@ def verify(program: ir.Program) -> ir.Program:
                 if statement.name in shapes[ir.Source.LET]:
                     raise IRError(f"line {statement.span.line}: let `{statement.name}` is defined twice")
                 shapes[ir.Source.LET][statement.name] = tuple(
-                    p.extent if isinstance(p, ir.State) else (p.role, p.bias) for p in statement.positions)
+                    p.extent if isinstance(p, ir.State) else (p.role, p.bias) for p in statement.positions
+                    if not isinstance(p, ir.StateAt))  # none: `_left_hand_side` refused a let at a fixed state
     _check_loops(program)
     return program
 
@@ -90,7 +92,7 @@ def _left_hand_side(statement: ir.Statement, header: dict[str, ir.Binding]) -> S
     names = [p.index for p in statement.positions if not isinstance(p, ir.StateAt)]
     if len(set(names)) < len(names):
         raise IRError(f"line {line}: an index appears twice on the left-hand side of `{statement.name}`")
-    states = {}
+    states: dict[str, int | None] = {}
     for p in statement.positions:
         if isinstance(p, ir.Layer):
             _check_layer_index(p, header, (), statement.name, line)
@@ -116,6 +118,8 @@ def _check_write(write: ir.Write, phase: ir.Phase, shapes, fixed: set[str]) -> N
             raise IRError(f"line {line}: fixed synapse `{write.name}` is written")
     else:
         layer = write.positions[0]
+        if not isinstance(layer, ir.Layer):
+            raise IRError(f"line {line}: the write to neuron `{write.name}` starts with a state, not a neuron index")
         if layer.role not in SPEC[phase.kind].neuron_writes:
             raise IRError(f"line {line}: the {phase.kind.value} phase writes `{write.name}` on `{layer.role}`")
         if layer.bias:
@@ -180,7 +184,7 @@ def _check_state_index(p: ir.Position, extent: int | None, scope: Scope, owner: 
         if extent is not None and not 0 <= p.value < extent:
             raise IRError(f"line {line}: state {p.value} of {owner} is outside 0..{extent - 1}")
         return
-    if p.index in scope.layers:
+    if isinstance(p, ir.Layer) or p.index in scope.layers:
         raise IRError(f"line {line}: `{p.index}` indexes a state of {owner}, but is a neuron index")
     if extent is not None and p.extent != extent:
         raise IRError(f"line {line}: `{p.index}` has {p.extent} states, but {owner} has {extent}")
