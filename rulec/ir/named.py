@@ -7,6 +7,7 @@ expressions, and jax.numpy): each call uses the namespace of the array it is giv
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ def namespace(data):
 
 @dataclasses.dataclass(frozen=True)
 class Named:
-    data: np.ndarray
+    data: Any  # an array of NumPy (dtype=object for SymPy expressions) or of JAX, by the array API
     axes: tuple[str, ...]
 
     def __post_init__(self):

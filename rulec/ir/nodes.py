@@ -324,6 +324,20 @@ def synapse_scheme(source: str, target: str) -> Scheme:
     return Scheme.LATERAL if source == target == "post" else scheme_of({source, target})
 
 
+def neuron_layer(positions: tuple[Position, ...]) -> Layer:
+    """The layer index of a neuron's load or write, `j` in `a[j, c]`: it comes first."""
+    layer = positions[0]
+    assert isinstance(layer, Layer), positions
+    return layer
+
+
+def neuron_state(positions: tuple[Position, ...]) -> State | StateAt:
+    """The state index of a neuron's load or write, `c` in `a[j, c]`; `a[j]` is `a[j, 0]`."""
+    state = positions[1] if len(positions) > 1 else StateAt(0)
+    assert not isinstance(state, Layer), positions
+    return state
+
+
 # ---- walking expressions ---------------------------------------------------------------------------------------
 
 

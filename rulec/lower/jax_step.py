@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import assert_never
+from typing import TypeGuard, assert_never
 
 import jax
 import jax.numpy as jnp
@@ -53,8 +53,8 @@ class JaxStep(StatementRunner):
         self.full_step = liveness.schedule(program, self.depth)
         # What an unroll and `predict` may leave out (rulec/ir/liveness.py); None when pruning is off.
         self.pruned = liveness.prune(program, self.depth) if prune else None
-        self.unroll_step = self.pruned.step if prune else self.full_step
-        self.predict_schedule = (self.pruned.predict if prune
+        self.unroll_step = self.pruned.step if self.pruned else self.full_step
+        self.predict_schedule = (self.pruned.predict if self.pruned
                                  else liveness.schedule(program, self.depth, liveness.predict_phases(program)))
         self.schemes = {s.name: s.scheme for s in program.synapses}
         self.persistent = {n.name: n for n in program.neurons if n.persistent}
@@ -132,11 +132,11 @@ class JaxStep(StatementRunner):
         store[key] = new if all(c.whole for c in region) else store[key].at[selector].set(new)
 
     def write_neuron(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
-        layer = statement.positions[0]
+        layer = ir.neuron_layer(statement.positions)
         states = state["neurons"][statement.name][context.roles[layer.role]]
         lead = self.batch_axes(statement.name)
         shape = (state["input"].shape[0],) * len(lead) + (self.sizes[context.roles[layer.role]],)
-        position = statement.positions[1] if len(statement.positions) > 1 else ir.StateAt(0)
+        position = ir.neuron_state(statement.positions)
         if isinstance(position, ir.StateAt):
             targets = [(position.value, value)]
         else:
@@ -203,7 +203,8 @@ class JaxStep(StatementRunner):
     def contract(self, e: ir.Reduce, context: Context, state) -> nm.Named:
         """A sum or mean over a product, as einsums; a sum over a `+bias` index is split off its bias row."""
         biased = [a for a in e.axes if a != "batch" and self.has_bias_row(e.body, a)]
-        coefficient, factors = 1.0, []
+        coefficient = 1.0
+        factors: list[tuple[nm.Named, str | None]] = []  # each with the index whose bias row it lacks
         for factor in product_factors(e.body):
             if isinstance(factor, ir.Neg):
                 coefficient = -coefficient
@@ -211,7 +212,7 @@ class JaxStep(StatementRunner):
                 coefficient *= self.trace_constant(factor, context, state)
             elif self.is_unit_neuron(factor, biased):
                 # Loaded without the bias row; its bias row is the constant bias, supplied by `einsum`.
-                factors.append((self.load_neuron(factor, context, state, augment=False), factor.positions[0].index))
+                factors.append((self.load_neuron(factor, context, state, augment=False), ir.neuron_layer(factor.positions).index))
             else:
                 factors.append((self.expr(factor, context, state), None))
         layers = [p.index for sub in walk(e.body) if isinstance(sub, ir.Load) for p in sub.positions
@@ -225,9 +226,9 @@ class JaxStep(StatementRunner):
         return nm.Named(total.data * coefficient, total.axes) if coefficient != 1.0 else total
 
     @staticmethod
-    def is_unit_neuron(factor: ir.Expr, biased) -> bool:
-        return (isinstance(factor, ir.Load) and factor.kind is ir.Source.NEURON and factor.positions[0].bias
-                and factor.positions[0].index in biased)
+    def is_unit_neuron(factor: ir.Expr, biased) -> TypeGuard[ir.Load]:
+        return (isinstance(factor, ir.Load) and factor.kind is ir.Source.NEURON
+                and ir.neuron_layer(factor.positions).bias and ir.neuron_layer(factor.positions).index in biased)
 
     def einsum(self, factors, reduced, biased, layers) -> nm.Named:
         """Contracts (array, unit_axis) factors over `reduced`, splitting each biased axis into neurons + bias row."""
@@ -264,9 +265,9 @@ class JaxStep(StatementRunner):
     def load_neuron(self, e: ir.Load, context: Context, state, augment: bool) -> nm.Named:
         """A neuron's states on a layer, [states, batch, neurons]. With `augment`, an index over `+bias` gets the
         bias unit as an extra last neuron; without, the caller accounts for it (see `contract`)."""
-        layer = e.positions[0]
+        layer = ir.neuron_layer(e.positions)
         states = state["neurons"][e.name][context.roles[layer.role]]
-        position = e.positions[1] if len(e.positions) > 1 else ir.StateAt(0)
+        position = ir.neuron_state(e.positions)
         lead = self.batch_axes(e.name)
         if isinstance(position, ir.StateAt):
             t = nm.Named(states[position.value], lead + (layer.index,))
@@ -274,6 +275,7 @@ class JaxStep(StatementRunner):
             low, high = indexing.state_span(position, context.ranges)
             t = nm.Named(jnp.stack(states[low:high]), (position.index,) + lead + (layer.index,))
         if layer.bias and augment:
+            assert self.program.bias is not None  # an index over `+bias` needs the rule's bias
             unit = jnp.full(t.data.shape[:-1] + (1,), self.program.bias, t.data.dtype)
             t = nm.Named(jnp.concatenate([t.data, unit], axis=-1), t.axes)
         return nm.diagonal(t)

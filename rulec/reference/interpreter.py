@@ -81,7 +81,7 @@ class Reference(StatementRunner):
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         region = indexing.cuts(statement.positions, self.layer_size(context), context.ranges)
         if statement.kind is ir.Source.NEURON:
-            store, key = state["neurons"][statement.name], context.roles[statement.positions[0].role]
+            store, key = state["neurons"][statement.name], context.roles[ir.neuron_layer(statement.positions).role]
             if statement.name not in self.persistent:
                 region = (indexing.Cut(slice(None), "batch", True),) + region
         else:
@@ -137,7 +137,7 @@ class Reference(StatementRunner):
         size = self.layer_size(context)
         axes = indexing.axis_names(e.positions)
         if e.kind is ir.Source.NEURON:
-            layer_position = e.positions[0]
+            layer_position = ir.neuron_layer(e.positions)
             data = state["neurons"][e.name][context.roles[layer_position.role]]
             stored = axes if e.name in self.persistent else ("batch",) + axes
             if layer_position.bias:
@@ -146,7 +146,9 @@ class Reference(StatementRunner):
         if e.kind is ir.Source.SYNAPSE:
             data = state["synapses"][e.name][instance_index(self.synapse_schemes[e.name], context.roles)]
         elif e.name in self.per_synapse:
-            scheme = ir.scheme_of({role for role, _ in self.per_synapse[e.name].per_synapse})
+            layer_sets = self.per_synapse[e.name].per_synapse
+            assert layer_sets is not None, e  # `per_synapse` holds the per-synapse entries only
+            scheme = ir.scheme_of({role for role, _ in layer_sets})
             data = state["genome"][e.name][instance_index(scheme, context.roles)]
         else:
             data = state["genome"][e.name]
