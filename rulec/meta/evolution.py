@@ -18,7 +18,7 @@ import numpy as np
 
 from rulec.meta import objectives
 from rulec.meta.coordinates import bounds_of, genome_at, search_scale
-from rulec.meta.methods import Method, Settings
+from rulec.meta.method import Method, Settings
 from rulec.meta.networks import Network, at, step_record
 from rulec.meta.population import Engine
 from rulec.runtime.resources import Estimate

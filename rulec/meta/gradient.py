@@ -24,24 +24,12 @@ import optax
 
 from rulec.meta import objectives
 from rulec.meta.coordinates import bounds_of, into_bounds, search_scale
-from rulec.meta.methods import Method, Settings
+from rulec.meta.method import Curriculum, Method, Settings
 from rulec.meta.networks import Network, at, step_record
 from rulec.meta.population import Engine
 from rulec.runtime.resources import Estimate
 
 NEVER_GIVE_UP = 2**31 - 1  # apply_if_finite's limit on consecutive skips before it applies a non-finite update
-
-
-@dataclasses.dataclass(frozen=True)
-class Curriculum:
-    unroll: int = 10
-    unroll_step: int = 0
-    unroll_every: int = 10_000
-    max_unroll: int = 50
-
-    def at(self, step: int) -> int:
-        """The unroll length of meta-step `step` (counted from 0)."""
-        return min(self.max_unroll, self.unroll + self.unroll_step * (step // self.unroll_every))
 
 
 def optimiser(learning_rate: float, clip: float, floor=None) -> optax.GradientTransformation:

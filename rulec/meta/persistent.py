@@ -29,7 +29,7 @@ import optax
 
 from rulec.meta import objectives
 from rulec.meta.coordinates import bounds_of, genome_at, search_scale
-from rulec.meta.methods import Method, Settings
+from rulec.meta.method import Method, Settings
 from rulec.meta.networks import Network
 from rulec.meta.population import Engine
 from rulec.meta.tasks import sample
