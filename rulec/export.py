@@ -75,7 +75,7 @@ def example_arguments(net: Network, batch: int, dtype=jnp.float32, with_target: 
     return (genome, state, x, y) if with_target else (genome, state, x)
 
 
-def emit_stablehlo(net: Network, batch: int) -> bytes:
+def emit_stablehlo(net: Network, batch: int) -> bytearray:
     """The jitted step, serialised with jax.export; load it with jax.export.deserialize and `.call(...)`."""
     return jax.export.export(jax.jit(net.step))(*example_arguments(net, batch)).serialize()
 

@@ -6,7 +6,7 @@ import math
 
 from rulec.check import CheckedRule
 from rulec.check.loops import loop_count
-from rulec.check.symbols import LayerAxis
+from rulec.check.symbols import LayerAxis, StateAxis
 from rulec.syntax import ast
 
 
@@ -17,7 +17,7 @@ def genome_size(checked: CheckedRule) -> tuple[int, int]:
         if any(isinstance(a, LayerAxis) for a in symbol.axes):
             per_synapse += 1
         else:
-            shared += math.prod(a.extent for a in symbol.axes)
+            shared += math.prod(a.extent for a in symbol.axes if isinstance(a, StateAxis))  # all of them
     return shared, per_synapse
 
 
