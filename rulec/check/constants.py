@@ -83,8 +83,8 @@ def _is_constant(e: ast.Expr) -> bool:
         return isinstance(e.operand, ast.Number)
     if isinstance(e, ast.Binary):
         return isinstance(e.left, ast.Number) and isinstance(e.right, ast.Number)
-    return (isinstance(e, ast.Call) and e.function in ELEMENTWISE and not e.primes and not e.selector and len(e.args) == 1
-            and isinstance(e.args[0], ast.Number))
+    return (isinstance(e, ast.Call) and e.function in ELEMENTWISE and not e.primes and not e.selector
+            and len(e.args) == 1 and isinstance(e.args[0], ast.Number))
 
 
 def _in_float64(e: ast.Expr) -> ast.Expr:

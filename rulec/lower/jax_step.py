@@ -212,7 +212,8 @@ class JaxStep(StatementRunner):
                 coefficient *= self.trace_constant(factor, context, state)
             elif self.is_unit_neuron(factor, biased):
                 # Loaded without the bias row; its bias row is the constant bias, supplied by `einsum`.
-                factors.append((self.load_neuron(factor, context, state, augment=False), ir.neuron_layer(factor.positions).index))
+                unit = ir.neuron_layer(factor.positions).index
+                factors.append((self.load_neuron(factor, context, state, augment=False), unit))
             else:
                 factors.append((self.expr(factor, context, state), None))
         layers = [p.index for sub in walk(e.body) if isinstance(sub, ir.Load) for p in sub.positions
