@@ -24,7 +24,7 @@ def split_step_key(key):
     return following, this_step
 
 
-def site_key(step_key, site: int, roles: dict[str, int]):
+def site_key(step_key, site: int, roles: dict[ir.Role, int]):
     """The key of one draw site in one instance (its layers, by role name)."""
     import jax
 

@@ -43,7 +43,7 @@ class Run:
     """One instance of a phase: its role bindings and the statements it executes, in order."""
 
     phase: ir.Phase
-    roles: dict[str, int]
+    roles: dict[ir.Role, int]
     statements: tuple[ir.Statement, ...]
 
 
@@ -60,7 +60,7 @@ class Skipped:
     """A write the pruned schedule leaves out (`ranges` None) or computes over fewer states (`ranges`)."""
 
     phase: ir.Phase
-    roles: dict[str, int]
+    roles: dict[ir.Role, int]
     statement: ir.Write
     ranges: tuple[ir.StateRange, ...] | None
 
@@ -204,11 +204,11 @@ def _state_values(position, ranges) -> range:
     return range(*ranges.get(position.index, (0, position.extent)))
 
 
-def _layers(role: str, roles: dict[str, int], depth: int) -> range:
+def _layers(role: ir.Role, roles: dict[ir.Role, int], depth: int) -> range:
     """The layers a neuron index over `role` can name: its instance's binding, or every layer it may range over."""
     if role in roles:
         return range(roles[role], roles[role] + 1)
-    return {"input": range(0, 1), "output": range(depth, depth + 1)}.get(role, range(depth + 1))
+    return {ir.Role.INPUT: range(0, 1), ir.Role.OUTPUT: range(depth, depth + 1)}.get(role, range(depth + 1))
 
 
 def _locations(kind: ir.Source, name: str, positions, context: Context, program: ir.Program, depth: int):

@@ -26,6 +26,18 @@ class Source(enum.Enum):
     STEP = "step"  # the step counter, a scalar: 0 on the first step
 
 
+class Role(enum.StrEnum):
+    """The layer a neuron index ranges over in an instance of a phase, as the header names it (`j in post`), or a
+    layer set a write is narrowed to (`for j in output`). A str, so that `Role.POST == "post"`: the instance
+    bindings `{Role.PRE: 0, Role.POST: 1}` read the same by member or by name."""
+
+    INPUT = "input"
+    HIDDEN = "hidden"
+    OUTPUT = "output"
+    PRE = "pre"
+    POST = "post"
+
+
 class Scheme(enum.Enum):
     """The instances a phase, a synapse or a per-synapse genome entry ranges over."""
 
@@ -45,7 +57,7 @@ class Layer:
     `bias` says whether the index includes the bias unit; `axis_bias` whether the stored axis has a bias row."""
 
     index: str
-    role: str
+    role: Role
     bias: bool
     axis_bias: bool
 
@@ -129,7 +141,7 @@ class Binding:
     """A neuron index bound to a layer role, by a phase header (`i in pre+bias`) or a reduction (`sum(r in pre)`)."""
 
     index: str
-    role: str
+    role: Role
     bias: bool
 
 
@@ -215,8 +227,8 @@ class StateRange:
 class Condition:
     """`for j in output` when `j` ranges over `post`: the write runs only where the layer of `role` is in `subset`."""
 
-    role: str
-    subset: str
+    role: Role
+    subset: Role
 
 
 @node

@@ -35,7 +35,7 @@ class Resolver:
         if not isinstance(ty, LayerIndex):
             return ir.State(index.id, ty)
         axis_bias = ty.bias if axis.layer_set == "*" else axis.bias
-        return ir.Layer(index.id, ty.base, ty.bias, axis_bias)
+        return ir.Layer(index.id, ir.Role(ty.base), ty.bias, axis_bias)
 
     def positions(self, indices: tuple[ast.Index, ...], axes) -> tuple[ir.Position, ...]:
         return tuple(self.position(i, a) for i, a in zip(indices, axes))
@@ -55,7 +55,7 @@ class Resolver:
             return self.call(e)
         if isinstance(e, ast.Compare):
             return self.compare(e)
-        fresh = tuple(ir.Binding(i.name, i.layer_set.name, i.layer_set.bias) for i in e.indices
+        fresh = tuple(ir.Binding(i.name, ir.Role(i.layer_set.name), i.layer_set.bias) for i in e.indices
                       if i.layer_set is not None)
         axes = tuple(i.name for i in e.indices)
         return ir.Reduce(e.reducer, axes, fresh, self.expr(e.body), e.span)
@@ -83,7 +83,7 @@ class Resolver:
         if not isinstance(e, ast.Ref) or e.indices:
             return None
         ty = self.types.indices.get(e.span)
-        return ir.Layer(e.name, ty.base, ty.bias, ty.bias) if isinstance(ty, LayerIndex) else None
+        return ir.Layer(e.name, ir.Role(ty.base), ty.bias, ty.bias) if isinstance(ty, LayerIndex) else None
 
     def call(self, call: ast.Call) -> ir.Expr:
         if call.function == SIZE:
@@ -113,7 +113,7 @@ class Resolver:
             return ir.Size(None, call.span)
         ty = self.types.indices[index.span]
         assert isinstance(ty, LayerIndex), ty  # the checker allows only a neuron index
-        return ir.Size(ir.Layer(index.name, ty.base, ty.bias, ty.bias), call.span)
+        return ir.Size(ir.Layer(index.name, ir.Role(ty.base), ty.bias, ty.bias), call.span)
 
     def draw(self, call: ast.Call, positions: tuple[ir.Position, ...]) -> ir.Draw:
         site, self.draw_sites = self.draw_sites, self.draw_sites + 1
@@ -123,14 +123,14 @@ class Resolver:
     # ---- statements ------------------------------------------------------------------------------------------
 
     def phase(self, phase: ast.Phase, types: PhaseTypes) -> ir.Phase:
-        bindings = tuple(ir.Binding(b.index, b.layer_set.name, b.layer_set.bias) for b in phase.bindings)
+        bindings = tuple(ir.Binding(b.index, ir.Role(b.layer_set.name), b.layer_set.bias) for b in phase.bindings)
         self.types = types
         roles = {b.index: b.role for b in bindings}
         statements = tuple(self.statement(s, roles) for s in phase.body)
         scheme = ir.scheme_of({b.layer_set.name for b in phase.bindings})
         return ir.Phase(phase.kind, scheme, bindings, statements, phase.span)
 
-    def statement(self, statement: ast.Statement, roles: dict[str, str]) -> ir.Statement:
+    def statement(self, statement: ast.Statement, roles: dict[str, ir.Role]) -> ir.Statement:
         if isinstance(statement, ast.Let):
             positions = self.positions(statement.indices, self.types.lets[statement.name].axes)
             value = self.draw(statement.value, positions) if is_draw(statement.value) else self.expr(statement.value)
@@ -143,7 +143,7 @@ class Resolver:
             elif r.layer_set.name != roles[r.index]:
                 # `for j in output` with j bound to `post`: the write happens on the instances where it holds.
                 # (Dropping `+bias` alone is in the index's type, which the checker narrowed.)
-                when.append(ir.Condition(roles[r.index], r.layer_set.name))
+                when.append(ir.Condition(roles[r.index], ir.Role(r.layer_set.name)))
         symbol = self.symbols.table[statement.target.name]
         positions = self.positions(statement.target.indices, symbol.axes)
         return ir.Write(ir.Source(symbol.kind), symbol.name, positions, tuple(ranges), tuple(when),
@@ -163,11 +163,14 @@ def resolve(checked: CheckedRule) -> ir.Program:
                                     (entry.bounds[0].value, entry.bounds[1].value) if entry.bounds else None))
     synapses = tuple(
         ir.SynapseDecl(s.name, ir.synapse_scheme(s.source.name, s.target.name), (s.source.name, s.source.bias),
-                       (s.target.name, s.target.bias), tuple(a.extent for a in symbols.table[s.name].axes[2:] if isinstance(a, StateAxis)),
+                       (s.target.name, s.target.bias),
+                       tuple(a.extent for a in symbols.table[s.name].axes[2:] if isinstance(a, StateAxis)),
                        s.fixed, checked.initialisers.get(s.name), s.span)
         for s in rule.synapses)
-    neurons = tuple(ir.NeuronDecl(n.name, next((a.extent for a in symbols.table[n.name].axes[1:]
-                                               if isinstance(a, StateAxis)), None), None if n.initial is None else n.initial.value) for n in rule.neurons)
+    neurons = tuple(
+        ir.NeuronDecl(n.name, next((a.extent for a in symbols.table[n.name].axes[1:] if isinstance(a, StateAxis)),
+                                   None), None if n.initial is None else n.initial.value)
+        for n in rule.neurons)
     presets = {p.name: {e.name: literal_value(e.value) for e in p.entries} for p in rule.presets}
     default = next((p.name for p in rule.presets if p.is_default), None)
     phases = tuple(resolver.phase(p, types) for p, types in zip(rule.phases, checked.phase_types))

@@ -16,41 +16,42 @@ from typing import Any
 from rulec.ir import draws, indexing
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
+from rulec.ir.nodes import Role
 from rulec.phases import PHASES, SPEC
 
 PHASE_ORDER = tuple(spec.kind for spec in PHASES)
 
 
-def instances(scheme: ir.Scheme, depth: int, top_down: bool = False) -> list[dict[str, int]]:
+def instances(scheme: ir.Scheme, depth: int, top_down: bool = False) -> list[dict[ir.Role, int]]:
     """The role bindings a phase of `scheme` runs with, in order, for a network with layers 0..depth. Bottom-up
     (the default) covers every instance, in the order synapses are stored; top-down runs from the output down
     and leaves out the instance at the input layer, which only the input phase writes."""
     if scheme is ir.Scheme.INPUT:
-        return [{"input": 0}]
+        return [{Role.INPUT: 0}]
     if scheme is ir.Scheme.OUTPUT:
-        return [{"output": depth}]
+        return [{Role.OUTPUT: depth}]
     if scheme is ir.Scheme.PAIRS:
         layers = range(depth - 1, 0, -1) if top_down else range(depth)
-        return [{"pre": l, "post": l + 1} for l in layers]
+        return [{Role.PRE: l, Role.POST: l + 1} for l in layers]
     if scheme is ir.Scheme.LATERAL:
-        return [{"post": l} for l in range(1, depth + 1)]
+        return [{Role.POST: l} for l in range(1, depth + 1)]
     if scheme is ir.Scheme.SKIP:
-        return [{"input": 0, "output": depth}]
+        return [{Role.INPUT: 0, Role.OUTPUT: depth}]
     layers = range(depth - 1, 0, -1) if top_down else range(1, depth)
-    return [{"hidden": h, "output": depth} for h in layers]
+    return [{Role.HIDDEN: h, Role.OUTPUT: depth} for h in layers]
 
 
-def instance_index(scheme: ir.Scheme, roles: dict[str, int]) -> int:
+def instance_index(scheme: ir.Scheme, roles: dict[ir.Role, int]) -> int:
     """Where a synapse (or per-synapse genome entry) of `scheme` is stored in its per-instance list."""
     if scheme is ir.Scheme.LATERAL:
-        return roles["post"] - 1  # read from a pairs phase, whose post layer holds the synapse
+        return roles[Role.POST] - 1  # read from a pairs phase, whose post layer holds the synapse
     if scheme is ir.Scheme.SKIP:
         return 0
-    return roles["pre"] if scheme is ir.Scheme.PAIRS else roles["hidden"] - 1
+    return roles[Role.PRE] if scheme is ir.Scheme.PAIRS else roles[Role.HIDDEN] - 1
 
 
-def holds(role_layer: int, subset: str, depth: int) -> bool:
-    return {"input": role_layer == 0, "output": role_layer == depth, "hidden": 0 < role_layer < depth}[subset]
+def holds(role_layer: int, subset: ir.Role, depth: int) -> bool:
+    return {Role.INPUT: role_layer == 0, Role.OUTPUT: role_layer == depth, Role.HIDDEN: 0 < role_layer < depth}[subset]
 
 
 def segments(program, phases=PHASE_ORDER) -> list[tuple[int, tuple]]:
@@ -82,11 +83,11 @@ def runs(program, depth: int, phases=PHASE_ORDER):
                 yield from phase_runs(phase, depth)
 
 
-def with_end_layers(phase: ir.Phase, roles: dict[str, int], depth: int) -> dict[str, int]:
+def with_end_layers(phase: ir.Phase, roles: dict[ir.Role, int], depth: int) -> dict[ir.Role, int]:
     """The roles of an instance, plus the input and output layers where the phase header also binds them (as
     `forward (i in pre, j in post, r in input)` does to read a skip synapse): those are the same in every
     instance."""
-    ends = {"input": 0, "output": depth}
+    ends = {Role.INPUT: 0, Role.OUTPUT: depth}
     return roles | {b.role: ends[b.role] for b in phase.bindings if b.role in ends and b.role not in roles}
 
 
@@ -94,7 +95,7 @@ def with_end_layers(phase: ir.Phase, roles: dict[str, int], depth: int) -> dict[
 class Context:
     """Where a statement runs: the layer of each role, the state ranges in force, and the phase's lets so far."""
 
-    roles: dict[str, int]
+    roles: dict[ir.Role, int]
     ranges: dict[str, tuple[int, int]]
     lets: dict
 

@@ -22,7 +22,7 @@ from rulec.ir import nodes as ir
 from rulec.phases import PHASES, SPEC
 
 Axis = tuple[str, bool] | int  # a neuron axis (layer set, has a bias row; "*" for a neuron's own), or a state extent
-BUILTINS = {ir.Source.INPUT: ("x", "input"), ir.Source.TARGET: ("target", "output")}
+BUILTINS = {ir.Source.INPUT: ("x", ir.Role.INPUT), ir.Source.TARGET: ("target", ir.Role.OUTPUT)}
 
 
 class IRError(Exception):
@@ -208,7 +208,7 @@ def _check_shape(positions: tuple[ir.Position, ...], axes: tuple[Axis, ...], nam
             layer_set, bias_row = axis
             if not isinstance(p, ir.Layer):
                 raise IRError(f"line {line}: position {n} of `{name}` is a neuron axis, indexed by a state")
-            narrowed = ir.Condition(p.role, layer_set) in when
+            narrowed = layer_set != "*" and ir.Condition(p.role, ir.Role(layer_set)) in when
             if layer_set != "*" and ((p.role != layer_set and not narrowed) or p.axis_bias != bias_row):
                 raise IRError(f"line {line}: position {n} of `{name}` ranges over `{layer_set}{'+bias' * bias_row}`, "
                               f"indexed over `{p.role}{'+bias' * p.axis_bias}`")
