@@ -118,8 +118,7 @@ def _check_write(write: ir.Write, phase: ir.Phase, shapes, fixed: set[str]) -> N
             raise IRError(f"line {line}: fixed synapse `{write.name}` is written")
     else:
         layer = write.positions[0]
-        if not isinstance(layer, ir.Layer):
-            raise IRError(f"line {line}: the write to neuron `{write.name}` starts with a state, not a neuron index")
+        assert isinstance(layer, ir.Layer), write  # `_check_shape` has refused a state on the neuron axis
         if layer.role not in SPEC[phase.kind].neuron_writes:
             raise IRError(f"line {line}: the {phase.kind.value} phase writes `{write.name}` on `{layer.role}`")
         if layer.bias:

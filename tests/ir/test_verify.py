@@ -123,6 +123,11 @@ BROKEN = {
     "state range outside the states": (
         lambda p: with_statement(p, FB, 1, ranges=(ir.StateRange("c", 2, 5),)),
         "line 38: range c in 2..5 does not fit the states of `a`"),
+    "activation selected by a neuron index": (
+        lambda p: with_statement(p, F, 1, value=ir.PerState(
+            (("tanh", 0), ("relu", 0)), ir.Layer("r", ir.Role.POST, False, False), p.phase(F).statements[1].value,
+            p.phase(F).statements[1].span)),
+        "line 33: `r` indexes a state of the activation, but is a neuron index"),
     "scheme that the bindings are not": (
         lambda p: in_phase(p, F, scheme=ir.Scheme.HIDDEN),
         "the forward phase is a hidden phase, but binds pre, post"),
