@@ -64,7 +64,7 @@ fi
 if [ "$mode" = scaled ]; then
   # The genome of blur_scaled.rule (blur with its Hebbian term scaled by each synapse's fan-in and averaged over
   # the batch), stdlib_rules/genomes/blur_scaled.npz, in four CMA-ES stages from the shipped blur genome's matrices
-  # with eta_w = -1.5 (docs/history.md, "Meta-training for the long run", "A rule that keeps learning"); about 3 hours on 2 cores.
+  # with eta_w = -1.5 (docs/history.md, "Meta-training for the long run", "A Hebbian step the same at every width and batch"); about 3 hours on 2 cores.
   python - <<'PY'
 import json
 import numpy as np
