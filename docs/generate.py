@@ -56,7 +56,7 @@ def _flag_value(param) -> str:
 def _flag_default(param) -> str:
     if param.required:
         return "required"
-    if param.default is None or param.default is False or getattr(param, "multiple", False) and not param.default:
+    if param.default is None or param.default is False or (param.multiple and not param.default):
         return ""
     if getattr(param, "is_flag", False) and param.secondary_opts:
         return f"`{param.opts[0] if param.default else param.secondary_opts[0]}`"
