@@ -122,8 +122,12 @@ def phase_table() -> str:
 def method_table() -> str:
     from rulec.meta.methods import METHODS
 
-    rows = [(f"`{name}`", f"evosax `{e.variant}`" if e.variant else e.load.__name__.strip("_").replace("_", " "),
-             e.population, e.unroll) for name, e in METHODS.items()]
+    def implementation(entry) -> str:
+        method = entry.load()
+        name = f"`{method.__module__}.{method.__name__}`"
+        return f"{name} on evosax's `{entry.variant}`" if entry.variant else name
+
+    rows = [(f"`{name}`", implementation(e), e.population, e.unroll) for name, e in METHODS.items()]
     return table(("`--method`", "implementation", "default `--population`", "default `--unroll`"), rows)
 
 
