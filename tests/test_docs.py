@@ -115,3 +115,27 @@ def test_no_shipped_file_records_a_path_of_the_machine_it_was_made_on():
     assert len([p for p in files if p.suffix == ".json"]) >= 5  # the shipped genomes' metadata is seen
     found = [f"{p.relative_to(ROOT)}: {m}" for p in sorted(files) for m in MACHINE_PATH.findall(p.read_text())]
     assert found == []
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(path) -> set[str]:
+    """The anchors GitHub gives a document's headings: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    headings = re.findall(r"^#+ (.*)$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_link_between_the_docs_leads_somewhere():
+    broken = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", doc.read_text(), flags=re.S))
+        for target in LINK.findall(prose):
+            if "://" in target:
+                continue
+            file, _, anchor = target.partition("#")
+            path = (doc.parent / file).resolve() if file else doc
+            if not path.exists() or anchor and path.suffix == ".md" and anchor not in anchors(path):
+                broken.append(f"{doc.relative_to(ROOT)}: {target}")
+    assert broken == []
