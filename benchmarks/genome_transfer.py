@@ -1,5 +1,5 @@
 """A learned genome against tuned baselines, on data and settings it was not meta-trained on: the tables of
-docs/reproductions.md, section 4 (the issue's targets for the shipped blur genome).
+docs/history.md, "Meta-training for the long run" (the issue's targets for the shipped blur genome).
 
 Every figure is `rulec train` as a user runs it (`python -m rulec train ... --seed S --json`), on the test split,
 mean +- std over seeds. A baseline's figure at a step is, per seed, the best of its learning rates at that step

@@ -1,5 +1,5 @@
 """Every supervised stdlib rule trained on `digits`, as `rulec train` trains it: test accuracy at 100 and 500 steps,
-mean +- std over 3 seeds, printed as the README's stdlib table.
+mean +- std over 3 seeds, printed as the table of docs/stdlib.md.
 
 A rule is supervised when an equation reads `target`. Each trains with the genome `rulec train` chooses (a shipped
 genome, else its default preset, else its declared constants, else a random draw of its seed), on layers

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Meta-training for the long run (docs/reproductions.md, section 4).
+# Meta-training for the long run (docs/history.md, "Meta-training for the long run").
 #
 #   bash reproductions/long_horizon.sh ship                  (or --ship)
 #     The shipped blur genome, stdlib_rules/genomes/blur.npz, in three CMA-ES stages from the short-horizon genome
@@ -64,7 +64,7 @@ fi
 if [ "$mode" = scaled ]; then
   # The genome of blur_scaled.rule (blur with its Hebbian term scaled by each synapse's fan-in and averaged over
   # the batch), stdlib_rules/genomes/blur_scaled.npz, in four CMA-ES stages from the shipped blur genome's matrices
-  # with eta_w = -1.5 (docs/reproductions.md, section 4, "A rule that keeps learning"); about 3 hours on 2 cores.
+  # with eta_w = -1.5 (docs/history.md, "Meta-training for the long run", "A Hebbian step the same at every width and batch"); about 3 hours on 2 cores.
   python - <<'PY'
 import json
 import numpy as np
@@ -108,7 +108,7 @@ PY
   exit 0
 fi
 if [ "$mode" = after ]; then
-  # What was tried against the collapse after the shipped genome, each from it (docs/reproductions.md, section 4,
+  # What was tried against the collapse after the shipped genome, each from it (docs/history.md, "Meta-training for the long run",
   # "After the shipped genome"); none was shipped. About five hours on 2 cores.
   shipped=stdlib_rules/genomes/blur.npz
   base=(--method cmaes --genome "$shipped" --data mnist5k --transform crop20-resize10 --inputs global

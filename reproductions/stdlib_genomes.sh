@@ -9,7 +9,7 @@
 #   blur_normalized then goes on at 28x28 (784-256-10 on mnist5k, per-feature inputs), from its 10x10 genome:
 #   fitness at 5, 10, 20, 100 and 500 steps (the early ones weighted more), population 16, step size 0.05 in units
 #   of the start's sizes (--search-scale start), 20 generations, meta-validated on the held-out fifth of mnist5k's
-#   training split (about 30 minutes on one core; docs/reproductions.md, section 4)
+#   training split (about 30 minutes on one core; docs/history.md, "Meta-training for the long run")
 #
 #   bash reproductions/stdlib_genomes.sh [RULE...]     (about 7 minutes a rule on 2 CPU cores, and the 28x28 stage)
 set -euo pipefail

@@ -345,7 +345,7 @@ def render_rule(checked: CheckedRule, color: bool) -> str:
 
 
 class ExitCode(enum.IntEnum):
-    """What an exit status means; the README's "Exit codes" section lists the same."""
+    """What an exit status means; docs/errors.md, "Exit codes", lists the same."""
     OK = 0
     INPUT = 1  # a problem in the user's input: a rule, data, genome or checkpoint file
     USAGE = 2  # a bad flag or command

@@ -14,7 +14,7 @@ if typing.TYPE_CHECKING:
     from rulec.data.datasets import Dataset
 
 # The modes, the default first. The default was chosen by measuring every supervised stdlib rule on `digits` in
-# each mode (README, "The standard library of rules"): a Hebbian term multiplies two activities, so an input that
+# each mode (docs/stdlib.md): a Hebbian term multiplies two activities, so an input that
 # is off in most examples (a border pixel) must sit near 0, and a rarely lit one must weigh as much as an often
 # lit one; one global mean and deviation gives neither.
 INPUTS = ("feature", "global", "raw")
