@@ -3,6 +3,7 @@ dispatch over IR expressions that leaves a node out is one of them."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 from mypy import api
 
 ROOT = Path(__file__).resolve().parent.parent
-# mypy's incremental cache, kept between runs of the suite: a warm run reads only the files that changed.
-CACHE = Path(tempfile.gettempdir()) / f"rulec-mypy-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+# mypy's incremental cache, kept between runs of the suite: a warm run reads only the files that changed. One cache
+# per checkout, so that two checkouts of rulec never read each other's.
+CACHE = Path(tempfile.gettempdir()) / (f"rulec-mypy-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}-"
+                                       f"{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}")
 
 
 def mypy(*args: str) -> tuple[str, int]:
