@@ -319,8 +319,9 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     ) -> None:
     """Compile a rule for one network shape and write the artifact."""
     from rulec.commands.compile import run_compile
+    from rulec.runtime.outputs import plan
 
-    refuse_unwritable({"-o": output})
+    refuse_unwritable(plan({"-o": output}))
     genome_settings = parse_genome_sets(genome_set)
     checked = check_and_warn(file, parse_overrides(set_), werror)
     run_compile(file=file, checked=checked, emit=emit, layers=layers, batch=batch,

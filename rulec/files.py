@@ -74,11 +74,21 @@ def writable_problem(path: Path, folder: bool = False) -> str | None:
             return f"{existing} is not a folder"
         return _cannot_create_in(existing)
     parent = path.parent
-    if path.is_dir():
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:  # no file yet, or a link to none: the rename will put one there
+        info = None
+    except OSError as error:  # a link to itself, a path through a file
+        return f"it cannot be reached ({error.strerror or error})"
+    if info is not None and stat.S_ISDIR(info.st_mode):
         return f"{path} is a folder"
+    # The rename that ends every write would replace a device or a pipe with a regular file: /dev/null copied as
+    # an output would stop being one. rulec writes regular files only.
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        return f"{path} is not a regular file (a device, a pipe or a socket), which rulec does not write into"
     if not parent.is_dir():
         return f"the folder {parent} does not exist"
-    if path.exists() and not os.access(path, os.W_OK):
+    if info is not None and not os.access(path, os.W_OK):
         return f"{path} exists and is not writable"
     return _cannot_create_in(parent)
 

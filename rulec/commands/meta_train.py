@@ -26,6 +26,7 @@ from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import load_genome, save_genome
 from rulec.runtime.genome_set import apply_settings
 from rulec.runtime.lock import holding
+from rulec.runtime.outputs import plan as plan_outputs
 from rulec.runtime.report import command_line
 from rulec.runtime.resources import FLOAT_BYTES
 
@@ -83,9 +84,10 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
     warn = warner(console)
     checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
     log_path = log_path or output.with_suffix(".log.json")
+    planned = plan_outputs({"-o": output, "--log": log_path, "--plot": plot_path},
+                           {"--checkpoint-dir": checkpoint_dir}, genome="-o")
     if leader:
-        refuse_unwritable({"-o": output, "--log": log_path, "--plot": plot_path},
-                          {"--checkpoint-dir": checkpoint_dir})
+        refuse_unwritable(planned)
     rule = api.Rule(checked)
     tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir, inputs=settings.inputs)
     # held-out: the pools meta-training scores on (the training split cut in two), never the test split.
@@ -110,7 +112,7 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
     method = methods.build(settings, grid, tasks, initial(init_key))
     # A resumed run needs only the carry's structure, so it need not search for a good random start.
     carry = method.init(init_key, initial, random_start=genome_path is None and preset is None and not resume)
-    with holding([output, checkpoint_dir, log_path, plot_path] if leader else []):
+    with holding([o.path for o in planned] if leader else []):
         start, history = 0, []
         if resume:
             if not checkpoint.exists(checkpoint_dir):
