@@ -119,6 +119,9 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
                 raise typer.BadParameter(f"there is no checkpoint in {checkpoint_dir} to resume",
                                          param_hint="--resume")
             start, carry, rng, history = checkpoint.load(checkpoint_dir, rule, settings.config(), carry)
+            if start > settings.steps:
+                raise typer.BadParameter(f"the checkpoint in {checkpoint_dir} is at step {start}, past the "
+                                         f"{settings.steps} asked for; ask for more to continue", param_hint="--steps")
             console.print(f"resuming from step {start} ({checkpoint_dir})")
         loop_key, validation_key = jax.random.split(jax.random.fold_in(rng, 1))
         validate = _validator(grid, validation)
