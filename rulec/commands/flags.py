@@ -198,9 +198,12 @@ def refuse_bad_cluster(coordinator: str | None, num_processes: int | None, proce
     if any(given) and not all(given):
         raise typer.BadParameter("give --coordinator, --num-processes and --process-id together (or none of them "
                                  "under SLURM or mpirun)", param_hint="--coordinator")
-    if coordinator is not None and not coordinator.rpartition(":")[2].isdigit():
-        raise typer.BadParameter(f"expected HOST:PORT, such as node01:1234, got {coordinator!r}",
-                                 param_hint="--coordinator")
+    if coordinator is not None:
+        host, _, port = coordinator.rpartition(":")
+        # An ASCII port only: `isdigit` takes "²", and JAX waits out its whole timeout on a port it cannot use.
+        if not host or not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+            raise typer.BadParameter(f"expected HOST:PORT with a port from 1 to 65535, such as node01:1234, got "
+                                     f"{coordinator!r}", param_hint="--coordinator")
     if all(given) and process_id >= num_processes:
         raise typer.BadParameter(f"process ids run from 0 to {num_processes - 1} for --num-processes "
                                  f"{num_processes}, got {process_id}", param_hint="--process-id")
