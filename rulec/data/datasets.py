@@ -101,10 +101,13 @@ def _classes(directory: Path, y_train: np.ndarray, y_test: np.ndarray) -> int:
     if len(y_train) == 0 or labels.min() < 0:
         raise DataError(f"{directory}: the labels must be class numbers from 0, found {labels.min(initial=-1)}")
     classes = int(labels.max()) + 1
-    missing = np.setdiff1d(np.arange(classes), y_train)
-    if len(missing):
-        raise DataError(f"{directory}: the labels go up to {classes - 1}, but {len(missing)} of the classes below "
-                        f"have no training example (the first: {missing[0]})",
+    # Counted from the labels present, not by listing every class number: a label of 2**31 - 1 would list 16 GB.
+    present = np.unique(y_train)
+    if len(present) < classes:
+        gaps = np.flatnonzero(present != np.arange(len(present)))
+        first = int(gaps[0]) if len(gaps) else len(present)
+        raise DataError(f"{directory}: the labels go up to {classes - 1}, but {classes - len(present)} of the classes "
+                        f"below have no training example (the first: {first})",
                         "labels are class numbers 0..C-1; a stray large label is a corrupt file")
     return classes
 

@@ -241,3 +241,23 @@ except DataError as error:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"{path}: the header promises (1048576,) (1048576 bytes of data) but the file " \
                                     "holds more"
+
+
+def test_a_label_of_2_31_is_refused_without_listing_every_class(tmp_path):
+    """Run under a 1 GiB address-space cap: listing the classes below 2**31 - 1 would take 16 GB."""
+    write_idx_directory(tmp_path, [0, 1, 0, 1], [0, 1])
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.array([0, 1, 2**31 - 1, 1], ">i4"), code=0x0C)
+    script = f"""
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+from rulec.data.datasets import idx_directory
+from rulec.data.errors import DataError
+try:
+    idx_directory({str(tmp_path)!r})
+except DataError as error:
+    print(error.message)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (f"{tmp_path}: the labels go up to 2147483647, but 2147483645 of the classes "
+                                     "below have no training example (the first: 2)")
