@@ -78,15 +78,19 @@ def idx_directory(directory: str | Path, name: str = "idx") -> Dataset:
     directory = Path(directory)
     if not directory.is_dir():
         raise DataError(f"{directory}: no such directory", "pass --data-dir with a directory of IDX files")
-    parts = [read_idx(_find(directory, stem)) for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
+    parts = [read_idx(_find(directory, stem), held) for stem, held in (
+        ("train-images-idx3-ubyte", np.float32), ("train-labels-idx1-ubyte", np.int64),
+        ("t10k-images-idx3-ubyte", np.float32), ("t10k-labels-idx1-ubyte", np.int64))]
     x_train, y_train, x_test, y_test = parts
     for images, labels, which in ((x_train, y_train, "train"), (x_test, y_test, "t10k")):
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{directory}: the {which} images {images.shape} and labels {labels.shape} do not match",
                             "images should be [count, height, width] and labels [count]")
     shape = x_train.shape[1:]
-    flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255.0  # noqa: E731
+    def flat(images: np.ndarray) -> np.ndarray:
+        converted = images.reshape(len(images), -1).astype(np.float32)
+        converted /= 255.0  # in place: one float32 copy of the images, as read_idx planned
+        return converted
     classes = _classes(directory, y_train, y_test)
     return Dataset(name, flat(x_train), y_train.astype(np.int64), flat(x_test), y_test.astype(np.int64), classes,
                    tuple(shape))

@@ -148,7 +148,7 @@ def test_force_overrides_the_memory_refusal_and_slow_steps_warn(monkeypatch):
     monkeypatch.setattr(resources, "flops_per_second", lambda: 1e9)
     warnings = []
     plan = resources.Estimate(bytes=2 * 2**30, flops=2e10)
-    with pytest.raises(Exception, match="needs about 2.15 GB of memory, and this machine has 1.07 GB"):
+    with pytest.raises(Exception, match="needs about 2.15 GB of memory, and this process may use 1.07 GB here"):
         resources.check_plan(plan, "this plan", False, warnings.append, memory=2**30)
     resources.check_plan(plan, "this plan", True, warnings.append, memory=2**30)
     assert warnings == ["this plan does about 20 GFLOP per step, about 20 s per step here"]
