@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rulec import __version__, api
+from rulec.commands import interrupts
 from rulec.commands.console import warner
 from rulec.commands.flags import refuse_unwritable
 from rulec.meta import checkpoint, distributed, methods, networks, objectives, report
@@ -141,9 +142,10 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.fields[status]}"))
         try:
-            with Progress(*columns, console=console) as progress:
+            with Progress(*columns, console=console) as progress, interrupts.deferred():
                 bar = progress.add_task(settings.method, total=settings.steps, completed=start, status="")
                 for step in range(start, settings.steps):
+                    interrupts.check()
                     stepped, record = method.step(carry, jax.random.fold_in(loop_key, step), step)
                     record = {"step": step + 1, **record, "seconds": round(time.perf_counter() - started, 3)}
                     last = step + 1 == settings.steps

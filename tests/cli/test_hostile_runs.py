@@ -152,3 +152,15 @@ def test_force_overrides_the_memory_refusal_and_slow_steps_warn(monkeypatch):
         resources.check_plan(plan, "this plan", False, warnings.append, memory=2**30)
     resources.check_plan(plan, "this plan", True, warnings.append, memory=2**30)
     assert warnings == ["this plan does about 20 GFLOP per step, about 20 s per step here"]
+
+
+@pytest.mark.parametrize("failure", [MemoryError(), RuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating "
+                                                                 "4294967296 bytes.")])
+def test_running_out_of_memory_past_the_guard_is_a_message_not_an_internal_error(monkeypatch, capsys, failure):
+    def allocate(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(train_command, "train_rule", allocate)
+    code, _, err = run(*TRAIN, "--force", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1 and "error: out of memory: the run needed more memory than this process may take" in err
+    assert "internal error" not in err
