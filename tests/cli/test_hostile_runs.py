@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -164,3 +165,12 @@ def test_running_out_of_memory_past_the_guard_is_a_message_not_an_internal_error
     code, _, err = run(*TRAIN, "--force", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1 and "error: out of memory: the run needed more memory than this process may take" in err
     assert "internal error" not in err
+
+
+def test_analyze_refuses_more_weights_than_it_compares_in_minutes(monkeypatch, capsys):
+    started = time.monotonic()
+    code, _, err = run("analyze", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k=64", monkeypatch=monkeypatch,
+                       capsys=capsys)
+    text = " ".join(err.split())
+    assert code == 1 and "this rule has 704 on layers 1-2-1 and 11648 on 2-20-2, more than the 200 and 4096" in text
+    assert "pass --force to wait for it" in text and time.monotonic() - started < 60
