@@ -132,11 +132,18 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
                       f"{jax.device_count()} device(s)"
                       + (f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""))
 
+        unsaved = []  # checkpoints that could not be written (a folder turned read-only, a full disk): exit 1
+
         def save_checkpoint(step: int) -> None:
             if not leader:
                 return
-            checkpoint.save(checkpoint_dir, rule, settings.config(), step, carry, rng, history)
-            write_json(log_path, _log(rule, settings, history, file))
+            try:
+                checkpoint.save(checkpoint_dir, rule, settings.config(), step, carry, rng, history)
+                write_json(log_path, _log(rule, settings, history, file))
+            except OSError as error:  # the run goes on: its genome is written (or rescued) at the end
+                unsaved.append(step)
+                warn(f"could not write the checkpoint of step {step} in {checkpoint_dir} "
+                     f"({error.strerror or error}); the run goes on")
 
         started = time.perf_counter()
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -177,7 +184,7 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
         log_written = save_or_rescue(log_path, lambda path: write_json(path, log), warn)
         console.print(_summary(history, time.perf_counter() - started))
         console.print(f"wrote {written} (genome), {log_written} (log), {checkpoint_dir}/ (checkpoint)")
-        rescued = (written, log_written) != (output, log_path)
+        rescued = (written, log_written) != (output, log_path) or bool(unsaved)
         if plot_path is not None:
             plotted = save_or_rescue(plot_path, lambda path: report.plot(
                 path, history, f"{rule.name}: {settings.method} on {settings.data}"), warn)

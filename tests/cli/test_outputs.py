@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from rulec.diagnostics import RuleError
-from rulec.files import writable_problem
+from rulec.files import save_or_rescue, writable_problem
+from rulec.meta import checkpoint
 from rulec.runtime import lock, outputs
 from tests.cli.test_hostile_runs import BACKPROP, META, TRAIN
+from tests.conftest import ROOT
 from tests.conftest import run_cli as run
 
 
@@ -101,3 +106,61 @@ def test_a_run_onto_a_pipe_or_a_link_loop_is_a_usage_error(tmp_path, monkeypatch
         code, _, err = run(*args, str(target), monkeypatch=monkeypatch, capsys=capsys)
         assert code == 2 and f"Invalid value for {flag}: cannot write {target}" in " ".join(err.split()), err
     assert stat.S_ISFIFO(os.lstat(target).st_mode) if make == "pipe" else target.is_symlink()
+
+
+def refusing(*folders: Path):
+    """A save that fails, as a read-only folder does (root ignores permission bits), in each of `folders`."""
+    saved = []
+
+    def save(path: Path) -> None:
+        if path.parent in folders:
+            raise PermissionError(13, "Permission denied")
+        path.write_text("result")
+        saved.append(path)
+    return save, saved
+
+
+def test_a_result_is_rescued_in_the_temporary_folder_when_the_working_directory_is_read_only(tmp_path, monkeypatch):
+    output, work, temporary = (tmp_path / name for name in ("output", "work", "temporary"))
+    for folder in (output, work, temporary):
+        folder.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    save, saved = refusing(output, work)
+    warnings = []
+    rescued = save_or_rescue(output / "run.json", save, warnings.append)
+    assert rescued.parent == temporary and saved == [rescued] and rescued.name.startswith("run.rescued-")
+    assert f"could not write {output / 'run.json'} (Permission denied); nor {work}" in warnings[0]
+    save, _ = refusing(output, work, temporary)
+    with pytest.raises(RuleError, match="could not write the result here nor rescue it elsewhere") as refused:
+        save_or_rescue(output / "run.json", save, warnings.append)
+    assert refused.value.diagnostics[0].code == "unwritable-output"
+
+
+def test_files_capped_by_ulimit_f_end_in_a_message(tmp_path):
+    script = f"""
+import resource
+resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+from rulec.diagnostics import RuleError
+from rulec.files import save_or_rescue, write_text
+try:
+    save_or_rescue({str(tmp_path / 'run.json')!r}, lambda path: write_text(path, "x" * 1000), print)
+except RuleError as error:
+    print(error.diagnostics[0].message)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "could not write the result here nor rescue it elsewhere" in result.stdout
+    assert "File too large" in result.stdout and list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_that_cannot_be_written_mid_run_is_a_warning_and_exit_1(tmp_path, monkeypatch, capsys):
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(checkpoint, "save", read_only)
+    code, _, err = run(*META, "-o", str(tmp_path / "g.npz"), monkeypatch=monkeypatch, capsys=capsys)
+    text = " ".join(err.split())
+    assert code == 1 and "could not write the checkpoint of step 1 in" in text and "(Permission denied)" in text
+    assert (tmp_path / "g.npz").exists()
