@@ -387,12 +387,13 @@ def run_app() -> None:
         if callable(getattr(error, "show", None)) and isinstance(getattr(error, "exit_code", None), int):
             error.show()
             sys.exit(error.exit_code)
-        if OUT_OF_MEMORY in str(error):  # XLA's failed allocation, a JaxRuntimeError
+        if any(marker in str(error) for marker in OUT_OF_MEMORY):  # XLA's failed allocation, a JaxRuntimeError
             out_of_memory()
         internal_error(error)
 
 
-OUT_OF_MEMORY = "RESOURCE_EXHAUSTED"
+# How XLA says an allocation failed: on an accelerator, and on the CPU (as an INTERNAL error, under `ulimit -v`).
+OUT_OF_MEMORY = ("RESOURCE_EXHAUSTED", "Out of memory allocating")
 
 
 def out_of_memory() -> None:

@@ -155,8 +155,10 @@ def test_force_overrides_the_memory_refusal_and_slow_steps_warn(monkeypatch):
     assert warnings == ["this plan does about 20 GFLOP per step, about 20 s per step here"]
 
 
-@pytest.mark.parametrize("failure", [MemoryError(), RuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating "
-                                                                 "4294967296 bytes.")])
+@pytest.mark.parametrize("failure", [
+    MemoryError(), RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 4294967296 bytes."),
+    RuntimeError("INTERNAL: Error dispatching computation: Out of memory allocating 10800360772 bytes."),  # CPU
+])
 def test_running_out_of_memory_past_the_guard_is_a_message_not_an_internal_error(monkeypatch, capsys, failure):
     def allocate(*args, **kwargs):
         raise failure
