@@ -23,32 +23,27 @@ def usable_bytes() -> int:
 
 def available() -> int:
     """The machine's available memory (MemAvailable: free, and reclaimable caches), else its physical memory."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    found = _kernel_figure(Path("/proc/meminfo"), "MemAvailable")
+    return found if found is not None else os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def address_space_left() -> int | None:
-    """What RLIMIT_AS leaves beyond the address space this process already maps; None without a limit."""
+    """What RLIMIT_AS leaves beyond the address space this process already maps (VmSize); None without a limit."""
     limit, _ = resource.getrlimit(resource.RLIMIT_AS)
     if limit == resource.RLIM_INFINITY:
         return None
-    return max(0, limit - _mapped())
+    return max(0, limit - (_kernel_figure(Path("/proc/self/status"), "VmSize") or 0))
 
 
-def _mapped() -> int:
-    """This process's virtual size (VmSize), which RLIMIT_AS bounds."""
+def _kernel_figure(path: Path, name: str) -> int | None:
+    """A `NAME:  N kB` line of a /proc file, in bytes; None where it cannot be read."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmSize:"):
+        for line in path.read_text().splitlines():
+            if line.startswith(f"{name}:"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return None
 
 
 def cgroup_left(root: Path = CGROUP) -> int | None:

@@ -4,6 +4,7 @@ and the cgroup's limit, each read from the kernel; and the readers and the guard
 from __future__ import annotations
 
 import resource
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from tests.runtime.test_untrusted_files import write_idx
 
 
 def test_an_address_space_limit_counts_what_the_process_already_maps(monkeypatch):
-    mapped = memory._mapped()
+    mapped = memory._kernel_figure(Path("/proc/self/status"), "VmSize")
     assert mapped > 0
     monkeypatch.setattr(resource, "getrlimit", lambda which: (mapped + 2**20, resource.RLIM_INFINITY))
     assert 0 < memory.address_space_left() <= 2**20
