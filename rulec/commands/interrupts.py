@@ -27,9 +27,14 @@ def _handler(signum, frame) -> None:
     global _requested
     if _deferring and not _requested:
         _requested = True
-        sys.stderr.write("\ninterrupting after this step (Ctrl-C again to stop at once, without a checkpoint)\n")
+        # Unbuffered, so that it cannot collide with a print the signal interrupted (the progress bar's).
+        os.write(2, b"\ninterrupting after this step (Ctrl-C again to stop at once, without a checkpoint)\n")
         return
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # what was printed so far, unless the handler interrupted a print
+        try:
+            stream.flush()
+        except (OSError, RuntimeError, ValueError):
+            pass
     os.write(2, b"\ninterrupted\n")
     os._exit(INTERRUPTED)
 
