@@ -118,3 +118,14 @@ def test_negative_adam_second_moments_are_refused(tmp_path):
     replace_leaf(tmp_path, f"leaf{names.index('[0].nu[' + repr('lr') + ']'):05d}", np.array([1, -1], np.float32))
     with pytest.raises(RuleError, match="holds negative values, which its field `nu` never has"):
         checkpoint.load(tmp_path, rule, {"steps": 5}, carry)
+
+
+def test_a_gradient_run_with_a_diverged_member_resumes(tmp_path):
+    """The gradient method keeps a diverged run's last meta-loss as +inf; NaN there is still refused."""
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    carry = {"genomes": {"lr": np.ones(2, np.float32)}, "loss": np.array([np.inf, 0.5], np.float32)}
+    checkpoint.save(tmp_path, rule, {"steps": 5}, 0, carry, jax.random.key(0), [])
+    np.testing.assert_array_equal(checkpoint.load(tmp_path, rule, {"steps": 5}, carry)[1]["loss"], carry["loss"])
+    replace_leaf(tmp_path, "leaf00001", np.array([np.nan, 0.5], np.float32))
+    with pytest.raises(RuleError, match=r"array 1 \(\['loss'\]\) holds NaN or infinite values"):
+        checkpoint.load(tmp_path, rule, {"steps": 5}, carry)
