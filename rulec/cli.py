@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from rulec.commands.compile import Emit
+from rulec.commands import interrupts
 from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSetOption, InputsOption, SetOption, \
     force_option, input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
@@ -319,8 +320,9 @@ def compile_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     ) -> None:
     """Compile a rule for one network shape and write the artifact."""
     from rulec.commands.compile import run_compile
+    from rulec.runtime.outputs import plan
 
-    refuse_unwritable({"-o": output})
+    refuse_unwritable(plan({"-o": output}))
     genome_settings = parse_genome_sets(genome_set)
     checked = check_and_warn(file, parse_overrides(set_), werror)
     run_compile(file=file, checked=checked, emit=emit, layers=layers, batch=batch,
@@ -350,11 +352,16 @@ class ExitCode(enum.IntEnum):
     INPUT = 1  # a problem in the user's input: a rule, data, genome or checkpoint file
     USAGE = 2  # a bad flag or command
     INTERNAL = 3  # a bug in rulec
-    INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
+    INTERRUPTED = interrupts.INTERRUPTED  # Ctrl-C, as a shell reports SIGINT
 
 
 def main() -> None:
     """Entry point: runs the app, turning user errors into messages and the exit codes of `ExitCode`."""
+    with interrupts.handled():
+        run_app()
+
+
+def run_app() -> None:
     try:
         result = app(standalone_mode=False)  # returns the exit code of a `typer.Exit`
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
@@ -372,13 +379,29 @@ def main() -> None:
             internal_error(abort.__context__ or abort)
         typer.echo("interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except MemoryError:
+        out_of_memory()
     except Exception as error:  # a bug in rulec: say so plainly rather than dumping a traceback
         # Usage errors (bad flags, unknown commands) are click exceptions; typer may vendor click, so they are
         # recognised by their interface rather than their class.
         if callable(getattr(error, "show", None)) and isinstance(getattr(error, "exit_code", None), int):
             error.show()
             sys.exit(error.exit_code)
+        if any(marker in str(error) for marker in OUT_OF_MEMORY):  # XLA's failed allocation, a JaxRuntimeError
+            out_of_memory()
         internal_error(error)
+
+
+# How XLA says an allocation failed: on an accelerator, and on the CPU (as an INTERNAL error, under `ulimit -v`).
+OUT_OF_MEMORY = ("RESOURCE_EXHAUSTED", "Out of memory allocating")
+
+
+def out_of_memory() -> None:
+    """A plan that passed the resource guard (or was forced past it) and still did not fit: the user's to shrink."""
+    typer.echo("error: out of memory: the run needed more memory than this process may take (the machine's, "
+               "`ulimit -v`, or a container's limit)\n  hint: use smaller --layers, --batch, --population, --unroll "
+               "or dims (--set), or free memory", err=True)
+    sys.exit(ExitCode.INPUT)
 
 
 def internal_error(error: BaseException) -> None:

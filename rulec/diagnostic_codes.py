@@ -125,6 +125,8 @@ CODES = MappingProxyType({
     "genome-file": "a genome file or its metadata is unreadable, damaged, or for another rule",
     "checkpoint": "a meta-training checkpoint is unreadable, damaged, or for other settings",
     "locked": "another rulec run is writing the same output",
+    "unwritable-output": "a result that could be written neither to its path nor to a rescue file",
+    "lock-file": "an output's lock file is a symbolic link, a folder or another file that is not a regular one",
     # ---- warnings (`--werror` makes them errors)
     "unused-declaration": "a dim, genome entry, neuron, synapse or activation that nothing reads (warning)",
     "unread-result": "a `let` or a neuron write whose result nothing reads (warning)",

@@ -74,11 +74,21 @@ def writable_problem(path: Path, folder: bool = False) -> str | None:
             return f"{existing} is not a folder"
         return _cannot_create_in(existing)
     parent = path.parent
-    if path.is_dir():
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:  # no file yet, or a link to none: the rename will put one there
+        info = None
+    except OSError as error:  # a link to itself, a path through a file
+        return f"it cannot be reached ({error.strerror or error})"
+    if info is not None and stat.S_ISDIR(info.st_mode):
         return f"{path} is a folder"
+    # The rename that ends every write would replace a device or a pipe with a regular file: /dev/null copied as
+    # an output would stop being one. rulec writes regular files only.
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        return f"{path} is not a regular file (a device, a pipe or a socket), which rulec does not write into"
     if not parent.is_dir():
         return f"the folder {parent} does not exist"
-    if path.exists() and not os.access(path, os.W_OK):
+    if info is not None and not os.access(path, os.W_OK):
         return f"{path} exists and is not writable"
     return _cannot_create_in(parent)
 
@@ -95,24 +105,31 @@ def _cannot_create_in(folder: Path) -> str | None:
     return None
 
 
-def fallback_path(path: Path) -> Path:
-    """Where a result goes when its own path failed at the end of a run: the working directory, under a name that
-    takes nothing over."""
+def fallback_path(path: Path, folder: Path | None = None) -> Path:
+    """Where a result goes when its own path failed at the end of a run: the working directory (or `folder`),
+    under a name that takes nothing over."""
     path = Path(path)
-    return Path.cwd() / f"{path.stem}.rescued-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}{path.suffix}"
+    name = f"{path.stem}.rescued-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}{path.suffix}"
+    return (Path.cwd() if folder is None else folder) / name
 
 
 def save_or_rescue(path: Path, save: Callable[[Path], object], warn: Callable[[str], None]) -> Path:
-    """Calls `save(path)`; if that fails with an OS error (the folder vanished, the disk is full), saves to
-    `fallback_path(path)` instead and says so through `warn`. Returns where the result is."""
-    try:
-        save(Path(path))
-        return Path(path)
-    except OSError as error:
-        rescue = fallback_path(path)
-        save(rescue)
-        warn(f"could not write {path} ({error.strerror or error}); wrote {rescue} instead")
-        return rescue
+    """Calls `save(path)`; if that fails with an OS error (the folder vanished or turned read-only, the disk is
+    full, `ulimit -f`), saves to `fallback_path(path)` in the working directory instead, else in the temporary
+    folder, and says so through `warn`. Returns where the result is; a file error when no place would take it."""
+    failures = []
+    for target in (Path(path), fallback_path(path), fallback_path(path, Path(tempfile.gettempdir()))):
+        try:
+            save(target)
+        except OSError as error:
+            failures.append(f"{target} ({error.strerror or error})")
+            continue
+        if failures:
+            warn(f"could not write {'; nor '.join(failures)}; wrote {target} instead")
+        return target
+    raise file_error(Path(path), f"could not write the result here nor rescue it elsewhere: {'; '.join(failures)}",
+                     "free space, or make the folder or the working directory writable (see also `ulimit -f`)",
+                     "unwritable-output")
 
 
 # ---- reading -------------------------------------------------------------------------------------------------------

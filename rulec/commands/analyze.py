@@ -22,12 +22,13 @@ def run_analyze(*, file: Path, checked: CheckedRule, genome_path: Path | None, p
     from rulec.runtime.genome_file import load_genome
     from rulec.runtime.genome_set import apply_settings, describe
     from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, XOR_LABELS, numeric_symmetry, \
-        symbolic_symmetry
+        refuse_too_many_weights, symbolic_symmetry
 
     rule = api.Rule(checked)
     numeric_shape = "-".join(map(str, NUMERIC_SHAPE))
     resources.check_plan(resources.jacobian_estimate(rule.program, NUMERIC_SHAPE, len(XOR_LABELS)),
                          f"the numeric check on layers {numeric_shape}", force, warn, smaller="dims (--set)")
+    refuse_too_many_weights(rule.program, force)
     net = rule.network(NUMERIC_SHAPE)
     if genome_path is not None:
         values, origin = load_genome(genome_path, rule, net.sizes, warn), f"genome {genome_path}"

@@ -20,6 +20,7 @@ from rulec.diagnostics import COMMAND_LINE, Diagnostic, RuleError, Source, Span
 # The checker and the file helpers are imported where they are used, so that `rulec --help` does not load them.
 if typing.TYPE_CHECKING:
     from rulec.check.overrides import Overrides
+    from rulec.runtime.outputs import Output
 
 # Seeds feed numpy's and JAX's generators (seed and seed + 1), which take non-negative 32-bit values.
 SEED_MAX = 2**31 - 1
@@ -43,15 +44,20 @@ def seed_option(help_text: str = "Seed of every random draw.") -> typer.models.O
     return typer.Option(min=0, max=SEED_MAX, help=help_text)
 
 
-def refuse_unwritable(paths: dict[str, Path | None], folders: dict[str, Path | None] | None = None) -> None:
-    """A usage error on the first output flag whose file (or folder, for `folders`) cannot be written."""
+def refuse_unwritable(outputs: tuple[Output, ...]) -> None:
+    """A usage error on the first output (rulec/runtime/outputs.py) that would overwrite another of the run, or
+    whose file (or folder) cannot be written."""
     from rulec.files import writable_problem
+    from rulec.runtime.outputs import clash
 
-    for flag, path, folder in [*((f, p, False) for f, p in paths.items()),
-                               *((f, p, True) for f, p in (folders or {}).items())]:
-        problem = path is not None and writable_problem(path, folder)
+    clashing = clash(outputs)
+    if clashing:
+        output, problem = clashing
+        raise typer.BadParameter(f"{problem}; give {output.flag} another path", param_hint=output.flag)
+    for output in outputs:
+        problem = writable_problem(output.path, output.folder)
         if problem:
-            raise typer.BadParameter(f"cannot write {path}: {problem}", param_hint=flag)
+            raise typer.BadParameter(f"cannot write {output.path}: {problem}", param_hint=output.flag)
 
 
 def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") -> tuple[int, ...]:
@@ -192,9 +198,12 @@ def refuse_bad_cluster(coordinator: str | None, num_processes: int | None, proce
     if any(given) and not all(given):
         raise typer.BadParameter("give --coordinator, --num-processes and --process-id together (or none of them "
                                  "under SLURM or mpirun)", param_hint="--coordinator")
-    if coordinator is not None and not coordinator.rpartition(":")[2].isdigit():
-        raise typer.BadParameter(f"expected HOST:PORT, such as node01:1234, got {coordinator!r}",
-                                 param_hint="--coordinator")
+    if coordinator is not None:
+        host, _, port = coordinator.rpartition(":")
+        # An ASCII port only: `isdigit` takes "²", and JAX waits out its whole timeout on a port it cannot use.
+        if not host or not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+            raise typer.BadParameter(f"expected HOST:PORT with a port from 1 to 65535, such as node01:1234, got "
+                                     f"{coordinator!r}", param_hint="--coordinator")
     if all(given) and process_id >= num_processes:
         raise typer.BadParameter(f"process ids run from 0 to {num_processes - 1} for --num-processes "
                                  f"{num_processes}, got {process_id}", param_hint="--process-id")

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rulec import __version__, api
+from rulec.commands import interrupts
 from rulec.commands.console import warner
 from rulec.commands.flags import refuse_unwritable
 from rulec.meta import checkpoint, distributed, methods, networks, objectives, report
@@ -26,6 +27,7 @@ from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import load_genome, save_genome
 from rulec.runtime.genome_set import apply_settings
 from rulec.runtime.lock import holding
+from rulec.runtime.outputs import plan as plan_outputs
 from rulec.runtime.report import command_line
 from rulec.runtime.resources import FLOAT_BYTES
 
@@ -83,9 +85,10 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
     warn = warner(console)
     checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
     log_path = log_path or output.with_suffix(".log.json")
+    planned = plan_outputs({"-o": output, "--log": log_path, "--plot": plot_path},
+                           {"--checkpoint-dir": checkpoint_dir}, genome="-o")
     if leader:
-        refuse_unwritable({"-o": output, "--log": log_path, "--plot": plot_path},
-                          {"--checkpoint-dir": checkpoint_dir})
+        refuse_unwritable(planned)
     rule = api.Rule(checked)
     tasks = load_tasks(parse_specs(settings.data), settings.transform, data_dir, inputs=settings.inputs)
     # held-out: the pools meta-training scores on (the training split cut in two), never the test split.
@@ -110,13 +113,16 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
     method = methods.build(settings, grid, tasks, initial(init_key))
     # A resumed run needs only the carry's structure, so it need not search for a good random start.
     carry = method.init(init_key, initial, random_start=genome_path is None and preset is None and not resume)
-    with holding([output, checkpoint_dir, log_path, plot_path] if leader else []):
+    with holding([o.path for o in planned] if leader else []):
         start, history = 0, []
         if resume:
             if not checkpoint.exists(checkpoint_dir):
                 raise typer.BadParameter(f"there is no checkpoint in {checkpoint_dir} to resume",
                                          param_hint="--resume")
             start, carry, rng, history = checkpoint.load(checkpoint_dir, rule, settings.config(), carry)
+            if start > settings.steps:
+                raise typer.BadParameter(f"the checkpoint in {checkpoint_dir} is at step {start}, past the "
+                                         f"{settings.steps} asked for; ask for more to continue", param_hint="--steps")
             console.print(f"resuming from step {start} ({checkpoint_dir})")
         loop_key, validation_key = jax.random.split(jax.random.fold_in(rng, 1))
         validate = _validator(grid, validation)
@@ -126,19 +132,27 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
                       f"{jax.device_count()} device(s)"
                       + (f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""))
 
+        unsaved = []  # checkpoints that could not be written (a folder turned read-only, a full disk): exit 1
+
         def save_checkpoint(step: int) -> None:
             if not leader:
                 return
-            checkpoint.save(checkpoint_dir, rule, settings.config(), step, carry, rng, history)
-            write_json(log_path, _log(rule, settings, history, file))
+            try:
+                checkpoint.save(checkpoint_dir, rule, settings.config(), step, carry, rng, history)
+                write_json(log_path, _log(rule, settings, history, file))
+            except OSError as error:  # the run goes on: its genome is written (or rescued) at the end
+                unsaved.append(step)
+                warn(f"could not write the checkpoint of step {step} in {checkpoint_dir} "
+                     f"({error.strerror or error}); the run goes on")
 
         started = time.perf_counter()
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.fields[status]}"))
         try:
-            with Progress(*columns, console=console) as progress:
+            with Progress(*columns, console=console) as progress, interrupts.deferred():
                 bar = progress.add_task(settings.method, total=settings.steps, completed=start, status="")
                 for step in range(start, settings.steps):
+                    interrupts.check()
                     stepped, record = method.step(carry, jax.random.fold_in(loop_key, step), step)
                     record = {"step": step + 1, **record, "seconds": round(time.perf_counter() - started, 3)}
                     last = step + 1 == settings.steps
@@ -170,7 +184,7 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
         log_written = save_or_rescue(log_path, lambda path: write_json(path, log), warn)
         console.print(_summary(history, time.perf_counter() - started))
         console.print(f"wrote {written} (genome), {log_written} (log), {checkpoint_dir}/ (checkpoint)")
-        rescued = (written, log_written) != (output, log_path)
+        rescued = (written, log_written) != (output, log_path) or bool(unsaved)
         if plot_path is not None:
             plotted = save_or_rescue(plot_path, lambda path: report.plot(
                 path, history, f"{rule.name}: {settings.method} on {settings.data}"), warn)

@@ -23,6 +23,7 @@ from rulec.files import save_or_rescue, write_json
 from rulec.runtime.genome_file import find_shipped, learned_inputs, load_genome
 from rulec.runtime.genome_set import apply_settings, describe
 from rulec.runtime.lock import holding
+from rulec.runtime.outputs import plan as plan_outputs
 from rulec.runtime.train import MODELS, OPTIMISERS, SWEEPS, Curve, batch_indices, evaluation_steps, mlp_init, \
     train_baseline, train_rule
 
@@ -92,7 +93,8 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
         raise typer.BadParameter(f"choose from {', '.join(MODELS)}", param_hint="--baseline-model")
     if transform_name not in datasets.TRANSFORMS:
         raise DataError(f"unknown transform `{transform_name}`", "transforms: " + ", ".join(datasets.TRANSFORMS))
-    refuse_unwritable({"--json": json_path, "--plot": plot_path})
+    planned = plan_outputs({"--json": json_path, "--plot": plot_path})
+    refuse_unwritable(planned)
 
     rule = api.Rule(checked)
     whole = datasets.transform(datasets.load(tasks.dataset_name(data_name), data_dir), transform_name)
@@ -117,7 +119,7 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
     if scalings and scalings != (scaling,):
         scaling_text += f"; baselines on {' and '.join(scalings)} inputs, each at its best"
     genome, origin = apply_settings(rule.program, genome, genome_settings), origin + describe(genome_settings)
-    with holding([json_path, plot_path]):
+    with holding(output.path for output in planned):
         state = net.init(jax.random.key(seed + 1))
         indices = batch_indices(len(data.x_train), steps, batch, seed)
         marks = evaluation_steps(steps)

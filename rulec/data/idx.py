@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rulec.data.errors import DataError
+from rulec.memory import usable_bytes
 
 _TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 # The largest data an IDX file may declare (EMNIST's largest split is about 550 MB). A gzipped file is inflated
@@ -23,8 +24,12 @@ _TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E:
 MAX_IDX_BYTES = 2**30
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """The array in an IDX file. Raises DataError naming the file and what is wrong with it."""
+def read_idx(path: str | Path, held_as: np.dtype | None = None) -> np.ndarray:
+    """The array in an IDX file. Raises DataError naming the file and what is wrong with it.
+
+    `held_as` is the dtype the caller converts the values to: images of bytes become float32, four times their
+    size. The file is refused before its data is read when the data and that copy would not fit in the memory
+    this process may take (rulec/memory.py)."""
     path = Path(path)
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
@@ -42,6 +47,7 @@ def read_idx(path: str | Path) -> np.ndarray:
             if expected > MAX_IDX_BYTES:
                 raise DataError(f"{path}: the header promises {shape} ({expected} bytes of data), more than the "
                                 f"{MAX_IDX_BYTES} rulec reads", "the file is corrupt, or not an image data set")
+            _refuse_unheld(path, shape, expected, held_as)
             raw = handle.read(expected + 1)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
@@ -52,6 +58,15 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise DataError(f"{path}: the header promises {shape} ({expected} bytes of data) but the file holds {held}",
                         "the file is truncated or corrupt; download it again")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _refuse_unheld(path: Path, shape: tuple[int, ...], size: int, held_as: np.dtype | None) -> None:
+    needed = size + math.prod(shape) * np.dtype(held_as).itemsize if held_as is not None else size
+    usable = usable_bytes()
+    if needed > usable:
+        raise DataError(f"{path}: its data {shape} takes {needed} bytes once read and converted to "
+                        f"{np.dtype(held_as or np.uint8).name}, more than the {usable} this process may use",
+                        "use a smaller data set, or free memory (see also `ulimit -v`)")
 
 
 def _check_magic(path: Path, head: bytes) -> tuple[np.dtype, int]:

@@ -6,7 +6,8 @@ the history). Both are written atomically, the arrays first; renaming the JSON c
 killed at any instant leaves the previous checkpoint or the new one, never a mixture. Checkpoints are untrusted
 input: arrays are read with `allow_pickle=False` and must match, leaf by leaf, the shapes and dtypes a fresh run
 would have (no member is unpacked before its name and size are checked); the arrays must lie in the checkpoint's
-folder, every value must be finite, and the step must be a whole number consistent with the history.
+folder (a symbolic link out of it is refused); every value must be finite and below 1e18 in magnitude, and
+spreads, second moments and counts not negative; the step must be a whole number consistent with the history.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from rulec.files import atomic_write, file_error, read_json, read_npz, write_json
 from rulec.runtime.genome_file import refuse_other_rule
+from rulec.runtime.outputs import normal
 
 FORMAT = 1
 INDEX = "checkpoint.json"
@@ -73,25 +75,60 @@ def load(directory: Path, rule, config: dict, template) -> tuple[int, object, ob
                      "resume with the settings of the original run, or start afresh without --resume")
     step, history = _step_and_history(index, info)
     arrays_path = _arrays_path(directory, index, info.get("arrays"))
-    leaves, structure = jax.tree.flatten(template)
-    names = {f"leaf{i:05d}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
-    limits = {name: leaf.nbytes for name, leaf in names.items()}
+    paths, structure = jax.tree_util.tree_flatten_with_path(template)
+    names = {f"leaf{i:05d}": (path, np.asarray(leaf)) for i, (path, leaf) in enumerate(paths)}
+    limits = {name: leaf.nbytes for name, (_, leaf) in names.items()}
     rng_template = np.asarray(jax.random.key_data(jax.random.key(0)))
     arrays = read_npz(arrays_path, "checkpoint's arrays", {**limits, "rng": rng_template.nbytes}, "checkpoint")
     restored = []
-    for i, (name, leaf) in enumerate(names.items()):
+    for i, (name, (path, leaf)) in enumerate(names.items()):
         value = arrays.get(name)
         if value is None or value.shape != leaf.shape or value.dtype != leaf.dtype:
             raise _error(arrays_path, f"the checkpoint's arrays do not fit this run (array {i})",
                          "it was written by another version of rulec or for another network")
-        if value.dtype.kind in "fc" and not np.isfinite(value).all():
-            raise _error(arrays_path, f"the checkpoint's array {i} holds NaN or infinite values",
-                         "the checkpoint is corrupt; start afresh without --resume")
+        problem = _value_problem(path, value)
+        if problem:
+            raise _error(arrays_path, f"the checkpoint's array {i} ({jax.tree_util.keystr(path)}) {problem}",
+                         "the checkpoint is corrupt or was edited; start afresh without --resume")
         restored.append(jnp.asarray(value))
     rng = arrays.get("rng")
     if rng is None or rng.shape != rng_template.shape or rng.dtype != rng_template.dtype:
         raise _error(arrays_path, "the checkpoint has no valid RNG state", "start afresh without --resume")
     return step, jax.tree.unflatten(structure, restored), jax.random.wrap_key_data(jnp.asarray(rng)), history
+
+
+# No value of a run's state comes near this: a genome entry, a search mean or an optimiser moment this large has
+# diverged long before (the rule's synapses overflow float32), and resuming from it trains on garbage.
+MAX_MAGNITUDE = 1e18
+# Fields that hold a spread, a second moment or a count, by their name in the carry's pytree (optax's Adam `nu`
+# and `count`, evosax's step size `std` and the roots `D` of CMA-ES's eigenvalues, the counters of both): a
+# negative value has no meaning, and Adam divides by the root of a negative `nu`, a genome of NaNs.
+NON_NEGATIVE = frozenset({"nu", "count", "std", "D", "generation_counter", "notfinite_count", "total_notfinite"})
+
+
+# Fields where +inf is a value runs write: a gradient run's last meta-loss once it diverged, and the best fitness of
+# an evolution strategy (evosax) before it is told any.
+INFINITE_ALLOWED = frozenset({"loss", "best_fitness"})
+
+
+def _value_problem(path, value: np.ndarray) -> str | None:
+    """What is wrong with the values of one leaf of a restored carry, or None."""
+    if value.dtype.kind not in "fciu" or value.size == 0:
+        return None
+    last = path[-1] if path else None
+    name = getattr(last, "name", getattr(last, "key", None))
+    if name in INFINITE_ALLOWED and value.dtype.kind == "f":
+        value = value[value != np.inf]
+        if value.size == 0:
+            return None
+    if value.dtype.kind in "fc" and not np.isfinite(value).all():
+        return "holds NaN or infinite values"
+    if np.abs(value.astype(np.float64)).max() > MAX_MAGNITUDE:
+        return f"holds values beyond {MAX_MAGNITUDE:.0e} in magnitude, which no run reaches"
+    fields = [key.name for key in path if isinstance(key, jax.tree_util.GetAttrKey)]
+    if fields and fields[-1] in NON_NEGATIVE and (np.real(value) < 0).any():
+        return f"holds negative values, which its field `{fields[-1]}` never has"
+    return None
 
 
 def _step_and_history(index: Path, info: dict) -> tuple[int, list]:
@@ -122,4 +159,8 @@ def _arrays_path(directory: Path, index: Path, name) -> Path:
     if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
         raise _error(index, f"the checkpoint's arrays {name!r} are not a file in its folder",
                      "a checkpoint names its arrays as state-STEP.npz beside checkpoint.json")
-    return directory / name
+    path = directory / name
+    if normal(path).parent != normal(directory):
+        raise _error(index, f"the checkpoint's arrays {name!r} are a link to a file outside its folder",
+                     "a checkpoint names its arrays as state-STEP.npz beside checkpoint.json")
+    return path

@@ -97,6 +97,25 @@ def connect(cluster: Cluster) -> None:
         raise DistributedError(f"cannot start the multi-process run: {error}") from None
     finally:
         watchdog.cancel()
+    if cluster.processes is not None:
+        _refuse_other_counts(cluster)
+
+
+def _refuse_other_counts(cluster: Cluster) -> None:
+    """Every process must have been started with process 0's --num-processes. JAX takes process 0's count and
+    lets a process that says otherwise join (2 and 3 both run to the end), so each process posts its own count
+    through the coordinator and reads every other's."""
+    from jax._src.distributed import global_state
+
+    client, processes = global_state.client, jax.process_count()
+    client.key_value_set(f"rulec/num-processes/{cluster.process_id}", str(cluster.processes))
+    counts = {i: client.blocking_key_value_get(f"rulec/num-processes/{i}", cluster.timeout * 1000)
+              for i in range(processes)}
+    others = {i: count for i, count in counts.items() if count != str(processes)}
+    if others:
+        said = ", ".join(f"process {i} --num-processes {count}" for i, count in others.items())
+        raise DistributedError(f"the processes disagree on how many they are: process 0 hosts a run of "
+                               f"{processes}, and {said}", "start every process with the same --num-processes")
 
 
 def is_leader() -> bool:

@@ -24,11 +24,17 @@ PER_SYNAPSE_CAP_BYTES = 2**28
 REAL_KINDS = "fiu"  # float, signed and unsigned integer: what a genome value may be stored as
 
 
+def genome_paths(path: str | Path) -> tuple[Path, Path]:
+    """The two files of the genome file `path`, with or without its suffix: the arrays and the metadata."""
+    path = Path(path)
+    return path.with_suffix(".npz"), path.with_suffix(".json")
+
+
 def save_genome(path: str | Path, rule, genome: dict, **metadata) -> Path:
     """Writes `path` (.npz) and its .json metadata, each atomically."""
     from rulec import __version__
 
-    path = Path(path).with_suffix(".npz")
+    path, metadata_path = genome_paths(path)
     arrays = {}
     for name, value in genome.items():
         if isinstance(value, list):
@@ -38,7 +44,7 @@ def save_genome(path: str | Path, rule, genome: dict, **metadata) -> Path:
     info = {"rule": rule.name, "source_hash": rule.source_hash, "dims": rule.dims, "rulec_version": __version__,
             **metadata}
     atomic_write(path, lambda handle: np.savez(handle, **arrays))
-    write_json(path.with_suffix(".json"), info)
+    write_json(metadata_path, info)
     return path
 
 

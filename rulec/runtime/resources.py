@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import time
 
+from rulec.memory import usable_bytes
 from rulec.phases import PhaseKind
 from rulec.shapes import genome_shapes, synapse_shapes
 
@@ -123,14 +123,15 @@ def jacobian_estimate(program, sizes, batch: int) -> Estimate:
 
 
 def available_bytes() -> int:
-    """The memory a run may use: the first local accelerator's, else this machine's physical memory. (Local: in
-    a multi-process run, the devices of other processes cannot be asked.)"""
+    """The memory a run may use: the first local accelerator's, else what this process may still take on this
+    machine (rulec/memory.py: available memory, `ulimit -v`, the cgroup's limit). (Local: in a multi-process run,
+    the devices of other processes cannot be asked.)"""
     import jax
 
     stats = getattr(jax.local_devices()[0], "memory_stats", lambda: None)()
     if stats and stats.get("bytes_limit"):
         return int(stats["bytes_limit"])
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return usable_bytes()
 
 
 def flops_per_second() -> float:
@@ -161,8 +162,8 @@ def check_plan(plan: Estimate, what: str, force: bool, warn, memory: int | None 
 
     memory = available_bytes() if memory is None else memory
     if plan.bytes > memory and not force:
-        raise DataError(f"{what} needs about {describe(plan.bytes)}B of memory, and this machine has "
-                        f"{describe(memory)}B", f"use smaller {smaller}, or pass --force to try anyway")
+        raise DataError(f"{what} needs about {describe(plan.bytes)}B of memory, and this process may use "
+                        f"{describe(memory)}B here", f"use smaller {smaller}, or pass --force to try anyway")
     if plan.flops < SLOW_STEP_SECONDS * MIN_FLOPS_PER_SECOND:
         return
     seconds = plan.flops / flops_per_second()

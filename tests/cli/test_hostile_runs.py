@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -148,7 +149,30 @@ def test_force_overrides_the_memory_refusal_and_slow_steps_warn(monkeypatch):
     monkeypatch.setattr(resources, "flops_per_second", lambda: 1e9)
     warnings = []
     plan = resources.Estimate(bytes=2 * 2**30, flops=2e10)
-    with pytest.raises(Exception, match="needs about 2.15 GB of memory, and this machine has 1.07 GB"):
+    with pytest.raises(Exception, match="needs about 2.15 GB of memory, and this process may use 1.07 GB here"):
         resources.check_plan(plan, "this plan", False, warnings.append, memory=2**30)
     resources.check_plan(plan, "this plan", True, warnings.append, memory=2**30)
     assert warnings == ["this plan does about 20 GFLOP per step, about 20 s per step here"]
+
+
+@pytest.mark.parametrize("failure", [
+    MemoryError(), RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 4294967296 bytes."),
+    RuntimeError("INTERNAL: Error dispatching computation: Out of memory allocating 10800360772 bytes."),  # CPU
+])
+def test_running_out_of_memory_past_the_guard_is_a_message_not_an_internal_error(monkeypatch, capsys, failure):
+    def allocate(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(train_command, "train_rule", allocate)
+    code, _, err = run(*TRAIN, "--force", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1 and "error: out of memory: the run needed more memory than this process may take" in err
+    assert "internal error" not in err
+
+
+def test_analyze_refuses_more_weights_than_it_compares_in_minutes(monkeypatch, capsys):
+    started = time.monotonic()
+    code, _, err = run("analyze", str(ROOT / "stdlib_rules" / "blur.rule"), "--set", "k=64", monkeypatch=monkeypatch,
+                       capsys=capsys)
+    text = " ".join(err.split())
+    assert code == 1 and "this rule has 704 on layers 1-2-1 and 11648 on 2-20-2, more than the 200 and 4096" in text
+    assert "pass --force to wait for it" in text and time.monotonic() - started < 60

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import jax
+import optax
 import numpy as np
 import pytest
 
@@ -78,10 +79,53 @@ def test_a_checkpoint_history_must_hold_records(saved_checkpoint):
 
 def test_a_checkpoint_with_non_finite_state_is_refused(saved_checkpoint):
     directory, rule, carry = saved_checkpoint
+    replace_leaf(directory, "leaf00001", np.full(3, np.nan, np.float32))  # leaves in key order: count, genome
+    with pytest.raises(RuleError, match=r"the checkpoint's array 1 \(\['genome'\]\) holds NaN or infinite values"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+def test_arrays_linked_from_outside_the_folder_are_refused(saved_checkpoint, tmp_path_factory):
+    directory, rule, carry = saved_checkpoint
+    (arrays,) = directory.glob("state-*.npz")
+    outside = tmp_path_factory.mktemp("elsewhere") / arrays.name
+    arrays.rename(outside)
+    arrays.symlink_to(outside)
+    with pytest.raises(RuleError, match="are a link to a file outside its folder"):
+        checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+def replace_leaf(directory, name, value):
     (arrays,) = directory.glob("state-*.npz")
     with np.load(arrays) as data:
-        values = {name: data[name] for name in data.files}
-    values["leaf00001"] = np.full(3, np.nan, np.float32)  # leaves in key order: count, genome
+        values = {member: data[member] for member in data.files}
+    values[name] = value
     np.savez(arrays, **values)
-    with pytest.raises(RuleError, match=r"the checkpoint's array 1 holds NaN or infinite values"):
+
+
+def test_absurdly_large_state_is_refused(saved_checkpoint):
+    directory, rule, carry = saved_checkpoint
+    replace_leaf(directory, "leaf00001", np.full(3, 1e30, np.float32))
+    with pytest.raises(RuleError, match=r"array 1 \(\['genome'\]\) holds values beyond 1e\+18 in magnitude"):
         checkpoint.load(directory, rule, {"steps": 5}, carry)
+
+
+def test_negative_adam_second_moments_are_refused(tmp_path):
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    carry = optax.adam(1e-3).init({"lr": np.ones(2, np.float32)})
+    checkpoint.save(tmp_path, rule, {"steps": 5}, 0, carry, jax.random.key(0), [])
+    names = [jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(carry)[0]]
+    assert checkpoint.load(tmp_path, rule, {"steps": 5}, carry)[0] == 0
+    replace_leaf(tmp_path, f"leaf{names.index('[0].nu[' + repr('lr') + ']'):05d}", np.array([1, -1], np.float32))
+    with pytest.raises(RuleError, match="holds negative values, which its field `nu` never has"):
+        checkpoint.load(tmp_path, rule, {"steps": 5}, carry)
+
+
+def test_a_gradient_run_with_a_diverged_member_resumes(tmp_path):
+    """The gradient method keeps a diverged run's last meta-loss as +inf; NaN there is still refused."""
+    rule = rulec.load(ROOT / "stdlib_rules" / "backprop.rule")
+    carry = {"genomes": {"lr": np.ones(2, np.float32)}, "loss": np.array([np.inf, 0.5], np.float32)}
+    checkpoint.save(tmp_path, rule, {"steps": 5}, 0, carry, jax.random.key(0), [])
+    np.testing.assert_array_equal(checkpoint.load(tmp_path, rule, {"steps": 5}, carry)[1]["loss"], carry["loss"])
+    replace_leaf(tmp_path, "leaf00001", np.array([np.nan, 0.5], np.float32))
+    with pytest.raises(RuleError, match=r"array 1 \(\['loss'\]\) holds NaN or infinite values"):
+        checkpoint.load(tmp_path, rule, {"steps": 5}, carry)

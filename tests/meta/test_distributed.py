@@ -114,6 +114,19 @@ def test_an_unreachable_coordinator_ends_with_a_message_not_a_hang(tmp_path):
     assert not (tmp_path / "blur.cmaes.npz").exists()
 
 
+def test_processes_started_with_other_counts_are_refused(tmp_path):
+    port = free_port()
+    processes = [launch([*TINY, "--steps", "1", "--coordinator", f"localhost:{port}", "--num-processes", str(count),
+                         "--process-id", str(i), "--distributed-timeout", "20"], 1, tmp_path)
+                 for i, count in enumerate((2, 3))]
+    for process in processes:
+        _, err = process.communicate(timeout=LIMIT)
+        assert process.returncode == 1, err
+        assert "the processes disagree on how many they are: process 0 hosts a run of 2, and process 1 " \
+               "--num-processes 3" in " ".join(err.split()), err
+    assert not (tmp_path / "blur.cmaes.npz").exists()
+
+
 def test_the_flags_are_documented_and_checked(monkeypatch, capsys):
     code, out, _ = run_cli("meta-train", "--help", monkeypatch=monkeypatch, capsys=capsys)
     help_text = " ".join(out.split())
@@ -122,7 +135,11 @@ def test_the_flags_are_documented_and_checked(monkeypatch, capsys):
     cases = [(["--coordinator", "localhost:1234"], "--coordinator", "give --coordinator, --num-processes and "
                                                                     "--process-id together"),
              (["--coordinator", "localhost", "--num-processes", "2", "--process-id", "0"], "--coordinator",
-              "expected HOST:PORT, such as node01:1234, got 'localhost'"),
+              "expected HOST:PORT with a port from 1 to 65535, such as node01:1234, got 'localhost'"),
+             *((["--coordinator", f"localhost:{port}", "--num-processes", "2", "--process-id", "0"], "--coordinator",
+                f"got 'localhost:{port}'") for port in ("0", "65536", "²", "")),
+             (["--coordinator", ":1234", "--num-processes", "2", "--process-id", "0"], "--coordinator",
+              "got ':1234'"),
              (["--coordinator", "localhost:1234", "--num-processes", "2", "--process-id", "2"], "--process-id",
               "process ids run from 0 to 1 for --num-processes 2, got 2")]
     for flags, hint, message in cases:

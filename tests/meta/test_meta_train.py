@@ -97,6 +97,8 @@ def test_resume_refuses_a_checkpoint_of_other_settings_or_another_rule(tmp_path,
     code, _, err = run(*SMALL_ES, "--steps", "4", "--sigma", "0.9", "-o", str(out), "--resume",
                        monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1 and "other settings (sigma: 0.3 in the checkpoint, 0.9 now)" in err
+    code, _, err = run(*SMALL_ES, "--steps", "1", "-o", str(out), "--resume", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and "is at step 2, past the 1 asked for" in " ".join(err.split()), err
     code, _, err = run(*SMALL_ES, "--steps", "4", "--data-dir", str(tmp_path), "-o", str(out), "--resume",
                        monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1 and f"data_dir: None in the checkpoint, {str(tmp_path.resolve())!r} now" in err

@@ -227,17 +227,32 @@ def test_a_small_gzip_idx_is_inflated_only_up_to_its_declared_size(tmp_path):
     zeros = gzip.compress(bytes(2**24))  # gzip members concatenate: 128 of them inflate to 2 GiB
     path.write_bytes(gzip.compress(bytes([0, 0, 0x08, 1]) + (2**20).to_bytes(4, "big")) + zeros * 128)
     assert path.stat().st_size < 3 * 2**20 and MAX_IDX_BYTES <= 2**30
+    assert refusal_within_1_gib("rulec.data.idx", "read_idx", path) == (
+        f"{path}: the header promises (1048576,) (1048576 bytes of data) but the file holds more")
+
+
+def refusal_within_1_gib(module: str, function: str, path) -> str:
+    """The DataError message of `module.function(path)`, called in a process whose address space is capped at
+    1 GiB (a reader that allocated what a hostile file declares would fail there, not refuse)."""
     script = f"""
 import resource
 resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
-from rulec.data.idx import read_idx
+from {module} import {function}
 from rulec.data.errors import DataError
 try:
-    read_idx({str(path)!r})
+    {function}({str(path)!r})
 except DataError as error:
     print(error.message)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"{path}: the header promises (1048576,) (1048576 bytes of data) but the file " \
-                                    "holds more"
+    return result.stdout.strip()
+
+
+def test_a_label_of_2_31_is_refused_without_listing_every_class(tmp_path):
+    """Run under a 1 GiB address-space cap: listing the classes below 2**31 - 1 would take 16 GB."""
+    write_idx_directory(tmp_path, [0, 1, 0, 1], [0, 1])
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.array([0, 1, 2**31 - 1, 1], ">i4"), code=0x0C)
+    assert refusal_within_1_gib("rulec.data.datasets", "idx_directory", tmp_path) == (
+        f"{tmp_path}: the labels go up to 2147483647, but 2147483645 of the classes below have no training example "
+        "(the first: 2)")
