@@ -41,6 +41,12 @@ _RECORDS = (
     # For +-1 targets; logaddexp keeps log(1 + exp(-t h)) finite for large -t h.
     Loss("logistic", lambda xp, h, t: xp.logaddexp(0, -t * h), lambda xp, h, t: -t / (1 + xp.exp(t * h)),
          lambda sp, h, t: sp.log(1 + sp.exp(-t * h)), "the summed logistic loss"),
+    # Huber's loss with threshold 1: squared near the target, absolute beyond, so outliers pull with at most 1.
+    Loss("huber", lambda xp, h, t: xp.where(abs(h - t) <= 1, (h - t) ** 2 / 2, abs(h - t) - 0.5),
+         lambda xp, h, t: xp.clip(h - t, -1, 1),
+         lambda sp, h, t: sp.Piecewise(((h - t) ** 2 / 2, (h - t >= -1) & (h - t <= 1)),
+                                       (h - t - sp.Rational(1, 2), h - t > 1), (t - h - sp.Rational(1, 2), True)),
+         "the summed Huber loss"),
 )
 
 
