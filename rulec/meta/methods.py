@@ -138,6 +138,14 @@ METHODS: dict[str, Entry] = {
     "pgpe": _evolution("PGPE"),  # policy gradients with parameter-based exploration
     "simple-es": _evolution("SimpleES"),
     "ars": _evolution("ARS"),  # augmented random search
+    "open-es": _evolution("Open_ES"),  # OpenAI-ES: a fixed step size, Adam on the estimated gradient
+    "cr-fm-nes": _evolution("CR_FM_NES"),  # cost-reduction fast-moving natural evolution strategy
+    "rm-es": _evolution("Rm_ES"),  # Rank-m ES: a low-rank covariance from the evolution paths
+    "des": _evolution("DiscoveredES"),  # the meta-learned discovered evolution strategy
+    "asebo": _evolution("ASEBO"),  # adaptive ES with active subspaces
+    "esmc": _evolution("ESMC"),  # ES with a control variate: antithetic pairs beside the mean
+    "hill-climbing": _evolution("HillClimbing"),
+    "simulated-annealing": _evolution("SimulatedAnnealing"),
     # persistent ES over truncations of a long unroll (rulec/meta/persistent.py)
     "pes": Entry(_persistent_class, population=16, unroll=100),
 }
