@@ -17,7 +17,7 @@ from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSet
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \
     refuse_bad_stability_from, refuse_horizon_conflicts, search_scale_choice
-from rulec.data.errors import DataError
+from rulec.data.errors import DataError, FlagError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
 
@@ -363,7 +363,7 @@ def main() -> None:
         sys.exit(ExitCode.USAGE if on_command_line(error) else ExitCode.INPUT)
     except DataError as error:
         typer.echo(error.render(), err=True)
-        sys.exit(ExitCode.INPUT)
+        sys.exit(ExitCode.USAGE if isinstance(error, FlagError) else ExitCode.INPUT)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort as abort:
