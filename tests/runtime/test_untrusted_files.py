@@ -241,3 +241,53 @@ except DataError as error:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"{path}: the header promises (1048576,) (1048576 bytes of data) but the file " \
                                     "holds more"
+
+
+@pytest.fixture(scope="module")
+def blur():
+    return rulec.load(ROOT / "stdlib_rules" / "blur.rule", k=2)
+
+
+@pytest.fixture
+def blur_file(tmp_path, blur):
+    return save_genome(tmp_path / "b", blur, blur.init_genome(jax.random.key(0)))
+
+
+@pytest.mark.parametrize("dtype", [">f4", ">f8", "<f8", np.longdouble])
+def test_big_endian_and_wider_floats_load_by_value(blur_file, blur, dtype):
+    rewrite(blur_file, f=np.asarray(0.375, dtype), nu=np.asarray([[1.5, -2.25], [0.5, 3.0]], dtype))
+    genome = load_genome(blur_file, blur)
+    assert genome["f"].dtype == np.float32 and float(genome["f"]) == 0.375
+    np.testing.assert_array_equal(genome["nu"], np.array([[1.5, -2.25], [0.5, 3.0]], np.float32))
+
+
+@pytest.mark.parametrize("value, expected", [
+    (np.float64(1e39), "`eta_w` holds a value too large for float32: 1e+39 overflows float32 (whose largest value is 3.403e+38)"),
+    (np.longdouble("1e400") if np.finfo(np.longdouble).max > 1e400 else np.float64(np.inf),
+     "`eta_w` holds NaN or infinite values"),
+])
+def test_a_value_beyond_float32_is_refused(blur_file, blur, value, expected):
+    rewrite(blur_file, eta_w=np.asarray(value))
+    with pytest.raises(RuleError) as refused:
+        load_genome(blur_file, blur)
+    assert expected in message(refused.value)
+
+
+def test_a_value_outside_an_entrys_bounds_is_refused_as_on_the_command_line(blur_file, blur):
+    rewrite(blur_file, f_w=np.float32(5))
+    with pytest.raises(RuleError) as refused:
+        load_genome(blur_file, blur)
+    assert "`f_w` holds values outside the bounds of `f_w`, [0, 1]" in message(refused.value)
+
+
+@pytest.mark.parametrize("shape", [(10**12,), (2**30,)])  # 1e12 float32 elements, 4 GiB
+def test_a_member_whose_header_declares_more_than_it_holds_is_refused_before_allocating(tmp_path, shape):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    path = tmp_path / "g.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("lr.npy", header.getvalue() + bytes(4))
+    with pytest.raises(RuleError) as refused:
+        read_npz(path, "genome file", {"lr": 8})
+    assert f"cannot read `lr` in the genome file: its header declares shape {list(shape)} of float32" in \
+        message(refused.value)
