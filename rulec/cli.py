@@ -251,6 +251,7 @@ def meta_train_command(
         ) -> None:
     """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
     from rulec.commands.meta_train import run_meta_training
+    from rulec.data import datasets
     from rulec.meta.distributed import Cluster
     from rulec.meta.gradient import Curriculum
     from rulec.meta.methods import Settings
@@ -287,7 +288,7 @@ def meta_train_command(
         start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
         + describe(genome_settings),
         clip=clip, sigma=sigma, seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
-        data_dir=str(data_dir.resolve()) if data_dir else None,
+        data_dir=datasets.resolved_directory(data_dir) if data_dir else None,
         search_scale=search_scale_choice(method, search_scale), validate_on=validate_on)
     refuse_bad_stability_from(settings.protocol)
     stem = file.stem if file.suffix == ".rule" else file.name

@@ -291,3 +291,36 @@ def test_a_member_whose_header_declares_more_than_it_holds_is_refused_before_all
         read_npz(path, "genome file", {"lr": 8})
     assert f"cannot read `lr` in the genome file: its header declares shape {list(shape)} of float32" in \
         message(refused.value)
+
+
+@pytest.mark.parametrize("test_images, expected", [
+    (np.ones((2, 3, 2), np.uint8), "the training images are 2x2 pixels but the t10k images are 3x2 pixels"),
+    (None, "the images are 0x0 pixels, without a pixel"),
+])
+def test_idx_images_must_have_pixels_and_one_size(tmp_path, test_images, expected):
+    write_idx_directory(tmp_path, [0, 1, 0, 1], [0, 1], None if test_images is not None else np.ones((4, 0, 0),
+                                                                                                    np.uint8))
+    if test_images is not None:
+        write_idx(tmp_path / "t10k-images-idx3-ubyte", test_images)
+    with pytest.raises(DataError) as refused:
+        datasets.idx_directory(tmp_path)
+    assert refused.value.message == f"{tmp_path}: {expected}"
+
+
+def test_inputs_whose_squares_overflow_float32_are_bad_data_not_a_diverging_rule(tmp_path):
+    images = np.ones((4, 2, 2), np.float32)
+    images[1, 0, 0] = 1e36
+    write_idx_directory(tmp_path, [0, 1, 0, 1], [0, 1], images)
+    with pytest.raises(DataError) as refused:
+        datasets.load("idx", tmp_path)
+    assert refused.value.message.startswith("idx: 1 training examples hold inputs up to 3.92e+33, which overflow "
+                                            "float32")
+
+
+def test_a_data_directory_that_links_to_itself_is_a_data_error(tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(DataError, match="cannot resolve the data directory"):
+        datasets.resolved_directory(loop)
+    with pytest.raises(DataError, match="no such directory"):
+        datasets.idx_directory(loop)
