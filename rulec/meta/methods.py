@@ -22,6 +22,8 @@ import json
 import typing
 from collections.abc import Callable
 
+from rulec.registry import registry
+
 if typing.TYPE_CHECKING:
     from rulec.meta.gradient import Curriculum
     from rulec.meta.networks import Network
@@ -97,7 +99,14 @@ class Method(abc.ABC):
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    """A registered method: how to load its class, its variant, and its defaults for the command line."""
+    """A registered method: how to load its class, its variant, and its defaults for the command line.
+
+    The contract, checked when the entry is registered (`_problems`): its defaults are whole numbers >= 1 and its
+    variant, if any, a name. The class `load` gives implements every method of `Method` (abc refuses to build one
+    that does not), and an evolution strategy's variant is an evosax class that fits the contract of
+    `rulec.meta.evolution.build_strategy`, checked when a run builds it (loading evosax here would make listing
+    the methods slow). tests/meta/test_strategies.py runs every registered strategy through a generation and a
+    resume."""
     load: Callable[[], type[Method]]  # imported when used, so that listing the methods stays cheap
     population: int
     unroll: int
@@ -127,6 +136,15 @@ def _evolution(evosax_class: str) -> Entry:
     return Entry(_evolution_class, population=80, unroll=15, variant=evosax_class)
 
 
+def _problems(entry: Entry) -> list[str]:
+    """The clauses of the contract (see `Entry`) that `entry` breaks."""
+    checks = {"its default population and unroll must be whole numbers >= 1": all(
+                  type(n) is int and n >= 1 for n in (entry.population, entry.unroll)),
+              "its variant must be a class name": entry.variant is None or entry.variant.isidentifier(),
+              "it must load its class through a function": callable(entry.load)}
+    return [clause for clause, holds in checks.items() if not holds]
+
+
 METHODS: dict[str, Entry] = {
     "grad": Entry(_gradient_class, population=1, unroll=10),  # meta-gradients through the unroll (paper 3.2)
     "cmaes": _evolution("CMA_ES"),
@@ -149,6 +167,7 @@ METHODS: dict[str, Entry] = {
     # persistent ES over truncations of a long unroll (rulec/meta/persistent.py)
     "pes": Entry(_persistent_class, population=16, unroll=100),
 }
+METHODS = registry("method", METHODS.items(), _problems)
 
 
 def defaults_text(setting: str) -> str:

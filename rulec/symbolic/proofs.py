@@ -111,13 +111,14 @@ def scalar_value(expr: ast.Expr, genome: dict, dims: dict) -> sympy.Expr:
     return expr.op.apply(scalar_value(expr.left, genome, dims), scalar_value(expr.right, genome, dims))
 
 
-def prove_sgd(program: ir.Program, proof: ast.Prove) -> ProofResult:
-    """Checks the claim on every shape in SHAPES; returns the first failure, if any."""
+def prove_sgd(program: ir.Program, proof: ast.Prove, shapes: tuple[tuple[int, ...], ...] | None = None
+              ) -> ProofResult:
+    """Checks the claim on every shape in SHAPES (or `shapes`); returns the first failure, if any."""
     start = time.perf_counter()
     preset = proof.preset.id if proof.preset else None
     arguments = {arg.name: arg.value for arg in proof.args}
     loss = arguments["loss"].name if "loss" in arguments else "mse"
-    shapes = COUPLED_SHAPES if loss in LOSSES and LOSSES[loss].couples_outputs else SHAPES
+    shapes = shapes or (COUPLED_SHAPES if loss in LOSSES and LOSSES[loss].couples_outputs else SHAPES)
     for sizes in shapes:
         failure = _check_shape(program, sizes, preset, arguments["lr"], loss)
         if failure is not None:
