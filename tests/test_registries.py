@@ -79,7 +79,9 @@ def test_every_loss_trains_one_step_as_sgd_on_it(name):
             h = jnp.tanh(h @ weight + bias)
         return jnp.sum(record.value(jnp, h, y, **axis))
 
-    one_hot = lambda rng, batch, outputs: np.where(np.eye(outputs)[rng.integers(0, outputs, batch)] > 0, 1.0, -1.0)  # noqa: E731
+    def one_hot(rng, batch, outputs):
+        return np.where(np.eye(outputs)[rng.integers(0, outputs, batch)] > 0, 1.0, -1.0)
+
     genome = {"lr": jnp.asarray(0.05, jnp.float32)}
     gap, moved = largest_gap_and_move(*rule_and_sgd(net, genome, 0.05, loss, one_hot, 1))
     assert moved > 1e-4 and gap <= 1e-6

@@ -262,7 +262,8 @@ def test_big_endian_and_wider_floats_load_by_value(blur_file, blur, dtype):
 
 
 @pytest.mark.parametrize("value, expected", [
-    (np.float64(1e39), "`eta_w` holds a value too large for float32: 1e+39 overflows float32 (whose largest value is 3.403e+38)"),
+    (np.float64(1e39), "`eta_w` holds a value too large for float32: 1e+39 overflows float32 (whose largest value "
+                       "is 3.403e+38)"),
     (np.longdouble("1e400") if np.finfo(np.longdouble).max > 1e400 else np.float64(np.inf),
      "`eta_w` holds NaN or infinite values"),
 ])
