@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 
 import rulec
-from rulec import functions, losses, phases
+from rulec import functions, losses, phases, preset_functions
 from rulec.frontend import check_text
 from rulec.functions import FUNCTIONS, elementwise_table
 from rulec.ir import resolve
 from rulec.losses import LOSSES
 from rulec.meta import methods
 from rulec.phases import PHASES, SPEC, PhaseKind
+from rulec.preset_functions import PRESET_FUNCTIONS
 from rulec.reference.interpreter import Reference
 from rulec.registry import RegistryError, registry
 from rulec.symbolic.proofs import prove_sgd
@@ -47,6 +48,8 @@ BACKPROP = (ROOT / "stdlib_rules" / "backprop.rule").read_text()
      "a phase that writes synapses can neither predict nor repeat"),
     ("phase", dataclasses.replace(SPEC[PhaseKind.FORWARD], neuron_writes=frozenset({"output"})), phases._problems,
      "it may write only the neurons of layers its schemes bind"),
+    ("preset function", dataclasses.replace(PRESET_FUNCTIONS["fill"], build=lambda args, shape: np.ones(3)),
+     preset_functions._problems, "it must build a finite array of the entry's shape"),
     ("method", methods.Entry(methods._evolution_class, population=0, unroll=15, variant="CMA_ES"),
      methods._problems, "its default population and unroll must be whole numbers >= 1"),
 ])
