@@ -18,7 +18,7 @@ from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSet
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \
     refuse_bad_stability_from, refuse_horizon_conflicts, search_scale_choice
-from rulec.data.errors import DataError
+from rulec.data.errors import DataError, FlagError
 from rulec.diagnostics import RuleError, render_all
 from rulec.meta.methods import METHODS, defaults_text
 
@@ -252,6 +252,7 @@ def meta_train_command(
         ) -> None:
     """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
     from rulec.commands.meta_train import run_meta_training
+    from rulec.data import datasets
     from rulec.meta.distributed import Cluster
     from rulec.meta.gradient import Curriculum
     from rulec.meta.methods import Settings
@@ -288,7 +289,7 @@ def meta_train_command(
         start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
         + describe(genome_settings),
         clip=clip, sigma=sigma, seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
-        data_dir=str(data_dir.resolve()) if data_dir else None,
+        data_dir=datasets.resolved_directory(data_dir) if data_dir else None,
         search_scale=search_scale_choice(method, search_scale), validate_on=validate_on)
     refuse_bad_stability_from(settings.protocol)
     stem = file.stem if file.suffix == ".rule" else file.name
@@ -370,7 +371,7 @@ def run_app() -> None:
         sys.exit(ExitCode.USAGE if on_command_line(error) else ExitCode.INPUT)
     except DataError as error:
         typer.echo(error.render(), err=True)
-        sys.exit(ExitCode.INPUT)
+        sys.exit(ExitCode.USAGE if isinstance(error, FlagError) else ExitCode.INPUT)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort as abort:

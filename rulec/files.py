@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import stat
 import tempfile
@@ -196,8 +197,23 @@ def read_npz(path: Path, what: str, limits: Mapping[str, int] | Callable[[str], 
     return arrays
 
 
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
 def _array(path: Path, what: str, name: str, data: bytes, hint: str, code: str) -> np.ndarray:
     try:
+        # The header is read first and its shape held to the bytes that follow it: numpy would allocate what a
+        # header declares (1e12 elements) before finding the data short.
+        stream = io.BytesIO(data)
+        version = np.lib.format.read_magic(stream)
+        if version not in _HEADER_READERS:
+            raise ValueError(f"unknown .npy format version {version}")
+        shape, _, dtype = _HEADER_READERS[version](stream)
+        if not dtype.hasobject:
+            declared = math.prod(shape) * dtype.itemsize  # Python integers: no overflow
+            if declared != len(data) - stream.tell():
+                raise ValueError(f"its header declares shape {list(shape)} of {dtype}, {declared} bytes, but it "
+                                 f"holds {len(data) - stream.tell()}")
         return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
     except (ValueError, SyntaxError, TypeError) as error:
         # numpy's refusal of a pickled (object) array suggests enabling pickles, advice rulec must never pass on.

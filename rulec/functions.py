@@ -13,13 +13,21 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
+import numpy as np
+
+from rulec.registry import is_gradient, registry
+
 
 @dataclasses.dataclass(frozen=True)
 class Elementwise:
     """One elementwise function: `value(xp, x)`, `derivatives[n - 1](xp, x)` for the mark with n primes, and
     `symbolic(sympy, x)`, the SymPy expression of the value. The proofs use generic activations instead; the
     SymPy form is the independent statement of the function that tests/test_functions.py checks the value and
-    every derivative against."""
+    every derivative against.
+
+    The contract, checked when the function is registered (`_problems`): its name is a word; at ordinary points
+    (away from kinks, where it is defined) each derivative is the derivative of the form before it. SymPy's
+    agreement is tests/test_functions.py's; tests/test_registries.py proves a rule with every activation."""
 
     name: str
     value: Callable
@@ -80,7 +88,21 @@ _RECORDS = (
     Elementwise("sign", lambda xp, x: xp.sign(x), (), lambda sp, x: sp.sign(x)),
 )
 
-FUNCTIONS = {record.name: record for record in _RECORDS}
+# Points away from every kink (0 for relu, abs, elu, sign); a function undefined at some (log, sqrt) skips them.
+_PROBE = np.array([-1.7, -0.6, 0.3, 0.9, 2.2])
+
+
+def _problems(function: Elementwise) -> list[str]:
+    """The clauses of the contract (see `Elementwise`) that `function` breaks."""
+    forms = function.forms(np)
+    with np.errstate(all="ignore"):
+        points = _PROBE[np.isfinite(forms[0](_PROBE))]
+    wrong = [index + 1 for index, (form, derivative) in enumerate(zip(forms, forms[1:]))
+             if not is_gradient(lambda at, form=form: np.sum(form(at)), derivative(points), points)]
+    return [f"its derivative of order {n} is not the derivative of the form before it" for n in wrong]
+
+
+FUNCTIONS = registry("function", ((record.name, record) for record in _RECORDS), _problems)
 
 # How many derivatives each function defines: `tanh''` is known, `abs''` is not.
 ELEMENTWISE = {record.name: len(record.derivatives) for record in _RECORDS}

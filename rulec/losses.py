@@ -14,11 +14,22 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
+import numpy as np
+
+from rulec.registry import is_gradient, registry
+
 
 @dataclasses.dataclass(frozen=True)
 class Loss:
     """One loss: `value(xp, h, t)`, `derivative(xp, h, t)` (d/dh), `symbolic(sympy, h, t)` and `summed`, the
-    proof summary's name for the loss summed over examples and outputs."""
+    proof summary's name for the loss summed over examples and outputs.
+
+    The contract, checked when the loss is registered (`_problems`): its name is a word other than `any`;
+    `summed` reads "the summed ..."; on NumPy float64 arrays (of +-1 targets) `value` is finite and `derivative`
+    is its derivative in h. Its `symbolic` form must be SymPy's statement of `value`: tests/test_functions.py
+    checks it for every loss, tests/symbolic/test_proofs.py proves backprop declaring each loss, and
+    tests/test_registries.py runs each through a training step.
+    """
 
     name: str
     value: Callable
@@ -41,6 +52,12 @@ _RECORDS = (
     # For +-1 targets; logaddexp keeps log(1 + exp(-t h)) finite for large -t h.
     Loss("logistic", lambda xp, h, t: xp.logaddexp(0, -t * h), lambda xp, h, t: -t / (1 + xp.exp(t * h)),
          lambda sp, h, t: sp.log(1 + sp.exp(-t * h)), "the summed logistic loss"),
+    # Huber's loss with threshold 1: squared near the target, absolute beyond, so outliers pull with at most 1.
+    Loss("huber", lambda xp, h, t: xp.where(abs(h - t) <= 1, (h - t) ** 2 / 2, abs(h - t) - 0.5),
+         lambda xp, h, t: xp.clip(h - t, -1, 1),
+         lambda sp, h, t: sp.Piecewise(((h - t) ** 2 / 2, (h - t >= -1) & (h - t <= 1)),
+                                       (h - t - sp.Rational(1, 2), h - t > 1), (t - h - sp.Rational(1, 2), True)),
+         "the summed Huber loss"),
 )
 
 
@@ -73,10 +90,31 @@ _RECORDS += (
     Loss("xent", _xent, _dxent, _xent_symbolic, "the summed softmax cross-entropy", couples_outputs=True),
 )
 
-LOSSES = {record.name: record for record in _RECORDS}
-
 # `prove sgd(loss = any, ...)` claims the rule is gradient descent on every differentiable loss at once.
 ANY_LOSS = "any"
+
+
+def _problems(loss: Loss) -> list[str]:
+    """The clauses of the contract (see `Loss`) that `loss` breaks."""
+    problems = [] if loss.name != ANY_LOSS else [f"`{ANY_LOSS}` stands for every loss in a `prove` statement"]
+    if not loss.summed.startswith("the summed "):
+        problems.append("its summary must read `the summed ...`")
+    # Two examples of three outputs, away from any kink (huber's at |h - t| = 1), with one-hot +-1 targets.
+    h = np.array([[-1.3, 0.45, 2.5], [0.2, -0.7, 1.1]])
+    t = np.array([[-1.0, 1.0, -1.0], [1.0, -1.0, -1.0]])
+    axis = (-1,) if loss.couples_outputs else ()
+    with np.errstate(all="ignore"):
+        value = np.asarray(loss.value(np, h, t, *axis), np.float64)
+        derivative = np.asarray(loss.derivative(np, h, t, *axis), np.float64)
+    if not np.isfinite(value).all():
+        problems.append("its value is not finite at ordinary predictions")
+    elif derivative.shape != h.shape or not is_gradient(lambda at: np.sum(loss.value(np, at, t, *axis)), derivative,
+                                                        h):
+        problems.append("its derivative is not the derivative of its value in the prediction")
+    return problems
+
+
+LOSSES = registry("loss", ((record.name, record) for record in _RECORDS), _problems)
 PROVABLE_LOSSES = (*LOSSES, ANY_LOSS)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from rulec.registry import RegistryError, registry
+
 
 class PhaseKind(enum.Enum):
     INPUT = "input"
@@ -53,6 +55,12 @@ class PhaseSpec:
             top-down drive of a relaxation does; feedback, which reads the target, never runs at predict time.
         missing_hint: for a phase every rule must have, the hint of the error when a rule lacks it; None when
             the phase is optional.
+
+    The contract, checked when the table is built (`_problems`): every scheme binds known layer sets; the
+    neurons it writes are among the layers its schemes bind; a phase that writes synapses neither predicts nor
+    repeats; a phase that settles the prediction can repeat; a required phase's hint shows its header. And the
+    table holds each kind once. tests/test_registries.py runs a rule with each phase kind through check, both
+    interpreters and the printer.
     """
 
     kind: PhaseKind
@@ -88,4 +96,25 @@ PHASES = (
           missing_hint="add `update (i in pre+bias, j in post)` with the synapse update"),
 )
 
-SPEC = {spec.kind: spec for spec in PHASES}
+LAYER_SETS = frozenset({"input", "pre", "post", "hidden", "output"})
+
+
+def _problems(spec: PhaseSpec) -> list[str]:
+    """The clauses of the contract (see `PhaseSpec`) that `spec` breaks."""
+    bound = frozenset().union(*spec.schemes)
+    checks = {
+        "its schemes must bind known layer sets, and some": spec.schemes and bound <= LAYER_SETS,
+        "it may write only the neurons of layers its schemes bind": spec.neuron_writes <= bound,
+        "a phase that writes synapses can neither predict nor repeat": not (
+            spec.writes_synapses and (spec.predicts or spec.repeatable)),
+        "a phase that settles the prediction must be repeatable": spec.repeatable or not spec.settles_prediction,
+        "a required phase's hint must show its header": spec.missing_hint is None or f"`{spec.kind.value} (" in
+        spec.missing_hint,
+    }
+    return [clause for clause, holds in checks.items() if not holds]
+
+
+SPEC = {PhaseKind(name): spec for name, spec in registry("phase", ((spec.kind.value, spec) for spec in PHASES),
+                                                             _problems).items()}
+if set(SPEC) != set(PhaseKind):
+    raise RegistryError(f"the phase table has no record of {', '.join(k.value for k in set(PhaseKind) - set(SPEC))}")

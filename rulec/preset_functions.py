@@ -12,9 +12,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rulec.registry import registry
+
 
 @dataclass(frozen=True)
 class PresetFunction:
+    """One preset function.
+
+    The contract, checked when the function is registered (`_problems`): `usage` shows its name; given arguments
+    it takes (numbers, or one matrix), `build` makes a finite array of exactly the entry's shape, a square one
+    for a function that needs a square matrix.
+    """
+
     name: str
     usage: str  # how it is written, for hints and the docs
     arities: tuple[int, ...] | None  # the numbers of arguments it takes (None: one or more)
@@ -41,14 +50,25 @@ def _block(values: tuple, shape: tuple[int, ...]) -> np.ndarray:
     return full
 
 
-PRESET_FUNCTIONS: dict[str, PresetFunction] = {f.name: f for f in (
+def _problems(function: PresetFunction) -> list[str]:
+    """The clauses of the contract (see `PresetFunction`) that `function` breaks."""
+    if not function.usage.startswith(function.name):
+        return ["its usage must show its name"]
+    count = 1 if function.arities is None else min(function.arities)
+    args = (((1.0,),),) if function.takes_matrix else (0.5,) * count
+    built = np.asarray(function.build(args, (3, 3)))
+    return [] if built.shape == (3, 3) and np.isfinite(built).all() else [
+        "it must build a finite array of the entry's shape"]
+
+
+PRESET_FUNCTIONS: dict[str, PresetFunction] = registry("preset function", ((f.name, f) for f in (
     PresetFunction("zeros", "zeros", (0,), False, lambda args, shape: np.zeros(shape)),
     PresetFunction("ones", "ones", (0,), False, lambda args, shape: np.ones(shape)),
     PresetFunction("fill", "fill(0.5)", (1,), False, lambda args, shape: np.full(shape, args[0], np.float64)),
     PresetFunction("identity", "identity", (0,), True, lambda args, shape: np.eye(shape[0])),
     PresetFunction("diag", "diag(1, -1)", None, True, _diagonal),
     PresetFunction("block", "block([[0, -1], [0, 1]])", (1,), False, _block, takes_matrix=True),
-)}
+)), _problems)
 
 
 def shape_problem(function: PresetFunction, arg_shapes: tuple[tuple[int, ...], ...], shape: tuple[int, ...]

@@ -103,8 +103,10 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
     shapes = [((inputs, *layers, outputs), batch) for layers, batch in networks.grid(settings.hidden, settings.batches)]
     plans = {shape: _plan(settings, rule.program, *shape, len(tasks)) for shape in shapes}
     (sizes, batch), plan = max(plans.items(), key=lambda item: (item[1].bytes, item[1].flops))
+    unroll_flag = "--horizons" if settings.protocol.horizons else "--unroll"  # the flag that set the unroll
     resources.check_plan(plan, f"meta-training on layers {networks.describe_sizes(sizes)}, batch {batch}, population "
-                         f"{settings.population}, unroll {settings.protocol.unroll}", force, warn)
+                         f"{settings.population}, unroll {settings.protocol.unroll}", force, warn,
+                         smaller=f"--layers, --batch, --population, {unroll_flag} or dims (--set)")
     grid = networks.build(rule, inputs, outputs, settings.hidden, settings.batches, settings.protocol)
     net = grid[0].net
     initial = _initial(rule, net, genome_path, preset, genome_settings, warn)

@@ -87,6 +87,12 @@ def idx_directory(directory: str | Path, name: str = "idx") -> Dataset:
             raise DataError(f"{directory}: the {which} images {images.shape} and labels {labels.shape} do not match",
                             "images should be [count, height, width] and labels [count]")
     shape = x_train.shape[1:]
+    if x_test.shape[1:] != shape:
+        raise DataError(f"{directory}: the training images are {_pixels(shape)} but the t10k images are "
+                        f"{_pixels(x_test.shape[1:])}", "both splits of a data set have images of one size")
+    if 0 in shape:
+        raise DataError(f"{directory}: the images are {_pixels(shape)}, without a pixel",
+                        "the file is corrupt, or not an image data set")
     def flat(images: np.ndarray) -> np.ndarray:
         converted = images.reshape(len(images), -1).astype(np.float32)
         converted /= 255.0  # in place: one float32 copy of the images, as read_idx planned
@@ -94,6 +100,20 @@ def idx_directory(directory: str | Path, name: str = "idx") -> Dataset:
     classes = _classes(directory, y_train, y_test)
     return Dataset(name, flat(x_train), y_train.astype(np.int64), flat(x_test), y_test.astype(np.int64), classes,
                    tuple(shape))
+
+
+def _pixels(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) + " pixels"
+
+
+def resolved_directory(directory: str | Path) -> str:
+    """`--data-dir` as an absolute path without links, as the settings of a run record it (a resume on other IDX
+    files is refused); a DataError for a link that loops."""
+    try:
+        return str(Path(directory).resolve())
+    except (RuntimeError, OSError) as error:  # a link loop: RuntimeError before Python 3.13, OSError from it
+        raise DataError(f"{directory}: cannot resolve the data directory ({error})",
+                        "pass --data-dir with a directory of IDX files") from None
 
 
 def _classes(directory: Path, y_train: np.ndarray, y_test: np.ndarray) -> int:
@@ -149,13 +169,25 @@ def _load(name: str, data_dir: str | Path | None) -> Dataset:
     raise DataError(f"unknown dataset `{name}`", f"known datasets: {known}")
 
 
+# The largest input magnitude whose square fits float32: the input scalings square the inputs (a variance) and a
+# layer sums their products, so a larger input overflows where the rule is not to blame.
+MAX_INPUT = float(np.sqrt(np.finfo(np.float32).max))
+
+
 def _finite(dataset: Dataset) -> Dataset:
-    """Refuses NaN or infinite inputs here, so that bad data is never reported as a diverging rule."""
+    """Refuses NaN or infinite inputs here, and inputs too large for float32 arithmetic, so that bad data is never
+    reported as a diverging rule."""
     for split_name, x in (("training", dataset.x_train), ("test", dataset.x_test)):
         bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
         if len(bad):
             raise DataError(f"{dataset.name}: {len(bad)} {split_name} examples hold NaN or infinite inputs (the "
                             f"first: example {bad[0]})", "the data is corrupt; the rule was not run on it")
+        huge = np.flatnonzero((np.abs(x) > MAX_INPUT).any(axis=1))
+        if len(huge):
+            raise DataError(f"{dataset.name}: {len(huge)} {split_name} examples hold inputs up to "
+                            f"{float(np.abs(x).max()):.3g}, which overflow float32 (their squares exceed "
+                            f"{float(np.finfo(np.float32).max):.3g}; the first: example {huge[0]})",
+                            "the data is corrupt or in the wrong units; the rule was not run on it")
     return dataset
 
 

@@ -9,3 +9,8 @@ class DataError(Exception):
 
     def render(self) -> str:
         return f"error: {self.message}" + (f"\n  hint: {self.hint}" if self.hint else "")
+
+
+class FlagError(DataError):
+    """A flag's value that is malformed or out of range, such as the task `--data digits:5-3`: a usage error
+    (exit code 2), where a DataError is a problem in the data itself (exit code 1)."""

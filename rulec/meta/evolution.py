@@ -12,6 +12,8 @@ means the same relative change for every entry; bounded entries are clipped into
 
 from __future__ import annotations
 
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -24,19 +26,50 @@ from rulec.meta.population import Engine
 from rulec.runtime.resources import Estimate
 
 
+def build_strategy(name: str, population: int, template: dict, sigma: float):
+    """The evosax strategy `name` with initial step size `sigma`, and its parameters.
+
+    The contract of an evolution strategy (each `_evolution` entry of rulec/meta/methods.py): an evosax class
+    built from a population size and a template solution alone, that samples around a mean it reports
+    (`get_mean`), with a step size rulec can set: `std_init` in its parameters (CMA-ES), or a `std_schedule` it is
+    built with (OpenAI-ES), which then stays `sigma` throughout. A class outside the contract is refused here,
+    when a run builds it, before any work."""
+    import evosax.algorithms  # imported here: it pulls in flax, which only meta-training needs
+    import optax
+
+    def refuse(why: str):
+        return TypeError(f"evosax's {name} cannot be a rulec evolution strategy: {why}")
+
+    cls = getattr(evosax.algorithms, name, None)
+    if not isinstance(cls, type):
+        raise refuse("evosax.algorithms has no such class")
+    parameters = inspect.signature(cls.__init__).parameters
+    needs = [p for p, spec in parameters.items() if p not in ("self", "population_size", "solution")
+             and spec.default is spec.empty and spec.kind is spec.POSITIONAL_OR_KEYWORD]
+    if needs or not {"population_size", "solution"} <= parameters.keys():
+        raise refuse(f"it is built from {', '.join(needs) or 'other arguments'}, not only a population size and a "
+                     "solution")
+    if not hasattr(cls, "get_mean"):
+        raise refuse("it keeps a population, not a mean (get_mean) that is the genome")
+    if "std_schedule" in parameters:
+        built = cls(population_size=population, solution=template, std_schedule=optax.constant_schedule(sigma))
+        return built, built.default_params
+    built = cls(population_size=population, solution=template)
+    if not hasattr(built.default_params, "std_init"):
+        raise refuse("it has no step size rulec can set (a `std_init` parameter or a `std_schedule`)")
+    return built, built.default_params.replace(std_init=jnp.asarray(sigma, jnp.float32))
+
+
 class Evolution(Method):
     """One evolution strategy over genomes. The carry is the strategy's state; the genome is its mean.
 
-    `strategy` names an evosax class (rulec/meta/methods.py maps the --method names to them); every one of them
-    samples around a mean with a step size `std_init`."""
+    `strategy` names an evosax class that fits the contract of `build_strategy` (rulec/meta/methods.py maps the
+    --method names to them)."""
 
     def __init__(self, networks: list[Network], tasks, strategy: str, population: int, sigma: float,
                  template: dict, population_mesh=None, scale_from_start: bool = False):
-        import evosax.algorithms  # imported here: it pulls in flax, which only meta-training needs
-
         self.networks, self.tasks, self.population = networks, tasks, population
-        self.strategy = getattr(evosax.algorithms, strategy)(population_size=population, solution=template)
-        self.params = self.strategy.default_params.replace(std_init=jnp.asarray(sigma, jnp.float32))
+        self.strategy, self.params = build_strategy(strategy, population, template, sigma)
         self.bounds, self.scale_from_start = bounds_of(networks[0].net), scale_from_start
 
         def member_on(network: Network):

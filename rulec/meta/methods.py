@@ -15,6 +15,7 @@ import typing
 from collections.abc import Callable
 
 from rulec.meta.method import Method as Method, Settings as Settings  # what `build` takes and gives
+from rulec.registry import registry
 
 if typing.TYPE_CHECKING:
     from rulec.meta.networks import Network
@@ -24,7 +25,14 @@ if typing.TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    """A registered method: how to load its class, its variant, and its defaults for the command line."""
+    """A registered method: how to load its class, its variant, and its defaults for the command line.
+
+    The contract, checked when the entry is registered (`_problems`): its defaults are whole numbers >= 1 and its
+    variant, if any, a name. The class `load` gives implements every method of `Method` (abc refuses to build one
+    that does not), and an evolution strategy's variant is an evosax class that fits the contract of
+    `rulec.meta.evolution.build_strategy`, checked when a run builds it (loading evosax here would make listing
+    the methods slow). tests/meta/test_strategies.py runs every registered strategy through a generation and a
+    resume."""
     load: Callable[[], type[Method]]  # imported when used, so that listing the methods stays cheap
     population: int
     unroll: int
@@ -54,6 +62,15 @@ def _evolution(evosax_class: str) -> Entry:
     return Entry(_evolution_class, population=80, unroll=15, variant=evosax_class)
 
 
+def _problems(entry: Entry) -> list[str]:
+    """The clauses of the contract (see `Entry`) that `entry` breaks."""
+    checks = {"its default population and unroll must be whole numbers >= 1": all(
+                  type(n) is int and n >= 1 for n in (entry.population, entry.unroll)),
+              "its variant must be a class name": entry.variant is None or entry.variant.isidentifier(),
+              "it must load its class through a function": callable(entry.load)}
+    return [clause for clause, holds in checks.items() if not holds]
+
+
 METHODS: dict[str, Entry] = {
     "grad": Entry(_gradient_class, population=1, unroll=10),  # meta-gradients through the unroll (paper 3.2)
     "cmaes": _evolution("CMA_ES"),
@@ -65,9 +82,18 @@ METHODS: dict[str, Entry] = {
     "pgpe": _evolution("PGPE"),  # policy gradients with parameter-based exploration
     "simple-es": _evolution("SimpleES"),
     "ars": _evolution("ARS"),  # augmented random search
+    "open-es": _evolution("Open_ES"),  # OpenAI-ES: a fixed step size, Adam on the estimated gradient
+    "cr-fm-nes": _evolution("CR_FM_NES"),  # cost-reduction fast-moving natural evolution strategy
+    "rm-es": _evolution("Rm_ES"),  # Rank-m ES: a low-rank covariance from the evolution paths
+    "des": _evolution("DiscoveredES"),  # the meta-learned discovered evolution strategy
+    "asebo": _evolution("ASEBO"),  # adaptive ES with active subspaces
+    "esmc": _evolution("ESMC"),  # ES with a control variate: antithetic pairs beside the mean
+    "hill-climbing": _evolution("HillClimbing"),
+    "simulated-annealing": _evolution("SimulatedAnnealing"),
     # persistent ES over truncations of a long unroll (rulec/meta/persistent.py)
     "pes": Entry(_persistent_class, population=16, unroll=100),
 }
+METHODS = registry("method", METHODS.items(), _problems)
 
 
 def defaults_text(setting: str) -> str:

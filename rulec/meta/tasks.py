@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rulec.data import datasets
-from rulec.data.errors import DataError
+from rulec.data.errors import DataError, FlagError
 from rulec.data.inputs import DEFAULT_INPUTS, standardise
 
 HELD_OUT_FRACTION = 0.2
@@ -63,7 +63,7 @@ def _label_noise(spec: str) -> float:
     except ValueError:
         noise = None
     if noise is None or not 0 <= noise <= 1:
-        raise DataError(f"malformed task `{spec}`",
+        raise FlagError(f"malformed task `{spec}`",
                         "write label noise as NAME@noise=P with P from 0 to 1, as in `mnist5k@noise=0.4`")
     return noise
 
@@ -77,19 +77,24 @@ def noisy_labels(y, noise: float, classes: range) -> np.ndarray:
     return np.where(replaced, rng.integers(classes.start, classes.stop, len(y)), y).astype(y.dtype)
 
 
+def _whole(text: str) -> bool:
+    """Whether `text` is a whole number in ASCII digits: `isdigit` alone accepts `²`, which `int` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _class_range(spec: str, classes: int) -> range:
     name, selection, _ = _parts(spec)
     if not selection:
         return range(classes)
     low, sep, high = selection.partition("-")
-    if not (low.isdigit() and (high.isdigit() if sep else True)):
-        raise DataError(f"malformed task `{spec}`", "write a class range as NAME:LOW-HIGH, as in `mnist5k:0-4`")
+    if not (_whole(low) and (_whole(high) if sep else True)):
+        raise FlagError(f"malformed task `{spec}`", "write a class range as NAME:LOW-HIGH, as in `mnist5k:0-4`")
     chosen = range(int(low), int(high if sep else low) + 1)
     if not chosen:
-        raise DataError(f"task `{spec}` selects no class: {low} is above {high}",
+        raise FlagError(f"task `{spec}` selects no class: {low} is above {high}",
                         "write the lower class first, as in `mnist5k:0-4`")
     if chosen.stop > classes:
-        raise DataError(f"task `{spec}` selects classes {chosen.start}-{chosen.stop - 1}, but `{name}` has "
+        raise FlagError(f"task `{spec}` selects classes {chosen.start}-{chosen.stop - 1}, but `{name}` has "
                         f"classes 0-{classes - 1}")
     return chosen
 

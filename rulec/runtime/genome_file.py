@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rulec.check.bounds import outside
 from rulec.data.inputs import INPUTS, UNRECORDED_INPUTS
 from rulec.diagnostics import RuleError
 from rulec.files import atomic_write, file_error, read_json, read_npz, write_json
@@ -113,17 +114,40 @@ def _limit(expected: dict, rule, sizes):
     return limit
 
 
-def _checked(path: Path, name: str, value: np.ndarray, shape) -> np.ndarray:
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def overflow_problem(values) -> str | None:
+    """Why finite genome values cannot be used, the largest of them overflowing float32 (which every network
+    computes in), or None: the same words for a value in a file and one given on the command line."""
+    largest = float(np.max(np.abs(np.asarray(values, np.float64)), initial=0.0))
+    return f"{largest:g} overflows float32 (whose largest value is {FLOAT32_MAX:.4g})" if largest > FLOAT32_MAX \
+        else None
+
+
+def _checked(path: Path, name: str, value: np.ndarray, entry, shape) -> np.ndarray:
+    """The member's values as native float32, refused unless they are real, of the entry's shape, finite, within
+    float32 and within the entry's bounds. Big-endian and extended-precision floats are read by value."""
     if value.dtype.kind not in REAL_KINDS:
         raise file_error(path, f"`{name}` holds {value.dtype} values; a genome entry holds real numbers",
                          "save the genome as float32 arrays (rulec meta-train writes them so)")
     if shape is not None and value.shape != tuple(shape):
         raise file_error(path, f"`{name}` has shape {list(value.shape)} in the file, but the rule and network "
                          f"expect {list(shape)}")
-    if value.dtype.kind == "f" and not np.isfinite(value).all():
+    with np.errstate(over="ignore"):  # a float128 beyond float64 becomes infinite, and is refused as such
+        value = value.astype(np.float64)
+    if not np.isfinite(value).all():
         raise file_error(path, f"`{name}` holds NaN or infinite values", "a genome must be finite; this one was "
                          "probably saved from a diverged run")
-    return value if value.dtype.kind == "f" else value.astype(np.float32)
+    problem = overflow_problem(value)
+    if problem:
+        raise file_error(path, f"`{name}` holds a value too large for float32: {problem}",
+                         "a genome value must fit float32, which every network computes in")
+    if entry.bounds is not None and outside(value, entry.bounds):
+        raise file_error(path, f"`{name}` holds values outside the bounds of `{entry.name}`, "
+                         f"[{entry.bounds[0]:g}, {entry.bounds[1]:g}]",
+                         "the rule declares these bounds; give a genome inside them, or widen them in the rule")
+    return value.astype(np.float32)
 
 
 def load_genome(path: str | Path, rule, sizes=None, warn: Callable[[str], None] | None = None) -> dict:
@@ -156,10 +180,10 @@ def load_genome(path: str | Path, rule, sizes=None, warn: Callable[[str], None] 
                 raise file_error(path, f"the genome file has {len(parts)} `{entry.name}/N` entries "
                                  f"({', '.join(parts) or 'none'}); the network expects {', '.join(wanted) or 'some'}",
                                  "a per-synapse entry has one array per layer of synapses")
-            genome[entry.name] = [_checked(path, k, arrays[k], expected.get(k)) for k in parts]
+            genome[entry.name] = [_checked(path, k, arrays[k], entry, expected.get(k)) for k in parts]
             continue
         if entry.name not in arrays:
             raise file_error(path, f"the genome file has no `{entry.name}`",
                              f"it has: {', '.join(sorted(arrays)) or 'nothing'}")
-        genome[entry.name] = _checked(path, entry.name, arrays[entry.name], entry.shape)
+        genome[entry.name] = _checked(path, entry.name, arrays[entry.name], entry, entry.shape)
     return genome

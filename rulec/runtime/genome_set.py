@@ -18,11 +18,13 @@ from rulec.check.bounds import outside
 from rulec.check.declarations import check_preset_call, literal_value, suggest
 from rulec.diagnostics import COMMAND_LINE, Diagnostic, RuleError, Source, Span
 from rulec.preset_functions import preset_array
+from rulec.runtime.genome_file import overflow_problem
 from rulec.syntax import ast
 
 FLAG = "--genome-set"
 _SETTING = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*(.*?)\s*$")
 _CALL = re.compile(r"^([A-Za-z_]\w*)\s*(?:\(\s*(.*?)\s*\))?$")
+_DEEPER_THAN_ROWS = re.compile(r"^\s*\[\s*\[\s*\[")  # a matrix is a list of rows of numbers
 _USAGE = "write an entry's name, `=` and a number or a preset function, as in `--genome-set eta=0.5` or " \
          "`--genome-set nu=identity`"
 
@@ -88,6 +90,11 @@ def apply_settings(program, genome: dict, settings: tuple[GenomeSetting, ...]) -
                 errors.extend(problems)
                 continue
         value, current = literal_value(setting.value), genome[setting.name]
+        problem = overflow_problem(preset_array(value, tuple(entry.shape)))
+        if problem:  # as in a genome file: the network computes in float32, where it would become infinite
+            errors.append(Diagnostic(setting.span, f"`{setting.text}`: {problem}", "give a value that fits float32",
+                                     "float32-overflow"))
+            continue
         if entry.bounds is not None and outside(preset_array(value, tuple(entry.shape)), entry.bounds):
             errors.append(Diagnostic(setting.span, f"`{setting.text}` is outside the bounds of `{entry.name}`, "
                                      f"[{entry.bounds[0]:g}, {entry.bounds[1]:g}]", "give a value inside its "
@@ -116,7 +123,9 @@ def _matrix(text: str, span: Span) -> ast.Literal:
         raise ValueError(value)
 
     try:
+        if _DEEPER_THAN_ROWS.match(text):  # before json reads it: 5,000 nested lists exhaust its recursion
+            raise ValueError(text)
         return literal(json.loads(text))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise RuleError([Diagnostic(span, f"malformed matrix `{text}` in `{FLAG}`", "write rows of finite numbers, "
                                     "as in `block([[0, -1], [0, 1]])`", "bad-flag")]) from None

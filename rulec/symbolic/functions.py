@@ -103,8 +103,29 @@ def total_loss(name: str, prediction: np.ndarray, targets: np.ndarray, abstract:
     output); with `abstract`, of the generic loss l(h, t)."""
     if not abstract and LOSSES[name].couples_outputs:
         return sum(LOSSES[name].symbolic(sympy, list(h), list(t)) for h, t in zip(prediction, targets))
-    value = generic_loss(0) if abstract else concrete_loss(name)
+    value = generic_loss(0) if abstract else chained_loss(name)
     return sum(value(h, t) for h, t in zip(prediction.flat, targets.flat))
+
+
+class ChainedLoss(sympy.Function):
+    """A concrete loss l(h, t) that SymPy differentiates by the chain rule alone: d/dw l(h(w), t) is
+    `derivative(h, t) * dh/dw`, with `derivative` SymPy's own d/dh of the loss's SymPy form (subclasses set
+    `loss`). The rule's `loss'(h, t)` is that same expression, so the two sides of a proof cancel term by term;
+    expanded inside the chain rule, the branches of a piecewise loss (huber) would meet in two spellings that
+    only `simplify` can reconcile, slowly."""
+
+    nargs = 2
+    loss = ""
+
+    def fdiff(self, argindex=1):
+        if argindex == 1:
+            return concrete_loss_derivative(self.loss)(*self.args)
+        return sympy.Derivative(self, self.args[1])  # in the target: never a weight, so never taken
+
+
+@functools.cache
+def chained_loss(name: str) -> type[ChainedLoss]:
+    return type(name, (ChainedLoss,), {"loss": name})
 
 
 def concrete_loss(name: str):

@@ -12,6 +12,7 @@ numeric counter-example.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import time
 
 import numpy as np
@@ -110,13 +111,14 @@ def scalar_value(expr: ast.Expr, genome: dict, dims: dict) -> sympy.Expr:
     return expr.op.apply(scalar_value(expr.left, genome, dims), scalar_value(expr.right, genome, dims))
 
 
-def prove_sgd(program: ir.Program, proof: ast.Prove) -> ProofResult:
-    """Checks the claim on every shape in SHAPES; returns the first failure, if any."""
+def prove_sgd(program: ir.Program, proof: ast.Prove, shapes: tuple[tuple[int, ...], ...] | None = None
+              ) -> ProofResult:
+    """Checks the claim on every shape in SHAPES (or `shapes`); returns the first failure, if any."""
     start = time.perf_counter()
     preset = proof.preset.id if proof.preset else None
     arguments = {arg.name: arg.value for arg in proof.args}
     loss = arguments["loss"].name if "loss" in arguments else "mse"
-    shapes = COUPLED_SHAPES if loss in LOSSES and LOSSES[loss].couples_outputs else SHAPES
+    shapes = shapes or (COUPLED_SHAPES if loss in LOSSES and LOSSES[loss].couples_outputs else SHAPES)
     for sizes in shapes:
         failure = _check_shape(program, sizes, preset, arguments["lr"], loss)
         if failure is not None:
@@ -181,6 +183,8 @@ def evaluate(expression: sympy.Expr, point: dict) -> float:
         return point[expression]
     if expression.is_Number:
         return float(expression)
+    if isinstance(expression, sympy.Piecewise):  # the first branch whose condition holds, as SymPy reads it
+        return next(evaluate(branch, point) for branch, condition in expression.args if holds(condition, point))
     values = [evaluate(arg, point) for arg in expression.args]
     if isinstance(expression, Generic):
         return float(numeric(expression.activation, expression.order)(np.asarray(values[0])))
@@ -193,3 +197,20 @@ def evaluate(expression: sympy.Expr, point: dict) -> float:
     if isinstance(expression, sympy.Pow):
         return float(values[0] ** values[1])
     return float(sympy.N(expression.func(*[sympy.Float(v) for v in values])))
+
+
+_COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
+                "!=": operator.ne}
+
+
+def holds(condition: sympy.Basic, point: dict) -> bool:
+    """Whether a condition of a piecewise expression (a piecewise loss's branches) holds at `point`."""
+    if isinstance(condition, sympy.logic.boolalg.BooleanAtom):
+        return bool(condition)
+    if isinstance(condition, sympy.core.relational.Relational):
+        return _COMPARISONS[condition.rel_op](evaluate(condition.lhs, point), evaluate(condition.rhs, point))
+    if isinstance(condition, sympy.Not):
+        return not holds(condition.args[0], point)
+    if isinstance(condition, (sympy.And, sympy.Or)):
+        return (all if isinstance(condition, sympy.And) else any)(holds(c, point) for c in condition.args)
+    raise TypeError(f"cannot evaluate the condition {condition}")  # SymPy builds no other from our losses

@@ -56,6 +56,12 @@ def test_a_per_synapse_entry_is_filled_in_every_layer():
     ("mu=block([[1, 0], [0]])", "the rows of this matrix differ in length", None),
     ("mu=block([[1, NaN]])", "malformed matrix `[[1, NaN]]` in `--genome-set`",
      "write rows of finite numbers, as in `block([[0, -1], [0, 1]])`"),
+    ("eta_w=1e39", "`eta_w=1e39`: 1e+39 overflows float32 (whose largest value is 3.403e+38)",
+     "give a value that fits float32"),
+    ("eta_w=-1e300", "`eta_w=-1e300`: 1e+300 overflows float32 (whose largest value is 3.403e+38)",
+     "give a value that fits float32"),
+    ("mu=diag(1e39, 1)", "`mu=diag(1e39, 1)`: 1e+39 overflows float32 (whose largest value is 3.403e+38)",
+     "give a value that fits float32"),
     ("mu=block([[1, 0, 0]])", "`block` is given a 1 x 3 corner, which does not fit inside the entry's shape [2, 2]",
      "`mu` has shape [2, 2]"),
 ])
@@ -68,6 +74,13 @@ def test_a_bad_setting_is_a_usage_error_located_on_the_flag(flag, message, hint,
                          " " * 15 + "^" * len(flag)]
     if hint is not None:
         assert lines[3] == f"  hint: {hint}"
+
+
+def test_a_matrix_nested_5000_deep_is_a_usage_error(monkeypatch, capsys):
+    code, _, err = run("compile", TEMPLATE, "--emit", "ir", "--layers", "2,2", "--genome-set",
+                       "mu=block(" + "[" * 5000 + "1" + "]" * 5000 + ")", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and "Traceback" not in err and "internal error" not in err
+    assert "error: malformed matrix `[[[[" in err and "write rows of finite numbers" in err
 
 
 def test_compile_folds_the_set_value_into_the_preset(monkeypatch, capsys):

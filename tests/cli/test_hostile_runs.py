@@ -145,6 +145,15 @@ def test_plans_too_large_for_the_machine_are_refused_before_compiling(monkeypatc
     assert code == 1 and expected in text and "pass --force to try anyway" in text, err
 
 
+@pytest.mark.parametrize("flags, blamed, spared", [(["--unroll", str(10**9)], "--unroll", "--horizons"),
+                                                   (["--horizons", str(10**9)], "--horizons", "--unroll")])
+def test_a_plan_too_large_names_the_flag_that_set_its_unroll(monkeypatch, capsys, flags, blamed, spared):
+    meta = [a for i, a in enumerate(META) if "--unroll" not in META[i - 1: i + 1]]
+    code, _, err = run(*meta, *flags, monkeypatch=monkeypatch, capsys=capsys)
+    hint = " ".join(err.split()).partition("hint:")[2]
+    assert code == 1 and blamed in hint and spared not in hint, err
+
+
 def test_force_overrides_the_memory_refusal_and_slow_steps_warn(monkeypatch):
     monkeypatch.setattr(resources, "flops_per_second", lambda: 1e9)
     warnings = []

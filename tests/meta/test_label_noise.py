@@ -53,9 +53,9 @@ def test_a_malformed_noise_is_a_data_error_with_the_form_to_write(spec):
     assert "NAME@noise=P" in str(error.value.hint)
 
 
-def test_a_malformed_noise_on_the_command_line_is_an_input_error_without_a_traceback(tmp_path, monkeypatch, capsys):
+def test_a_malformed_noise_on_the_command_line_is_a_usage_error_without_a_traceback(tmp_path, monkeypatch, capsys):
     code, _, err = run_cli("meta-train", str(ROOT / "stdlib_rules" / "blur.rule"), "--data", "digits@noise=1.5",
                            "-o", str(tmp_path / "g.npz"), monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 1 and "Traceback" not in err
+    assert code == 2 and "Traceback" not in err
     assert "error: malformed task `digits@noise=1.5`" in err and "NAME@noise=P" in err
     assert not (tmp_path / "g.npz").exists()

@@ -64,10 +64,19 @@ def test_rulec_train_runs_on_a_task_and_records_it(tmp_path, monkeypatch, capsys
     ("digits:5-3", "error: task `digits:5-3` selects no class: 5 is above 3"),
     ("digits:4-x", "error: malformed task `digits:4-x`"),
     ("digits@noise=1.5", "error: malformed task `digits@noise=1.5`"),
-    ("nodata:0-4", "error: unknown dataset `nodata`"),
+    ("digits:\u00b2", "error: malformed task `digits:\u00b2`"),  # a superscript 2 passes str.isdigit
+    ("digits:0-\u0663", "error: malformed task `digits:0-\u0663`"),  # an Arabic-Indic 3, which int() reads
 ])
-def test_a_bad_task_is_an_input_error_without_a_traceback(spec, message, tmp_path, monkeypatch, capsys):
+def test_a_bad_task_is_a_usage_error_without_a_traceback(spec, message, tmp_path, monkeypatch, capsys):
     code, _, err = run_cli("train", BACKPROP, "--data", spec, "--steps", "2", "--baseline", "none",
                            monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 1 and "Traceback" not in err
+    assert code == 2 and "Traceback" not in err
     assert message in " ".join(err.split())
+
+
+def test_an_unknown_dataset_is_an_input_error_without_a_traceback(tmp_path, monkeypatch, capsys):
+    code, _, err = run_cli("train", BACKPROP, "--data", "nodata:0-4", "--steps", "2", "--baseline", "none",
+                           monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1 and "Traceback" not in err
+    assert "error: unknown dataset `nodata`" in " ".join(err.split())
+

@@ -256,3 +256,87 @@ def test_a_label_of_2_31_is_refused_without_listing_every_class(tmp_path):
     assert refusal_within_1_gib("rulec.data.datasets", "idx_directory", tmp_path) == (
         f"{tmp_path}: the labels go up to 2147483647, but 2147483645 of the classes below have no training example "
         "(the first: 2)")
+
+
+@pytest.fixture(scope="module")
+def blur():
+    return rulec.load(ROOT / "stdlib_rules" / "blur.rule", k=2)
+
+
+@pytest.fixture
+def blur_file(tmp_path, blur):
+    return save_genome(tmp_path / "b", blur, blur.init_genome(jax.random.key(0)))
+
+
+@pytest.mark.parametrize("dtype", [">f4", ">f8", "<f8", np.longdouble])
+def test_big_endian_and_wider_floats_load_by_value(blur_file, blur, dtype):
+    rewrite(blur_file, f=np.asarray(0.375, dtype), nu=np.asarray([[1.5, -2.25], [0.5, 3.0]], dtype))
+    genome = load_genome(blur_file, blur)
+    assert genome["f"].dtype == np.float32 and float(genome["f"]) == 0.375
+    np.testing.assert_array_equal(genome["nu"], np.array([[1.5, -2.25], [0.5, 3.0]], np.float32))
+
+
+@pytest.mark.parametrize("value, expected", [
+    (np.float64(1e39), "`eta_w` holds a value too large for float32: 1e+39 overflows float32 (whose largest value "
+                       "is 3.403e+38)"),
+    (np.longdouble("1e400") if np.finfo(np.longdouble).max > 1e400 else np.float64(np.inf),
+     "`eta_w` holds NaN or infinite values"),
+])
+def test_a_value_beyond_float32_is_refused(blur_file, blur, value, expected):
+    rewrite(blur_file, eta_w=np.asarray(value))
+    with pytest.raises(RuleError) as refused:
+        load_genome(blur_file, blur)
+    assert expected in message(refused.value)
+
+
+def test_a_value_outside_an_entrys_bounds_is_refused_as_on_the_command_line(blur_file, blur):
+    rewrite(blur_file, f_w=np.float32(5))
+    with pytest.raises(RuleError) as refused:
+        load_genome(blur_file, blur)
+    assert "`f_w` holds values outside the bounds of `f_w`, [0, 1]" in message(refused.value)
+
+
+@pytest.mark.parametrize("shape", [(10**12,), (2**30,)])  # 1e12 float32 elements, 4 GiB
+def test_a_member_whose_header_declares_more_than_it_holds_is_refused_before_allocating(tmp_path, shape):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    path = tmp_path / "g.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("lr.npy", header.getvalue() + bytes(4))
+    with pytest.raises(RuleError) as refused:
+        read_npz(path, "genome file", {"lr": 8})
+    assert f"cannot read `lr` in the genome file: its header declares shape {list(shape)} of float32" in \
+        message(refused.value)
+
+
+@pytest.mark.parametrize("test_images, expected", [
+    (np.ones((2, 3, 2), np.uint8), "the training images are 2x2 pixels but the t10k images are 3x2 pixels"),
+    (None, "the images are 0x0 pixels, without a pixel"),
+])
+def test_idx_images_must_have_pixels_and_one_size(tmp_path, test_images, expected):
+    write_idx_directory(tmp_path, [0, 1, 0, 1], [0, 1], None if test_images is not None else np.ones((4, 0, 0),
+                                                                                                    np.uint8))
+    if test_images is not None:
+        write_idx(tmp_path / "t10k-images-idx3-ubyte", test_images)
+    with pytest.raises(DataError) as refused:
+        datasets.idx_directory(tmp_path)
+    assert refused.value.message == f"{tmp_path}: {expected}"
+
+
+def test_inputs_whose_squares_overflow_float32_are_bad_data_not_a_diverging_rule(tmp_path):
+    images = np.ones((4, 2, 2), np.float32)
+    images[1, 0, 0] = 1e36
+    write_idx_directory(tmp_path, [0, 1, 0, 1], [0, 1], images)
+    with pytest.raises(DataError) as refused:
+        datasets.load("idx", tmp_path)
+    assert refused.value.message.startswith("idx: 1 training examples hold inputs up to 3.92e+33, which overflow "
+                                            "float32")
+
+
+def test_a_data_directory_that_links_to_itself_is_a_data_error(tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(DataError, match="cannot resolve the data directory"):
+        datasets.resolved_directory(loop)
+    with pytest.raises(DataError, match="no such directory"):
+        datasets.idx_directory(loop)

@@ -10,8 +10,8 @@ from rulec.frontend import check_file, check_text
 from rulec.ir import resolve
 from rulec.losses import LOSSES
 from rulec.symbolic import prove_all, summary
-from rulec.symbolic.functions import generic
-from rulec.symbolic.proofs import SHAPES, prove_sgd
+from rulec.symbolic.functions import concrete_loss_derivative, generic
+from rulec.symbolic.proofs import SHAPES, evaluate, prove_sgd
 from tests.conftest import ROOT
 
 BROKEN = sorted((ROOT / "tests" / "fixtures" / "proofs").glob("*.rule"))
@@ -134,3 +134,12 @@ def test_a_batch_size_scale_is_proved_or_refused_by_its_value(update, proved):
     else:
         with pytest.raises(RuleError):
             prove_all(checked)
+
+
+def test_a_counter_example_reads_a_piecewise_expression_branch_by_branch():
+    """A piecewise loss (huber) puts Piecewise, its relations and True into the expressions evaluated."""
+    x, y = sympy.symbols("x y", real=True)
+    derivative = concrete_loss_derivative("huber")(x, y)
+    assert [evaluate(derivative, {x: h, y: 0.0}) for h in (-3.0, 0.25, 1.0, 2.0)] == [-1.0, 0.25, 1.0, 1.0]
+    either = sympy.Piecewise((x, sympy.And(x > 0, sympy.Not(sympy.Eq(y, 1)))), (-x, sympy.Or(x < -5, True)))
+    assert [evaluate(either, {x: 2.0, y: y_value}) for y_value in (0.0, 1.0)] == [2.0, -2.0]
