@@ -8,9 +8,11 @@ not an internal error in a user's run.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Iterable
 
-import numpy as np
+if typing.TYPE_CHECKING:
+    import numpy as np
 
 
 class RegistryError(TypeError):
@@ -35,6 +37,8 @@ def is_gradient(total: Callable[[np.ndarray], float], gradient: np.ndarray, at: 
                 step: float = 1e-6) -> bool:
     """Whether `gradient` is the gradient of `total` at the float64 point `at`, by central differences, where both
     are finite (and somewhere they are): the check that a record's derivative belongs to its value."""
+    import numpy as np  # here, so that the command line's registry of methods starts without NumPy
+
     numeric = np.empty_like(at)
     with np.errstate(all="ignore"):
         for index in np.ndindex(at.shape):
