@@ -20,6 +20,17 @@ INVALID = sorted((ROOT / "tests" / "fixtures" / "invalid").glob("*.rule"))
 TEST_DIMS = {"equilibrium_propagation": {"n_relax": 3}}
 
 
+# The fuzz tests run their default number of cases times RULEC_FUZZ_SCALE: 1 in the default run, 20 in the nightly
+# one (README, "Tests"), which also sets RULEC_FUZZ_SEED=random to draw new cases rather than the fixed ones.
+FUZZ_SCALE = float(os.environ.get("RULEC_FUZZ_SCALE", "1"))
+FUZZ_RANDOM = os.environ.get("RULEC_FUZZ_SEED") == "random"
+
+
+def fuzz_examples(default: int) -> int:
+    """How many cases a fuzz test runs."""
+    return max(1, round(default * FUZZ_SCALE))
+
+
 def load_stdlib(path: Path):
     """A stdlib rule with the dims of TEST_DIMS."""
     import rulec
