@@ -119,8 +119,8 @@ def test_resume_refuses_a_checkpoint_of_other_settings_or_another_rule(tmp_path,
     assert code == 2 and "choose from grad, cmaes" in err
 
 
-def test_a_run_killed_partway_resumes_to_the_genome_of_an_uninterrupted_run(tmp_path):
-    steps = 40
+def test_a_run_killed_partway_resumes_to_the_genome_of_an_uninterrupted_run(tmp_path, compilation_cache):
+    steps = 20
     command = [sys.executable, "-m", "rulec", *SMALL_ES, "--steps", str(steps), "--checkpoint-every", "2"]
     environment = dict(os.environ, JAX_PLATFORMS="cpu")
     whole = subprocess.run(command + ["-o", str(tmp_path / "whole.npz")], capture_output=True, text=True,
