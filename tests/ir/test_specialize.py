@@ -23,13 +23,11 @@ def test_specialised_steps_equal_generic_steps(stdlib_rule):
     genome = generic.init_genome(jax.random.key(0))
     special = rule.network(SIZES, specialize=genome)
     state = generic.init(jax.random.key(1))
-    # Each step compiled whole, once: stepping eagerly compiles every operation of it on its own, which costs more.
-    generic_step, special_step = jax.jit(generic.step), jax.jit(special.step)
     rng = np.random.default_rng(0)
     for _ in range(3):
         x = jnp.asarray(rng.normal(size=(4, SIZES[0])), jnp.float32)
         y = jnp.asarray(np.where(rng.random((4, SIZES[-1])) < 0.5, -1.0, 1.0), jnp.float32)
-        a, b = generic_step(genome, state, x, y), special_step(genome, state, x, y)
+        a, b = generic.step(genome, state, x, y), special.step(genome, state, x, y)
         for u, v in zip(state_arrays(a), state_arrays(b)):
             np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-5)
         state = a
