@@ -9,9 +9,10 @@ from pathlib import Path
 os.environ["RULEC_CHECKS"] = "1"
 # Compiling is most of what the tests do: their networks are tiny and run a few steps. XLA's backend
 # optimisations (LLVM's passes; the HLO passes, fusion and layout still run) make code faster without changing what
-# it computes, and cost a quarter of the CPU time of the compile-heavy modules (tests/ir/test_specialize.py: 55 s
-# down to 41 s). Set before JAX is imported, so that the `rulec` processes tests start inherit it too; the
-# benchmarks run with XLA's defaults.
+# it computes, and here cost more than they save: without them tests/ir/test_specialize.py takes 41 s of CPU instead
+# of 55 s, and test_lateral.py, test_sanger.py and test_long_run.py, which train longest, 40 s instead of 63 s. Set
+# before JAX is imported, so that the `rulec` processes tests start inherit it too; the benchmarks run with XLA's
+# defaults.
 os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 import pytest
