@@ -7,6 +7,13 @@ from pathlib import Path
 
 # Verify the IR between stages in every test (rulec/ir/verify.py), as JAX's enable_checks does.
 os.environ["RULEC_CHECKS"] = "1"
+# Compiling is most of what the tests do: their networks are tiny and run a few steps. XLA's backend
+# optimisations (LLVM's passes; the HLO passes, fusion and layout still run) make code faster without changing what
+# it computes, and here cost more than they save: without them tests/ir/test_specialize.py takes 41 s of CPU instead
+# of 55 s, and test_lateral.py, test_sanger.py and test_long_run.py, which train longest, 40 s instead of 63 s. Set
+# before JAX is imported, so that the `rulec` processes tests start inherit it too; the benchmarks run with XLA's
+# defaults.
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 import pytest
 
@@ -20,6 +27,17 @@ INVALID = sorted((ROOT / "tests" / "fixtures" / "invalid").glob("*.rule"))
 TEST_DIMS = {"equilibrium_propagation": {"n_relax": 3}}
 
 
+# The fuzz tests run their default number of cases times RULEC_FUZZ_SCALE: 1 in the default run, 20 in the nightly
+# one (README, "Tests"), which also sets RULEC_FUZZ_SEED=random to draw new cases rather than the fixed ones.
+FUZZ_SCALE = float(os.environ.get("RULEC_FUZZ_SCALE", "1"))
+FUZZ_RANDOM = os.environ.get("RULEC_FUZZ_SEED") == "random"
+
+
+def fuzz_examples(default: int) -> int:
+    """How many cases a fuzz test runs."""
+    return max(1, round(default * FUZZ_SCALE))
+
+
 def load_stdlib(path: Path):
     """A stdlib rule with the dims of TEST_DIMS."""
     import rulec
@@ -30,6 +48,17 @@ def load_stdlib(path: Path):
 @pytest.fixture(params=STDLIB, ids=lambda p: p.stem)
 def stdlib_rule(request) -> Path:
     return request.param
+
+
+@pytest.fixture(scope="module")
+def compilation_cache(tmp_path_factory):
+    """One persistent compilation cache for the `rulec` processes a test module starts: their runs compile many of
+    the same programs (the genome's initialiser, the step, the validation), and compiling is most of what tiny
+    runs do. The processes read the variables when they start; this process has compiled its own already."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path_factory.mktemp("jax-cache")))
+        patch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        yield
 
 
 def run_cli(*args: str, monkeypatch, capsys) -> tuple[int, str, str]:

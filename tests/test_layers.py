@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,13 +22,26 @@ def test_the_layer_contract_holds():
     assert lint(ROOT / "pyproject.toml") == 0
 
 
-def test_an_upward_import_breaks_a_contract(tmp_path):
-    """The same tool on a contract that the code breaks: the command line imports the syntax, so a contract with
-    the syntax above the command line fails."""
-    config = tmp_path / "upside_down.toml"
-    config.write_text('[tool.importlinter]\nroot_package = "rulec"\n\n[[tool.importlinter.contracts]]\n'
-                      'name = "upside down"\ntype = "layers"\nlayers = ["rulec.syntax", "rulec.cli"]\n')
-    assert lint(config) == 1
+def test_rulecs_contracts_catch_an_upward_import_and_a_forbidden_one(tmp_path):
+    """pyproject.toml's contracts on a copy of rulec with two planted imports: the syntax importing the runtime
+    (upwards), and the IR importing typer (which belongs to the command line). Each breaks its contract, named
+    with the import; the SymPy contract, untouched, holds."""
+    shutil.copytree(ROOT / "rulec", tmp_path / "rulec", symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    for module, planted in (("syntax/limits.py", "rulec.runtime.train"), ("ir/nodes.py", "typer")):
+        with open(tmp_path / "rulec" / module, "a") as file:
+            file.write(f"\nimport {planted}\n")
+    # A fresh interpreter in the copy, whose first path entry is the copy: the linter finds the planted rulec.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
+                             "sys.exit(lint_imports(no_cache=True))"], cwd=tmp_path, env=environment,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    report = result.stdout
+    assert "rulec imports downwards only BROKEN" in report and "- rulec.syntax.limits -> rulec.runtime.train" in report
+    assert "typer and rich belong to the command line BROKEN" in report
+    assert "rulec.ir is not allowed to import typer:\n\n-   rulec.ir.nodes -> typer" in report
+    assert "Contracts: 1 kept, 2 broken." in report
 
 
 def imported_by(statement: str) -> set[str]:

@@ -3,10 +3,13 @@ to themselves."""
 
 from __future__ import annotations
 
-import importlib.resources
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+
+import pytest
 
 from pygments.lexers import find_lexer_class_for_filename, get_lexer_by_name
 from pygments.token import Keyword, Name
@@ -25,9 +28,32 @@ def test_lexer_marks_keywords_and_builtins():
     assert (Name.Builtin, "tanh'") in tokens
 
 
-def test_grammar_ships_inside_the_package():
-    packaged = importlib.resources.files("rulec.syntax").joinpath("rule.lark").read_text()
-    assert packaged == (ROOT / "grammar" / "rule.lark").read_text()
+def test_the_built_package_carries_the_grammar_as_a_file_and_parses_with_it(tmp_path):
+    """In the repository `rulec/syntax/rule.lark` links to `grammar/rule.lark`; what setuptools builds from
+    pyproject.toml (its `package-data`) must hold the grammar itself, and the built package must parse without the
+    repository beside it."""
+    pytest.importorskip("setuptools")
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    shutil.copytree(ROOT / "grammar", source / "grammar")
+    shutil.copytree(ROOT / "rulec", source / "rulec", symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    built = tmp_path / "built"
+    subprocess.run([sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py", "--build-lib",
+                    str(built)], cwd=source, capture_output=True, text=True, check=True, timeout=120)
+    grammar = built / "rulec" / "syntax" / "rule.lark"
+    assert grammar.is_file() and not grammar.is_symlink()
+    assert grammar.read_text() == (ROOT / "grammar" / "rule.lark").read_text()
+    # A fresh interpreter in the built folder, which has no grammar/ beside it: its first path entry is that folder.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    script = ("import importlib, sys; parse = importlib.import_module('rulec.syntax.parse'); "
+              "print(parse.__file__, parse.parse(sys.stdin.read(), 'backprop.rule').name)")
+    parsed = subprocess.run([sys.executable, "-c", script],
+                            input=(ROOT / "stdlib_rules" / "backprop.rule").read_text(), cwd=built,
+                            env=environment, capture_output=True, text=True, timeout=120)
+    assert parsed.returncode == 0, parsed.stderr
+    assert parsed.stdout.split() == [str(built / "rulec" / "syntax" / "parse.py"), "backprop"]
 
 
 def test_module_size_budget():

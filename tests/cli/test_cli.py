@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import subprocess
 import sys
+
+from pygments.console import ansiformat
+from pygments.formatters.terminal import TERMINAL_COLORS
+from pygments.token import Comment, Keyword, Name, Number, String
 
 from rulec import cli
 from tests.conftest import INVALID, ROOT, STDLIB
@@ -74,10 +80,23 @@ def test_show_prints_the_canonical_rule(monkeypatch, capsys):
 
 
 def test_show_highlights_with_the_rule_lexer(monkeypatch, capsys):
-    code, out, err = run("show", str(ROOT / "stdlib_rules" / "backprop.rule"), "--color",
-                         monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 0
-    assert "\x1b[" in out
+    """Each token gets its kind's colour in Pygments' terminal scheme (light background), and colour is all that
+    changes: without the escape codes the text is that of `--no-color`."""
+    backprop = str(ROOT / "stdlib_rules" / "backprop.rule")
+    code, out, err = run("show", backprop, "--color", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    plain = run("show", backprop, "--no-color", monkeypatch=monkeypatch, capsys=capsys)[1]
+    assert re.sub(r"\x1b\[[0-9;]*m", "", out) == plain
+    keyword, builtin, number, string, comment = (
+        functools.partial(ansiformat, TERMINAL_COLORS[kind][0]) for kind in (Keyword, Name.Builtin, Number, String,
+                                                                              Comment))
+    assert f"\n{keyword('forward')} (i {keyword('in')} {builtin('pre')}+{keyword('bias')}, j " in out
+    derivative = builtin("tanh'")
+    assert f"  a[j, {number('1')}] := {derivative}(z[j])\n" in out  # the rule's own names stay plain
+    assert f"  lr = {number('0.001')}\n" in out
+    assert string('"Backpropagation on the summed squared error, as a two-state rule."') in out
+    summary = next(line for line in plain.splitlines() if line.startswith("# checked: "))
+    assert f"\n{comment(summary)}\n" in out
 
 
 def test_unknown_command_is_a_usage_error_not_a_traceback(monkeypatch, capsys):

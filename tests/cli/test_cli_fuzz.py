@@ -2,15 +2,15 @@
 garbage sets, rule files from the stdlib and their mutations, and genome files valid and damaged. No run may end
 in an internal error (exit 3) or print a traceback, and none may take longer than CASE_SECONDS.
 
-Sizes are tiny (xor, a few steps, layers of 4) so that CI's share stays under two minutes; a longer pass runs with
-RULEC_FUZZ_EXAMPLES=300 (and RULEC_FUZZ_SEED=random for new draws rather than CI's fixed ones).
+Each subcommand is its own test, with its share of CASES (train twice the others': its runs get furthest). Sizes
+are tiny (xor, a few steps, layers of 4), and the default run's cases are few and fixed, about a minute on 2 cores;
+the nightly run draws twenty times as many, new ones each night (tests/conftest.py, `fuzz_examples`).
 """
 
 from __future__ import annotations
 
 import collections
 import itertools
-import os
 import time
 
 import jax
@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 
 import rulec
 from rulec.runtime.genome_file import save_genome
-from tests.conftest import ROOT, STDLIB
+from tests.conftest import FUZZ_RANDOM, ROOT, STDLIB, fuzz_examples
 from tests.conftest import run_cli as run
 from tests.syntax.test_fuzz import mutated_rule
 
-EXAMPLES = int(os.environ.get("RULEC_FUZZ_EXAMPLES", "150"))
-RANDOM = os.environ.get("RULEC_FUZZ_SEED") == "random"  # CI draws the same cases every run
+CASES = fuzz_examples(42)  # in all, shared out by SHARES
+SHARES = {"train": 2, "meta-train": 1, "compile": 1, "analyze": 1, "check": 1, "show": 1}
 CASE_SECONDS = 120  # a meta-train case compiles an evolution strategy: 5-20 s alone, up to 55 s on 2 busy cores
 BACKPROP = ROOT / "stdlib_rules" / "backprop.rule"
 NUMBERS = ["0", "-1", "1e400", "nan", "inf", "x", "", "99999999999999999999", "2.5"]
@@ -57,11 +57,10 @@ def files(tmp_path_factory):
 
 
 @st.composite
-def command(draw, genomes: list[str], folder: str):
+def command(draw, kind: str, genomes: list[str], folder: str):
     rule = draw(st.sampled_from([str(BACKPROP)] * 4 + [str(p) for p in STDLIB] + ["mutant"]))
     sets = draw(st.lists(st.sampled_from(["k=2", "k=0", "k=-1", "k=x", "lr=0.1", "nope=3", "k=100000"]), max_size=1))
     common = list(itertools.chain.from_iterable(("--set", s) for s in sets))
-    kind = draw(st.sampled_from(["train", "meta-train", "compile", "analyze", "check", "show", "train"]))
     out = draw(st.sampled_from([f"{folder}/out", "/nonexistent/out", folder]))
     flags: dict[str, str | None] = {}
     if kind == "check":
@@ -113,13 +112,15 @@ def folder(tmp_path_factory):
     return tmp_path_factory.mktemp("fuzz")
 
 
-def test_no_command_ends_in_an_internal_error_or_a_traceback(files, folder, monkeypatch, capsys):
+@pytest.mark.parametrize("kind", SHARES)
+def test_no_command_ends_in_an_internal_error_or_a_traceback(kind, files, folder, monkeypatch, capsys):
     longest = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not RANDOM,
+    @settings(max_examples=max(1, round(CASES * SHARES[kind] / sum(SHARES.values()))), deadline=None, database=None,
+              derandomize=not FUZZ_RANDOM,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                      HealthCheck.data_too_large])
-    @given(command(files, str(folder)))
+    @given(command(kind, files, str(folder)))
     def case(drawn):
         args, text = drawn
         if text is not None:

@@ -35,14 +35,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def compilation_cache(tmp_path_factory):
-    """One persistent compilation cache for every run of this module: the runs compile many of the same programs
-    (the genome's initialiser, the validation), and compiling is most of what these tiny runs do."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path_factory.mktemp("jax-cache")))
-        patch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-        yield
+pytestmark = pytest.mark.usefixtures("compilation_cache")  # tests/conftest.py: the runs share their compiling
 
 
 def launch(args: list[str], devices: int, cwd) -> subprocess.Popen:

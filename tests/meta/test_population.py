@@ -25,10 +25,10 @@ from rulec.meta import objectives, population
 from rulec.meta.tasks import load_tasks
 
 rule = rulec.load({root!r} + "/stdlib_rules/blur.rule", k=2)
-net = rule.network((2, 8, 5))
+net = rule.network((2, 4, 2))
 genomes = jax.vmap(rule.init_genome)(jax.random.split(jax.random.key(0), 6))
-tasks = load_tasks(["xor", "blobs"])
-protocol = objectives.Protocol(unroll=3, eval_batches=2, batch=16, inits=2, outputs=5)
+tasks = load_tasks(["xor"])
+protocol = objectives.Protocol(unroll=3, eval_batches=2, batch=16, inits=2, outputs=2)
 engine = population.Engine(lambda genome, key: objectives.evaluate(net, genome, key, tasks, protocol))
 fitness, diverged = engine(genomes, jax.random.key(1))
 from rulec.meta.gradient import Curriculum, Gradient

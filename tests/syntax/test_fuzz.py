@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +9,7 @@ from hypothesis import strategies as st
 
 from rulec.diagnostics import RuleError, render
 from rulec.frontend import check_text
-from tests.conftest import STDLIB
+from tests.conftest import STDLIB, fuzz_examples
 
 TOKEN = re.compile(r"\s+|#[^\n]*|\"[^\"\n]*\"|[A-Za-z_][A-Za-z0-9_]*'*|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|:=|->|\.\.|.",
                    re.S)
@@ -49,7 +48,7 @@ def mutated_rule(draw):
     return "".join(tokens)
 
 
-@settings(max_examples=int(os.environ.get("RULEC_FUZZ_EXAMPLES", 2000)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=fuzz_examples(2000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_rule())
 def test_mutations_raise_only_rule_errors(text):
     try:

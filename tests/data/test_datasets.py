@@ -1,4 +1,5 @@
-"""The offline datasets, the IDX reader on files the tests write (corrupt ones included), and the transforms."""
+"""The offline datasets (rulec/data), the IDX reader on files the tests write (corrupt ones included), and the
+transforms."""
 
 from __future__ import annotations
 
