@@ -11,7 +11,8 @@ from typing import Annotated, Optional
 import typer
 
 from rulec.commands.compile import Emit
-from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSetOption, InputsOption, SetOption, \
+from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSetOption, InputsOption, MonitorOption, \
+    SetOption, \
     force_option, input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
@@ -162,6 +163,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of accuracy against steps.")] = None,
                   json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
                   = None,
+                  monitor: MonitorOption = None,
                   force: Annotated[bool, force_option()] = False,
                   werror: WerrorOption = False,
                   ) -> None:
@@ -175,7 +177,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                  genome_settings=parse_genome_sets(genome_set), data_name=data, data_dir=data_dir,
                  transform_name=transform, inputs=inputs, baseline_inputs=baseline_inputs, hidden=hidden,
                  steps=steps, batch=batch, baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot,
-                 json_path=json_out, force=force)
+                 json_path=json_out, monitor=monitor, force=force)
 
 
 @app.command("meta-train")

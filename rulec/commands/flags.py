@@ -16,6 +16,7 @@ import typer
 
 from rulec.data.inputs import DEFAULT_INPUTS, INPUTS
 from rulec.diagnostics import COMMAND_LINE, Diagnostic, RuleError, Source, Span
+from rulec.experiment.choices import baseline_scalings, input_scaling  # noqa: F401 (the commands' flags)
 
 # The checker and the file helpers are imported where they are used, so that `rulec --help` does not load them.
 if typing.TYPE_CHECKING:
@@ -75,6 +76,26 @@ def parse_grid(layers: str, batch: str) -> tuple[tuple[tuple[int, ...], ...], tu
         raise typer.BadParameter(f"expected a batch size such as 128, or several as 32/128, got {batch!r}",
                                  param_hint="--batch")
     return hidden, tuple(size for (size,) in batches)
+
+
+MONITOR_HELP = ("Record instruments at every evaluation point, comma-separated: alignment (cos(ΔW, -∇W L) and "
+                "‖ΔW‖/‖∇W L‖ for every synapse predict reads, and cos(Bᵀ, W) for feedback synapses), norms (‖W‖ of "
+                "every synapse); see docs/instruments.md.")
+MonitorOption = Annotated[Optional[str], typer.Option("--monitor", help=MONITOR_HELP)]
+
+
+def parse_monitor(text: str | None) -> tuple[str, ...]:
+    """`--monitor alignment,norms` as a tuple of monitor kinds (empty without the flag), or a usage error."""
+    if text is None:
+        return ()
+    from rulec.runtime.monitors import KINDS
+
+    kinds = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [kind for kind in kinds if kind not in KINDS] or ([] if kinds else [text])
+    if unknown:
+        raise typer.BadParameter(f"unknown monitor {unknown[0]!r}; choose from {', '.join(KINDS)}, comma-separated",
+                                 param_hint="--monitor")
+    return kinds
 
 
 def parse_layers(text: str) -> tuple[int, ...]:
@@ -151,24 +172,8 @@ def baseline_inputs_choice(value: str | None) -> tuple[str, ...] | None:
     return tuple(inputs_choice(scaling) for scaling in scalings)
 
 
-def baseline_scalings(asked: tuple[str, ...] | None, rule_scaling: str) -> tuple[str, ...]:
-    """The scalings the baselines run on: those asked for, else the rule's own and `feature`."""
-    return asked if asked is not None else tuple(dict.fromkeys([rule_scaling, DEFAULT_INPUTS]))
-
-
 BaselineInputsOption = Annotated[Optional[str], typer.Option("--baseline-inputs", callback=baseline_inputs_choice,
                                                              help=BASELINE_INPUTS_HELP)]
-
-
-def input_scaling(asked: str | None, learned_on: str | None, origin: str, warn) -> str:
-    """`--inputs` when given, else the scaling the genome file was learned on (`learned_on`, None when there is no
-    genome file or it does not say), else the default. A genome run on inputs scaled otherwise than it was learned
-    on is still run, with a warning through `warn`: its figures are not its own."""
-    if asked is None:
-        return learned_on or DEFAULT_INPUTS
-    if learned_on is not None and asked != learned_on:
-        warn(f"{origin} was learned on `{learned_on}` inputs; using `{asked}` inputs as --inputs asks")
-    return asked
 
 
 def parse_number(text: str) -> int | float | None:

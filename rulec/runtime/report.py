@@ -28,11 +28,30 @@ def command_line() -> str:
     return shlex.join(["rulec", *sys.argv[1:]])
 
 
-def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int], baselines: dict) -> None:
+MEASURE_LABELS = {"alignment": "cos(ΔW, -∇W L)", "norm_ratio": "‖ΔW‖ / ‖∇W L‖", "feedback_alignment": "cos(Bᵀ, W)",
+                  "norm": "‖W‖"}
+
+
+def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int], baselines: dict,
+         monitor: dict | None = None) -> None:
+    """The accuracy curves, and under them one panel per monitored measure (a line per synapse and instance)."""
     from matplotlib.figure import Figure  # not pyplot: no global figure registry, and no backend to switch
 
-    figure = Figure(figsize=(7, 4.5))
-    axes = figure.subplots()
+    measures = [m for m, by_synapse in (monitor or {}).items() if by_synapse]
+    figure = Figure(figsize=(7, 4.5 + 2.5 * len(measures)))
+    axes, *panels = figure.subplots(1 + len(measures), 1, squeeze=False, sharex=True,
+                                    height_ratios=[4.5] + [2.5] * len(measures))[:, 0]
+    for panel, measure in zip(panels, measures):
+        for synapse, points in monitor[measure].items():
+            for instance in range(len(points[0]) if points else 0):
+                values = [p[instance] for p in points]
+                if any(v is not None for v in values):
+                    panel.plot(curve.steps, [float("nan") if v is None else v for v in values], ".-",
+                               label=f"{synapse}[{instance}]")
+        panel.set_ylabel(MEASURE_LABELS[measure])
+        panel.grid(True, which="both", alpha=0.3)
+        if panel.lines:
+            panel.legend(loc="best", fontsize="small", framealpha=0.85)
     axes.plot(curve.steps, curve.accuracy, "o-", color="black", linewidth=2, label=rule_name)
     for kind, baseline in baselines.items():
         chosen = "best lr and inputs" if len(baseline["accuracy"]) > 1 else "best lr"
