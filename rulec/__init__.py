@@ -29,6 +29,7 @@ _EXPORTS = {
     "Rule": "rulec.api",
     "Network": "rulec.api",
     "train": "rulec.experiment.training",
+    "compare": "rulec.experiment.comparison",
 }
 
 

@@ -180,6 +180,38 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                  json_path=json_out, monitor=monitor, force=force)
 
 
+@app.command("compare")
+def compare_command(files: Annotated[list[Path], typer.Argument(help="The rule files to compare.")],
+                    data: Annotated[str, typer.Option(help="As for rulec train.")] = "digits",
+                    data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
+                    transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
+                    layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 256 or 256,128 "
+                                                                       "(input and output come from the data).")]
+                    = None,
+                    steps: Annotated[int, typer.Option(min=1)] = 500,
+                    batch: Annotated[int, typer.Option(min=1)] = 128,
+                    seeds: Annotated[int, typer.Option(min=1, max=1000, help="Seeds 0 to N-1: each rule and baseline "
+                                                                             "runs once per seed.")] = 3,
+                    baseline: Annotated[str, typer.Option(help="Baselines to run: sgd, momentum, adam, or none.")]
+                    = "sgd,adam",
+                    baseline_model: Annotated[str, typer.Option(help="relu-xent, or tanh-mse (backprop.rule's "
+                                                                     "network and loss).")] = "relu-xent",
+                    plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of every curve, shaded over "
+                                                                      "seeds.")] = None,
+                    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
+                    = None,
+                    force: Annotated[bool, force_option()] = False,
+                    ) -> None:
+    """Train every rule and baseline under one protocol (network, batches, seeds, evaluation points): a
+    leaderboard of accuracy, alignment with the gradient and time per step."""
+    from rulec.commands.compare import run_compare
+
+    hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
+    run_compare(files=files, data_name=data, data_dir=data_dir, transform_name=transform, hidden=hidden, steps=steps,
+                batch=batch, seeds=tuple(range(seeds)), baselines=baseline, baseline_model=baseline_model,
+                plot_path=plot, json_path=json_out, force=force)
+
+
 @app.command("meta-train")
 def meta_train_command(
         file: Annotated[Path, typer.Argument(help="The rule file whose genome to learn.")],

@@ -50,10 +50,11 @@ def _silent(text: str) -> None:
 def choose_genome(rule, rule_file, net, genome_path, preset, seed, note: Callable[[str], None] = _silent,
                   warn: Callable[[str], None] = _warn):
     """The genome to train with: the one given, else the preset given, else a genome shipped with the rule
-    (stdlib_rules/genomes/), else the default preset, else the declared constants, else a random draw. Returns the
+    (stdlib_rules/genomes/, when the rule's file is known), else the default preset, else the declared constants, else a random draw. Returns the
     genome, where it came from, and the input scaling it was learned on (None: not a genome file, or one without
     metadata)."""
-    path = genome_path if genome_path is not None else find_shipped(rule_file, rule) if preset is None else None
+    shipped = find_shipped(rule_file, rule) if preset is None and rule_file is not None else None
+    path = genome_path if genome_path is not None else shipped
     if path is not None:
         origin = f"genome {path}" if genome_path is not None else f"the shipped genome {path}"
         return load_genome(path, rule, net.sizes, warn), origin, learned_inputs(path)
@@ -201,30 +202,42 @@ def run(prepared: Prepared, *, monitor: Sequence[str] = (), progress: Progress |
     if unknown:
         raise SettingError("monitor", f"unknown monitor {unknown[0]!r}; choose from {', '.join(monitors.KINDS)}")
     settings = prepared.settings
-    net, rule, data, seed = prepared.net, prepared.rule, prepared.data, settings["seed"]
-    steps, sizes = settings["steps"], prepared.sizes
+    net, rule, seed, steps = prepared.net, prepared.rule, settings["seed"], settings["steps"]
     watcher = monitors.build(net, monitor) if monitor else None
     started = time.perf_counter()
-    indices = batch_indices(len(data.x_train), steps, settings["batch"], seed)
     progress(rule.name, 0, steps)
-    curve, state = train_rule(net, prepared.genome, net.init(jax.random.key(seed + 1)), data, indices,
-                              lambda t: progress(rule.name, t, steps), watcher)
+    curve, state = train_rule(net, prepared.genome, net.init(jax.random.key(seed + 1)), prepared.data,
+                              indices(prepared), lambda t: progress(rule.name, t, steps), watcher)
+    results = run_baselines(prepared, prepared.baselines, prepared.baseline_data, progress)
+    return TrainResult(prepared, curve, results, monitors.collect(curve.monitored) if watcher else {},
+                       watcher.no_gradient if watcher else {}, time.perf_counter() - started, state)
+
+
+def indices(prepared: Prepared):
+    """The [steps, batch] indices of the run's batches, the same for the rule and every baseline."""
+    settings = prepared.settings
+    return batch_indices(len(prepared.data.x_train), settings["steps"], settings["batch"], settings["seed"])
+
+
+def run_baselines(prepared: Prepared, kinds: Sequence[str], scaled: dict[str, datasets.Dataset],
+                  progress: Progress) -> dict:
+    """Each baseline at each of its learning rates and on each input scaling of `scaled`, on the run's batches:
+    {kind: {"learning_rates", "accuracy": {scaling: [rate][point]}, "best": [(accuracy, rate, scaling)]}}."""
+    seed, model = prepared.settings["seed"], prepared.settings["baseline_model"]
+    scaled_on = f" x {len(scaled)} scalings" if len(scaled) > 1 else ""
     results = {}
-    scalings = tuple(prepared.baseline_data)
-    scaled_on = f" x {len(scalings)} scalings" if len(scalings) > 1 else ""
-    for kind in prepared.baselines:
+    for kind in kinds:
         task = f"{kind} ({len(SWEEPS[kind])} rates{scaled_on})"
-        progress(task, 0, len(scalings))
-        initial = mlp_init(jax.random.key(seed + 1), sizes)
+        progress(task, 0, len(scaled))
+        initial = mlp_init(jax.random.key(seed + 1), prepared.sizes)
         sweeps = {}
-        for done, (name, scaled) in enumerate(prepared.baseline_data.items(), start=1):
-            sweeps[name] = train_baseline(kind, initial, scaled, indices, SWEEPS[kind], settings["baseline_model"])
-            progress(task, done, len(scalings))
+        for done, (name, data) in enumerate(scaled.items(), start=1):
+            sweeps[name] = train_baseline(kind, initial, data, indices(prepared), SWEEPS[kind], model)
+            progress(task, done, len(scaled))
         results[kind] = {"learning_rates": SWEEPS[kind].tolist(),
                          "accuracy": {name: sweep.tolist() for name, sweep in sweeps.items()},
                          "best": report.best_per_step(sweeps, SWEEPS[kind])}
-    return TrainResult(prepared, curve, results, monitors.collect(curve.monitored) if watcher else {},
-                       watcher.no_gradient if watcher else {}, time.perf_counter() - started, state)
+    return results
 
 
 def train(rule: api.Rule | str | Path, *, monitor: Sequence[str] = (), progress: Progress | None = None,

@@ -57,11 +57,36 @@ def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int],
         chosen = "best lr and inputs" if len(baseline["accuracy"]) > 1 else "best lr"
         axes.plot(marks, [best[0] for best in baseline["best"]], "s--", label=f"{kind} ({chosen} per step)")
     axes.set_xscale("log")
-    axes.set_xlabel("training steps")
+    (panels[-1] if panels else axes).set_xlabel("training steps")
     axes.set_ylabel("test accuracy")
     axes.set_ylim(0, 1)
     axes.set_title(title)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="best", framealpha=0.85)
+    figure.tight_layout()
+    write_figure(path, figure, dpi=120)
+
+
+def plot_curves(path: Path, title: str, steps: list[int], curves: list[tuple[str, list, list, bool]]) -> None:
+    """Curves of mean accuracy against steps, each shaded one standard deviation either side (the spread over
+    seeds): `curves` holds (label, mean, std, dashed), with None where no seed reached the point."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 5))
+    axes = figure.subplots()
+    for label, mean, std, dashed in curves:
+        reached = [(s, m, d) for s, m, d in zip(steps, mean, std) if m is not None]
+        if not reached:
+            continue
+        x, m, d = (np.array(column, dtype=float) for column in zip(*reached))
+        line, = axes.plot(x, m, "s--" if dashed else "o-", label=label)
+        axes.fill_between(x, m - d, m + d, color=line.get_color(), alpha=0.2)
+    axes.set_xscale("log")
+    axes.set_xlabel("training steps")
+    axes.set_ylabel("test accuracy (mean ± std over seeds)")
+    axes.set_ylim(0, 1)
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="best", framealpha=0.85, fontsize="small")
     figure.tight_layout()
     write_figure(path, figure, dpi=120)

@@ -9,6 +9,7 @@ one run); for each evaluation point the best learning rate is reported, as the p
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 
 import jax
@@ -52,6 +53,8 @@ class Curve:
     accuracy: list[float]
     diverged_at: int | None = None
     monitored: list[dict] = dataclasses.field(default_factory=list)  # a monitor's point at each of `steps`
+    # Wall time of a step, from the end of the first (which compiles) to the last, less the evaluations.
+    seconds_per_step: float | None = None
 
 
 def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: Callable[[int], None] = lambda _: None,
@@ -70,10 +73,16 @@ def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: 
     marks = set(evaluation_steps(len(indices)))
     curve = Curve([], [])
     last_finite = state
+    started, evaluating = None, 0.0
     for t, batch in enumerate(indices, start=1):
         before, state = state, step(genome, state, batch)
         on_step(t)
+        if t == 1 or t in marks:  # the clock is read once the step is done (JAX dispatches asynchronously)
+            jax.block_until_ready(state)
+        if t == 1:
+            started = time.perf_counter()
         if t in marks:
+            evaluation_started = time.perf_counter()
             if not all(bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves((state.synapses, state.neurons))):
                 curve.diverged_at = t
                 break
@@ -83,6 +92,9 @@ def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: 
                 curve.monitored.append(monitor.on_host(monitor.measure(genome, before, state, x_train[batch],
                                                                y_train[batch])))
             last_finite = state
+            evaluating += time.perf_counter() - evaluation_started
+    if len(indices) > 1 and curve.diverged_at is None:  # the last step is an evaluation point: it is done
+        curve.seconds_per_step = (time.perf_counter() - started - evaluating) / (len(indices) - 1)
     return curve, last_finite
 
 
