@@ -90,18 +90,20 @@ def _final_alignment(monitors: list[dict]) -> dict[str, float | None]:
 
 
 def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", data_dir: Path | None = None,
-            transform: str = "none", hidden: Sequence[int] = (256,), steps: int = 500, batch: int = 128,
+            transform: str = "none", inputs: str | None = None, hidden: Sequence[int] = (256,), steps: int = 500,
+            batch: int = 128,
             seeds: Sequence[int] = (0, 1, 2), baselines: Sequence[str] = ("sgd", "adam"),
             baseline_model: str = "relu-xent", monitor: bool = True, force: bool = False,
             progress: training.Progress | None = None, warn=training._warn) -> Comparison:
     """Trains every rule (a rulec.Rule or a rule file) with each seed, then the baselines, under one protocol.
-    With `monitor`, each rule's alignment with the gradient is recorded too (rulec/runtime/monitors.py)."""
+    `inputs` scales every rule's inputs one way (default: as `rulec.train` chooses, per rule). With `monitor`, each
+    rule's alignment with the gradient is recorded too (rulec/runtime/monitors.py)."""
     progress = progress or (lambda task, done, total: None)
     training.check_choices(baselines, baseline_model, transform)
     if not seeds:
         raise SettingError("seeds", "give at least one seed")
-    settings = dict(data=data, data_dir=data_dir, transform=transform, hidden=tuple(hidden), steps=steps,
-                    batch=batch, baselines=(), baseline_model=baseline_model, force=force, warn=warn)
+    settings = dict(data=data, data_dir=data_dir, transform=transform, inputs=inputs, hidden=tuple(hidden),
+                    steps=steps, batch=batch, baselines=(), baseline_model=baseline_model, force=force, warn=warn)
     rows, scalings, reference = [], [], {}
     for rule in rules:
         name = rule.name if isinstance(rule, api.Rule) else Path(rule).stem
