@@ -30,6 +30,7 @@ _EXPORTS = {
     "Network": "rulec.api",
     "train": "rulec.experiment.training",
     "compare": "rulec.experiment.comparison",
+    "meta_train": "rulec.experiment.meta_training",
 }
 
 

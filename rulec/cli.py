@@ -284,11 +284,12 @@ def meta_train_command(
                                                          rich_help_panel="Several processes")] = 120,
         ) -> None:
     """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
+    from rulec.commands.console import flags_of
+    from rulec.commands.meta_train import FLAGS as META_FLAGS
     from rulec.commands.meta_train import run_meta_training
+    from rulec.experiment.meta_training import settings as meta_settings
     from rulec.meta.distributed import Cluster
-    from rulec.meta.gradient import Curriculum
-    from rulec.meta.methods import Settings
-    from rulec.meta.objectives import LOSSES, Protocol
+    from rulec.meta.objectives import LOSSES
     from rulec.runtime.genome_file import learned_inputs
     from rulec.runtime.genome_set import describe
 
@@ -309,20 +310,18 @@ def meta_train_command(
     truncation = persistent_truncation(method, truncation, unroll, population, horizons=scored_horizons,
                                        score_at=score_at, stability=stability, inits=inits,
                                        networks=len(hidden) * len(batches))
-    settings = Settings(
-        method=method, data=data, validate=validate or data, transform=transform,
-        inputs=input_scaling(inputs, genome and learned_inputs(genome), f"genome {genome}", echo_warning),
-        hidden=hidden, batches=batches, steps=steps, population=population,
-        protocol=Protocol(unroll, eval_batches, batches[0], inits, remat=remat,
-                          score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
-                          horizons=scored_horizons, stability=stability, stability_from=stability_from,
-                          truncation=truncation),
-        curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss, learning_rate=lr,
-        start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
-        + describe(genome_settings),
-        clip=clip, sigma=sigma, seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
-        data_dir=str(data_dir.resolve()) if data_dir else None,
-        search_scale=search_scale_choice(method, search_scale), validate_on=validate_on)
+    with flags_of(META_FLAGS):
+        settings = meta_settings(
+            method, data=data, validate=validate, validate_on=validate_on, transform=transform,
+            inputs=input_scaling(inputs, genome and learned_inputs(genome), f"genome {genome}", echo_warning),
+            hidden=hidden, batches=batches, steps=steps, population=population, unroll=unroll,
+            eval_batches=eval_batches, score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
+            horizons=scored_horizons, stability=stability, stability_from=stability_from, truncation=truncation,
+            inits=inits, unroll_step=unroll_step, unroll_every=unroll_every, max_unroll=max_unroll, loss=loss,
+            learning_rate=lr, clip=clip, sigma=sigma, search_scale=search_scale_choice(method, search_scale),
+            remat=remat, start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
+            + describe(genome_settings), seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
+            data_dir=str(data_dir.resolve()) if data_dir else None)
     refuse_bad_stability_from(settings.protocol)
     stem = file.stem if file.suffix == ".rule" else file.name
     run_meta_training(file=file, checked=checked, settings=settings, genome_path=genome, preset=preset,

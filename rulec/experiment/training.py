@@ -49,10 +49,12 @@ def _silent(text: str) -> None:
 
 def choose_genome(rule, rule_file, net, genome_path, preset, seed, note: Callable[[str], None] = _silent,
                   warn: Callable[[str], None] = _warn):
-    """The genome to train with: the one given, else the preset given, else a genome shipped with the rule
+    """The genome to train with: the one given (a genome file, or a dict of arrays), else the preset given, else a genome shipped with the rule
     (stdlib_rules/genomes/, when the rule's file is known), else the default preset, else the declared constants,
     else a random draw. Returns the genome, where it came from, and the input scaling it was learned on (None: not a genome file, or one without
     metadata)."""
+    if isinstance(genome_path, dict):
+        return genome_path, "the genome given", None
     shipped = find_shipped(rule_file, rule) if preset is None and rule_file is not None else None
     path = genome_path if genome_path is not None else shipped
     if path is not None:
@@ -156,11 +158,12 @@ def prepare(rule: api.Rule | str | Path, *, data: str = "mnist5k", data_dir: Pat
             transform: str = "none", inputs: str | None = None, baseline_inputs: tuple[str, ...] | None = None,
             hidden: Sequence[int] = (256,), steps: int = 100, batch: int = 128,
             baselines: Sequence[str] = ("sgd", "momentum", "adam"), baseline_model: str = "relu-xent", seed: int = 0,
-            genome: Path | None = None, preset: str | None = None, genome_settings: tuple = (),
+            genome: Path | dict | None = None, preset: str | None = None, genome_settings: tuple = (),
             force: bool = False, file: Path | None = None, warn: Callable[[str], None] = _warn,
             note: Callable[[str], None] = _silent) -> Prepared:
     """Everything before the first step: loads the rule (a path) and the data, checks the plan fits in memory,
-    builds the network and chooses the genome and the input scalings. Raises SettingError, DataError, RuleError."""
+    builds the network and chooses the genome (`genome`: a genome file or a dict of arrays, such as
+    `rulec.meta_train(...).genome`) and the input scalings. Raises SettingError, DataError, RuleError."""
     if not isinstance(rule, api.Rule):
         file = file or Path(rule)
         rule = api.load(rule)
