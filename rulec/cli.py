@@ -303,13 +303,11 @@ def meta_train_command(
     refuse_bad_cluster(coordinator, num_processes, process_id)
     # Scoring for the long run: --horizons sets the unroll to its longest horizon.
     scored_horizons = parse_horizons(horizons, eval_batches)
-    refuse_horizon_conflicts(scored_horizons, unroll, score_at, method, unroll_step)
+    refuse_horizon_conflicts(scored_horizons, unroll, score_at)
     unroll = max((h.step for h in scored_horizons), default=unroll or METHODS[method].unroll)
     hidden, batches = parse_grid(layers, batch)
     population = population or METHODS[method].population
-    truncation = persistent_truncation(method, truncation, unroll, population, horizons=scored_horizons,
-                                       score_at=score_at, stability=stability, inits=inits,
-                                       networks=len(hidden) * len(batches))
+    truncation = persistent_truncation(method, truncation, unroll)
     with flags_of(META_FLAGS):
         settings = meta_settings(
             method, data=data, validate=validate, validate_on=validate_on, transform=transform,
@@ -318,7 +316,7 @@ def meta_train_command(
             eval_batches=eval_batches, score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
             horizons=scored_horizons, stability=stability, stability_from=stability_from, truncation=truncation,
             inits=inits, unroll_step=unroll_step, unroll_every=unroll_every, max_unroll=max_unroll, loss=loss,
-            learning_rate=lr, clip=clip, sigma=sigma, search_scale=search_scale_choice(method, search_scale),
+            learning_rate=lr, clip=clip, sigma=sigma, search_scale=search_scale_choice(search_scale),
             remat=remat, start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
             + describe(genome_settings), seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
             data_dir=str(data_dir.resolve()) if data_dir else None)

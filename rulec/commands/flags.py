@@ -274,8 +274,7 @@ def refuse_bad_stability_from(protocol) -> None:
                                  "(--horizons sets them)", param_hint="--stability-from")
 
 
-def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str | None, method: str,
-                             unroll_step: int) -> None:
+def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str | None) -> None:
     """`--horizons` sets the unroll and the scoring points, so it excludes the flags that set them otherwise."""
     if not horizons:
         return
@@ -285,9 +284,6 @@ def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str 
                                  f"or make it {longest}", param_hint="--unroll")
     if score_at is not None:
         raise typer.BadParameter("give --horizons or --score-at, not both", param_hint="--score-at")
-    if method == "grad" and unroll_step > 0:
-        raise typer.BadParameter("gradient meta-training scores horizons over one fixed unroll; a growing "
-                                 "curriculum (--unroll-step) would cut the long ones off", param_hint="--horizons")
 
 
 # ---- persistent ES: the truncation, and the flags it cannot take
@@ -298,30 +294,12 @@ TruncationOption = Annotated[Optional[int], typer.Option(min=1, help=(
 LONGEST_DEFAULT_TRUNCATION = 10
 
 
-def persistent_truncation(method: str, truncation: int | None, unroll: int, population: int, *, horizons: tuple,
-                          score_at: str | None, stability: float, inits: int, networks: int) -> int:
-    """The truncation of `--method pes` (0 for the other methods), or a usage error for a flag it cannot take."""
-    if method != "pes":
-        if truncation is not None:
-            raise typer.BadParameter("only --method pes cuts the unroll into truncations", param_hint="--truncation")
-        return 0
-    truncation = truncation or max(d for d in range(1, LONGEST_DEFAULT_TRUNCATION + 1) if unroll % d == 0)
-    if unroll % truncation:
-        raise typer.BadParameter(f"the unroll of {unroll} steps is not a whole number of truncations of {truncation}",
-                                 param_hint="--truncation")
-    if population % 2:
-        raise typer.BadParameter(f"pes draws its members in antithetic pairs; make the population even, not "
-                                 f"{population}", param_hint="--population")
-    scored_once = {"--horizons": bool(horizons), "--score-at": score_at is not None, "--stability": stability > 0,
-                   "--inits": inits > 1}
-    for flag, given in scored_once.items():
-        if given:
-            raise typer.BadParameter("pes scores the members after every truncation, on one synapse draw per task; "
-                                     "leave it out", param_hint=flag)
-    if networks > 1:
-        raise typer.BadParameter("pes keeps every member's network from one generation to the next, so it trains "
-                                 "one network: give one --layers and one --batch", param_hint="--layers")
-    return truncation
+def persistent_truncation(method: str, truncation: int | None, unroll: int) -> int:
+    """`--truncation`, or for `--method pes` without it the unroll's largest divisor up to 10 (0: none given).
+    Whether the method takes it is the method's to say (rulec/meta/methods.py, `Method.refused`)."""
+    if method != "pes" or truncation is not None:
+        return truncation or 0
+    return max(d for d in range(1, LONGEST_DEFAULT_TRUNCATION + 1) if unroll % d == 0)
 
 
 # ---- the unit an evolution strategy moves each genome entry in (rulec/meta/coordinates.py)
@@ -334,14 +312,11 @@ SEARCH_SCALE_HELP = ("The unit of an evolution strategy's step for each genome e
                      "always steps in units of the larger of the declared scale and the entry's current size.")
 
 
-def search_scale_choice(method: str, value: str) -> str:
-    """--search-scale, checked against the method (a typer callback cannot see the other flags)."""
+def search_scale_choice(value: str) -> str:
+    """--search-scale, one of the search scales (whether the method takes it is the method's to say)."""
     if value not in SEARCH_SCALES:
         raise typer.BadParameter(f"{value!r} is not a search scale; choose from {', '.join(SEARCH_SCALES)}",
                                  param_hint="--search-scale")
-    if method == "grad" and value != "declared":
-        raise typer.BadParameter("grad already steps each entry in units of the larger of its declared scale and "
-                                 "its current size; leave it out", param_hint="--search-scale")
     return value
 
 

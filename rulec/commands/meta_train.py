@@ -22,7 +22,10 @@ from rulec.runtime.lock import holding
 from rulec.runtime.report import command_line
 
 # The flag of each setting of rulec.meta_train.
-FLAGS = {"validate": "--validate", "resume": "--resume", "method": "--method", "loss": "--loss"}
+FLAGS = {"validate": "--validate", "resume": "--resume", "method": "--method", "loss": "--loss",
+         "truncation": "--truncation", "population": "--population", "horizons": "--horizons",
+         "score_at": "--score-at", "stability": "--stability", "inits": "--inits", "hidden": "--layers",
+         "search_scale": "--search-scale"}
 
 
 def run_meta_training(*, file, checked, settings: Settings, genome_path, preset, genome_settings, data_dir,

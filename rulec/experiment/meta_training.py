@@ -72,12 +72,17 @@ def settings(method: str = "cmaes", *, data: str = "digits", validate: str | Non
     protocol = objectives.Protocol(unroll, eval_batches, batches[0], inits, remat=remat, score_at=tuple(score_at),
                                    horizons=tuple(horizons), stability=stability, stability_from=stability_from,
                                    truncation=truncation)
-    return Settings(method=method, data=data, validate=validate or data, transform=transform, inputs=inputs,
-                    hidden=grid, batches=batches, steps=steps, population=population or METHODS[method].population,
-                    protocol=protocol, curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)),
-                    loss=loss, learning_rate=learning_rate, clip=clip, sigma=sigma, start=start, seed=seed,
-                    checkpoint_every=checkpoint_every, eval_every=eval_every, data_dir=data_dir,
-                    search_scale=search_scale, validate_on=validate_on)
+    chosen = Settings(method=method, data=data, validate=validate or data, transform=transform, inputs=inputs,
+                      hidden=grid, batches=batches, steps=steps, population=population or METHODS[method].population,
+                      protocol=protocol, curriculum=Curriculum(unroll, unroll_step, unroll_every,
+                                                               max(max_unroll, unroll)),
+                      loss=loss, learning_rate=learning_rate, clip=clip, sigma=sigma, start=start, seed=seed,
+                      checkpoint_every=checkpoint_every, eval_every=eval_every, data_dir=data_dir,
+                      search_scale=search_scale, validate_on=validate_on)
+    refusals = methods.refused(chosen)  # the method's own rules (rulec/meta/methods.py, `Method.refused`)
+    if refusals:
+        raise SettingError(*refusals[0])
+    return chosen
 
 
 def initial_genome(rule, net, genome_path, preset, genome_settings, warn):

@@ -77,6 +77,15 @@ class Method(abc.ABC):
         step (the batches are counted by the caller). Called before anything is built, to refuse a plan that
         cannot fit."""
 
+    @classmethod
+    def refused(cls, settings: Settings) -> list[tuple[str, str]]:
+        """The settings this method cannot run with, as (setting, why) pairs, each setting named as its field of
+        `Settings` or of its protocol (the command line reports it against the flag of that name). Checked before
+        anything is loaded. By default, cutting the unroll into truncations belongs to persistent ES."""
+        if settings.protocol.truncation:
+            return [("truncation", "only --method pes cuts the unroll into truncations")]
+        return []
+
     @abc.abstractmethod
     def init(self, key, initial: Callable, random_start: bool = False) -> dict:
         """The first carry. `initial(key)` draws a starting genome; `random_start` says those draws are random
@@ -159,6 +168,11 @@ def build(settings: Settings, networks: list[Network], tasks, template: dict) ->
     """The registered method of `settings.method`, built for one run."""
     entry = METHODS[settings.method]
     return entry.load().build(settings, networks, tasks, template, entry.variant)
+
+
+def refused(settings: Settings) -> list[tuple[str, str]]:
+    """`Method.refused` of the registered method of `settings.method`."""
+    return METHODS[settings.method].load().refused(settings)
 
 
 def member_cost(method: str, step: Estimate, protocol: Protocol) -> Estimate:
