@@ -312,7 +312,7 @@ def meta_train_command(
         settings = meta_settings(
             method, data=data, validate=validate, validate_on=validate_on, transform=transform,
             inputs=input_scaling(inputs, genome and learned_inputs(genome), f"genome {genome}", echo_warning),
-            hidden=hidden, batches=batches, steps=steps, population=population, unroll=unroll,
+            hidden=hidden, batch=batches, steps=steps, population=population, unroll=unroll,
             eval_batches=eval_batches, score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
             horizons=scored_horizons, stability=stability, stability_from=stability_from, truncation=truncation,
             inits=inits, unroll_step=unroll_step, unroll_every=unroll_every, max_unroll=max_unroll, loss=loss,

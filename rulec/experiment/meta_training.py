@@ -52,7 +52,7 @@ class Interrupted(KeyboardInterrupt):
 
 def settings(method: str = "cmaes", *, data: str = "digits", validate: str | None = None, validate_on: str = "test",
              transform: str = "none", inputs: str = DEFAULT_INPUTS, hidden: Sequence[Sequence[int]] | Sequence[int] = (20,),
-             batches: Sequence[int] | int = (128,), steps: int = 100, population: int | None = None,
+             batch: Sequence[int] | int = 128, steps: int = 100, population: int | None = None,
              unroll: int | None = None, eval_batches: int = 20, score_at: tuple[int, ...] = (), horizons: tuple = (),
              stability: float = 0.0, stability_from: int = 0, truncation: int = 0, inits: int = 1,
              unroll_step: int = 0, unroll_every: int = 10_000, max_unroll: int = 50, loss: str = "xent",
@@ -60,14 +60,14 @@ def settings(method: str = "cmaes", *, data: str = "digits", validate: str | Non
              remat: bool = True, start: str = "random", seed: int = 0, checkpoint_every: int = 10,
              eval_every: int = 10, data_dir: str | None = None) -> Settings:
     """The settings of a meta-training run, with `rulec meta-train`'s defaults: `hidden` is one network's hidden
-    sizes (20,) or a grid of them ((128,), (256,)), `batches` one batch size or several; the population and the
+    sizes (20,) or a grid of them ((128,), (256,)), `batch` one batch size or several (a grid); the population and the
     unroll default to the method's (rulec/meta/methods.py), and `--horizons` set the unroll to their longest."""
     if method not in METHODS:
         raise SettingError("method", f"choose from {', '.join(METHODS)}")
     if loss not in objectives.LOSSES:
         raise SettingError("loss", f"choose from {', '.join(objectives.LOSSES)}")
     grid = tuple(tuple(h) for h in hidden) if hidden and not isinstance(hidden[0], int) else (tuple(hidden),)
-    batches = (batches,) if isinstance(batches, int) else tuple(batches)
+    batches = (batch,) if isinstance(batch, int) else tuple(batch)
     unroll = max((h.step for h in horizons), default=unroll or METHODS[method].unroll)
     protocol = objectives.Protocol(unroll, eval_batches, batches[0], inits, remat=remat, score_at=tuple(score_at),
                                    horizons=tuple(horizons), stability=stability, stability_from=stability_from,
