@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rulec.ir import liveness
 from rulec.ir import nodes as ir
@@ -35,9 +36,10 @@ DEFAULT_LOSS = "mse"
 
 
 def _cosine(a, b):
-    """cos(a, b) over every entry; NaN when either is zero (the host turns it into None)."""
+    """cos(a, b) over every entry; NaN when either is zero (`on_host` turns it into None)."""
     a, b = a.ravel(), b.ravel()
-    return jnp.vdot(a, b) / (jnp.linalg.norm(a) * jnp.linalg.norm(b))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.vdot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
 
 
 def _read_by_predict(net) -> set[tuple[str, int]]:
@@ -70,7 +72,7 @@ def _counterparts(program: ir.Program, read: set[tuple[str, int]]) -> dict[str, 
 
 def _shared(backward, forward):
     """Bᵀ and W cut to the entries they share: W's extra source row, the bias unit's (the last), is left out."""
-    transposed = jnp.swapaxes(backward, -1, -2)
+    transposed = np.swapaxes(backward, -1, -2)
     rows = min(transposed.shape[-2], forward.shape[-2])
     return transposed[..., :rows, :], forward[..., :rows, :]
 
@@ -84,7 +86,7 @@ class Monitor:
     no_gradient: dict[str, str]  # synapse -> why it has no gradient, for the synapses without one
     counterparts: dict[str, str]  # backward synapse -> the forward synapse it stands in for
     loss: str
-    measure: object  # jitted (genome, before, after, x, y) -> {measure: {synapse: [value per instance]}}
+    measure: object  # (genome, before, after, x, y) -> {measure: {synapse: [value per instance]}}
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -122,25 +124,34 @@ def build(net, kinds: Sequence[str]) -> Monitor:
         values = loss.value(jnp, out, y, -1) if loss.couples_outputs else loss.value(jnp, out, y)
         return jnp.sum(values)
 
+    # Only the gradient is compiled; the cosines and norms of a few arrays are cheaper in NumPy than to compile.
+    gradient_of = jax.jit(jax.grad(summed_loss))
+
     def measure(genome, before, after, x, y):
         found: dict[str, dict] = {m: {} for kind in kinds for m in MEASURES[kind]}
+        before_synapses, after_synapses = (jax.tree.map(np.asarray, state.synapses) for state in (before, after))
         if "alignment" in kinds:
-            gradient = jax.grad(summed_loss)(before.synapses, genome, before, x, y)
+            gradient = jax.tree.map(np.asarray, gradient_of(before.synapses, genome, before, x, y))
             for name in synapses:
-                changes = [a - b for a, b in zip(after.synapses[name], before.synapses[name])]
+                changes = [a - b for a, b in zip(after_synapses[name], before_synapses[name])]
                 cells = [(name, i) in read and name not in fixed for i in range(len(changes))]
                 found["alignment"][name] = [_cosine(d, -g) if c else None
                                             for d, g, c in zip(changes, gradient[name], cells)]
-                found["norm_ratio"][name] = [jnp.linalg.norm(d) / jnp.linalg.norm(g) if c else None
+                found["norm_ratio"][name] = [_ratio(np.linalg.norm(d), np.linalg.norm(g)) if c else None
                                              for d, g, c in zip(changes, gradient[name], cells)]
             for backward, forward in counterparts.items():
                 found["feedback_alignment"][backward] = [
-                    _cosine(*_shared(b, f)) for b, f in zip(after.synapses[backward], after.synapses[forward])]
+                    _cosine(*_shared(b, f)) for b, f in zip(after_synapses[backward], after_synapses[forward])]
         if "norms" in kinds:
-            found["norm"] = {name: [jnp.linalg.norm(a) for a in arrays] for name, arrays in after.synapses.items()}
+            found["norm"] = {name: [np.linalg.norm(a) for a in arrays] for name, arrays in after_synapses.items()}
         return found
 
-    return Monitor(tuple(kinds), synapses, no_gradient, counterparts, loss_name, jax.jit(measure))
+    return Monitor(tuple(kinds), synapses, no_gradient, counterparts, loss_name, measure)
+
+
+def _ratio(a, b):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.float64(a) / b
 
 
 def collect(points: list[dict]) -> dict:
