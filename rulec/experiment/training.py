@@ -5,7 +5,7 @@
     >>> result = rulec.train("stdlib_rules/backprop.rule", data="xor", hidden=(8,), steps=20, batch=16,
     ...                      baselines=(), monitor=("alignment",))
     >>> result.evaluation_steps[-1], len(result.curve.accuracy)
-    (20, 6)
+    (20, 5)
     >>> [round(cos, 4) for cos in result.monitor["alignment"]["w"][-1]]
     [1.0, 1.0]
 
