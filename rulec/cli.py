@@ -12,8 +12,7 @@ import typer
 
 from rulec.commands.compile import Emit
 from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSetOption, InputsOption, MonitorOption, \
-    SetOption, \
-    force_option, input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
+    SetOption, force_option, input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
     refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \

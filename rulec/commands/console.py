@@ -58,8 +58,8 @@ def monitor_table(monitor: dict, no_gradient: dict[str, str], reached: list[int]
     caption = "; ".join(f"{synapse}: no gradient ({why})" for synapse, why in no_gradient.items())
     result = Table(title="monitors at each step, on that step's batch (instance: the layer pair or layer)",
                    caption=caption or None)
-    for name, justify in (("measure", "left"), ("synapse", "left")):
-        result.add_column(name, justify=justify)
+    result.add_column("measure")
+    result.add_column("synapse")
     for step in shown:
         result.add_column(str(step), justify="right")
     for measure, by_synapse in monitor.items():

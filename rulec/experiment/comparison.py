@@ -58,7 +58,7 @@ class Row:
 
     def _reached(self) -> list[list[float]]:
         points = max((len(a) for a in self.accuracy), default=0)
-        return [[a[i] for a in self.accuracy if i < len(a) and a[i] is not None] for i in range(points)]
+        return [[v for a in self.accuracy if i < len(a) and (v := a[i]) is not None] for i in range(points)]
 
     def record(self) -> dict:
         return {**dataclasses.asdict(self), "diverged": list(self.diverged), "mean": self.mean, "std": self.std}
@@ -104,13 +104,15 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
         raise SettingError("seeds", "give at least one seed")
     settings = dict(data=data, data_dir=data_dir, transform=transform, inputs=inputs, hidden=tuple(hidden),
                     steps=steps, batch=batch, baselines=(), baseline_model=baseline_model, force=force, warn=warn)
-    rows, scalings, reference = [], [], {}
+    rows: list[Row] = []
+    scalings: list[str] = []
+    reference: dict[str, tuple] = {}
     for rule in rules:
         name = rule.name if isinstance(rule, api.Rule) else Path(rule).stem
         row = Row(name, "rule", file=None if isinstance(rule, api.Rule) else str(rule))
         try:
             loaded = rule if isinstance(rule, api.Rule) else api.load(rule)
-            prepared = [training.prepare(loaded, file=row.file and Path(row.file), seed=seed, **settings)
+            prepared = [training.prepare(loaded, file=Path(row.file) if row.file else None, seed=seed, **settings)
                         for seed in seeds]
         except (RuleError, DataError, SettingError) as error:
             rows.append(dataclasses.replace(row, error=_reason(error)))
@@ -119,11 +121,9 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
         row = dataclasses.replace(row, name=first.rule.name, genome=first.origin, inputs=first.scaling)
         scalings.append(first.scaling)
         reference.setdefault("rule", (loaded, first.file))
-        results = []
-        for seed, ready in zip(seeds, prepared):
-            task = f"{row.name} (seed {seed})"
-            results.append(training.run(ready, monitor=("alignment",) if monitor else (),
-                                        progress=lambda _, done, total, task=task: progress(task, done, total)))
+        results = [training.run(ready, monitor=("alignment",) if monitor else (),
+                                progress=_for_seed(progress, f"{row.name} (seed {seed})"))
+                   for seed, ready in zip(seeds, prepared)]
         timed = [r.curve.seconds_per_step for r in results if r.curve.seconds_per_step is not None]
         rows.append(dataclasses.replace(
             row, accuracy=[_padded(r.curve.accuracy, steps) for r in results],
@@ -134,6 +134,11 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
         rows += _baselines(reference["rule"], settings, seeds, baselines, tuple(dict.fromkeys(scalings)), progress)
     return Comparison({"data": data, "layers": list(hidden), "steps": steps, "batch": batch, "seeds": list(seeds),
                        "transform": transform, "baseline_model": baseline_model}, evaluation_steps(steps), rows)
+
+
+def _for_seed(progress: training.Progress, task: str) -> training.Progress:
+    """A progress callback that reports every task of one run as `task`."""
+    return lambda _, done, total: progress(task, done, total)
 
 
 def _padded(accuracy: list[float], steps: int) -> list[float | None]:

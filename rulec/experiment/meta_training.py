@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import typing
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -66,7 +67,7 @@ def settings(method: str = "cmaes", *, data: str = "digits", validate: str | Non
         raise SettingError("method", f"choose from {', '.join(METHODS)}")
     if loss not in objectives.LOSSES:
         raise SettingError("loss", f"choose from {', '.join(objectives.LOSSES)}")
-    grid = tuple(tuple(h) for h in hidden) if hidden and not isinstance(hidden[0], int) else (tuple(hidden),)
+    grid = _grid(hidden)
     batches = (batch,) if isinstance(batch, int) else tuple(batch)
     unroll = max((h.step for h in horizons), default=unroll or METHODS[method].unroll)
     protocol = objectives.Protocol(unroll, eval_batches, batches[0], inits, remat=remat, score_at=tuple(score_at),
@@ -83,6 +84,13 @@ def settings(method: str = "cmaes", *, data: str = "digits", validate: str | Non
     if refusals:
         raise SettingError(*refusals[0])
     return chosen
+
+
+def _grid(hidden: Sequence[Sequence[int]] | Sequence[int]) -> tuple[tuple[int, ...], ...]:
+    """One network's hidden sizes, (20,), or a grid of them, ((128,), (256,)), as a grid."""
+    if all(isinstance(size, int) for size in hidden):
+        return (tuple(typing.cast(Sequence[int], hidden)),)
+    return tuple(tuple(sizes) for sizes in typing.cast(Sequence[Sequence[int]], hidden))
 
 
 def initial_genome(rule, net, genome_path, preset, genome_settings, warn):
@@ -147,8 +155,8 @@ class MetaRun:
     settings: Settings
     grid: list[Network]
     method: methods.Method
-    carry: dict
-    rng: object
+    carry: typing.Any  # the method's carry, a pytree (rulec/meta/methods.py)
+    rng: typing.Any  # a JAX key
     validate: Callable
     history: list[dict] = dataclasses.field(default_factory=list)
 
@@ -257,7 +265,7 @@ def meta_train(rule: api.Rule | str | Path, run_settings: Settings | None = None
         rule = api.load(rule, **(dims or {}))
     if run_settings is None:
         start = f"genome {genome}" if genome else f"preset {preset}" if preset else "random"
-        setting_values.setdefault("inputs", input_scaling(None, genome and learned_inputs(genome), start, warn))
+        setting_values.setdefault("inputs", input_scaling(None, learned_inputs(genome) if genome else None, start, warn))
         run_settings = settings(start=start + describe(genome_settings), **setting_values)
     ready = prepare(rule, run_settings, genome=genome, preset=preset, genome_settings=genome_settings,
                     data_dir=data_dir, resume=resume, force=force, warn=warn)

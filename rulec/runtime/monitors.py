@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -86,7 +86,7 @@ class Monitor:
     no_gradient: dict[str, str]  # synapse -> why it has no gradient, for the synapses without one
     counterparts: dict[str, str]  # backward synapse -> the forward synapse it stands in for
     loss: str
-    measure: object  # (genome, before, after, x, y) -> {measure: {synapse: [value per instance]}}
+    measure: Callable[..., dict]  # (genome, before, after, x, y) -> {measure: {synapse: [value per instance]}}
 
     @property
     def measures(self) -> tuple[str, ...]:

@@ -37,7 +37,8 @@ def plot(path: Path, title: str, rule_name: str, curve: Curve, marks: list[int],
     """The accuracy curves, and under them one panel per monitored measure (a line per synapse and instance)."""
     from matplotlib.figure import Figure  # not pyplot: no global figure registry, and no backend to switch
 
-    measures = [m for m, by_synapse in (monitor or {}).items() if by_synapse]
+    monitor = monitor or {}
+    measures = [m for m, by_synapse in monitor.items() if by_synapse]
     figure = Figure(figsize=(7, 4.5 + 2.5 * len(measures)))
     axes, *panels = figure.subplots(1 + len(measures), 1, squeeze=False, sharex=True,
                                     height_ratios=[4.5] + [2.5] * len(measures))[:, 0]

@@ -73,7 +73,7 @@ def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: 
     marks = set(evaluation_steps(len(indices)))
     curve = Curve([], [])
     last_finite = state
-    started, evaluating = None, 0.0
+    started, evaluating = time.perf_counter(), 0.0
     for t, batch in enumerate(indices, start=1):
         before, state = state, step(genome, state, batch)
         on_step(t)
