@@ -77,7 +77,8 @@ def main() -> None:
                           else None)
     marks = board.evaluation_steps
     shipped = f"{ROOT}/stdlib_rules/genomes/"
-    accuracy = [f"| file | genome | inputs | digits, {STEPS[0]} steps | digits, {STEPS[1]} steps |", "|---|---|---|---|---|"]
+    accuracy = [f"| file | genome | inputs | digits, {STEPS[0]} steps | digits, {STEPS[1]} steps |",
+                "|---|---|---|---|---|"]
     alignment = [f"| file | cos(ΔW, -∇W L) per layer at steps {' / '.join(map(str, COSINE_STEPS))} |", "|---|---|"]
     for path, row in zip(paths, board.rows):
         if row.error is not None:

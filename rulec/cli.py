@@ -11,9 +11,10 @@ from typing import Annotated, Optional
 import typer
 
 from rulec.commands.compile import Emit
-from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSetOption, InputsOption, MonitorOption, \
-    SetOption, force_option, input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
-    refuse_genome_and_preset, refuse_unwritable, seed_option
+from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, BaselineModelOption, BaselineOption, \
+    DataDirOption, GenomeSetOption, HiddenOption, InputsOption, JsonOption, MonitorOption, SetOption, TrainDataOption, \
+    TransformOption, force_option, input_scaling, on_command_line, parse_genome_sets, parse_hidden, parse_overrides, \
+    parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \
     refuse_bad_stability_from, refuse_horizon_conflicts, search_scale_choice
@@ -142,26 +143,19 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   genome: Annotated[Optional[Path], typer.Option(help="A genome file (.npz).")] = None,
                   preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
                   genome_set: GenomeSetOption = None,
-                  data: Annotated[str, typer.Option(help="mnist5k, digits, fashion, idx, or a synthetic task "
-                                                         "(xor, moons, ...); a class range (mnist5k:0-4) or label "
-                                                         "noise (fashion@noise=0.4) as in meta-training tasks.")
-                                  ] = "mnist5k",
-                  data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
-                  transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
+                  data: TrainDataOption = "mnist5k",
+                  data_dir: DataDirOption = None,
+                  transform: TransformOption = "none",
                   inputs: InputsOption = None,
                   baseline_inputs: BaselineInputsOption = None,
-                  layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 256 or 256,128 "
-                                                                     "(input and output come from the data).")] = None,
+                  layers: HiddenOption = None,
                   steps: Annotated[int, typer.Option(min=1)] = 100,
                   batch: Annotated[int, typer.Option(min=1)] = 128,
-                  baseline: Annotated[str, typer.Option(help="Baselines to run: sgd, momentum, adam, or none.")]
-                  = "sgd,momentum,adam",
-                  baseline_model: Annotated[str, typer.Option(help="relu-xent, or tanh-mse (backprop.rule's "
-                                                                   "network and loss).")] = "relu-xent",
+                  baseline: BaselineOption = "sgd,momentum,adam",
+                  baseline_model: BaselineModelOption = "relu-xent",
                   seed: Annotated[int, seed_option()] = 0,
                   plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of accuracy against steps.")] = None,
-                  json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
-                  = None,
+                  json_out: JsonOption = None,
                   monitor: MonitorOption = None,
                   force: Annotated[bool, force_option()] = False,
                   werror: WerrorOption = False,
@@ -171,43 +165,33 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
 
     refuse_genome_and_preset(genome, preset)
     checked = check_and_warn(file, parse_overrides(set_), werror)
-    hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
     run_training(file=file, checked=checked, genome_path=genome, preset=preset,
                  genome_settings=parse_genome_sets(genome_set), data_name=data, data_dir=data_dir,
-                 transform_name=transform, inputs=inputs, baseline_inputs=baseline_inputs, hidden=hidden,
+                 transform_name=transform, inputs=inputs, baseline_inputs=baseline_inputs, hidden=parse_hidden(layers),
                  steps=steps, batch=batch, baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot,
                  json_path=json_out, monitor=monitor, force=force)
 
 
 @app.command("compare")
 def compare_command(files: Annotated[list[Path], typer.Argument(help="The rule files to compare.")],
-                    data: Annotated[str, typer.Option(help="As for rulec train.")] = "digits",
-                    data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
-                    transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
-                    layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 256 or 256,128 "
-                                                                       "(input and output come from the data).")]
-                    = None,
+                    data: TrainDataOption = "digits",
+                    data_dir: DataDirOption = None,
+                    transform: TransformOption = "none",
+                    layers: HiddenOption = None,
                     steps: Annotated[int, typer.Option(min=1)] = 500,
                     batch: Annotated[int, typer.Option(min=1)] = 128,
-                    seeds: Annotated[int, typer.Option(min=1, max=1000, help="Seeds 0 to N-1: each rule and baseline "
-                                                                             "runs once per seed.")] = 3,
-                    baseline: Annotated[str, typer.Option(help="Baselines to run: sgd, momentum, adam, or none.")]
-                    = "sgd,adam",
-                    baseline_model: Annotated[str, typer.Option(help="relu-xent, or tanh-mse (backprop.rule's "
-                                                                     "network and loss).")] = "relu-xent",
-                    plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of every curve, shaded over "
-                                                                      "seeds.")] = None,
-                    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
-                    = None,
+                    seeds: Annotated[int, typer.Option(min=1, max=1000, help="Run with seeds 0 to N-1.")] = 3,
+                    baseline: BaselineOption = "sgd,adam",
+                    baseline_model: BaselineModelOption = "relu-xent",
+                    plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of the curves.")] = None,
+                    json_out: JsonOption = None,
                     force: Annotated[bool, force_option()] = False,
                     ) -> None:
-    """Train every rule and baseline under one protocol (network, batches, seeds, evaluation points): a
-    leaderboard of accuracy, alignment with the gradient and time per step."""
+    """Train rules and baselines under one protocol: accuracy, alignment with the gradient, time per step."""
     from rulec.commands.compare import run_compare
 
-    hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
-    run_compare(files=files, data_name=data, data_dir=data_dir, transform_name=transform, hidden=hidden, steps=steps,
-                batch=batch, seeds=tuple(range(seeds)), baselines=baseline, baseline_model=baseline_model,
+    run_compare(files=files, data_name=data, data_dir=data_dir, transform_name=transform, hidden=parse_hidden(layers),
+                steps=steps, batch=batch, seeds=tuple(range(seeds)), baselines=baseline, baseline_model=baseline_model,
                 plot_path=plot, json_path=json_out, force=force)
 
 
@@ -284,8 +268,7 @@ def meta_train_command(
         ) -> None:
     """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
     from rulec.commands.console import flags_of
-    from rulec.commands.meta_train import FLAGS as META_FLAGS
-    from rulec.commands.meta_train import run_meta_training
+    from rulec.commands.meta_train import FLAGS as META_FLAGS, run_meta_training
     from rulec.experiment.meta_training import settings as meta_settings
     from rulec.meta.distributed import Cluster
     from rulec.meta.objectives import LOSSES

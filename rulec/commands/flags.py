@@ -78,6 +78,19 @@ def parse_grid(layers: str, batch: str) -> tuple[tuple[tuple[int, ...], ...], tu
     return hidden, tuple(size for (size,) in batches)
 
 
+# The options `rulec train` and `rulec compare` share.
+TrainDataOption = Annotated[str, typer.Option("--data", help=(
+    "mnist5k, digits, fashion, idx, or a synthetic task (xor, moons, ...); a class range (mnist5k:0-4) or label "
+    "noise (fashion@noise=0.4) as in meta-training tasks."))]
+DataDirOption = Annotated[Optional[Path], typer.Option("--data-dir", help="A directory of IDX files.")]
+TransformOption = Annotated[str, typer.Option("--transform", help="none, crop20-resize10 or resize14.")]
+HiddenOption = Annotated[Optional[str], typer.Option("--layers", help=(
+    "Hidden layer sizes, such as 256 or 256,128 (input and output come from the data)."))]
+BaselineOption = Annotated[str, typer.Option("--baseline", help="Baselines to run: sgd, momentum, adam, or none.")]
+BaselineModelOption = Annotated[str, typer.Option("--baseline-model", help=(
+    "relu-xent, or tanh-mse (backprop.rule's network and loss)."))]
+JsonOption = Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
+
 MONITOR_HELP = ("Record instruments at every evaluation point, comma-separated: alignment (cos(ΔW, -∇W L) and "
                 "‖ΔW‖/‖∇W L‖ for every synapse predict reads, and cos(Bᵀ, W) for feedback synapses), norms (‖W‖ of "
                 "every synapse); see docs/instruments.md.")
@@ -96,6 +109,11 @@ def parse_monitor(text: str | None) -> tuple[str, ...]:
         raise typer.BadParameter(f"unknown monitor {unknown[0]!r}; choose from {', '.join(KINDS)}, comma-separated",
                                  param_hint="--monitor")
     return kinds
+
+
+def parse_hidden(text: str | None) -> tuple[int, ...]:
+    """`--layers` of train and compare: hidden sizes, 256 when not given."""
+    return (256,) if text is None else parse_sizes(text, 1, "256 or 256,128")
 
 
 def parse_layers(text: str) -> tuple[int, ...]:

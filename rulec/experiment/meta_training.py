@@ -52,7 +52,8 @@ class Interrupted(KeyboardInterrupt):
 
 
 def settings(method: str = "cmaes", *, data: str = "digits", validate: str | None = None, validate_on: str = "test",
-             transform: str = "none", inputs: str = DEFAULT_INPUTS, hidden: Sequence[Sequence[int]] | Sequence[int] = (20,),
+             transform: str = "none", inputs: str = DEFAULT_INPUTS,
+             hidden: Sequence[Sequence[int]] | Sequence[int] = (20,),
              batch: Sequence[int] | int = 128, steps: int = 100, population: int | None = None,
              unroll: int | None = None, eval_batches: int = 20, score_at: tuple[int, ...] = (), horizons: tuple = (),
              stability: float = 0.0, stability_from: int = 0, truncation: int = 0, inits: int = 1,
@@ -265,7 +266,8 @@ def meta_train(rule: api.Rule | str | Path, run_settings: Settings | None = None
         rule = api.load(rule, **(dims or {}))
     if run_settings is None:
         start = f"genome {genome}" if genome else f"preset {preset}" if preset else "random"
-        setting_values.setdefault("inputs", input_scaling(None, learned_inputs(genome) if genome else None, start, warn))
+        learned_on = learned_inputs(genome) if genome else None
+        setting_values.setdefault("inputs", input_scaling(None, learned_on, start, warn))
         run_settings = settings(start=start + describe(genome_settings), **setting_values)
     ready = prepare(rule, run_settings, genome=genome, preset=preset, genome_settings=genome_settings,
                     data_dir=data_dir, resume=resume, force=force, warn=warn)

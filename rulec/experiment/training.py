@@ -49,10 +49,10 @@ def _silent(text: str) -> None:
 
 def choose_genome(rule, rule_file, net, genome_path, preset, seed, note: Callable[[str], None] = _silent,
                   warn: Callable[[str], None] = _warn):
-    """The genome to train with: the one given (a genome file, or a dict of arrays), else the preset given, else a genome shipped with the rule
-    (stdlib_rules/genomes/, when the rule's file is known), else the default preset, else the declared constants,
-    else a random draw. Returns the genome, where it came from, and the input scaling it was learned on (None: not a genome file, or one without
-    metadata)."""
+    """The genome to train with: the one given (a genome file, or a dict of arrays), else the preset given, else a
+    genome shipped with the rule (stdlib_rules/genomes/, when the rule's file is known), else the default preset,
+    else the declared constants, else a random draw. Returns the genome, where it came from, and the input scaling
+    it was learned on (None: not a genome file, or one without metadata)."""
     if isinstance(genome_path, dict):
         return genome_path, "the genome given", None
     shipped = find_shipped(rule_file, rule) if preset is None and rule_file is not None else None
