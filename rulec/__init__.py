@@ -28,6 +28,9 @@ _EXPORTS = {
     "loads": "rulec.api",
     "Rule": "rulec.api",
     "Network": "rulec.api",
+    "train": "rulec.experiment.training",
+    "compare": "rulec.experiment.comparison",
+    "meta_train": "rulec.experiment.meta_training",
 }
 
 

@@ -12,9 +12,10 @@ import typer
 
 from rulec.commands.compile import Emit
 from rulec.commands import interrupts
-from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSetOption, InputsOption, SetOption, \
-    force_option, input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
-    refuse_genome_and_preset, refuse_unwritable, seed_option
+from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, BaselineModelOption, BaselineOption, \
+    DataDirOption, GenomeSetOption, HiddenOption, InputsOption, JsonOption, MonitorOption, SetOption, TrainDataOption, \
+    TransformOption, force_option, input_scaling, on_command_line, parse_genome_sets, parse_hidden, parse_overrides, \
+    parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \
     refuse_bad_stability_from, refuse_horizon_conflicts, search_scale_choice
@@ -143,26 +144,20 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   genome: Annotated[Optional[Path], typer.Option(help="A genome file (.npz).")] = None,
                   preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
                   genome_set: GenomeSetOption = None,
-                  data: Annotated[str, typer.Option(help="mnist5k, digits, fashion, idx, or a synthetic task "
-                                                         "(xor, moons, ...); a class range (mnist5k:0-4) or label "
-                                                         "noise (fashion@noise=0.4) as in meta-training tasks.")
-                                  ] = "mnist5k",
-                  data_dir: Annotated[Optional[Path], typer.Option(help="A directory of IDX files.")] = None,
-                  transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
+                  data: TrainDataOption = "mnist5k",
+                  data_dir: DataDirOption = None,
+                  transform: TransformOption = "none",
                   inputs: InputsOption = None,
                   baseline_inputs: BaselineInputsOption = None,
-                  layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 256 or 256,128 "
-                                                                     "(input and output come from the data).")] = None,
+                  layers: HiddenOption = None,
                   steps: Annotated[int, typer.Option(min=1)] = 100,
                   batch: Annotated[int, typer.Option(min=1)] = 128,
-                  baseline: Annotated[str, typer.Option(help="Baselines to run: sgd, momentum, adam, or none.")]
-                  = "sgd,momentum,adam",
-                  baseline_model: Annotated[str, typer.Option(help="relu-xent, or tanh-mse (backprop.rule's "
-                                                                   "network and loss).")] = "relu-xent",
+                  baseline: BaselineOption = "sgd,momentum,adam",
+                  baseline_model: BaselineModelOption = "relu-xent",
                   seed: Annotated[int, seed_option()] = 0,
                   plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of accuracy against steps.")] = None,
-                  json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
-                  = None,
+                  json_out: JsonOption = None,
+                  monitor: MonitorOption = None,
                   force: Annotated[bool, force_option()] = False,
                   werror: WerrorOption = False,
                   ) -> None:
@@ -171,12 +166,34 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
 
     refuse_genome_and_preset(genome, preset)
     checked = check_and_warn(file, parse_overrides(set_), werror)
-    hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
     run_training(file=file, checked=checked, genome_path=genome, preset=preset,
                  genome_settings=parse_genome_sets(genome_set), data_name=data, data_dir=data_dir,
-                 transform_name=transform, inputs=inputs, baseline_inputs=baseline_inputs, hidden=hidden,
+                 transform_name=transform, inputs=inputs, baseline_inputs=baseline_inputs, hidden=parse_hidden(layers),
                  steps=steps, batch=batch, baselines=baseline, baseline_model=baseline_model, seed=seed, plot_path=plot,
-                 json_path=json_out, force=force)
+                 json_path=json_out, monitor=monitor, force=force)
+
+
+@app.command("compare")
+def compare_command(files: Annotated[list[Path], typer.Argument(help="The rule files to compare.")],
+                    data: TrainDataOption = "digits",
+                    data_dir: DataDirOption = None,
+                    transform: TransformOption = "none",
+                    layers: HiddenOption = None,
+                    steps: Annotated[int, typer.Option(min=1)] = 500,
+                    batch: Annotated[int, typer.Option(min=1)] = 128,
+                    seeds: Annotated[int, typer.Option(min=1, max=1000, help="Run with seeds 0 to N-1.")] = 3,
+                    baseline: BaselineOption = "sgd,adam",
+                    baseline_model: BaselineModelOption = "relu-xent",
+                    plot: Annotated[Optional[Path], typer.Option(help="Write a PNG of the curves.")] = None,
+                    json_out: JsonOption = None,
+                    force: Annotated[bool, force_option()] = False,
+                    ) -> None:
+    """Train rules and baselines under one protocol: accuracy, alignment with the gradient, time per step."""
+    from rulec.commands.compare import run_compare
+
+    run_compare(files=files, data_name=data, data_dir=data_dir, transform_name=transform, hidden=parse_hidden(layers),
+                steps=steps, batch=batch, seeds=tuple(range(seeds)), baselines=baseline, baseline_model=baseline_model,
+                plot_path=plot, json_path=json_out, force=force)
 
 
 @app.command("meta-train")
@@ -251,12 +268,12 @@ def meta_train_command(
                                                          rich_help_panel="Several processes")] = 120,
         ) -> None:
     """Learn a genome by meta-gradients or CMA-ES; checkpointed, resumable, and writes a genome file."""
-    from rulec.commands.meta_train import run_meta_training
+    from rulec.commands.console import flags_of
+    from rulec.commands.meta_train import FLAGS as META_FLAGS, run_meta_training
+    from rulec.experiment.meta_training import settings as meta_settings
     from rulec.data import datasets
     from rulec.meta.distributed import Cluster
-    from rulec.meta.gradient import Curriculum
-    from rulec.meta.methods import Settings
-    from rulec.meta.objectives import LOSSES, Protocol
+    from rulec.meta.objectives import LOSSES
     from rulec.runtime.genome_file import learned_inputs
     from rulec.runtime.genome_set import describe
 
@@ -270,27 +287,23 @@ def meta_train_command(
     refuse_bad_cluster(coordinator, num_processes, process_id)
     # Scoring for the long run: --horizons sets the unroll to its longest horizon.
     scored_horizons = parse_horizons(horizons, eval_batches)
-    refuse_horizon_conflicts(scored_horizons, unroll, score_at, method, unroll_step)
+    refuse_horizon_conflicts(scored_horizons, unroll, score_at)
     unroll = max((h.step for h in scored_horizons), default=unroll or METHODS[method].unroll)
     hidden, batches = parse_grid(layers, batch)
     population = population or METHODS[method].population
-    truncation = persistent_truncation(method, truncation, unroll, population, horizons=scored_horizons,
-                                       score_at=score_at, stability=stability, inits=inits,
-                                       networks=len(hidden) * len(batches))
-    settings = Settings(
-        method=method, data=data, validate=validate or data, transform=transform,
-        inputs=input_scaling(inputs, genome and learned_inputs(genome), f"genome {genome}", echo_warning),
-        hidden=hidden, batches=batches, steps=steps, population=population,
-        protocol=Protocol(unroll, eval_batches, batches[0], inits, remat=remat,
-                          score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
-                          horizons=scored_horizons, stability=stability, stability_from=stability_from,
-                          truncation=truncation),
-        curriculum=Curriculum(unroll, unroll_step, unroll_every, max(max_unroll, unroll)), loss=loss, learning_rate=lr,
-        start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
-        + describe(genome_settings),
-        clip=clip, sigma=sigma, seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
-        data_dir=datasets.resolved_directory(data_dir) if data_dir else None,
-        search_scale=search_scale_choice(method, search_scale), validate_on=validate_on)
+    truncation = persistent_truncation(method, truncation, unroll)
+    with flags_of(META_FLAGS):
+        settings = meta_settings(
+            method, data=data, validate=validate, validate_on=validate_on, transform=transform,
+            inputs=input_scaling(inputs, genome and learned_inputs(genome), f"genome {genome}", echo_warning),
+            hidden=hidden, batch=batches, steps=steps, population=population, unroll=unroll,
+            eval_batches=eval_batches, score_at=parse_sizes(score_at, 1, "5,10", "--score-at") if score_at else (),
+            horizons=scored_horizons, stability=stability, stability_from=stability_from, truncation=truncation,
+            inits=inits, unroll_step=unroll_step, unroll_every=unroll_every, max_unroll=max_unroll, loss=loss,
+            learning_rate=lr, clip=clip, sigma=sigma, search_scale=search_scale_choice(search_scale),
+            remat=remat, start=(f"genome {genome}" if genome else f"preset {preset}" if preset else "random")
+            + describe(genome_settings), seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
+            data_dir=datasets.resolved_directory(data_dir) if data_dir else None)
     refuse_bad_stability_from(settings.protocol)
     stem = file.stem if file.suffix == ".rule" else file.name
     run_meta_training(file=file, checked=checked, settings=settings, genome_path=genome, preset=preset,

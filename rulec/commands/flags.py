@@ -16,6 +16,7 @@ import typer
 
 from rulec.data.inputs import DEFAULT_INPUTS, INPUTS
 from rulec.diagnostics import COMMAND_LINE, Diagnostic, RuleError, Source, Span
+from rulec.experiment.choices import baseline_scalings, input_scaling  # noqa: F401 (the commands' flags)
 
 # The checker and the file helpers are imported where they are used, so that `rulec --help` does not load them.
 if typing.TYPE_CHECKING:
@@ -81,6 +82,44 @@ def parse_grid(layers: str, batch: str) -> tuple[tuple[tuple[int, ...], ...], tu
         raise typer.BadParameter(f"expected a batch size such as 128, or several as 32/128, got {batch!r}",
                                  param_hint="--batch")
     return hidden, tuple(size for (size,) in batches)
+
+
+# The options `rulec train` and `rulec compare` share.
+TrainDataOption = Annotated[str, typer.Option("--data", help=(
+    "mnist5k, digits, fashion, idx, or a synthetic task (xor, moons, ...); a class range (mnist5k:0-4) or label "
+    "noise (fashion@noise=0.4) as in meta-training tasks."))]
+DataDirOption = Annotated[Optional[Path], typer.Option("--data-dir", help="A directory of IDX files.")]
+TransformOption = Annotated[str, typer.Option("--transform", help="none, crop20-resize10 or resize14.")]
+HiddenOption = Annotated[Optional[str], typer.Option("--layers", help=(
+    "Hidden layer sizes, such as 256 or 256,128 (input and output come from the data)."))]
+BaselineOption = Annotated[str, typer.Option("--baseline", help="Baselines to run: sgd, momentum, adam, or none.")]
+BaselineModelOption = Annotated[str, typer.Option("--baseline-model", help=(
+    "relu-xent, or tanh-mse (backprop.rule's network and loss)."))]
+JsonOption = Annotated[Optional[Path], typer.Option("--json", help="Write every figure as JSON.")]
+
+MONITOR_HELP = ("Record instruments at every evaluation point, comma-separated: alignment (cos(ΔW, -∇W L) and "
+                "‖ΔW‖/‖∇W L‖ for every synapse predict reads, and cos(Bᵀ, W) for feedback synapses), norms (‖W‖ of "
+                "every synapse); see docs/instruments.md.")
+MonitorOption = Annotated[Optional[str], typer.Option("--monitor", help=MONITOR_HELP)]
+
+
+def parse_monitor(text: str | None) -> tuple[str, ...]:
+    """`--monitor alignment,norms` as a tuple of monitor kinds (empty without the flag), or a usage error."""
+    if text is None:
+        return ()
+    from rulec.runtime.monitors import KINDS
+
+    kinds = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [kind for kind in kinds if kind not in KINDS] or ([] if kinds else [text])
+    if unknown:
+        raise typer.BadParameter(f"unknown monitor {unknown[0]!r}; choose from {', '.join(KINDS)}, comma-separated",
+                                 param_hint="--monitor")
+    return kinds
+
+
+def parse_hidden(text: str | None) -> tuple[int, ...]:
+    """`--layers` of train and compare: hidden sizes, 256 when not given."""
+    return (256,) if text is None else parse_sizes(text, 1, "256 or 256,128")
 
 
 def parse_layers(text: str) -> tuple[int, ...]:
@@ -157,24 +196,8 @@ def baseline_inputs_choice(value: str | None) -> tuple[str, ...] | None:
     return tuple(inputs_choice(scaling) for scaling in scalings)
 
 
-def baseline_scalings(asked: tuple[str, ...] | None, rule_scaling: str) -> tuple[str, ...]:
-    """The scalings the baselines run on: those asked for, else the rule's own and `feature`."""
-    return asked if asked is not None else tuple(dict.fromkeys([rule_scaling, DEFAULT_INPUTS]))
-
-
 BaselineInputsOption = Annotated[Optional[str], typer.Option("--baseline-inputs", callback=baseline_inputs_choice,
                                                              help=BASELINE_INPUTS_HELP)]
-
-
-def input_scaling(asked: str | None, learned_on: str | None, origin: str, warn) -> str:
-    """`--inputs` when given, else the scaling the genome file was learned on (`learned_on`, None when there is no
-    genome file or it does not say), else the default. A genome run on inputs scaled otherwise than it was learned
-    on is still run, with a warning through `warn`: its figures are not its own."""
-    if asked is None:
-        return learned_on or DEFAULT_INPUTS
-    if learned_on is not None and asked != learned_on:
-        warn(f"{origin} was learned on `{learned_on}` inputs; using `{asked}` inputs as --inputs asks")
-    return asked
 
 
 def parse_number(text: str) -> int | float | None:
@@ -278,8 +301,7 @@ def refuse_bad_stability_from(protocol) -> None:
                                  "(--horizons sets them)", param_hint="--stability-from")
 
 
-def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str | None, method: str,
-                             unroll_step: int) -> None:
+def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str | None) -> None:
     """`--horizons` sets the unroll and the scoring points, so it excludes the flags that set them otherwise."""
     if not horizons:
         return
@@ -289,9 +311,6 @@ def refuse_horizon_conflicts(horizons: tuple, unroll: int | None, score_at: str 
                                  f"or make it {longest}", param_hint="--unroll")
     if score_at is not None:
         raise typer.BadParameter("give --horizons or --score-at, not both", param_hint="--score-at")
-    if method == "grad" and unroll_step > 0:
-        raise typer.BadParameter("gradient meta-training scores horizons over one fixed unroll; a growing "
-                                 "curriculum (--unroll-step) would cut the long ones off", param_hint="--horizons")
 
 
 # ---- persistent ES: the truncation, and the flags it cannot take
@@ -302,30 +321,12 @@ TruncationOption = Annotated[Optional[int], typer.Option(min=1, help=(
 LONGEST_DEFAULT_TRUNCATION = 10
 
 
-def persistent_truncation(method: str, truncation: int | None, unroll: int, population: int, *, horizons: tuple,
-                          score_at: str | None, stability: float, inits: int, networks: int) -> int:
-    """The truncation of `--method pes` (0 for the other methods), or a usage error for a flag it cannot take."""
-    if method != "pes":
-        if truncation is not None:
-            raise typer.BadParameter("only --method pes cuts the unroll into truncations", param_hint="--truncation")
-        return 0
-    truncation = truncation or max(d for d in range(1, LONGEST_DEFAULT_TRUNCATION + 1) if unroll % d == 0)
-    if unroll % truncation:
-        raise typer.BadParameter(f"the unroll of {unroll} steps is not a whole number of truncations of {truncation}",
-                                 param_hint="--truncation")
-    if population % 2:
-        raise typer.BadParameter(f"pes draws its members in antithetic pairs; make the population even, not "
-                                 f"{population}", param_hint="--population")
-    scored_once = {"--horizons": bool(horizons), "--score-at": score_at is not None, "--stability": stability > 0,
-                   "--inits": inits > 1}
-    for flag, given in scored_once.items():
-        if given:
-            raise typer.BadParameter("pes scores the members after every truncation, on one synapse draw per task; "
-                                     "leave it out", param_hint=flag)
-    if networks > 1:
-        raise typer.BadParameter("pes keeps every member's network from one generation to the next, so it trains "
-                                 "one network: give one --layers and one --batch", param_hint="--layers")
-    return truncation
+def persistent_truncation(method: str, truncation: int | None, unroll: int) -> int:
+    """`--truncation`, or for `--method pes` without it the unroll's largest divisor up to 10 (0: none given).
+    Whether the method takes it is the method's to say (rulec/meta/methods.py, `Method.refused`)."""
+    if method != "pes" or truncation is not None:
+        return truncation or 0
+    return max(d for d in range(1, LONGEST_DEFAULT_TRUNCATION + 1) if unroll % d == 0)
 
 
 # ---- the unit an evolution strategy moves each genome entry in (rulec/meta/coordinates.py)
@@ -338,14 +339,11 @@ SEARCH_SCALE_HELP = ("The unit of an evolution strategy's step for each genome e
                      "always steps in units of the larger of the declared scale and the entry's current size.")
 
 
-def search_scale_choice(method: str, value: str) -> str:
-    """--search-scale, checked against the method (a typer callback cannot see the other flags)."""
+def search_scale_choice(value: str) -> str:
+    """--search-scale, one of the search scales (whether the method takes it is the method's to say)."""
     if value not in SEARCH_SCALES:
         raise typer.BadParameter(f"{value!r} is not a search scale; choose from {', '.join(SEARCH_SCALES)}",
                                  param_hint="--search-scale")
-    if method == "grad" and value != "declared":
-        raise typer.BadParameter("grad already steps each entry in units of the larger of its declared scale and "
-                                 "its current size; leave it out", param_hint="--search-scale")
     return value
 
 

@@ -62,6 +62,17 @@ class Gradient(Method):
         return cls(networks, tasks, settings.curriculum, settings.loss, settings.learning_rate, settings.clip,
                    settings.population)
 
+    @classmethod
+    def refused(cls, settings: Settings) -> list[tuple[str, str]]:
+        found = super().refused(settings)
+        if settings.search_scale != "declared":
+            found.append(("search_scale", "grad already steps each entry in units of the larger of its declared "
+                                          "scale and its current size; leave it out"))
+        if settings.protocol.horizons and settings.curriculum.unroll_step > 0:
+            found.append(("horizons", "gradient meta-training scores horizons over one fixed unroll; a growing "
+                                      "curriculum (--unroll-step) would cut the long ones off"))
+        return found
+
     @staticmethod
     def member_cost(step: Estimate, protocol: objectives.Protocol) -> Estimate:
         """The unroll's residuals are kept for the backward pass (about 2 sqrt(unroll) states when rematerialised),

@@ -88,6 +88,15 @@ class Method(abc.ABC):
         step (the batches are counted by the caller). Called before anything is built, to refuse a plan that
         cannot fit."""
 
+    @classmethod
+    def refused(cls, settings: Settings) -> list[tuple[str, str]]:
+        """The settings this method cannot run with, as (setting, why) pairs, each setting named as its field of
+        `Settings` or of its protocol (the command line reports it against the flag of that name). Checked before
+        anything is loaded. By default, cutting the unroll into truncations belongs to persistent ES."""
+        if settings.protocol.truncation:
+            return [("truncation", "only --method pes cuts the unroll into truncations")]
+        return []
+
     @abc.abstractmethod
     def init(self, key, initial: Callable, random_start: bool = False) -> dict:
         """The first carry. `initial(key)` draws a starting genome; `random_start` says those draws are random

@@ -114,6 +114,11 @@ def build(settings: Settings, networks: list[Network], tasks, template: dict) ->
     return entry.load().build(settings, networks, tasks, template, entry.variant)
 
 
+def refused(settings: Settings) -> list[tuple[str, str]]:
+    """`Method.refused` of the registered method of `settings.method`."""
+    return METHODS[settings.method].load().refused(settings)
+
+
 def member_cost(method: str, step: Estimate, protocol: Protocol) -> Estimate:
     """`Method.member_cost` of a registered method."""
     return METHODS[method].load().member_cost(step, protocol)

@@ -80,6 +80,26 @@ class Persistent(Method):
         return cls(network, tasks, settings.population, settings.sigma, settings.learning_rate, settings.clip,
                    settings.loss, template, scale_from_start=settings.search_scale == "start")
 
+    @classmethod
+    def refused(cls, settings: Settings) -> list[tuple[str, str]]:
+        """PES cuts the unroll into truncations, draws antithetic pairs, scores after every truncation on one
+        synapse draw per task, and keeps every member's network from one generation to the next."""
+        protocol, found = settings.protocol, []
+        if protocol.unroll % protocol.truncation:
+            found.append(("truncation", f"the unroll of {protocol.unroll} steps is not a whole number of "
+                                        f"truncations of {protocol.truncation}"))
+        if settings.population % 2:
+            found.append(("population", f"pes draws its members in antithetic pairs; make the population even, "
+                                        f"not {settings.population}"))
+        scored_once = {"horizons": bool(protocol.horizons), "score_at": bool(protocol.score_at),
+                       "stability": protocol.stability > 0, "inits": protocol.inits > 1}
+        found += [(setting, "pes scores the members after every truncation, on one synapse draw per task; leave it "
+                            "out") for setting, given in scored_once.items() if given]
+        if len(settings.hidden) * len(settings.batches) > 1:
+            found.append(("hidden", "pes keeps every member's network from one generation to the next, so it "
+                                    "trains one network: give one --layers and one --batch"))
+        return found
+
     @staticmethod
     def member_cost(step: Estimate, protocol: objectives.Protocol) -> Estimate:
         """One truncation and the scored batches, the network state kept between generations."""

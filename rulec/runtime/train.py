@@ -9,6 +9,7 @@ one run); for each evaluation point the best learning rate is reported, as the p
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 
 import jax
@@ -17,6 +18,7 @@ import numpy as np
 import optax
 
 from rulec.data.datasets import Dataset, signed_one_hot
+from rulec.runtime.monitors import Monitor
 
 # Learning-rate sweeps spanning 4 decades, in steps of sqrt(10).
 SWEEPS = {"sgd": np.logspace(-3, 1, 9), "momentum": np.logspace(-4, 0, 9), "adam": np.logspace(-5, -1, 9)}
@@ -50,13 +52,17 @@ class Curve:
     steps: list[int]
     accuracy: list[float]
     diverged_at: int | None = None
+    monitored: list[dict] = dataclasses.field(default_factory=list)  # a monitor's point at each of `steps`
+    # Wall time of a step, from the end of the first (which compiles) to the last, less the evaluations.
+    seconds_per_step: float | None = None
 
 
-def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: Callable[[int], None] = lambda _: None
-               ) -> tuple[Curve, dict]:
+def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: Callable[[int], None] = lambda _: None,
+               monitor: Monitor | None = None) -> tuple[Curve, dict]:
     """Trains the rule's network; stops at the first evaluation point where a synapse is NaN or infinite,
     keeping every accuracy measured before it. Returns the curve and the state at the last evaluation point
-    that was still finite."""
+    that was still finite. With a `monitor` (rulec/runtime/monitors.py), each evaluation point also measures the
+    step that reached it, on its batch."""
     x_train, y_train = jnp.asarray(data.x_train), jnp.asarray(signed_one_hot(data.y_train, data.classes))
     x_test, y_test = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
     # The batch is gathered inside the jitted step, on the device, from the indices alone. An unroll of one step
@@ -67,16 +73,28 @@ def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: 
     marks = set(evaluation_steps(len(indices)))
     curve = Curve([], [])
     last_finite = state
+    started, evaluating = time.perf_counter(), 0.0
     for t, batch in enumerate(indices, start=1):
-        state = step(genome, state, batch)
+        before, state = state, step(genome, state, batch)
         on_step(t)
+        if t == 1 or t in marks:  # the clock is read once the step is done (JAX dispatches asynchronously)
+            jax.block_until_ready(state)
+        if t == 1:
+            started = time.perf_counter()
         if t in marks:
+            evaluation_started = time.perf_counter()
             if not all(bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves((state.synapses, state.neurons))):
                 curve.diverged_at = t
                 break
             curve.steps.append(t)
             curve.accuracy.append(accuracy(predict(genome, state, x_test), y_test))
+            if monitor is not None:
+                curve.monitored.append(monitor.on_host(monitor.measure(genome, before, state, x_train[batch],
+                                                               y_train[batch])))
             last_finite = state
+            evaluating += time.perf_counter() - evaluation_started
+    if len(indices) > 1 and curve.diverged_at is None:  # the last step is an evaluation point: it is done
+        curve.seconds_per_step = (time.perf_counter() - started - evaluating) / (len(indices) - 1)
     return curve, last_finite
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rulec
-from rulec.commands.meta_train import _initial
+from rulec.experiment.meta_training import initial_genome
 from rulec.diagnostics import RuleError
 from rulec.runtime.genome_set import apply_settings, parse_setting
 from tests.conftest import ROOT
@@ -116,10 +116,10 @@ def test_train_uses_and_reports_the_setting(tmp_path, monkeypatch, capsys):
 def test_meta_training_starts_every_member_from_the_setting():
     rule = rulec.load(TEMPLATE)
     net = rule.network((2, 3, 2))
-    initial = _initial(rule, net, None, None, settings("mu=identity"), None)
+    initial = initial_genome(rule, net, None, None, settings("mu=identity"), None)
     first, second = initial(jax.random.key(1)), initial(jax.random.key(2))
     np.testing.assert_array_equal(first["mu"], np.eye(2))
     np.testing.assert_array_equal(second["mu"], np.eye(2))
     assert not np.array_equal(first["nu"], second["nu"])  # the other entries are still drawn per key
     with pytest.raises(RuleError, match="`nosuch` is not a genome entry"):
-        _initial(rule, net, None, None, settings("nosuch=1"), None)
+        initial_genome(rule, net, None, None, settings("nosuch=1"), None)

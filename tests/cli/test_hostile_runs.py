@@ -13,7 +13,7 @@ import pytest
 
 from rulec.diagnostics import RuleError
 from rulec.runtime import lock, resources
-from rulec.commands import train as train_command
+from rulec.experiment import training
 from tests.conftest import INVALID, ROOT, STDLIB
 from tests.conftest import run_cli as run
 
@@ -85,7 +85,7 @@ def test_a_result_whose_folder_vanished_during_the_run_is_rescued(tmp_path, monk
     folder = tmp_path / "results"
     folder.mkdir()
     monkeypatch.chdir(tmp_path)
-    trained = train_command.train_rule
+    trained = training.train_rule
 
     def train_then_lose_the_folder(*args, **kwargs):
         result = trained(*args, **kwargs)
@@ -93,7 +93,7 @@ def test_a_result_whose_folder_vanished_during_the_run_is_rescued(tmp_path, monk
         folder.rmdir()
         return result
 
-    monkeypatch.setattr(train_command, "train_rule", train_then_lose_the_folder)
+    monkeypatch.setattr(training, "train_rule", train_then_lose_the_folder)
     code, _, err = run(*TRAIN, "--json", str(folder / "run.json"), monkeypatch=monkeypatch, capsys=capsys)
     (rescued,) = tmp_path.glob("run.rescued-*.json")
     assert code == 1 and f"could not write {folder / 'run.json'}" in " ".join(err.split())

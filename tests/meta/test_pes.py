@@ -139,8 +139,7 @@ def test_flags_pes_cannot_take_are_usage_errors(flags, message, monkeypatch, cap
 def test_the_default_truncation_is_the_unrolls_largest_divisor_up_to_10():
     from rulec.commands.flags import persistent_truncation
 
-    flags = dict(horizons=(), score_at=None, stability=0.0, inits=1, networks=1)
-    assert [persistent_truncation("pes", None, unroll, 4, **flags) for unroll in (100, 15, 7, 13)] == [10, 5, 7, 1]
+    assert [persistent_truncation("pes", None, unroll) for unroll in (100, 15, 7, 13)] == [10, 5, 7, 1]
 
 
 def test_truncation_belongs_to_pes(monkeypatch, capsys):

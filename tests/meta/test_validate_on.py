@@ -18,7 +18,7 @@ TINY = ("meta-train", BLUR, "--set", "k=2", "--data", "xor", "--layers", "4", "-
 
 def validation_run(tmp_path, monkeypatch, capsys, *flags):
     """Runs TINY with `flags`; (the settings in its log, its history, the validation tasks it loaded)."""
-    import rulec.commands.meta_train as meta_train
+    import rulec.experiment.meta_training as meta_train
     loaded = []
 
     def recording(specs, *args, **kwargs):

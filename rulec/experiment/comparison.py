@@ -1,0 +1,164 @@
+"""`rulec.compare`: several rules and baselines under one protocol: the same network, batches, seeds and evaluation
+points, each rule with the genome `rulec.train` would choose for it.
+
+    board = rulec.compare(["stdlib_rules/backprop.rule", "stdlib_rules/kolen_pollack.rule"], data="digits",
+                          steps=500, seeds=(0, 1, 2), baselines=("sgd", "adam"))
+    [(row.name, row.mean[-1], row.std[-1], row.alignment) for row in board.rows]
+
+(tests/runtime/test_compare.py runs one.)
+
+A rule that cannot run (a check error, a genome that does not fit) or that diverges gets its row marked, and the
+others go on. Baselines run on every input scaling the rules use, each at its best learning rate and scaling per
+evaluation point, as in `rulec train`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rulec import api
+from rulec.data.errors import DataError
+from rulec.diagnostics import RuleError
+from rulec.experiment import training
+from rulec.experiment.choices import SettingError
+from rulec.runtime.train import evaluation_steps
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One rule or baseline. `accuracy[seed][point]`, None after a divergence; `mean`, `std` over the seeds that
+    reached the point; `alignment`: the final cos(ΔW, -∇W L) per synapse, averaged over instances and seeds;
+    `error`: why the rule did not run."""
+    name: str
+    kind: str  # "rule" or "baseline"
+    file: str | None = None
+    genome: str | None = None
+    inputs: str | None = None
+    accuracy: list[list[float | None]] = dataclasses.field(default_factory=list)
+    alignment: dict[str, float | None] = dataclasses.field(default_factory=dict)
+    monitor: list[dict] = dataclasses.field(default_factory=list)  # the monitors of each seed
+    seconds_per_step: float | None = None
+    diverged: tuple[int, ...] = ()  # the seeds on which the rule diverged
+    error: str | None = None
+
+    @property
+    def mean(self) -> list[float | None]:
+        return [_finite(np.mean(v)) if v else None for v in self._reached()]
+
+    @property
+    def std(self) -> list[float | None]:
+        return [_finite(np.std(v)) if v else None for v in self._reached()]
+
+    def _reached(self) -> list[list[float]]:
+        points = max((len(a) for a in self.accuracy), default=0)
+        return [[v for a in self.accuracy if i < len(a) and (v := a[i]) is not None] for i in range(points)]
+
+    def record(self) -> dict:
+        return {**dataclasses.asdict(self), "diverged": list(self.diverged), "mean": self.mean, "std": self.std}
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """The leaderboard: one row per rule, then one per baseline, on the protocol's settings."""
+    settings: dict
+    evaluation_steps: list[int]
+    rows: list[Row]
+
+    def record(self) -> dict:
+        return {**self.settings, "evaluation_steps": self.evaluation_steps, "rows": [r.record() for r in self.rows]}
+
+
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _final_alignment(monitors: list[dict]) -> dict[str, float | None]:
+    """Per synapse, the last point's cosines averaged over instances and seeds (None without a gradient)."""
+    found: dict[str, list[float]] = {}
+    for monitor in monitors:
+        for synapse, points in monitor.get("alignment", {}).items():
+            found.setdefault(synapse, []).extend(v for v in (points[-1] if points else []) if v is not None)
+    return {synapse: float(np.mean(values)) if values else None for synapse, values in found.items()}
+
+
+def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", data_dir: Path | None = None,
+            transform: str = "none", inputs: str | None = None, hidden: Sequence[int] = (256,), steps: int = 500,
+            batch: int = 128,
+            seeds: Sequence[int] = (0, 1, 2), baselines: Sequence[str] = ("sgd", "adam"),
+            baseline_model: str = "relu-xent", monitor: bool = True, force: bool = False,
+            progress: training.Progress | None = None, warn=training._warn) -> Comparison:
+    """Trains every rule (a rulec.Rule or a rule file) with each seed, then the baselines, under one protocol.
+    `inputs` scales every rule's inputs one way (default: as `rulec.train` chooses, per rule). With `monitor`, each
+    rule's alignment with the gradient is recorded too (rulec/runtime/monitors.py)."""
+    progress = progress or (lambda task, done, total: None)
+    training.check_choices(baselines, baseline_model, transform)
+    if not seeds:
+        raise SettingError("seeds", "give at least one seed")
+    settings = dict(data=data, data_dir=data_dir, transform=transform, inputs=inputs, hidden=tuple(hidden),
+                    steps=steps, batch=batch, baselines=(), baseline_model=baseline_model, force=force, warn=warn)
+    rows: list[Row] = []
+    scalings: list[str] = []
+    reference: dict[str, tuple] = {}
+    for rule in rules:
+        name = rule.name if isinstance(rule, api.Rule) else Path(rule).stem
+        row = Row(name, "rule", file=None if isinstance(rule, api.Rule) else str(rule))
+        try:
+            loaded = rule if isinstance(rule, api.Rule) else api.load(rule)
+            prepared = [training.prepare(loaded, file=Path(row.file) if row.file else None, seed=seed, **settings)
+                        for seed in seeds]
+        except (RuleError, DataError, SettingError) as error:
+            rows.append(dataclasses.replace(row, error=_reason(error)))
+            continue
+        first = prepared[0]
+        row = dataclasses.replace(row, name=first.rule.name, genome=first.origin, inputs=first.scaling)
+        scalings.append(first.scaling)
+        reference.setdefault("rule", (loaded, first.file))
+        results = [training.run(ready, monitor=("alignment",) if monitor else (),
+                                progress=_for_seed(progress, f"{row.name} (seed {seed})"))
+                   for seed, ready in zip(seeds, prepared)]
+        timed = [r.curve.seconds_per_step for r in results if r.curve.seconds_per_step is not None]
+        rows.append(dataclasses.replace(
+            row, accuracy=[_padded(r.curve.accuracy, steps) for r in results],
+            monitor=[r.monitor for r in results], alignment=_final_alignment([r.monitor for r in results]),
+            seconds_per_step=float(np.median(timed)) if timed else None,
+            diverged=tuple(seed for seed, r in zip(seeds, results) if r.curve.diverged_at is not None)))
+    if baselines and reference:
+        rows += _baselines(reference["rule"], settings, seeds, baselines, tuple(dict.fromkeys(scalings)), progress)
+    return Comparison({"data": data, "layers": list(hidden), "steps": steps, "batch": batch, "seeds": list(seeds),
+                       "transform": transform, "baseline_model": baseline_model}, evaluation_steps(steps), rows)
+
+
+def _for_seed(progress: training.Progress, task: str) -> training.Progress:
+    """A progress callback that reports every task of one run as `task`."""
+    return lambda _, done, total: progress(task, done, total)
+
+
+def _padded(accuracy: list[float], steps: int) -> list[float | None]:
+    return list(accuracy) + [None] * (len(evaluation_steps(steps)) - len(accuracy))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, RuleError):
+        first = error.diagnostics[0]
+        return f"{first.span.source.name}:{first.span.line}:{first.span.column}: {first.message}"
+    return str(getattr(error, "message", error))
+
+
+def _baselines(rule_and_file, settings: dict, seeds, kinds, scalings, progress) -> list[Row]:
+    """Each baseline's row: its best learning rate (and input scaling) at each point, for each seed."""
+    accuracy: dict[str, list] = {kind: [] for kind in kinds}
+    for seed in seeds:
+        rule, file = rule_and_file
+        prepared = training.prepare(rule, file=file, seed=seed, **{**settings, "baselines": tuple(kinds)},
+                                    baseline_inputs=scalings)
+        found = training.run_baselines(prepared, kinds, prepared.baseline_data,
+                                       lambda task, done, total: progress(f"{task} (seed {seed})", done, total))
+        for kind in kinds:
+            accuracy[kind].append([best[0] for best in found[kind]["best"]])
+    return [Row(kind, "baseline", inputs=",".join(scalings), accuracy=accuracy[kind]) for kind in kinds]

@@ -1,0 +1,48 @@
+"""`rulec compare` and `rulec.compare`: rules and baselines under one protocol, a failing rule marked in its row."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+import rulec
+from rulec.runtime.train import evaluation_steps
+from tests.conftest import ROOT, run_cli
+
+RULES = ROOT / "stdlib_rules"
+
+
+def test_rules_and_baselines_share_the_protocol_and_a_broken_rule_does_not_stop_the_others(tmp_path):
+    broken = tmp_path / "broken.rule"
+    broken.write_text("rule broken\nneuron a[2]\nforward (i in pre, j in post)\n  a[j, 0] := nope[j]\n")
+    board = rulec.compare([RULES / "backprop.rule", broken], data="xor",
+                          hidden=(8,), steps=5, batch=16, seeds=(0, 1), baselines=("sgd",))
+    assert [(row.name, row.kind) for row in board.rows] == [("backprop", "rule"), ("broken", "rule"),
+                                                          ("sgd", "baseline")]
+    backprop, failed, sgd = board.rows
+    assert failed.error.startswith(f"{broken}:1:1: ") and failed.accuracy == []  # the checker's located message
+    assert board.evaluation_steps == evaluation_steps(5)
+    # Two seeds, the same evaluation points; the mean and spread are those of the seeds' accuracies.
+    for row in (backprop, sgd):
+        assert np.array(row.accuracy).shape == (2, len(board.evaluation_steps))
+        np.testing.assert_allclose(row.mean, np.mean(row.accuracy, axis=0), rtol=1e-6)
+        np.testing.assert_allclose(row.std, np.std(row.accuracy, axis=0), atol=1e-7)
+    # Each seed is the run `rulec.train` makes with it.
+    alone = rulec.train(RULES / "backprop.rule", data="xor", hidden=(8,), steps=5, batch=16, seed=1, baselines=())
+    np.testing.assert_allclose(backprop.accuracy[1], alone.curve.accuracy)
+    assert abs(backprop.alignment["w"] - 1) < 1e-5
+    assert backprop.seconds_per_step > 0 and sgd.seconds_per_step is None
+
+
+def test_the_command_prints_the_leaderboard_and_marks_a_failed_rule(tmp_path, monkeypatch, capsys):
+    out, plot = tmp_path / "board.json", tmp_path / "board.png"
+    code, stdout, err = run_cli("compare", str(RULES / "backprop.rule"), str(tmp_path / "missing.rule"), "--data",
+                                "xor", "--layers", "8", "--steps", "2", "--batch", "16", "--seeds", "1", "--baseline",
+                                "none", "--json", str(out), "--plot", str(plot), monkeypatch=monkeypatch,
+                                capsys=capsys)
+    assert code == 1  # a rule failed; the others' figures are still written
+    assert "backprop" in stdout and "failed (below)" in stdout and "missing failed:" in err
+    record = json.loads(out.read_text())
+    assert [row["name"] for row in record["rows"]] == ["backprop", "missing"]
+    assert record["rows"][0]["mean"] and record["rows"][1]["error"] and plot.stat().st_size > 0
