@@ -21,7 +21,7 @@ from rulec.diagnostics import RuleError
 from rulec.files import read_json, read_npz
 from rulec.runtime.genome_file import load_genome, save_genome
 from tests.conftest import ROOT
-from tests.runtime.test_data import write_idx
+from tests.data.test_datasets import write_idx
 
 SIZES = (3, 4, 2)
 
