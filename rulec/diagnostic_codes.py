@@ -104,6 +104,7 @@ CODES = MappingProxyType({
     "draw-argument": "an argument of a draw that varies over neurons, states or the batch",
     "distribution-argument": "a constant argument that makes no distribution: `normal(0, -1)`, `bernoulli(1.5)`",
     "persistent-batch": "a persistent neuron state is written a value that varies over the batch",
+    "never-written": "a neuron state read that no phase writes, so it can only read zero",
     "persistent-first": "the first neuron, the one `predict` reads, is declared persistent",
     # ---- proofs
     "unknown-claim": "`prove` names a claim rulec cannot prove",
@@ -129,4 +130,6 @@ CODES = MappingProxyType({
     "unused-declaration": "a dim, genome entry, neuron, synapse or activation that nothing reads (warning)",
     "unread-result": "a `let` or a neuron write whose result nothing reads (warning)",
     "read-before-write": "a neuron state read before the step writes it, so it reads zero (warning)",
+    "unwritten-read": "a read that covers neuron states no phase writes, besides written ones, the bias unit or a "
+                      "persistent neuron's initial value (warning)",
 })

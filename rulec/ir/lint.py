@@ -8,7 +8,10 @@ turns into errors. Three kinds:
 * a read before a write: neuron states start every step at zero, so reading one that the step writes only later
   reads zero, although the rule expects the value from the last step. A persistent neuron (`neuron theta[post]
   persistent = 1`) is carried between steps, so reading it first is what it is for; and inside a relaxation
-  loop a state the loop writes later reads the value the previous iteration left, which is what a loop is for.
+  loop a state the loop writes later reads the value the previous iteration left, which is what a loop is for;
+* a read of states that no phase writes at all (`unwritten-read`): a typo such as `a[j, 2]` for `a[j, 1]`. Where
+  the read can only be zero (no written state, no bias unit, no persistent value in it) it is an error,
+  `never-written`, which `raise_errors` raises and `--werror` is not needed for.
 
 The state checks run on a network with two hidden layers, where every phase and scheme has an instance.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from rulec.diagnostics import Diagnostic, Severity
+from rulec.diagnostics import Diagnostic, RuleError, Severity
 from rulec.ir import nodes as ir
 from rulec.ir.liveness import Repeat, flat, schedule
 from rulec.ir.liveness import _locations as locations  # the locations a load or write covers, one definition
@@ -29,8 +32,17 @@ DEPTH = 3  # input, two hidden layers, output
 def lint(program: ir.Program) -> list[Diagnostic]:
     """Every warning of the program, in source order, except those their line allows (`allowed`)."""
     found = unused_declarations(program.rule) + unread_lets(program) + unread_writes(program) + \
-        reads_before_writes(program)
-    return sorted((d for d in found if not allowed(d)), key=lambda d: (d.span.line, d.span.column))
+        reads_before_writes(program) + unwritten_reads(program)
+    return sorted((d for d in found if d.severity is Severity.ERROR or not allowed(d)),
+                  key=lambda d: (d.span.line, d.span.column))
+
+
+def raise_errors(found: list[Diagnostic]) -> list[Diagnostic]:
+    """The warnings of `found` (what `lint` returns); raises a RuleError with its errors if it has any."""
+    errors = [d for d in found if d.severity is Severity.ERROR]
+    if errors:
+        raise RuleError(errors)
+    return found
 
 
 def allowed(warning: Diagnostic) -> bool:
@@ -42,6 +54,10 @@ def allowed(warning: Diagnostic) -> bool:
 
 def _warning(span, message: str, hint: str, code: str) -> Diagnostic:
     return Diagnostic(span, message, hint, code, Severity.WARNING)
+
+
+def _listed(states: list[int]) -> str:
+    return f"state{'s' if len(states) > 1 else ''} {', '.join(map(str, states))}"
 
 
 # ---- unused declarations ---------------------------------------------------------------------------------------
@@ -190,3 +206,50 @@ def reads_before_writes(program: ir.Program) -> list[Diagnostic]:
     return list(found.values())
 
 
+
+
+# ---- reads of states no phase writes -----------------------------------------------------------------------
+
+
+def _reads_by_load(program: ir.Program, runs) -> dict:
+    """Each neuron load, by its span, with the load and every location it reads in any instance that runs it."""
+    reads: dict = {}
+    for run in runs:
+        context = Context(run.roles, {}, {})
+        for statement in run.statements:
+            local = context if isinstance(statement, ir.Let) else write_context(statement, context, DEPTH)
+            if local is None:
+                continue
+            for load in _loads(statement.value, ir.Source.NEURON):
+                reads.setdefault(load.span, (load, set()))[1].update(
+                    locations(load.kind, load.name, load.positions, local, program, DEPTH))
+    return reads
+
+
+def unwritten_reads(program: ir.Program) -> list[Diagnostic]:
+    """A read of neuron states that no phase writes: `a[j, 2]` where only states 0 and 1 are ever written.
+
+    Where the read can only be zero (none of its states is written anywhere, it does not include the bias unit
+    and the neuron does not persist) it is an error, `never-written`; a read that also covers written states,
+    the bias unit, or a persistent neuron's initial value is a warning, `unwritten-read`."""
+    runs = flat(schedule(program, DEPTH))
+    written = _all_writes(program, runs)
+    written_states = {(place[1], place[3]) for place in written}
+    neurons = {n.name: n for n in program.neurons}
+    found = []
+    for load, places in _reads_by_load(program, runs).values():
+        unwritten = sorted({place[3] for place in places if (place[1], place[3]) not in written_states})
+        states = f"{_listed(unwritten)} of `{load.name}`" if neurons[load.name].states else f"`{load.name}`"
+        if places and not places & written and not neurons[load.name].persistent and not load.positions[0].bias:
+            found.append(Diagnostic(load.span, f"no phase writes {states}, so this reads zero at every step",
+                                    "write it in a phase before this reads it, or read a state that is written",
+                                    "never-written"))
+        elif neurons[load.name].persistent and not places & written:
+            found.append(_warning(load.span, f"no phase writes {states}, so this reads its initial value, "
+                                  f"{neurons[load.name].initial:g}, at every step", "use a constant, or write it",
+                                  "unwritten-read"))
+        elif unwritten:
+            reads = "everywhere but at the bias unit" if not places & written else "in that part"
+            found.append(_warning(load.span, f"no phase writes {states}, so this reads zero {reads}",
+                                  "read only the states some phase writes", "unwritten-read"))
+    return found

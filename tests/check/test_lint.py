@@ -58,6 +58,7 @@ forward (i in pre+bias, j in post)
   a[j] := tanh(sum(i) w[i, j] * a[i])  for j in hidden
   a[j] := sum(i) w[i, j] * a[i]        for j in output
   b[j] := 1                            for j in output
+  b[j] := 2                            for j in hidden
 update (i in pre+bias, j in post)
   w[i, j] := w[i, j] + 0.1 * sum(batch) a[i] * b[j]  for j in hidden
 """
