@@ -66,7 +66,6 @@ CODES = MappingProxyType({
     "nested-loop": "a loop inside a loop",
     "looped-phase": "a loop holds a phase that cannot repeat (input, update)",
     "loop-order": "a loop's phases are not a run of phases in step order",
-    "loop-target": "a phase that `predict` runs inside a loop reads the target",
     "repeated-index": "an index is bound or used twice where it must appear once",
     "shadowed-index": "an index hides a declared name or a binding of the phase header",
     "undeclared": "a name that is not declared",
@@ -130,6 +129,7 @@ CODES = MappingProxyType({
     "unused-declaration": "a dim, genome entry, neuron, synapse or activation that nothing reads (warning)",
     "unread-result": "a `let` or a neuron write whose result nothing reads (warning)",
     "read-before-write": "a neuron state read before the step writes it, so it reads zero (warning)",
+    "predict-target": "a phase that `predict` runs reads `target`, which reads 0 there (warning)",
     "unwritten-read": "a read that covers neuron states no phase writes, besides written ones, the bias unit or a "
                       "persistent neuron's initial value (warning)",
 })

@@ -9,6 +9,8 @@ turns into errors. Three kinds:
   reads zero, although the rule expects the value from the last step. A persistent neuron (`neuron theta[post]
   persistent = 1`) is carried between steps, so reading it first is what it is for; and inside a relaxation
   loop a state the loop writes later reads the value the previous iteration left, which is what a loop is for;
+* a read of `target` in a phase that `predict` runs, where it reads 0 (`predict-target`): a label-conditioned
+  forward pass allows it with a comment;
 * a read of states that no phase writes at all (`unwritten-read`): a typo such as `a[j, 2]` for `a[j, 1]`. Where
   the read can only be zero (no written state, no bias unit, no persistent value in it) it is an error,
   `never-written`, which `raise_errors` raises and `--werror` is not needed for.
@@ -22,7 +24,7 @@ import dataclasses
 
 from rulec.diagnostics import Diagnostic, RuleError, Severity
 from rulec.ir import nodes as ir
-from rulec.ir.liveness import Repeat, flat, schedule
+from rulec.ir.liveness import Repeat, flat, predict_phases, schedule
 from rulec.ir.liveness import _locations as locations  # the locations a load or write covers, one definition
 from rulec.ir.schedule import Context, write_context
 from rulec.syntax import ast
@@ -32,7 +34,7 @@ DEPTH = 3  # input, two hidden layers, output
 def lint(program: ir.Program) -> list[Diagnostic]:
     """Every warning of the program, in source order, except those their line allows (`allowed`)."""
     found = unused_declarations(program.rule) + unread_lets(program) + unread_writes(program) + \
-        reads_before_writes(program) + unwritten_reads(program)
+        reads_before_writes(program) + unwritten_reads(program) + predict_targets(program)
     return sorted((d for d in found if d.severity is Severity.ERROR or not allowed(d)),
                   key=lambda d: (d.span.line, d.span.column))
 
@@ -253,3 +255,16 @@ def unwritten_reads(program: ir.Program) -> list[Diagnostic]:
             found.append(_warning(load.span, f"no phase writes {states}, so this reads zero {reads}",
                                   "read only the states some phase writes", "unwritten-read"))
     return found
+
+
+# ---- the target at prediction time -----------------------------------------------------------------------------
+
+
+def predict_targets(program: ir.Program) -> list[Diagnostic]:
+    """`target[j]` in a phase that `predict` runs (forward, or backward in a loop with forward): `predict` has no
+    target and reads it as 0 there, so the prediction differs from what a step computes."""
+    return [_warning(load.span, f"`predict` runs the {phase.kind.value} phase too, and has no target: this reads "
+                     "0 there", "read the target in a feedback phase; for a label-conditioned forward pass, allow "
+                     "this warning with `# allow predict-target`", "predict-target")
+            for phase in program.phases if phase.kind in predict_phases(program)
+            for statement in phase.statements for load in _loads(statement.value, ir.Source.TARGET)]

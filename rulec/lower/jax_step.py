@@ -115,8 +115,9 @@ class JaxStep(StatementRunner):
 
     def predict(self, genome, network: NetworkState, x):
         """The forward pass only: state 0 of the first neuron on the output layer, [batch, outputs]. A draw in it
-        takes the values the next step's would."""
-        state = self.run(genome, network, x, None, self.predict_schedule, draws.split_step_key(network.key)[1])
+        takes the values the next step's would; `target` reads 0."""
+        target = jnp.zeros((x.shape[0], self.sizes[-1]), x.dtype)
+        state = self.run(genome, network, x, target, self.predict_schedule, draws.split_step_key(network.key)[1])
         return state["neurons"][self.program.neurons[0].name][self.depth][0]
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:

@@ -18,7 +18,6 @@ import numpy as np
 import sympy
 
 from rulec.ir import nodes as ir
-from rulec.ir.liveness import predict_phases
 from rulec.ir.schedule import PHASE_ORDER
 from rulec.reference.interpreter import Reference
 from rulec.shapes import genome_shapes, instance_roles, synapse_shapes
@@ -141,10 +140,7 @@ def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) ->
     reference = Reference(program, sizes, generic_table(), constant=exact,
                           losses=loss_functions(abstract=loss_name == ANY_LOSS), draw=symbolic_draw)
     updated, _ = reference.step(genome, synapses, x, t, PHASE_ORDER)
-    _, neurons = reference.step(genome, synapses, x, t, predict_phases(program))
-    first = program.neurons[0]
-    output = neurons[first.name][-1]
-    prediction = output[..., 0] if first.states else output
+    prediction = reference.predict(genome, synapses, x)
     loss = total_loss(loss_name, prediction, t, abstract=loss_name == ANY_LOSS)
     for synapse in program.synapses:
         if synapse.fixed:
