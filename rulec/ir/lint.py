@@ -21,8 +21,10 @@ The state checks run on a network with two hidden layers, where every phase and 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import re
 
-from rulec.diagnostics import Diagnostic, RuleError, Severity
+from rulec.diagnostics import Diagnostic, RuleError, Severity, Span
 from rulec.ir import nodes as ir
 from rulec.ir.liveness import Repeat, flat, predict_phases, schedule
 from rulec.ir.liveness import _locations as locations  # the locations a load or write covers, one definition
@@ -34,7 +36,7 @@ DEPTH = 3  # input, two hidden layers, output
 def lint(program: ir.Program) -> list[Diagnostic]:
     """Every warning of the program, in source order, except those their line allows (`allowed`)."""
     found = unused_declarations(program.rule) + unread_lets(program) + unread_writes(program) + \
-        reads_before_writes(program) + unwritten_reads(program) + predict_targets(program)
+        reads_before_writes(program) + unwritten_reads(program) + predict_targets(program) + unknown_allows(program)
     return sorted((d for d in found if d.severity is Severity.ERROR or not allowed(d)),
                   key=lambda d: (d.span.line, d.span.column))
 
@@ -47,11 +49,39 @@ def raise_errors(found: list[Diagnostic]) -> list[Diagnostic]:
     return found
 
 
+# The codes a comment may allow: those of warnings. An error cannot be allowed.
+ALLOWABLE = ("unused-declaration", "unread-result", "read-before-write", "unwritten-read", "predict-target",
+             "unknown-allow")
+ALLOW = re.compile(r"#\s*allow\s+([A-Za-z][\w-]*)")  # a comment that starts `allow CODE`, not prose
+
+
+def _allow_comments(line: str):
+    """(column, code) of the `allow CODE` a source line's comment starts with."""
+    comment_at = line.find("#")
+    match = ALLOW.match(line, comment_at) if comment_at >= 0 else None
+    if match is not None:
+        yield match.start(1) + 1, match.group(1)
+
+
 def allowed(warning: Diagnostic) -> bool:
     """A comment on the warning's line that says `allow CODE` (`# allow read-before-write: why`) keeps it quiet.
     Comments are not part of a rule's canonical text, so allowing a warning leaves its source hash alone."""
-    comment = warning.span.source.line(warning.span.line).partition("#")[2]
-    return f"allow {warning.code}" in comment
+    return any(code == warning.code for _, code in _allow_comments(warning.span.source.line(warning.span.line)))
+
+
+def unknown_allows(program: ir.Program) -> list[Diagnostic]:
+    """`# allow unused-declarations`: a code that is no warning's allows nothing, so the warning it meant stays."""
+    source = program.rule.span.source
+    found = []
+    for number, line in enumerate(source.lines, 1):
+        for column, code in _allow_comments(line):
+            if code not in ALLOWABLE:
+                span = Span(source, number, column, number, column + len(code))
+                found.append(_warning(span, f"`{code}` is not the code of a warning, so this allows nothing",
+                                      f"a comment may allow {', '.join(ALLOWABLE)}"
+                                      + (f"; did you mean `{close[0]}`?" if (close := difflib.get_close_matches(
+                                          code, ALLOWABLE, n=1)) else ""), "unknown-allow"))
+    return found
 
 
 def _warning(span, message: str, hint: str, code: str) -> Diagnostic:

@@ -110,3 +110,11 @@ def test_every_command_that_checks_a_rule_takes_werror(command, monkeypatch, cap
     code, out, err = run(command[0], str(EVERY), *command[1:], "--werror", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1
     assert err.startswith(f"{EVERY}:4:1: error: dim `k` is declared but never read")
+
+
+def test_an_allow_comment_names_a_code_exactly_and_an_unknown_one_is_reported():
+    line = "dim spare = 3  # allow unused-declarations: kept for --set"
+    text = EVERY.read_text().replace("dim spare = 3", line)
+    found = [(d.span.line, d.span.column, d.code) for d in lint(resolve(check_text(text, "r.rule")))]
+    assert (5, 1, "unused-declaration") in found
+    assert (5, line.index("unused-declarations") + 1, "unknown-allow") in found
