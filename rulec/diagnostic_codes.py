@@ -16,7 +16,7 @@ CODES = MappingProxyType({
     "syntax": "the text does not follow the grammar",
     "unknown-keyword": "a line starts with a misspelled keyword",
     "invisible": "a character that prints as nothing (a byte-order mark, a control character)",
-    "unclosed": "a bracket or parenthesis is never closed",
+    "unclosed": "a bracket, a parenthesis or a loop (`repeat` without `end`) is never closed",
     "too-deep": "an expression nests more operators than rulec accepts",
     "not-integer": "a whole number is expected: an index, a dim or a state range",
     "bad-layer-set": "a layer set is extended by something other than `+bias`",
