@@ -142,14 +142,14 @@ def unread_lets(program: ir.Program) -> list[Diagnostic]:
     """`let z = ...` that no later statement of its phase reads."""
     found = []
     for phase in program.phases:
-        for at, statement in enumerate(phase.statements):
-            if isinstance(statement, ir.Let) and not any(
-                    load.name == statement.name for later in phase.statements[at + 1:]
-                    for load in _loads(later.value, ir.Source.LET)):
+        read_later: set[str] = set()  # the lets the statements after this one read: one walk per statement
+        for statement in reversed(phase.statements):
+            if isinstance(statement, ir.Let) and statement.name not in read_later:
                 found.append(_warning(statement.span, f"`{statement.name}` is computed but never read",
                                       f"remove the `let`, or read `{statement.name}` in a later equation of "
                                       f"`{phase.kind.value}`", "unread-result"))
-    return found
+            read_later.update(load.name for load in _loads(statement.value, ir.Source.LET))
+    return sorted(found, key=lambda d: (d.span.line, d.span.column))
 
 
 def _neuron_reads(program: ir.Program, run) -> set:
