@@ -17,6 +17,8 @@ import time
 import numpy as np
 import sympy
 
+from rulec.functions import elementwise_table
+from rulec.initializers import evaluate as initial_value
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER
 from rulec.reference.interpreter import Reference
@@ -85,9 +87,17 @@ def symbolic_draw(e: ir.Draw, roles: dict[str, int], shape) -> np.ndarray:
     return symbols(f"{e.distribution}{e.site}({instance})", shape)
 
 
+_NUMPY = elementwise_table(np)  # evaluates a constant's declared initialiser, as `train` does
+
+
 def symbolic_genome(program: ir.Program, sizes, preset: str | None) -> dict:
-    """The genome: a preset's values exactly, and a symbol for every entry it does not set."""
-    values = program.presets.get(preset, {}) if preset else {}
+    """The genome: without a preset, a symbol for every entry; under a preset, the genome `train --preset` runs,
+    exactly: the preset's values, and the declared value of every constant it does not set (a preset sets every
+    drawn entry)."""
+    values = dict(program.presets.get(preset, {})) if preset else {}
+    if preset:
+        values.update({entry.name: initial_value(entry.init, (), dict(program.dims), None, _NUMPY)
+                       for entry in program.genome if entry.name not in values and not entry.sampled})
     genome = {}
     for entry in program.genome:
         shapes = genome_shapes(entry, sizes) if entry.per_synapse else [entry.shape]

@@ -134,3 +134,15 @@ def test_a_batch_size_scale_is_proved_or_refused_by_its_value(update, proved):
     else:
         with pytest.raises(RuleError):
             prove_all(checked)
+
+
+def test_under_a_preset_the_constants_it_does_not_set_keep_their_declared_values():
+    # exact SGD as `train --preset trained` runs it (scale = 1, declared), though not for every scale
+    text = (ROOT / "stdlib_rules" / "backprop.rule").read_text().replace(
+        "  lr = 0.001 ", "  lr = 0.001; scale = 1\n").replace("- lr * sum(batch)", "- lr * scale * sum(batch)")
+    text = text.split("prove ")[0] + "preset trained\n  lr = 0.01\nprove sgd(loss = mse, lr = lr) under preset " \
+        "trained\nprove sgd(loss = mse, lr = lr)\n"
+    checked = check_text(text, "scaled.rule")
+    under_preset, every_genome = checked.rule.proofs
+    assert prove_sgd(resolve(checked), under_preset).proved
+    assert not prove_sgd(resolve(checked), every_genome).proved
