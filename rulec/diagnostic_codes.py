@@ -113,6 +113,7 @@ CODES = MappingProxyType({
     "prove-lr": "`prove sgd` lacks a learning rate that is an expression of genome scalars",
     "unknown-preset": "a preset name the rule does not declare",
     "proof-failed": "a claimed property does not hold, with the residual that shows it",
+    "proof-timeout": "a proof ran past its limit of CPU time (a relaxation loop unrolled symbolically)",
     "sympy-too-deep": "an expression nests too deeply for SymPy to prove or analyse",
     # ---- overrides, flags and the API
     "not-a-dim": "an override (`--set`) names a declaration that is not a dim",

@@ -146,3 +146,17 @@ def test_under_a_preset_the_constants_it_does_not_set_keep_their_declared_values
     under_preset, every_genome = checked.rule.proofs
     assert prove_sgd(resolve(checked), under_preset).proved
     assert not prove_sgd(resolve(checked), every_genome).proved
+
+
+def test_a_proof_that_runs_past_its_time_limit_is_a_located_error(monkeypatch):
+    import rulec.symbolic
+    from tests.lower.test_relaxation_loops import INLINE
+
+    monkeypatch.setattr(rulec.symbolic, "PROOF_SECONDS", 0.2)
+    text = INLINE + "loss mse\nprove sgd(loss = mse, lr = lr)\n"
+    with pytest.raises(RuleError) as caught:
+        prove_all(check_text(text, "settle.rule", {"n": 2}))
+    [error] = caught.value.diagnostics
+    assert (error.code, error.span.line) == ("proof-timeout", len(text.splitlines()))
+    assert error.message == "this proof did not finish within 0.2 s of CPU time"
+    assert "--set n=1" in error.hint
