@@ -100,7 +100,7 @@ CODES = MappingProxyType({
     # ---- noise and persistent state
     "draw-place": "a draw inside a step that is not the whole value of a `let`",
     "draw-index": "a draw's `let` indexed by something other than a neuron index of the phase header",
-    "draw-argument": "an argument of a draw that varies over neurons, states or the batch",
+    "draw-argument": "an argument of a draw that varies over indices the draw does not (states, other neurons)",
     "distribution-argument": "a constant argument that makes no distribution: `normal(0, -1)`, `bernoulli(1.5)`",
     "persistent-batch": "a persistent neuron state is written a value that varies over the batch",
     "never-written": "a neuron state read that no phase writes, so it can only read zero",
