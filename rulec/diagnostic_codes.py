@@ -130,6 +130,7 @@ CODES = MappingProxyType({
     "unused-declaration": "a dim, genome entry, neuron, synapse or activation that nothing reads (warning)",
     "unread-result": "a `let` or a neuron write whose result nothing reads (warning)",
     "read-before-write": "a neuron state read before the step writes it, so it reads zero (warning)",
+    "persistent-in-loop": "a persistent neuron written inside a relaxation loop, so n times a step (warning)",
     "unknown-allow": "an `allow` comment names a code that is not a warning's, so it allows nothing (warning)",
     "predict-target": "a phase that `predict` runs reads `target`, which reads 0 there (warning)",
     "unwritten-read": "a read that covers neuron states no phase writes, besides written ones, the bias unit or a "

@@ -11,6 +11,7 @@ turns into errors. Three kinds:
   loop a state the loop writes later reads the value the previous iteration left, which is what a loop is for;
 * a read of `target` in a phase that `predict` runs, where it reads 0 (`predict-target`): a label-conditioned
   forward pass allows it with a comment;
+* a write of a persistent neuron inside a relaxation loop (`persistent-in-loop`), which runs n times a step;
 * a read of states that no phase writes at all (`unwritten-read`): a typo such as `a[j, 2]` for `a[j, 1]`. Where
   the read can only be zero (no written state, no bias unit, no persistent value in it) it is an error,
   `never-written`, which `raise_errors` raises and `--werror` is not needed for.
@@ -36,7 +37,8 @@ DEPTH = 3  # input, two hidden layers, output
 def lint(program: ir.Program) -> list[Diagnostic]:
     """Every warning of the program, in source order, except those their line allows (`allowed`)."""
     found = unused_declarations(program.rule) + unread_lets(program) + unread_writes(program) + \
-        reads_before_writes(program) + unwritten_reads(program) + predict_targets(program) + unknown_allows(program)
+        reads_before_writes(program) + unwritten_reads(program) + predict_targets(program) + \
+        persistent_in_loops(program) + unknown_allows(program)
     return sorted((d for d in found if d.severity is Severity.ERROR or not allowed(d)),
                   key=lambda d: (d.span.line, d.span.column))
 
@@ -51,7 +53,7 @@ def raise_errors(found: list[Diagnostic]) -> list[Diagnostic]:
 
 # The codes a comment may allow: those of warnings. An error cannot be allowed.
 ALLOWABLE = ("unused-declaration", "unread-result", "read-before-write", "unwritten-read", "predict-target",
-             "unknown-allow")
+             "persistent-in-loop", "unknown-allow")
 ALLOW = re.compile(r"#\s*allow\s+([A-Za-z][\w-]*)")  # a comment that starts `allow CODE`, not prose
 
 
@@ -298,3 +300,18 @@ def predict_targets(program: ir.Program) -> list[Diagnostic]:
                      "this warning with `# allow predict-target`", "predict-target")
             for phase in program.phases if phase.kind in predict_phases(program)
             for statement in phase.statements for load in _loads(statement.value, ir.Source.TARGET)]
+
+
+# ---- persistent state in a loop ----------------------------------------------------------------------------
+
+
+def persistent_in_loops(program: ir.Program) -> list[Diagnostic]:
+    """`theta[j] := ...` for a persistent `theta` in a phase inside `repeat n`: a running average or a threshold
+    meant to move once a step moves n times. The update phase, which runs once a step, is its place."""
+    persistent = {n.name for n in program.neurons if n.persistent}
+    return [_warning(statement.span, f"`{statement.name}` persists across steps, but the loop on line "
+                     f"{loop.span.line} writes it {loop.count} times a step", "write it in the update phase, which "
+                     "runs once a step after the loop", "persistent-in-loop")
+            for loop in program.loops for phase in program.phases if phase.kind in loop.kinds
+            for statement in phase.statements
+            if isinstance(statement, ir.Write) and statement.kind is ir.Source.NEURON and statement.name in persistent]

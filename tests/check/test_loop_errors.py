@@ -111,3 +111,11 @@ def test_a_target_read_that_predict_runs_in_a_loop_is_a_warning_at_the_read():
     [warning] = [d for d in lint(resolve(check_text(text, "loops.rule"))) if d.code == "predict-target"]
     assert (warning.span.line, warning.span.column) == (line_of(text, "sum(j) target"), 21)
     assert warning.message.startswith("`predict` runs the backward phase too, and has no target: this reads 0")
+
+
+def test_a_persistent_write_inside_a_loop_is_a_warning_at_the_write():
+    text = rule_text("repeat n\n" + FORWARD + "    r[j] := r[j] + mean(batch) a[j, 0]\n" + FEEDBACK + BACKWARD
+                     + "end\n").replace("neuron up\n", "neuron up\nneuron r persistent = 0\n")
+    [warning] = [d for d in lint(resolve(check_text(text, "loops.rule"))) if d.code == "persistent-in-loop"]
+    assert (warning.span.line, warning.span.column) == (line_of(text, "r[j] := "), 5)
+    assert warning.message == "`r` persists across steps, but the loop on line 14 writes it 3 times a step"
