@@ -154,15 +154,23 @@ def unread_lets(program: ir.Program) -> list[Diagnostic]:
     return sorted(found, key=lambda d: (d.span.line, d.span.column))
 
 
-def _neuron_reads(program: ir.Program, run) -> set:
+def _executed(run):
+    """(statement, its context) for each statement the run executes in its instance (a `for j in output` write
+    runs in the last pair only)."""
     context = Context(run.roles, {}, {})
-    result = set()
     for statement in run.statements:
         local = context if isinstance(statement, ir.Let) else write_context(statement, context, DEPTH)
         if local is not None:
-            for load in _loads(statement.value, ir.Source.NEURON):
-                result |= locations(load.kind, load.name, load.positions, local, program, DEPTH)
-    return result
+            yield statement, local
+
+
+def _read_places(program: ir.Program, load: ir.Load, local: Context) -> set:
+    return locations(load.kind, load.name, load.positions, local, program, DEPTH)
+
+
+def _neuron_reads(program: ir.Program, run) -> set:
+    return {place for statement, local in _executed(run) for load in _loads(statement.value, ir.Source.NEURON)
+            for place in _read_places(program, load, local)}
 
 
 def _writes(program: ir.Program, run, statement: ir.Write) -> set:
@@ -221,13 +229,9 @@ def reads_before_writes(program: ir.Program) -> list[Diagnostic]:
     written_ever = _all_writes(program, flat(items))
     written, found = set(), {}
     for run in _runs_noting_loops(program, items, written):
-        context = Context(run.roles, {}, {})
-        for statement in run.statements:
-            local = context if isinstance(statement, ir.Let) else write_context(statement, context, DEPTH)
-            if local is None:
-                continue
+        for statement, local in _executed(run):
             for load in _loads(statement.value, ir.Source.NEURON):
-                early = {place for place in locations(load.kind, load.name, load.positions, local, program, DEPTH)
+                early = {place for place in _read_places(program, load, local)
                          if place in written_ever and place not in written and place[1] not in persistent}
                 if early and load.span not in found:
                     states = _states(program, load.name, early)
@@ -240,8 +244,6 @@ def reads_before_writes(program: ir.Program) -> list[Diagnostic]:
     return list(found.values())
 
 
-
-
 # ---- reads of states no phase writes -----------------------------------------------------------------------
 
 
@@ -249,14 +251,9 @@ def _reads_by_load(program: ir.Program, runs) -> dict:
     """Each neuron load, by its span, with the load and every location it reads in any instance that runs it."""
     reads: dict = {}
     for run in runs:
-        context = Context(run.roles, {}, {})
-        for statement in run.statements:
-            local = context if isinstance(statement, ir.Let) else write_context(statement, context, DEPTH)
-            if local is None:
-                continue
+        for statement, local in _executed(run):
             for load in _loads(statement.value, ir.Source.NEURON):
-                reads.setdefault(load.span, (load, set()))[1].update(
-                    locations(load.kind, load.name, load.positions, local, program, DEPTH))
+                reads.setdefault(load.span, (load, set()))[1].update(_read_places(program, load, local))
     return reads
 
 
