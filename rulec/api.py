@@ -35,7 +35,7 @@ from rulec.frontend import check_text, read_rule_file
 from rulec.functions import elementwise_table
 from rulec.ir import nodes as ir
 from rulec.ir import liveness, resolve, verify
-from rulec.ir.lint import lint
+from rulec.ir.lint import lint, raise_errors
 from rulec.lower.contraction import FORMS
 from rulec.lower.jax_step import JaxStep
 from rulec.lower.network_state import NetworkState
@@ -91,7 +91,7 @@ class Rule:
         self.program: ir.Program = resolve(checked)
         if verify.enabled():
             verify.verify(self.program)
-        self.warnings: tuple[Diagnostic, ...] = tuple(lint(self.program))
+        self.warnings: tuple[Diagnostic, ...] = tuple(raise_errors(lint(self.program)))
         self.name = self.program.name
         self.dims = dict(self.program.dims)
         # The hash of the canonical text: comments and layout do not change it, every equation does.

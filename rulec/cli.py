@@ -51,11 +51,11 @@ def check_and_warn(path: Path, overrides, werror: bool) -> CheckedRule:
     import dataclasses
 
     from rulec.diagnostics import Severity
-    from rulec.ir.lint import lint
+    from rulec.ir.lint import lint, raise_errors
     from rulec.ir.resolve import resolve
 
     checked = check_rule(path, overrides)
-    found = lint(resolve(checked))
+    found = raise_errors(lint(resolve(checked)))
     if werror and found:
         raise RuleError([dataclasses.replace(d, severity=Severity.ERROR) for d in found])
     if found:

@@ -16,7 +16,7 @@ CODES = MappingProxyType({
     "syntax": "the text does not follow the grammar",
     "unknown-keyword": "a line starts with a misspelled keyword",
     "invisible": "a character that prints as nothing (a byte-order mark, a control character)",
-    "unclosed": "a bracket or parenthesis is never closed",
+    "unclosed": "a bracket, a parenthesis or a loop (`repeat` without `end`) is never closed",
     "too-deep": "an expression nests more operators than rulec accepts",
     "not-integer": "a whole number is expected: an index, a dim or a state range",
     "bad-layer-set": "a layer set is extended by something other than `+bias`",
@@ -66,7 +66,6 @@ CODES = MappingProxyType({
     "nested-loop": "a loop inside a loop",
     "looped-phase": "a loop holds a phase that cannot repeat (input, update)",
     "loop-order": "a loop's phases are not a run of phases in step order",
-    "loop-target": "a phase that `predict` runs inside a loop reads the target",
     "repeated-index": "an index is bound or used twice where it must appear once",
     "shadowed-index": "an index hides a declared name or a binding of the phase header",
     "undeclared": "a name that is not declared",
@@ -101,9 +100,10 @@ CODES = MappingProxyType({
     # ---- noise and persistent state
     "draw-place": "a draw inside a step that is not the whole value of a `let`",
     "draw-index": "a draw's `let` indexed by something other than a neuron index of the phase header",
-    "draw-argument": "an argument of a draw that varies over neurons, states or the batch",
+    "draw-argument": "an argument of a draw that varies over indices the draw does not (states, other neurons)",
     "distribution-argument": "a constant argument that makes no distribution: `normal(0, -1)`, `bernoulli(1.5)`",
     "persistent-batch": "a persistent neuron state is written a value that varies over the batch",
+    "never-written": "a neuron state read that no phase writes, so it can only read zero",
     "persistent-first": "the first neuron, the one `predict` reads, is declared persistent",
     # ---- proofs
     "unknown-claim": "`prove` names a claim rulec cannot prove",
@@ -113,6 +113,7 @@ CODES = MappingProxyType({
     "prove-lr": "`prove sgd` lacks a learning rate that is an expression of genome scalars",
     "unknown-preset": "a preset name the rule does not declare",
     "proof-failed": "a claimed property does not hold, with the residual that shows it",
+    "proof-timeout": "a proof ran past its limit of CPU time (a relaxation loop unrolled symbolically)",
     "sympy-too-deep": "an expression nests too deeply for SymPy to prove or analyse",
     # ---- overrides, flags and the API
     "not-a-dim": "an override (`--set`) names a declaration that is not a dim",
@@ -131,4 +132,9 @@ CODES = MappingProxyType({
     "unused-declaration": "a dim, genome entry, neuron, synapse or activation that nothing reads (warning)",
     "unread-result": "a `let` or a neuron write whose result nothing reads (warning)",
     "read-before-write": "a neuron state read before the step writes it, so it reads zero (warning)",
+    "persistent-in-loop": "a persistent neuron written inside a relaxation loop, so n times a step (warning)",
+    "unknown-allow": "an `allow` comment names a code that is not a warning's, so it allows nothing (warning)",
+    "predict-target": "a phase that `predict` runs reads `target`, which reads 0 there (warning)",
+    "unwritten-read": "a read that covers neuron states no phase writes, besides written ones, the bias unit or a "
+                      "persistent neuron's initial value (warning)",
 })

@@ -44,6 +44,8 @@ class PhaseSpec:
         kind: the kind, whose value is the keyword that opens the phase.
         schemes: the sets of layer sets its header may bind, such as {pre, post} for `(i in pre, j in post)`.
         neuron_writes: the layer sets whose neurons it may write.
+        persistent_writes: the layer sets whose persistent neurons it may write besides: the update phase runs
+            once a step, after any relaxation loop, so a threshold or a running average moves there once a step.
         writes_synapses: whether it may write synapses.
         top_down: whether its instances run from the output layer down to the first hidden layer, as
             backpropagation does, never reaching the input layer or the pair at it; else from the input up over
@@ -72,6 +74,7 @@ class PhaseSpec:
     repeatable: bool
     settles_prediction: bool
     missing_hint: str | None
+    persistent_writes: frozenset[str] = frozenset()
 
     @property
     def required(self) -> bool:
@@ -93,7 +96,8 @@ PHASES = (
           predicts=False, repeatable=True, settles_prediction=True, missing_hint=None),
     PhaseSpec(PhaseKind.UPDATE, PAIR_SCHEMES, frozenset(), writes_synapses=True, top_down=False, predicts=False,
           repeatable=False, settles_prediction=False,
-          missing_hint="add `update (i in pre+bias, j in post)` with the synapse update"),
+          missing_hint="add `update (i in pre+bias, j in post)` with the synapse update",
+          persistent_writes=frozenset({"post"})),
 )
 
 LAYER_SETS = frozenset({"input", "pre", "post", "hidden", "output"})

@@ -172,13 +172,19 @@ class PhaseTyper:
         if layer is None or not isinstance(first, ast.Name):
             return  # reported by the index check
         allowed = SPEC[kind].neuron_writes
+        if self.symbols.persistent(target.name):
+            allowed = allowed | SPEC[kind].persistent_writes
         if layer.bias:
             self.error(first.span, f"`{first.id}` includes the bias unit, which is constant and cannot be written",
                        f"add `for {first.id} in {layer.base}` to leave the bias out", "bias-write")
         elif layer.base not in allowed:
-            where = " or ".join(f"`{s}`" for s in sorted(allowed)) if allowed else "no"
-            self.error(target.span, f"the {kind.value} phase cannot write neurons of `{layer.base}`",
-                       f"it writes {where} neurons", "phase-write")
+            hint = f"it writes {' or '.join(f'`{s}`' for s in sorted(allowed))} neurons" if allowed else \
+                "it writes no neurons"
+            persistent = SPEC[kind].persistent_writes - allowed
+            if persistent:
+                hint += f"; and persistent ones of {' or '.join(f'`{s}`' for s in sorted(persistent))}, once a step"
+            self.error(target.span, f"the {kind.value} phase cannot write neurons of `{layer.base}`", hint,
+                       "phase-write")
 
     def check_free(self, ty: Ty, names: set[str], owner: str) -> None:
         for index, span in ty.free.items():

@@ -79,12 +79,6 @@ def _body_errors(loop: ast.Loop, rule: ast.Rule) -> list[Diagnostic]:
                                      "inside a loop, write the phases in the order a step runs them: "
                                      + ", ".join(spec.kind.value for spec in PHASES), "loop-order"))
     inside = {p.kind for p in phases}
-    if any(SPEC[kind].predicts for kind in inside):
-        errors += [Diagnostic(span, f"the {phase.kind.value} phase reads `target`, but `predict` runs it in this "
-                              "loop, which holds a phase that predicts, and has no target", "read the target in a "
-                              "feedback phase, which `predict` never runs", "loop-target")
-                   for phase in phases if SPEC[phase.kind].settles_prediction and not SPEC[phase.kind].predicts
-                   for span in _target_reads(phase)[:1]]
     if phases:
         first, last = min(PHASE_POSITION[k] for k in inside), max(PHASE_POSITION[k] for k in inside)
         for outside in rule.phases:
@@ -94,20 +88,6 @@ def _body_errors(loop: ast.Loop, rule: ast.Rule) -> list[Diagnostic]:
                                          f"{loop.span.line} repeats", "a loop repeats phases that run one after "
                                          "the other: move this phase into the loop", "loop-order"))
     return errors
-
-
-def _target_reads(phase: ast.Phase) -> list[Span]:
-    """Where the phase reads `target`, in source order."""
-    found, pending = [], list(phase.body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.Ref) and node.name == "target":
-            found.append(node.span)
-        if isinstance(node, tuple):
-            pending.extend(node)
-        elif dataclasses.is_dataclass(node) and not isinstance(node, Span):
-            pending.extend(getattr(node, field.name) for field in dataclasses.fields(node))
-    return sorted(found, key=lambda span: (span.line, span.column))
 
 
 def _repeatable() -> str:

@@ -45,12 +45,14 @@ def shape(e: ir.Draw, layer_size: indexing.LayerSize, batch: int) -> tuple[int, 
     return (batch,) + tuple(layer_size(p.role) + p.bias for p in layers)
 
 
-def sample(e: ir.Draw, args, key, size: tuple[int, ...], convert) -> nm.Named:
-    """The draw with named axes; `args` are its arguments' values, scalars, and `convert` turns a float32 JAX
-    array into the interpreter's arrays. The standard draw is made in float32 whatever the interpreter computes
-    in, so a run in float64 draws what the same run in float32 draws."""
+def sample(e: ir.Draw, args: list[nm.Named], key, size: tuple[int, ...], convert) -> nm.Named:
+    """The draw with named axes; `args` are its arguments' values, each over some of the draw's axes (a
+    per-neuron probability), and `convert` turns a float32 JAX array into the interpreter's arrays. The standard
+    draw is made in float32 whatever the interpreter computes in, so a run in float64 draws what the same run in
+    float32 draws."""
     import jax
 
+    args = [nm.align(arg, axes(e)) for arg in args]
     if e.distribution == "normal":
         mean, std = args
         return nm.Named(mean + std * convert(jax.random.normal(key, size)), axes(e))

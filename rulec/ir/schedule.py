@@ -139,7 +139,7 @@ class StatementRunner:
 
     def draw(self, e: ir.Draw, context: Context, state) -> nm.Named:
         """A draw from this step's key, `state["key"]` (see rulec/ir/draws.py), in the input's dtype."""
-        args = [self.expr(a, context, state).data for a in e.args]
+        args = [self.expr(a, context, state) for a in e.args]
         size = draws.shape(e, self.layer_size(context), state["input"].shape[0])
         key = draws.site_key(state["key"], e.site, context.roles)
         dtype = state["input"].dtype

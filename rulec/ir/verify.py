@@ -51,6 +51,7 @@ def verify(program: ir.Program) -> ir.Program:
               ir.Source.GENOME: {g.name: tuple(g.per_synapse or ()) + g.shape for g in program.genome},
               ir.Source.LET: {}, ir.Source.STEP: {"step": ()}}
     fixed = {s.name for s in program.synapses if s.fixed}
+    persistent = {n.name for n in program.neurons if n.persistent}
     for phase in program.phases:
         if ir.scheme_of({b.role for b in phase.bindings}) is not phase.scheme:
             raise IRError(f"line {phase.span.line}: the {phase.kind.value} phase is a {phase.scheme.value} phase, "
@@ -60,7 +61,7 @@ def verify(program: ir.Program) -> ir.Program:
         for statement in phase.statements:
             scope = _left_hand_side(statement, header)
             if isinstance(statement, ir.Write):
-                _check_write(statement, phase, shapes, fixed)
+                _check_write(statement, phase, shapes, fixed, persistent)
             _check_expr(statement.value, scope, shapes)
             if isinstance(statement, ir.Let):
                 if statement.name in shapes[ir.Source.LET]:
@@ -103,7 +104,7 @@ def _left_hand_side(statement: ir.Statement, header: dict[str, ir.Binding]) -> S
     return Scope(header, states, statement.when if isinstance(statement, ir.Write) else ())
 
 
-def _check_write(write: ir.Write, phase: ir.Phase, shapes, fixed: set[str]) -> None:
+def _check_write(write: ir.Write, phase: ir.Phase, shapes, fixed: set[str], persistent: set[str]) -> None:
     line = write.span.line
     if write.kind not in (ir.Source.NEURON, ir.Source.SYNAPSE):
         raise IRError(f"line {line}: a write to {write.kind.value} `{write.name}`: only neurons and synapses are "
@@ -119,7 +120,8 @@ def _check_write(write: ir.Write, phase: ir.Phase, shapes, fixed: set[str]) -> N
     else:
         layer = write.positions[0]
         assert isinstance(layer, ir.Layer), write  # `_check_shape` has refused a state on the neuron axis
-        if layer.role not in SPEC[phase.kind].neuron_writes:
+        spec = SPEC[phase.kind]
+        if layer.role not in spec.neuron_writes | (spec.persistent_writes if write.name in persistent else set()):
             raise IRError(f"line {line}: the {phase.kind.value} phase writes `{write.name}` on `{layer.role}`")
         if layer.bias:
             raise IRError(f"line {line}: the write to `{write.name}` covers the bias unit")

@@ -42,6 +42,14 @@ _LOSSES = loss_table(jnp)
 PAIRWISE_FUNCTIONS = pairwise_table(jnp)
 
 
+def update_slice(old, selector: tuple[slice | int, ...], new):
+    """`old.at[selector].set(new)` for a selector of contiguous slices and single indices, as one
+    `dynamic_update_slice`: a static region, which `rulec compile --emit python` prints (a scatter it does not)."""
+    starts = [part if isinstance(part, int) else part.start or 0 for part in selector]
+    kept = [axis for axis, part in enumerate(selector) if isinstance(part, int)]
+    return jax.lax.dynamic_update_slice(old, jnp.expand_dims(new, kept), starts + [0] * (old.ndim - len(starts)))
+
+
 class JaxStep(StatementRunner):
     """The step and predict functions of one program on one network shape (pure; jit, vmap and grad them)."""
 
@@ -116,8 +124,9 @@ class JaxStep(StatementRunner):
 
     def predict(self, genome, network: NetworkState, x):
         """The forward pass only: state 0 of the first neuron on the output layer, [batch, outputs]. A draw in it
-        takes the values the next step's would."""
-        state = self.run(genome, network, x, None, self.predict_schedule, draws.split_step_key(network.key)[1])
+        takes the values the next step's would; `target` reads 0."""
+        target = jnp.zeros((x.shape[0], self.sizes[-1]), x.dtype)
+        state = self.run(genome, network, x, target, self.predict_schedule, draws.split_step_key(network.key)[1])
         return state["neurons"][self.program.neurons[0].name][self.depth][0]
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
@@ -129,7 +138,7 @@ class JaxStep(StatementRunner):
         region = indexing.cuts(statement.positions, self.layer_size(context), context.ranges)
         region = region[2:] + region[:2]  # channel-major
         selector, new = indexing.placed(store[key], region, value)
-        store[key] = new if all(c.whole for c in region) else store[key].at[selector].set(new)
+        store[key] = new if all(c.whole for c in region) else update_slice(store[key], selector, new)
 
     def write_neuron(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         layer = ir.neuron_layer(statement.positions)

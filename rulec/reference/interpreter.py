@@ -19,6 +19,7 @@ from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, pairwise_table
 from rulec.ir import draws, indexing
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
+from rulec.ir.liveness import predict_phases
 from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
 from rulec.losses import LOSSES, loss_table
 from rulec.syntax.ast import Reducer
@@ -77,6 +78,15 @@ class Reference(StatementRunner):
             for statement in phase.statements:
                 self.statement(statement, context, state)
         return state["synapses"], state["neurons"]
+
+    def predict(self, genome, synapses, x, **step):
+        """The output `predict` gives, state 0 of the first neuron on the output layer ([batch, outputs]): the
+        phases it runs (rulec/ir/liveness.py) with `target` read as 0. `step` takes `step`'s keywords."""
+        x = np.asarray(x)
+        target = np.zeros((x.shape[0], self.sizes[-1]), dtype=x.dtype)
+        _, neurons = self.step(genome, synapses, x, target, predict_phases(self.program), **step)
+        output = neurons[self.program.neurons[0].name][-1]
+        return output[..., 0] if self.program.neurons[0].states else output
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         region = indexing.cuts(statement.positions, self.layer_size(context), context.ranges)

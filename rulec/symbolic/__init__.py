@@ -8,9 +8,15 @@ from rulec.diagnostics import Diagnostic, RuleError, Span
 from rulec.ir import nodes as ir
 from rulec.ir import resolve
 from rulec.ir.named import REDUCTIONS
+from rulec.syntax import ast
 from rulec.symbolic.proofs import ProofResult, prove_sgd
+from rulec.symbolic.time_limit import TimeLimitExceeded, cpu_time_limit
 
 _RESIDUAL_SHOWN = 400  # characters of a residual printed in a failed proof
+# CPU seconds one `prove` statement may take. A proof of a loop-free rule takes about a second; one over a
+# relaxation loop unrolls it, and each iteration nests the expressions of the last (20 s to 1 min for two
+# iterations of a settling network, unbounded beyond).
+PROOF_SECONDS = 60.0
 
 
 def too_deep(span: Span, task: str) -> Diagnostic:
@@ -34,9 +40,13 @@ def prove_all(checked: CheckedRule) -> list[ProofResult]:
     results, errors = [], []
     for statement in checked.rule.proofs:
         try:
-            result = prove_sgd(program, statement)
+            with cpu_time_limit(PROOF_SECONDS):
+                result = prove_sgd(program, statement)
         except RecursionError:
             errors.append(too_deep(statement.span, "prove it"))
+            continue
+        except TimeLimitExceeded:
+            errors.append(_timeout(statement.span, checked))
             continue
         results.append(result)
         if not result.proved:
@@ -44,6 +54,19 @@ def prove_all(checked: CheckedRule) -> list[ProofResult]:
     if errors:
         raise RuleError(errors)
     return results
+
+
+def _timeout(span: Span, checked: CheckedRule) -> Diagnostic:
+    """A proof past PROOF_SECONDS; the hint names the loops' dims that make it long, if any."""
+    counts = [loop.count.id for loop in checked.rule.loops if isinstance(loop.count, ast.Name)]
+    if checked.rule.loops:
+        hint = ("a proof unrolls each relaxation loop symbolically, and every iteration nests the last: prove it "
+                "with fewer iterations" + (f", as with `--set {counts[0]}=1`" if counts else "")
+                + ", or skip the proofs with `rulec check --no-prove`")
+    else:
+        hint = "`rulec check --no-prove` checks the rule without proving it"
+    return Diagnostic(span, f"this proof did not finish within {PROOF_SECONDS:g} s of CPU time", hint,
+                      "proof-timeout")
 
 
 def refuse_what_sympy_cannot_read(program, task: str) -> None:

@@ -18,8 +18,9 @@ import time
 import numpy as np
 import sympy
 
+from rulec.functions import elementwise_table
+from rulec.initializers import evaluate as initial_value
 from rulec.ir import nodes as ir
-from rulec.ir.liveness import predict_phases
 from rulec.ir.schedule import PHASE_ORDER
 from rulec.reference.interpreter import Reference
 from rulec.shapes import genome_shapes, instance_roles, synapse_shapes
@@ -87,9 +88,17 @@ def symbolic_draw(e: ir.Draw, roles: dict[str, int], shape) -> np.ndarray:
     return symbols(f"{e.distribution}{e.site}({instance})", shape)
 
 
+_NUMPY = elementwise_table(np)  # evaluates a constant's declared initialiser, as `train` does
+
+
 def symbolic_genome(program: ir.Program, sizes, preset: str | None) -> dict:
-    """The genome: a preset's values exactly, and a symbol for every entry it does not set."""
-    values = program.presets.get(preset, {}) if preset else {}
+    """The genome: without a preset, a symbol for every entry; under a preset, the genome `train --preset` runs,
+    exactly: the preset's values, and the declared value of every constant it does not set (a preset sets every
+    drawn entry)."""
+    values = dict(program.presets.get(preset, {})) if preset else {}
+    if preset:
+        values.update({entry.name: initial_value(entry.init, (), dict(program.dims), None, _NUMPY)
+                       for entry in program.genome if entry.name not in values and not entry.sampled})
     genome = {}
     for entry in program.genome:
         shapes = genome_shapes(entry, sizes) if entry.per_synapse else [entry.shape]
@@ -143,10 +152,7 @@ def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) ->
     reference = Reference(program, sizes, generic_table(), constant=exact,
                           losses=loss_functions(abstract=loss_name == ANY_LOSS), draw=symbolic_draw)
     updated, _ = reference.step(genome, synapses, x, t, PHASE_ORDER)
-    _, neurons = reference.step(genome, synapses, x, t, predict_phases(program))
-    first = program.neurons[0]
-    output = neurons[first.name][-1]
-    prediction = output[..., 0] if first.states else output
+    prediction = reference.predict(genome, synapses, x)
     loss = total_loss(loss_name, prediction, t, abstract=loss_name == ANY_LOSS)
     for synapse in program.synapses:
         if synapse.fixed:

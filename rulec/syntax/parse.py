@@ -194,6 +194,19 @@ def _misspelled_keyword(source: Source, span: Span) -> RuleError | None:
                         code="unknown-keyword")
 
 
+def _unclosed_loop(source: Source) -> Span | None:
+    """The `repeat` of the innermost loop that no line `end` closes, if any: a file that ends inside a loop."""
+    opened: list[Span] = []
+    for number, line in enumerate(source.lines, 1):
+        match = _FIRST_WORD.match(line)
+        word = match.group(1) if match else None
+        if word == "repeat":
+            opened.append(Span(source, number, match.start(1) + 1, number, match.end(1) + 1))
+        elif word == "end" and opened:
+            opened.pop()
+    return opened[-1] if opened else None
+
+
 def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
     if isinstance(error, UnexpectedCharacters):
         # Lark declares `pos_in_stream = None` on the base class; UnexpectedCharacters sets it to the lexer's offset.
@@ -214,6 +227,11 @@ def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
         return RuleError.at(opener, f"this `{char}` is never closed",
                             f"close it with `{')' if char == '(' else ']'}` before line {span.line}",
                             code="unclosed")
+    at_end = isinstance(error, UnexpectedEOF) or getattr(getattr(error, "token", None), "type", "$END") == "$END"
+    loop = _unclosed_loop(source) if at_end else None
+    if loop is not None:
+        return RuleError.at(loop, "this `repeat` is never closed", "close the loop with a line `end` after the "
+                            "last phase it repeats", code="unclosed")
     misspelled = _misspelled_keyword(source, span)
     if misspelled is not None:
         return misspelled
@@ -224,8 +242,8 @@ def _syntax_error(source: Source, error: UnexpectedInput) -> RuleError:
     # `accepts` comes from replaying the parser, so it is exact; `expected` is the LALR table's wider guess.
     names = getattr(error, "accepts", None) or getattr(error, "expected", None) or ()
     expected = sorted({_describe_terminal(name) for name in names})
-    found = _describe_token(error.token) if isinstance(error, UnexpectedToken) else "the end of the file"
-    message = f"unexpected {found}"
+    found = _describe_token(error.token) if isinstance(error, UnexpectedToken) else _TOKEN_NAMES["$END"]
+    message = f"unexpected {found.removeprefix('the ')}"  # "unexpected end of the file"
     hint = ("expected " + ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")) if expected else None
     return RuleError.at(span, message, hint=hint, code="syntax")
 

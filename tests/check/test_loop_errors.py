@@ -68,9 +68,6 @@ MISTAKES = [
      "the forward phase runs before backward in a step, but follows it in this loop", "forward", "forward ("),
     ("repeat n\n" + FORWARD + BACKWARD + "end\n" + FEEDBACK, "loop-order",
      "the feedback phase runs between phases that the loop on line 13 repeats", "feedback", "feedback ("),
-    ("repeat n\n" + FORWARD + "  backward (i in hidden, j in output)\n    up[i] := sum(j) target[j]\n"
-     "end\n", "loop-target", "the backward phase reads `target`, but `predict` runs it in this loop", "target[j]",
-     "target[j]"),
 ]
 
 
@@ -106,3 +103,19 @@ def test_inside_a_loop_a_read_before_its_write_is_no_warning():
     once = rule_text(FORWARD + FEEDBACK + BACKWARD)
     warnings = [(w.code, w.span.line) for w in lint(resolve(check_text(once)))]
     assert ("read-before-write", line_of(once, "+ up[j]")) in warnings
+
+
+def test_a_target_read_that_predict_runs_in_a_loop_is_a_warning_at_the_read():
+    text = rule_text("repeat n\n" + FORWARD + "  backward (i in hidden, j in output)\n    up[i] := sum(j) "
+                     "target[j] * a[j, 0]\nend\n")
+    [warning] = [d for d in lint(resolve(check_text(text, "loops.rule"))) if d.code == "predict-target"]
+    assert (warning.span.line, warning.span.column) == (line_of(text, "sum(j) target"), 21)
+    assert warning.message.startswith("`predict` runs the backward phase too, and has no target: this reads 0")
+
+
+def test_a_persistent_write_inside_a_loop_is_a_warning_at_the_write():
+    text = rule_text("repeat n\n" + FORWARD + "    r[j] := r[j] + mean(batch) a[j, 0]\n" + FEEDBACK + BACKWARD
+                     + "end\n").replace("neuron up\n", "neuron up\nneuron r persistent = 0\n")
+    [warning] = [d for d in lint(resolve(check_text(text, "loops.rule"))) if d.code == "persistent-in-loop"]
+    assert (warning.span.line, warning.span.column) == (line_of(text, "r[j] := "), 5)
+    assert warning.message == "`r` persists across steps, but the loop on line 14 writes it 3 times a step"

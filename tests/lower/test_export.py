@@ -102,3 +102,23 @@ def test_stablehlo_needs_an_output_file():
                              "stablehlo"], capture_output=True, text=True)
     assert result.returncode == 2 and "give an output file with -o" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_write_over_part_of_a_synapse_prints_as_python(tmp_path):
+    # the update leaves the bias row alone: a write into part of the stored array, once a scatter the printer
+    # did not know
+    from rulec import export
+
+    text = (STDLIB[0].parent / "backprop.rule").read_text().replace(
+        "update (i in pre+bias, j in post)", "update (i in pre, j in post)")
+    net = rulec.loads(text, "partial.rule").network(SIZES)
+    module_path = tmp_path / "partial.py"
+    module_path.write_text(export.emit_python(net, 2))
+    spec = importlib.util.spec_from_file_location("partial_rule", module_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    genome, state, x, y = arguments(net)
+    after = net.step(genome, state, x, y)
+    for ours, theirs in zip(state_arrays(after), state_arrays(module.step(genome, state, x, y))):
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)
+    np.testing.assert_array_equal(after.synapses["w"][0][-1], state.synapses["w"][0][-1])  # the bias row kept

@@ -11,7 +11,8 @@ import numpy as np
 import rulec
 from rulec.functions import elementwise_table
 from rulec.reference.interpreter import Reference
-from tests.conftest import reference_run, state_arrays
+from rulec.api import source_major
+from tests.conftest import ROOT, reference_run, state_arrays
 
 SIZES = (4, 5, 3)
 NOISY = """rule noisy
@@ -161,3 +162,37 @@ def test_bcm_threshold_tracks_the_mean_squared_activity():
     # After many steps of slowly changing weights, theta is the running mean of y^2, not its start of 1.
     np.testing.assert_allclose(state.neurons["theta"][1], (activity ** 2).mean(0), rtol=0.5)
     assert not np.allclose(state.neurons["theta"][1], 1.0)
+
+
+STOCHASTIC = (ROOT / "stdlib_rules" / "backprop.rule").read_text().replace(
+    "  a[j, 0] := tanh(z[j])\n",
+    "  let p[j] = sigmoid(z[j])\n  let s[j] = bernoulli(p[j])\n  a[j, 0] := s[j] * tanh(z[j])\n")
+
+
+def test_a_per_neuron_probability_draws_per_neuron_and_agrees_with_the_reference():
+    rule = rulec.loads(STOCHASTIC, "stochastic.rule")
+    net = rule.network([3, 4, 2])
+    genome, state = rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=(2, 6, 3))
+    ys = np.where(rng.random((2, 6, 2)) < 0.5, -1.0, 1.0)
+    reference = Reference(rule.program, (3, 4, 2), elementwise_table(np))
+    ref_state, _ = reference_run(reference, genome, state, xs, ys)
+    for x, y in zip(xs, ys):
+        state = net.step(genome, state, jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32))
+    for ours, theirs in zip(state.synapses["w"], ref_state.synapses["w"]):
+        np.testing.assert_allclose(np.asarray(source_major(ours)), theirs, atol=1e-5)
+
+
+def test_a_probability_of_zero_or_one_per_neuron_is_followed_exactly():
+    # p[j] is 1 where z > 0 and 0 elsewhere: the draw must be that mask, neuron by neuron, example by example
+    rule = rulec.loads(STOCHASTIC.replace("sigmoid(z[j])", "z[j] > 0"), "masked.rule")
+    net = rule.network([3, 4, 2])
+    genome, state = rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
+    x = np.random.default_rng(1).normal(size=(8, 3)).astype(np.float32)
+    w0, w1 = (np.asarray(source_major(a), np.float64) for a in state.synapses["w"])
+    z0 = x @ w0[:-1] + w0[-1]
+    hidden = (z0 > 0) * np.tanh(z0)
+    z1 = hidden @ w1[:-1] + w1[-1]
+    np.testing.assert_allclose(np.asarray(net.predict(genome, state, jnp.asarray(x))), (z1 > 0) * np.tanh(z1),
+                               atol=1e-5)

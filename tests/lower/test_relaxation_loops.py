@@ -115,3 +115,22 @@ def test_the_program_does_not_grow_with_the_loop_count():
         x, y = jax.ShapeDtypeStruct((4, 6), jnp.float32), jax.ShapeDtypeStruct((4, 3), jnp.float32)
         lengths.append(len(jax.jit(net.step).lower(genome, state, x, y).as_text()))
     assert lengths[0] == lengths[1] - len("50") + len("2")  # only the trip count's digits differ
+
+
+def test_the_update_phase_moves_a_persistent_neuron_once_a_step_after_the_loop():
+    text = INLINE.replace("neuron up[2]\n", "neuron up[2]\nneuron theta persistent = 0\n") + \
+        "  theta[j] := theta[j] + 0.5 * (mean(batch) a[j, 0] - theta[j])\n"
+    rule = rulec.loads(text, "threshold.rule", n=2)
+    assert not [d for d in rule.warnings if d.code == "persistent-in-loop"]
+    sizes = (3, 4, 2)
+    net = rule.network(sizes)
+    genome, state = rule.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(size=(1, 5, 3)), np.where(rng.random((1, 5, 2)) < 0.5, -1.0, 1.0)
+    _, neurons = reference_run(Reference(rule.program, sizes, elementwise_table(np)), genome, state, xs, ys)
+    after = net.step(genome, state, jnp.asarray(xs[0], jnp.float32), jnp.asarray(ys[0], jnp.float32))
+    for layer in (1, 2):  # each layer above the input once, from the settled a: 0 + 0.5 * (mean - 0)
+        expected = 0.5 * neurons["a"][layer][..., 0].mean(axis=0)
+        np.testing.assert_allclose(neurons["theta"][layer], expected, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(after.neurons["theta"][layer]), expected, atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(after.neurons["theta"][0]), 0)

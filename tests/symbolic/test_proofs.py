@@ -143,3 +143,29 @@ def test_a_counter_example_reads_a_piecewise_expression_branch_by_branch():
     assert [evaluate(derivative, {x: h, y: 0.0}) for h in (-3.0, 0.25, 1.0, 2.0)] == [-1.0, 0.25, 1.0, 1.0]
     either = sympy.Piecewise((x, sympy.And(x > 0, sympy.Not(sympy.Eq(y, 1)))), (-x, sympy.Or(x < -5, True)))
     assert [evaluate(either, {x: 2.0, y: y_value}) for y_value in (0.0, 1.0)] == [2.0, -2.0]
+
+
+def test_under_a_preset_the_constants_it_does_not_set_keep_their_declared_values():
+    # exact SGD as `train --preset trained` runs it (scale = 1, declared), though not for every scale
+    text = (ROOT / "stdlib_rules" / "backprop.rule").read_text().replace(
+        "  lr = 0.001 ", "  lr = 0.001; scale = 1\n").replace("- lr * sum(batch)", "- lr * scale * sum(batch)")
+    text = text.split("prove ")[0] + "preset trained\n  lr = 0.01\nprove sgd(loss = mse, lr = lr) under preset " \
+        "trained\nprove sgd(loss = mse, lr = lr)\n"
+    checked = check_text(text, "scaled.rule")
+    under_preset, every_genome = checked.rule.proofs
+    assert prove_sgd(resolve(checked), under_preset).proved
+    assert not prove_sgd(resolve(checked), every_genome).proved
+
+
+def test_a_proof_that_runs_past_its_time_limit_is_a_located_error(monkeypatch):
+    import rulec.symbolic
+    from tests.lower.test_relaxation_loops import INLINE
+
+    monkeypatch.setattr(rulec.symbolic, "PROOF_SECONDS", 0.2)
+    text = INLINE + "loss mse\nprove sgd(loss = mse, lr = lr)\n"
+    with pytest.raises(RuleError) as caught:
+        prove_all(check_text(text, "settle.rule", {"n": 2}))
+    [error] = caught.value.diagnostics
+    assert (error.code, error.span.line) == ("proof-timeout", len(text.splitlines()))
+    assert error.message == "this proof did not finish within 0.2 s of CPU time"
+    assert "--set n=1" in error.hint

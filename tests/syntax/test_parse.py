@@ -160,8 +160,8 @@ def test_spans_point_at_the_node():
 
 @pytest.mark.parametrize("text, message, location", [
     ("rule r\ndim k = 2 3\n", "unexpected `3`", (2, 11)),
-    ("rule r\ngenome\n  f = \n", "unexpected the end of the line", (3, 7)),
-    ("rule\n", "unexpected the end of the line", (1, 5)),
+    ("rule r\ngenome\n  f = \n", "unexpected end of the line", (3, 7)),
+    ("rule\n", "unexpected end of the line", (1, 5)),
     ('rule r\n  "unterminated\n', "unexpected character `\"`", (2, 3)),
 ])
 def test_syntax_errors_are_located(text, message, location):
@@ -169,3 +169,31 @@ def test_syntax_errors_are_located(text, message, location):
         parse(text, "t.rule")
     assert caught.value.message == message
     assert (caught.value.span.line, caught.value.span.column) == location
+
+
+OPEN_LOOP = """rule r
+input (i in input)
+  a[i] := x[i]
+repeat 2
+  forward (i in pre+bias, j in post)
+    a[j] := a[i]
+update (i in pre+bias, j in post)
+  w[i, j] := w[i, j]
+"""
+
+
+def test_a_loop_left_open_is_reported_at_its_repeat():
+    with pytest.raises(RuleError) as caught:
+        parse(OPEN_LOOP, "open.rule")
+    [error] = caught.value.diagnostics
+    assert (error.code, error.message, error.span.line, error.span.column, error.span.end_column) == (
+        "unclosed", "this `repeat` is never closed", 4, 1, 7)
+
+
+def test_a_file_that_ends_too_early_says_so_in_english():
+    with pytest.raises(RuleError) as caught:
+        parse("rule r\ninput (i in input)\n  a[i] := (x[i]\n", "short.rule")
+    assert "unexpected the end" not in caught.value.diagnostics[0].message
+    with pytest.raises(RuleError) as caught:
+        parse("rule r\ngenome\n  lr =", "short.rule")
+    assert caught.value.diagnostics[0].message == "unexpected end of the line"
