@@ -46,7 +46,7 @@ class Loss:
         return functools.partial(self.value, xp), functools.partial(self.derivative, xp)
 
 
-_RECORDS = (
+_RECORDS: tuple[Loss, ...] = (
     Loss("mse", lambda xp, h, t: (h - t) ** 2 / 2, lambda xp, h, t: h - t, lambda sp, h, t: (h - t) ** 2 / 2,
          "the summed squared error"),
     # For +-1 targets; logaddexp keeps log(1 + exp(-t h)) finite for large -t h.

@@ -15,13 +15,17 @@ if typing.TYPE_CHECKING:
     import numpy as np
 
 
+Record = typing.TypeVar("Record")
+
+
 class RegistryError(TypeError):
     """A registry record that breaks its registry's contract."""
 
 
-def registry(kind: str, entries: Iterable[tuple[str, object]], contract: Callable[[object], list[str]]) -> dict:
+def registry(kind: str, entries: Iterable[tuple[str, Record]], contract: Callable[[Record], list[str]]
+             ) -> dict[str, Record]:
     """`{name: record}` of (name, record) pairs, each checked by `contract`, which lists the clauses it breaks."""
-    table: dict = {}
+    table: dict[str, Record] = {}
     for name, record in entries:
         problems = ([] if name.isidentifier() or name.replace("-", "_").isidentifier() else
                     ["its name must be a word"]) + list(contract(record))

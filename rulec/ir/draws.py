@@ -52,13 +52,13 @@ def sample(e: ir.Draw, args: list[nm.Named], key, size: tuple[int, ...], convert
     float32 draws."""
     import jax
 
-    args = [nm.align(arg, axes(e)) for arg in args]
+    aligned = [nm.align(arg, axes(e)) for arg in args]
     if e.distribution == "normal":
-        mean, std = args
+        mean, std = aligned
         return nm.Named(mean + std * convert(jax.random.normal(key, size)), axes(e))
     uniform = convert(jax.random.uniform(key, size))
     if e.distribution == "uniform":
-        low, high = args
+        low, high = aligned
         return nm.Named(low + (high - low) * uniform, axes(e))
-    (probability,) = args
+    (probability,) = aligned
     return nm.Named((uniform < probability) * uniform.dtype.type(1), axes(e))

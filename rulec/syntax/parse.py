@@ -200,7 +200,7 @@ def _unclosed_loop(source: Source) -> Span | None:
     for number, line in enumerate(source.lines, 1):
         match = _FIRST_WORD.match(line)
         word = match.group(1) if match else None
-        if word == "repeat":
+        if match and word == "repeat":
             opened.append(Span(source, number, match.start(1) + 1, number, match.end(1) + 1))
         elif word == "end" and opened:
             opened.pop()
