@@ -3,8 +3,8 @@ network per generation in turn, the refusal of a genome whose shape depends on t
 
 from __future__ import annotations
 
-import json
 
+import jax
 import numpy as np
 import pytest
 
@@ -12,6 +12,7 @@ import rulec
 from rulec.data.errors import DataError
 from rulec.meta import networks
 from rulec.meta.objectives import Protocol
+from rulec.meta.tasks import load_tasks
 from tests.conftest import ROOT, run_cli, usage_error
 
 BLUR = str(ROOT / "stdlib_rules" / "blur.rule")
@@ -46,7 +47,7 @@ def test_a_genome_shaped_by_the_widths_cannot_share_a_grid_of_widths():
     assert [n.protocol.batch for n in batches_only] == [8, 16]
 
 
-# A grid of depths is a grid of hidden layers whose alternatives differ in their number of sizes.
+# A grid of depths is a grid of hidden layers whose alternatives differ in how many sizes they list.
 DEPTHS_ES = ["meta-train", BLUR, "--set", "k=2", "--method", "cmaes", "--data", "digits", "--layers", "8/8,8",
              "--batch", "16", "--population", "4", "--unroll", "2", "--eval-batches", "1"]
 
@@ -77,23 +78,31 @@ def test_the_resource_guard_checks_the_deepest_network_of_a_grid(monkeypatch, ca
     assert "meta-training on layers 64-30000-30000-30000-30000-10, batch 16" in " ".join(err.split())
 
 
-def test_a_run_on_a_grid_of_depths_trains_each_in_turn_and_resumes_to_the_uninterrupted_genome(
-        tmp_path, monkeypatch, capsys):
-    def meta_train(name: str, steps: int, *flags: str) -> str:
-        code, _, err = run_cli(*DEPTHS_ES, "--steps", str(steps), "--checkpoint-every", "1", "-o",
-                               str(tmp_path / name), *flags, monkeypatch=monkeypatch, capsys=capsys)
-        assert code == 0, err
-        return " ".join(err.split())
+def test_a_run_on_a_grid_of_depths_trains_each_in_turn_and_resumes_to_the_uninterrupted_genome(tmp_path):
+    # At the method's level, so that both runs share the compiled networks: the command's own resume is tested in
+    # tests/meta/test_meta_train.py, and what a grid adds is the network each step trains on.
+    from rulec.meta import checkpoint
+    from rulec.meta.evolution import Evolution
 
-    told = meta_train("whole.npz", 3)
-    assert "layers 64-8-10 / 64-8-8-10, batch 16 (a grid of 2 networks, one per step in turn)" in told
-    meta_train("cut.npz", 2)  # stopped after step 2, whose checkpoint the resumed run starts from
-    assert "resuming from step 2" in meta_train("cut.npz", 3, "--resume")
-    whole, resumed = (np.load(tmp_path / name, allow_pickle=False) for name in ("whole.npz", "cut.npz"))
-    assert sorted(whole.files) == sorted(resumed.files)
-    for name in whole.files:
-        np.testing.assert_array_equal(resumed[name], whole[name])
-    history = json.loads((tmp_path / "cut.log.json").read_text())["history"]
-    assert [record["network"] for record in history] == [0, 1, 0]  # 1 hidden layer, 2, then 1 again
-    info = json.loads((tmp_path / "whole.json").read_text())
-    assert info["settings"]["hidden"] == [[8], [8, 8]] and info["layers"] == [64, 8, 10]
+    rule = rulec.load(BLUR, k=2)
+    grid = networks.build(rule, 64, 10, ((8,), (8, 8)), (16,), Protocol(unroll=2, eval_batches=1, outputs=10))
+    genome = grid[0].net.init_genome(jax.random.key(0))
+    method = Evolution(grid, load_tasks(["digits"]), "CMA_ES", 4, 0.3, genome)
+    fresh = lambda: method.init(jax.random.key(1), lambda key: genome)  # noqa: E731
+    config, rng = {"hidden": [[8], [8, 8]]}, jax.random.key(2)
+
+    def steps(carry, done: range):
+        records = []
+        for step in done:
+            carry, record = method.step(carry, jax.random.fold_in(rng, step), step)
+            records.append({"step": step + 1, **record})
+        return carry, records
+
+    whole, records = steps(fresh(), range(3))
+    assert [record["network"] for record in records] == [0, 1, 0]  # 1 hidden layer, 2, then 1 again
+    cut, history = steps(fresh(), range(2))
+    checkpoint.save(tmp_path, rule, config, 2, cut, rng, history)
+    start, carry, _, history = checkpoint.load(tmp_path, rule, config, fresh())
+    resumed, _ = steps(carry, range(start, 3))
+    for name, value in method.genome(whole).items():
+        np.testing.assert_array_equal(method.genome(resumed)[name], value)
