@@ -11,9 +11,9 @@
 # learning rate and input scaling on the same networks and batches.
 #
 #   bash reproductions/depth_transfer.sh [smoke|full]
-#     smoke: the same pipeline at a size that only shows it runs (about 5 minutes on 2 CPU cores): digits, hidden
-#            layers of 8, genomes at 1 and 2 hidden layers evaluated at 1, 2 and 4, population 4, 2 generations,
-#            one seed, 10 steps (the table's steps 5 and 10); its figures mean nothing
+#     smoke: the same pipeline at a size that only shows it runs (2.5 minutes of CPU time, mostly compiling):
+#            digits, hidden layers of 8, genomes at 1 and 2 hidden layers evaluated at 1, 2 and 4, population 4,
+#            2 generations, one seed, 10 steps (the table's steps 5 and 10); its figures mean nothing
 #     full:  the configuration above: three meta-training runs (about 20 minutes each at 1 hidden layer on 2 CPU
 #            cores, more at depth) and 90 training runs of 1,000 steps (hours on 2 CPU cores; a GPU through
 #            reproductions/gpu.sh depth_transfer)
