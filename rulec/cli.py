@@ -211,7 +211,8 @@ def meta_train_command(
         transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
         inputs: InputsOption = None,
         layers: Annotated[str, typer.Option(help="Hidden layer sizes, such as 20 or 256,128; a grid of widths "
-                                                 "as 128/256/512, trained on in turn.")] = "20",
+                                                 "as 128/256/512 or of depths as 256/256,256, trained on in "
+                                                 "turn.")] = "20",
         steps: Annotated[int, typer.Option(min=1, help="Meta-steps or generations.")] = 100,
         population: Annotated[Optional[int], typer.Option(min=1, max=MAX_POPULATION, help="Genomes per generation, "
                                                           "or independent gradient runs (default "

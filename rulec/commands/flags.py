@@ -74,8 +74,9 @@ def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") 
 
 def parse_grid(layers: str, batch: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
     """meta-train's hidden layer sizes and batch sizes, each with alternatives separated by `/` (a grid,
-    rulec/meta/networks.py): `128/256/512` or `256,128/512,256`, and `32/128`. Repeats count once."""
-    hidden = tuple(dict.fromkeys(parse_sizes(part, 1, "20, 256,128 or 128/256/512", "--layers")
+    rulec/meta/networks.py): widths `128/256/512`, depths `256/256,256/256,256,256,256` or both
+    `256,128/512,256/512`, and `32/128`. Repeats count once."""
+    hidden = tuple(dict.fromkeys(parse_sizes(part, 1, "20, 256,128, 128/256/512 or 256/256,256", "--layers")
                                  for part in layers.split("/")))
     batches = tuple(dict.fromkeys(parse_sizes(part, 1, "128 or 32/128", "--batch") for part in batch.split("/")))
     if any(len(sizes) > 1 for sizes in batches):

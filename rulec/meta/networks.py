@@ -1,15 +1,18 @@
-"""The networks a meta-training run trains on: one, or a grid of hidden layer sizes and batch sizes.
+"""The networks a meta-training run trains on: one, or a grid of hidden layers and batch sizes.
 
-`--layers 128/256/512 --batch 32/128` make the grid of every (hidden layers, batch) pair, six networks here. A
-genome tuned on one width and one batch size is tuned to them (the Hebbian term sums over the batch, and a
-layer's input sums over its fan-in), so the grid asks it to work on all of them. Generation or meta-step `s`
+`--layers` lists the alternative hidden layers separated by `/`, each the sizes of one network's hidden layers
+separated by `,`, so a grid may vary the width, the depth or both: `--layers 128/256/512 --batch 32/128` make the
+grid of every (hidden layers, batch) pair, six networks here, and `--layers 256/256,256/256,256,256,256` three
+networks of 1, 2 and 4 hidden layers of 256. A genome tuned on one width, one depth and one batch size is tuned to
+them (the Hebbian term sums over the batch, a layer's input sums over its fan-in, and an error that crosses more
+layers on its way down arrives changed), so the grid asks it to work on all of them. Generation or meta-step `s`
 trains on network `s mod n` of the grid, as learned-optimiser meta-training samples one task per outer step: a
 step costs one network, not n, and over n steps the search is pushed towards what works on every network. The
 members of one generation share their network, so they are still ranked on one draw. Meta-validation scores
 every network of the grid and averages.
 
-Every network shares the genome, so the genome's shape must not depend on the layer sizes: a rule with
-per-synapse genome entries (abcd_hebbian) is refused a grid of widths, with a message.
+Every network shares the genome, so the genome's shape must not depend on the layer sizes or their number: a rule
+with per-synapse genome entries (abcd_hebbian) is refused a grid of widths or depths, with a message.
 """
 
 from __future__ import annotations

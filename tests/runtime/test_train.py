@@ -13,7 +13,7 @@ import rulec
 from rulec.data import datasets
 from rulec.data.inputs import DEFAULT_INPUTS, standardise
 from rulec.runtime.train import batch_indices, evaluation_steps, train_baseline, train_rule
-from tests.conftest import ROOT, state_arrays
+from tests.conftest import ROOT, run_cli, state_arrays
 
 SIZES = (64, 128, 10)
 
@@ -74,3 +74,22 @@ def test_bad_data_is_a_clear_error_not_a_traceback():
                              "idx", "--data-dir", "/nonexistent"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 1
     assert result.stderr.startswith("error: /nonexistent: no such directory") and "Traceback" not in result.stderr
+
+
+def test_the_baselines_train_a_network_of_the_rules_depth(tmp_path, monkeypatch, capsys):
+    from rulec.commands import train as command
+
+    trained = []
+
+    def recorded(kind, params, *rest, **options):  # the real baseline, its weights' shapes noted
+        trained.append((kind, [weight.shape for weight, _ in params]))
+        return train_baseline(kind, params, *rest, **options)
+
+    monkeypatch.setattr(command, "train_baseline", recorded)
+    out = tmp_path / "run.json"
+    code, _, err = run_cli("train", str(ROOT / "stdlib_rules" / "backprop.rule"), "--data", "digits", "--layers",
+                           "32,32", "--steps", "2", "--batch", "16", "--baseline", "sgd,adam", "--baseline-inputs",
+                           "feature", "--json", str(out), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert json.loads(out.read_text())["layers"] == [64, 32, 32, 10]  # the rule's network
+    assert trained == [(kind, [(64, 32), (32, 32), (32, 10)]) for kind in ("sgd", "adam")]

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Paper section 4.5, Fig. 10: does a genome meta-trained at one depth train networks of another?
+#
+# blur.rule (k = 2) is meta-trained by CMA-ES three times, on networks of 1, 2 and 4 hidden layers of 256, each
+# from the fittest of one population of random genomes (the same seed for all three): 10x10 MNIST (mnist5k cropped
+# to 20x20 and resized: all digits, digits 0-4, digits 5-9), global inputs, batch 128, fitness over the horizons 5,
+# 10, 20 and 100 inner steps, population 32, 60 generations, meta-validated on the held-out fifth of mnist5k's
+# training split (never its test split). Each genome then trains networks of 1, 2, 4, 5 and 10 hidden layers of
+# 256 at 28x28 on mnist5k and on Fashion-MNIST, with seeds 0, 1 and 2, for 1,000 steps of batch 128; the table
+# gives the test accuracy at steps 10, 50 and 1,000 (mean over the seeds), beside SGD and Adam at their best
+# learning rate and input scaling on the same networks and batches.
+#
+#   bash reproductions/depth_transfer.sh [smoke|full]
+#     smoke: the same pipeline at a size that only shows it runs (2.5 minutes of CPU time, mostly compiling):
+#            digits, hidden layers of 8, genomes at 1 and 2 hidden layers evaluated at 1, 2 and 4, population 4,
+#            2 generations, one seed, 10 steps (the table's steps 5 and 10); its figures mean nothing
+#     full:  the configuration above: three meta-training runs (about 20 minutes each at 1 hidden layer on 2 CPU
+#            cores, more at depth) and 90 training runs of 1,000 steps (hours on 2 CPU cores; a GPU through
+#            reproductions/gpu.sh depth_transfer)
+#   Needs Fashion-MNIST for `full` (apt-get install dataset-fashion-mnist, or FASHION_DIR=...).
+#   RULEC="python -m rulec" runs a rulec that is not on the PATH. Outputs go to runs/depth_transfer[_smoke]/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rulec=(${RULEC:-rulec})
+case "${1:-smoke}" in
+  smoke)
+    out=runs/depth_transfer_smoke
+    width=8; trained_depths=(1 2); evaluated_depths=(1 2 4); datasets=(digits); seeds=(0); steps=10; read_at=5,10
+    meta=(--data digits --inputs global --validate digits --validate-on held-out --population 4 --steps 2
+          --unroll 3 --batch 16 --eval-batches 1 --eval-every 1)
+    train=(--batch 16) ;;
+  full)
+    out=runs/depth_transfer
+    width=256; trained_depths=(1 2 4); evaluated_depths=(1 2 4 5 10); datasets=(mnist5k fashion); seeds=(0 1 2)
+    steps=1000; read_at=10,50,1000
+    meta=(--data mnist5k,mnist5k:0-4,mnist5k:5-9 --transform crop20-resize10 --inputs global --validate mnist5k
+          --validate-on held-out --population 32 --eval-batches 8 --horizons 5,10,20,100 --steps 60
+          --eval-every 10)
+    train=(--batch 128) ;;
+  *) echo "usage: $0 [smoke|full]" >&2; exit 2 ;;
+esac
+mkdir -p "$out"
+layers() { local sizes; sizes=$(printf "$width,%.0s" $(seq "$1")); echo "${sizes%,}"; }  # layers 2 -> 256,256
+
+for depth in "${trained_depths[@]}"; do
+  "${rulec[@]}" meta-train stdlib_rules/blur.rule --set k=2 --method cmaes "${meta[@]}" --layers "$(layers "$depth")" \
+    --seed 0 -o "$out/genome-$depth.npz"
+done
+for depth in "${trained_depths[@]}"; do
+  for data in "${datasets[@]}"; do
+    for evaluated in "${evaluated_depths[@]}"; do
+      for seed in "${seeds[@]}"; do
+        # The baselines do not depend on the genome: they run once per network, data set and seed.
+        baselines=(--baseline none)
+        [ "$depth" = "${trained_depths[0]}" ] && baselines=(--baseline sgd,adam)
+        "${rulec[@]}" train stdlib_rules/blur.rule --set k=2 --genome "$out/genome-$depth.npz" --data "$data" \
+          --layers "$(layers "$evaluated")" --steps "$steps" --seed "$seed" "${train[@]}" "${baselines[@]}" \
+          --json "$out/$data-trained$depth-at$evaluated-seed$seed.json" > /dev/null
+      done
+    done
+  done
+done
+python - "$out" "$read_at" "${trained_depths[*]}" "${evaluated_depths[*]}" "${datasets[*]}" "${seeds[*]}" <<'PY'
+"""The depth table: for each data set, a row per trained depth (and the baselines), a column per evaluated depth,
+each cell the mean test accuracy over the seeds at the steps read."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+out, read_at = Path(sys.argv[1]), [int(s) for s in sys.argv[2].split(",")]
+trained, evaluated, datasets, seeds = ([int(x) if x.isdigit() else x for x in arg.split()] for arg in sys.argv[3:7])
+
+
+def runs(data, depth, at):
+    return [json.loads((out / f"{data}-trained{depth}-at{at}-seed{seed}.json").read_text()) for seed in seeds]
+
+
+def cell(values):
+    return " / ".join(f"{np.mean(v):.3f}" for v in values)
+
+
+lines = [f"test accuracy at steps {' / '.join(map(str, read_at))}, mean over seeds {', '.join(map(str, seeds))}"]
+for data in datasets:
+    lines += ["", f"{data}:", "", "| meta-trained at | " + " | ".join(f"{d} hidden" for d in evaluated) + " |",
+              "|---" * (len(evaluated) + 1) + "|"]
+    for depth in trained:
+        row = [cell([[r["rule_accuracy"][str(step)] for r in runs(data, depth, at)] for step in read_at])
+               for at in evaluated]
+        lines.append(f"| {depth} hidden | " + " | ".join(row) + " |")
+    for kind in ("sgd", "adam"):  # at their best rate and input scaling, from the runs of the first genome
+        row = []
+        for at in evaluated:
+            records = runs(data, trained[0], at)
+            marks = records[0]["evaluation_steps"]
+            row.append(cell([[r["baselines"][kind]["best"][marks.index(step)][0] for r in records]
+                             for step in read_at]))
+        lines.append(f"| {kind} (best rate) | " + " | ".join(row) + " |")
+text = "\n".join(lines)
+(out / "table.md").write_text(text + "\n")
+print(text)
+PY
+echo "wrote $out/table.md"
