@@ -51,11 +51,15 @@ def shown_steps(marks: list[int]) -> list[int]:
     return [s for s in marks if s in TABLE_STEPS or s == marks[-1]]
 
 
-def monitor_table(monitor: dict, no_gradient: dict[str, str], reached: list[int], marks: list[int]) -> Table:
+def monitor_table(monitor: dict, no_gradient: dict[str, str], no_backward_pass: dict[str, list[int]],
+                  reached: list[int], marks: list[int]) -> Table:
     """The monitors at the evaluation steps worth a column: one row per measure, synapse and instance; a synapse
-    without a gradient gets one row that says why."""
+    without a gradient, or a feedback instance that carries no backward pass, gets no row and the caption says
+    why."""
     shown = [s for s in shown_steps(marks) if s in reached]
-    caption = "; ".join(f"{synapse}: no gradient ({why})" for synapse, why in no_gradient.items())
+    caption = "; ".join([f"{synapse}: no gradient ({why})" for synapse, why in no_gradient.items()]
+                        + [f"{synapse}[{i}]: carries no backward pass (no step reads it but its own update)"
+                           for synapse, idle in no_backward_pass.items() for i in idle])
     result = Table(title="monitors at each step, on that step's batch (instance: the layer pair or layer)",
                    caption=caption or None)
     result.add_column("measure")
@@ -67,6 +71,8 @@ def monitor_table(monitor: dict, no_gradient: dict[str, str], reached: list[int]
             if measure in ("alignment", "norm_ratio") and synapse in no_gradient:
                 continue
             for instance in range(len(points[0]) if points else 0):
+                if measure == "feedback_alignment" and instance in no_backward_pass.get(synapse, ()):
+                    continue
                 cells = [points[reached.index(step)][instance] for step in shown]
                 result.add_row(MEASURE_TITLES[measure], f"{synapse}[{instance}]",
                                *["-" if value is None else f"{value:.3g}" for value in cells])

@@ -72,7 +72,8 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
 
         Console().print(table(prepared.rule.name, curve, marks, result.baselines, prepared.scaling))
         if result.monitor and curve.steps:
-            Console().print(monitor_table(result.monitor, result.no_gradient, curve.steps, marks))
+            Console().print(monitor_table(result.monitor, result.no_gradient, result.no_backward_pass,
+                                          curve.steps, marks))
         record = {**result.record(), "command": report.command_line()}
         written = []
         if json_path is not None:

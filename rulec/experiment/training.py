@@ -114,6 +114,7 @@ class TrainResult:
     baselines: dict
     monitor: dict
     no_gradient: dict[str, str]
+    no_backward_pass: dict[str, list[int]]
     seconds: float
     state: object
 
@@ -138,7 +139,8 @@ class TrainResult:
                   "rule_accuracy": {str(s): a for s, a in self.accuracy.items()}, "diverged_at": curve.diverged_at,
                   "baselines": self.baselines}
         if self.monitor:
-            record["monitor"] = {**self.monitor, "no_gradient": self.no_gradient, "points": "evaluation_steps"}
+            record["monitor"] = {**self.monitor, "no_gradient": self.no_gradient,
+                                 "no_backward_pass": self.no_backward_pass, "points": "evaluation_steps"}
         return {**record, "seconds": round(self.seconds, 2)}
 
 
@@ -213,7 +215,8 @@ def run(prepared: Prepared, *, monitor: Sequence[str] = (), progress: Progress |
                               indices(prepared), lambda t: progress(rule.name, t, steps), watcher)
     results = run_baselines(prepared, prepared.baselines, prepared.baseline_data, progress)
     return TrainResult(prepared, curve, results, monitors.collect(curve.monitored) if watcher else {},
-                       watcher.no_gradient if watcher else {}, time.perf_counter() - started, state)
+                       watcher.no_gradient if watcher else {}, watcher.no_backward_pass if watcher else {},
+                       time.perf_counter() - started, state)
 
 
 def indices(prepared: Prepared):

@@ -11,7 +11,9 @@ before the step and ΔW the step's change:
   `w : pre+bias -> post`), cos(Bᵀ, W) over the entries they share (W's bias row has no counterpart);
 * norm: ‖W‖ after the step.
 A synapse `predict` does not read has no gradient, nor has a fixed one an update: its alignment is None, never 0,
-and `Monitor.no_gradient` says why.
+and `Monitor.no_gradient` says why. Likewise an instance of a feedback synapse that no step reads but its own
+update (Kolen-Pollack's `B` into the input layer, whose backward write liveness finds dead) carries no backward
+pass: its feedback alignment is None, and `Monitor.no_backward_pass` lists it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 
 from rulec.ir import liveness
 from rulec.ir import nodes as ir
-from rulec.ir.schedule import instance_index
+from rulec.ir.schedule import instance_index, instances
 from rulec.losses import LOSSES
 
 KINDS = ("alignment", "norms")
@@ -42,12 +44,15 @@ def _cosine(a, b):
         return np.vdot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
 
 
-def _read_by_predict(net) -> set[tuple[str, int]]:
-    """The (synapse, instance) pairs `predict` reads, from its schedule."""
-    schemes = {s.name: s.scheme for s in net.rule.program.synapses}
+def _synapses_read(program: ir.Program, schedule, into_neurons: bool = False) -> set[tuple[str, int]]:
+    """The (synapse, instance) pairs the statements of `schedule` read; with `into_neurons`, only those whose
+    value goes into neurons (lets and neuron writes), not into the synapses' own updates."""
+    schemes = {s.name: s.scheme for s in program.synapses}
     read = set()
-    for run in liveness.flat(net.lowered.predict_schedule):
+    for run in liveness.flat(schedule):
         for statement in run.statements:
+            if into_neurons and isinstance(statement, ir.Write) and statement.kind is ir.Source.SYNAPSE:
+                continue
             for sub in ir.walk(statement.value):
                 if isinstance(sub, ir.Load) and sub.kind is ir.Source.SYNAPSE:
                     read.add((sub.name, instance_index(schemes[sub.name], run.roles)))
@@ -85,6 +90,7 @@ class Monitor:
     synapses: tuple[str, ...]
     no_gradient: dict[str, str]  # synapse -> why it has no gradient, for the synapses without one
     counterparts: dict[str, str]  # backward synapse -> the forward synapse it stands in for
+    no_backward_pass: dict[str, list[int]]  # backward synapse -> its instances that no step reads (but to update)
     loss: str
     measure: Callable[..., dict]  # (genome, before, after, x, y) -> {measure: {synapse: [value per instance]}}
 
@@ -112,12 +118,19 @@ def build(net, kinds: Sequence[str]) -> Monitor:
     declared = net.rule.checked.rule.losses
     loss_name = declared[0].name if declared else DEFAULT_LOSS
     loss = LOSSES[loss_name]
-    read = _read_by_predict(net)
+    read = _synapses_read(program, net.lowered.predict_schedule)
+    # The pruned step: a backward write whose result nothing reads is left out, and with it its reads.
+    step = (net.lowered.pruned or liveness.prune(program, net.lowered.depth)).step
+    carrying = _synapses_read(program, step, into_neurons=True)
     synapses = tuple(s.name for s in program.synapses)
     fixed = {s.name for s in program.synapses if s.fixed}
     no_gradient = {name: "fixed: the rule never updates it" if name in fixed else "predict does not read it"
                    for name in synapses if name in fixed or not any(r == name for r, _ in read)}
     counterparts = _counterparts(program, read)
+    schemes = {s.name: s.scheme for s in program.synapses}
+    no_backward_pass = {backward: idle for backward in counterparts if (idle := sorted(
+        {instance_index(schemes[backward], roles) for roles in instances(schemes[backward], net.lowered.depth)}
+        - {i for name, i in carrying if name == backward}))}
 
     def summed_loss(synapses_, genome, before, x, y):
         out = net.predict(genome, dataclasses.replace(before, synapses=synapses_), x)
@@ -140,13 +153,15 @@ def build(net, kinds: Sequence[str]) -> Monitor:
                 found["norm_ratio"][name] = [_ratio(np.linalg.norm(d), np.linalg.norm(g)) if c else None
                                              for d, g, c in zip(changes, gradient[name], cells)]
             for backward, forward in counterparts.items():
+                idle = no_backward_pass.get(backward, [])
                 found["feedback_alignment"][backward] = [
-                    _cosine(*_shared(b, f)) for b, f in zip(after_synapses[backward], after_synapses[forward])]
+                    None if i in idle else _cosine(*_shared(b, f))
+                    for i, (b, f) in enumerate(zip(after_synapses[backward], after_synapses[forward]))]
         if "norms" in kinds:
             found["norm"] = {name: [np.linalg.norm(a) for a in arrays] for name, arrays in after_synapses.items()}
         return found
 
-    return Monitor(tuple(kinds), synapses, no_gradient, counterparts, loss_name, measure)
+    return Monitor(tuple(kinds), synapses, no_gradient, counterparts, no_backward_pass, loss_name, measure)
 
 
 def _ratio(a, b):

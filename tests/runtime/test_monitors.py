@@ -22,7 +22,8 @@ def train(name: str, **settings):
     return rulec.train(RULES / f"{name}.rule", monitor=("alignment", "norms"), **{**TINY, **settings})
 
 
-@pytest.mark.parametrize("name, rate", [("backprop", 0.001), ("backprop_xent", 0.005)])
+# backprop_relu writes the softmax cross-entropy's error by hand and declares `loss xent`, so it is measured on it.
+@pytest.mark.parametrize("name, rate", [("backprop", 0.001), ("backprop_xent", 0.005), ("backprop_relu", 0.005)])
 def test_backprop_updates_along_the_gradient_at_its_learning_rate(name, rate):
     result = train(name)
     alignment, ratio = result.monitor["alignment"]["w"], result.monitor["norm_ratio"]["w"]
@@ -42,17 +43,21 @@ def test_fixed_feedback_weights_have_no_gradient_and_start_unaligned():
     point = monitor.on_host(monitor.measure(genome, state, net.step(genome, state, x, y), x, y))
     assert monitor.no_gradient == {"B": "fixed: the rule never updates it"}
     assert point["alignment"]["B"] == [None, None] and monitor.counterparts == {"B": "w"}
+    # B[0] would carry the error into the input layer, which nothing reads: it carries no backward pass.
+    assert monitor.no_backward_pass == {"B": [0]} and point["feedback_alignment"]["B"][0] is None
     # B is drawn independently of W: their cosine is a sum of n products of independent draws, of spread 1/sqrt(n).
-    for cosine, shape in zip(point["feedback_alignment"]["B"], [(64, 48), (48, 10)]):
-        assert abs(cosine) < 4 / np.sqrt(np.prod(shape))
+    assert abs(point["feedback_alignment"]["B"][1]) < 4 / np.sqrt(48 * 10)
     # The output layer's update is backprop's; the hidden one's goes through B.
     assert point["alignment"]["w"][1] == pytest.approx(1.0, abs=1e-5)
 
 
-def test_kolen_pollack_feedback_weights_align_with_the_forward_weights():
-    result = train("kolen_pollack", data="digits", hidden=(32,), steps=100, batch=64)
-    carrying = [point[1] for point in result.monitor["feedback_alignment"]["B"]]  # B[1] carries the error back
-    assert carrying[0] < 0.2 and carrying[-1] > 0.6
+def test_kolen_pollack_feedback_weights_align_with_the_forward_weights_within_500_steps():
+    # Measured on digits, 64-32-10, batch 64: B[1] at 0.04 at step 1, 0.93 at 100, 0.99 at 200.
+    result = train("kolen_pollack", data="digits", hidden=(32,), steps=200, batch=64)
+    points = result.monitor["feedback_alignment"]["B"]
+    assert all(point[0] is None for point in points)  # B[0], into the input layer, carries no backward pass
+    carrying = [point[1] for point in points]
+    assert carrying[0] < 0.2 and carrying[-1] > 0.9
     assert all(later > earlier for earlier, later in zip(carrying, carrying[1:]))
 
 
@@ -71,10 +76,13 @@ def test_the_command_prints_the_monitors_and_writes_them_as_json(tmp_path, monke
     assert "cos(ΔW, -∇L)" in stdout and "cos(Bᵀ, W)" in stdout and "B: no gradient (fixed" in stdout
     record = json.loads(out.read_text())
     monitor = record["monitor"]
-    assert set(monitor) == {"alignment", "norm_ratio", "feedback_alignment", "norm", "no_gradient", "points"}
+    assert set(monitor) == {"alignment", "norm_ratio", "feedback_alignment", "norm", "no_gradient",
+                            "no_backward_pass", "points"}
+    assert monitor["no_backward_pass"] == {"B": [0]} and "B[0]: carries no backward pass" in stdout
     points = len(record["evaluation_steps"])
     assert len(monitor["alignment"]["w"]) == len(monitor["norm"]["B"]) == points == 3
-    assert monitor["alignment"]["B"] == [[None, None]] * points and len(monitor["feedback_alignment"]["B"][0]) == 2
+    assert monitor["alignment"]["B"] == [[None, None]] * points
+    assert [point[0] for point in monitor["feedback_alignment"]["B"]] == [None] * points
 
 
 def test_an_unknown_monitor_is_a_usage_error(monkeypatch, capsys):
