@@ -175,9 +175,11 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
 
 @app.command("compare")
 def compare_command(files: Annotated[list[Path], typer.Argument(help="The rule files to compare.")],
+                    set_: SetOption = None,
                     data: TrainDataOption = "digits",
                     data_dir: DataDirOption = None,
                     transform: TransformOption = "none",
+                    inputs: InputsOption = None,
                     layers: HiddenOption = None,
                     steps: Annotated[int, typer.Option(min=1)] = 500,
                     batch: Annotated[int, typer.Option(min=1)] = 128,
@@ -191,8 +193,8 @@ def compare_command(files: Annotated[list[Path], typer.Argument(help="The rule f
     """Train rules and baselines under one protocol: accuracy, alignment with the gradient, time per step."""
     from rulec.commands.compare import run_compare
 
-    run_compare(files=files, data_name=data, data_dir=data_dir, transform_name=transform, hidden=parse_hidden(layers),
-                steps=steps, batch=batch, seeds=tuple(range(seeds)), baselines=baseline, baseline_model=baseline_model,
+    run_compare(files=files, dims=parse_overrides(set_), data_name=data, data_dir=data_dir, transform_name=transform,
+                inputs=inputs, hidden=parse_hidden(layers), steps=steps, batch=batch, seeds=tuple(range(seeds)), baselines=baseline, baseline_model=baseline_model,
                 plot_path=plot, json_path=json_out, force=force)
 
 

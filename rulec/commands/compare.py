@@ -15,8 +15,10 @@ from rulec.experiment import comparison
 from rulec.files import save_or_rescue, write_json
 from rulec.runtime import report
 from rulec.runtime.lock import holding
+from rulec.runtime.outputs import plan as plan_outputs
 
-FLAGS = {"baselines": "--baseline", "baseline_model": "--baseline-model", "seeds": "--seeds"}
+FLAGS = {"baselines": "--baseline", "baseline_model": "--baseline-model", "seeds": "--seeds", "dims": "--set",
+         "inputs": "--inputs"}
 
 
 def leaderboard(board: comparison.Comparison) -> Table:
@@ -44,19 +46,21 @@ def leaderboard(board: comparison.Comparison) -> Table:
     return result
 
 
-def run_compare(*, files: list[Path], data_name, data_dir, transform_name, hidden, steps, batch, seeds, baselines,
-                baseline_model, plot_path, json_path, force=False) -> None:
+def run_compare(*, files: list[Path], dims, data_name, data_dir, transform_name, inputs, hidden, steps, batch, seeds,
+                baselines, baseline_model, plot_path, json_path, force=False) -> None:
     console = Console(stderr=True)
     warn = warner(console)
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
-    refuse_unwritable({"--json": json_path, "--plot": plot_path})
-    with holding([json_path, plot_path]):
+    planned = plan_outputs({"--json": json_path, "--plot": plot_path})
+    refuse_unwritable(planned)
+    with holding(output.path for output in planned):
         console.print(f"comparing {len(files)} rule{'s' if len(files) != 1 else ''} on {data_name}, hidden layers "
                       f"{','.join(map(str, hidden))}, batch {batch}, {steps} steps, seeds "
-                      f"{', '.join(map(str, seeds))}")
+                      f"{', '.join(map(str, seeds))}" + "".join(f", {name}={value}" for name, value in dims.items())
+                      + (f", {inputs} inputs" if inputs else ""))
         with flags_of(FLAGS), bars(console, width=32) as progress:
             board = comparison.compare(files, data=data_name, data_dir=data_dir, transform=transform_name,
-                                       hidden=hidden, steps=steps, batch=batch, seeds=seeds, baselines=kinds,
+                                       inputs=inputs, dims=dims, hidden=hidden, steps=steps, batch=batch, seeds=seeds, baselines=kinds,
                                        baseline_model=baseline_model, force=force, progress=progress, warn=warn)
         Console().print(leaderboard(board))
         for row in board.rows:

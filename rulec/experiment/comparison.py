@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import jax
 import numpy as np
 
 from rulec import api
@@ -26,7 +27,7 @@ from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError
 from rulec.experiment import training
 from rulec.experiment.choices import SettingError
-from rulec.runtime.train import evaluation_steps
+from rulec.runtime.train import evaluation_steps, mlp_init, time_baseline
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Row:
     file: str | None = None
     genome: str | None = None
     inputs: str | None = None
+    dims: dict[str, int] = dataclasses.field(default_factory=dict)
     accuracy: list[list[float | None]] = dataclasses.field(default_factory=list)
     alignment: dict[str, float | None] = dataclasses.field(default_factory=dict)
     monitor: list[dict] = dataclasses.field(default_factory=list)  # the monitors of each seed
@@ -88,50 +90,69 @@ def _final_alignment(monitors: list[dict]) -> dict[str, float | None]:
 
 
 def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", data_dir: Path | None = None,
-            transform: str = "none", inputs: str | None = None, hidden: Sequence[int] = (256,), steps: int = 500,
-            batch: int = 128,
+            transform: str = "none", inputs: str | None = None, dims: Mapping[str, int] | None = None,
+            hidden: Sequence[int] = (256,), steps: int = 500, batch: int = 128,
             seeds: Sequence[int] = (0, 1, 2), baselines: Sequence[str] = ("sgd", "adam"),
             baseline_model: str = "relu-xent", monitor: bool = True, force: bool = False,
             progress: training.Progress | None = None, warn=training._warn) -> Comparison:
     """Trains every rule (a rulec.Rule or a rule file) with each seed, then the baselines, under one protocol.
-    `inputs` scales every rule's inputs one way (default: as `rulec.train` chooses, per rule). With `monitor`, each
-    rule's alignment with the gradient is recorded too (rulec/runtime/monitors.py)."""
+    `inputs` scales every rule's inputs one way (default: as `rulec.train` chooses, per rule). `dims` (k=8) sets
+    each rule file's dims of those names, in the files that declare them; a name no rule declares is refused. With
+    `monitor`, each rule's alignment with the gradient is recorded too (rulec/runtime/monitors.py)."""
     progress = progress or (lambda task, done, total: None)
     training.check_choices(baselines, baseline_model, transform)
     if not seeds:
         raise SettingError("seeds", "give at least one seed")
+    loaded = [_load(rule, dims or {}) for rule in rules]
+    undeclared = [name for name in dims or {} if not any(name in r.dims for r in loaded if isinstance(r, api.Rule))]
+    if undeclared:
+        raise SettingError("dims", f"no rule compared declares a dim `{undeclared[0]}`")
     settings = dict(data=data, data_dir=data_dir, transform=transform, inputs=inputs, hidden=tuple(hidden),
                     steps=steps, batch=batch, baselines=(), baseline_model=baseline_model, force=force, warn=warn)
     rows: list[Row] = []
     scalings: list[str] = []
     reference: dict[str, tuple] = {}
-    for rule in rules:
+    for rule, ready in zip(rules, loaded):
         name = rule.name if isinstance(rule, api.Rule) else Path(rule).stem
         row = Row(name, "rule", file=None if isinstance(rule, api.Rule) else str(rule))
         try:
-            loaded = rule if isinstance(rule, api.Rule) else api.load(rule)
-            prepared = [training.prepare(loaded, file=Path(row.file) if row.file else None, seed=seed, **settings)
+            if not isinstance(ready, api.Rule):
+                raise ready
+            prepared = [training.prepare(ready, file=Path(row.file) if row.file else None, seed=seed, **settings)
                         for seed in seeds]
         except (RuleError, DataError, SettingError) as error:
             rows.append(dataclasses.replace(row, error=_reason(error)))
             continue
         first = prepared[0]
-        row = dataclasses.replace(row, name=first.rule.name, genome=first.origin, inputs=first.scaling)
+        row = dataclasses.replace(row, name=first.rule.name, genome=first.origin, inputs=first.scaling,
+                                  dims=first.rule.dims)
         scalings.append(first.scaling)
-        reference.setdefault("rule", (loaded, first.file))
-        results = [training.run(ready, monitor=("alignment",) if monitor else (),
+        reference.setdefault("rule", (ready, first.file))
+        results = [training.run(one, monitor=("alignment",) if monitor else (),
                                 progress=_for_seed(progress, f"{row.name} (seed {seed})"))
-                   for seed, ready in zip(seeds, prepared)]
-        timed = [r.curve.seconds_per_step for r in results if r.curve.seconds_per_step is not None]
+                   for seed, one in zip(seeds, prepared)]
         rows.append(dataclasses.replace(
             row, accuracy=[_padded(r.curve.accuracy, steps) for r in results],
             monitor=[r.monitor for r in results], alignment=_final_alignment([r.monitor for r in results]),
-            seconds_per_step=float(np.median(timed)) if timed else None,
+            seconds_per_step=_median([r.curve.seconds_per_step for r in results]),
             diverged=tuple(seed for seed, r in zip(seeds, results) if r.curve.diverged_at is not None)))
     if baselines and reference:
         rows += _baselines(reference["rule"], settings, seeds, baselines, tuple(dict.fromkeys(scalings)), progress)
     return Comparison({"data": data, "layers": list(hidden), "steps": steps, "batch": batch, "seeds": list(seeds),
-                       "transform": transform, "baseline_model": baseline_model}, evaluation_steps(steps), rows)
+                       "transform": transform, "inputs": inputs, "dims": dict(dims or {}),
+                       "baseline_model": baseline_model}, evaluation_steps(steps), rows)
+
+
+def _load(rule: api.Rule | str | Path, dims: Mapping[str, int]) -> api.Rule | RuleError:
+    """The rule, a file loaded with those of `dims` it declares; or why it cannot be loaded."""
+    try:
+        if isinstance(rule, api.Rule):
+            return rule
+        loaded = api.load(rule)
+        own = {name: value for name, value in dims.items() if name in loaded.dims}
+        return api.load(rule, **own) if own else loaded
+    except RuleError as error:
+        return error
 
 
 def _for_seed(progress: training.Progress, task: str) -> training.Progress:
@@ -153,6 +174,7 @@ def _reason(error: Exception) -> str:
 def _baselines(rule_and_file, settings: dict, seeds, kinds, scalings, progress) -> list[Row]:
     """Each baseline's row: its best learning rate (and input scaling) at each point, for each seed."""
     accuracy: dict[str, list] = {kind: [] for kind in kinds}
+    timed: dict[str, list] = {kind: [] for kind in kinds}
     for seed in seeds:
         rule, file = rule_and_file
         prepared = training.prepare(rule, file=file, seed=seed, **{**settings, "baselines": tuple(kinds)},
@@ -161,4 +183,16 @@ def _baselines(rule_and_file, settings: dict, seeds, kinds, scalings, progress) 
                                        lambda task, done, total: progress(f"{task} (seed {seed})", done, total))
         for kind in kinds:
             accuracy[kind].append([best[0] for best in found[kind]["best"]])
-    return [Row(kind, "baseline", inputs=",".join(scalings), accuracy=accuracy[kind]) for kind in kinds]
+            # Timed at its best final rate on its scaling; a step costs the same at any rate.
+            _, rate, scaling = found[kind]["best"][-1]
+            timed[kind].append(time_baseline(kind, mlp_init(jax.random.key(seed + 1), prepared.sizes),
+                                             prepared.baseline_data[scaling], training.indices(prepared), rate,
+                                             prepared.settings["baseline_model"]))
+    return [Row(kind, "baseline", inputs=",".join(scalings), accuracy=accuracy[kind],
+                seconds_per_step=_median(timed[kind])) for kind in kinds]
+
+
+def _median(seconds: list[float | None]) -> float | None:
+    """The median over the seeds of the seconds per step (None where a run was too short to time)."""
+    timed = [s for s in seconds if s is not None]
+    return float(np.median(timed)) if timed else None

@@ -123,23 +123,30 @@ def mlp_loss(params, x, labels, classes: int, model: str):
     return optax.softmax_cross_entropy_with_integer_labels(out, labels).mean()
 
 
+def _baseline_step(kind: str, rate, data: Dataset, model: str):
+    """One optimiser step of the baseline MLP on the batch of training indices `batch`:
+    (params, opt_state, batch) -> (params, opt_state)."""
+    x_train, y_train = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+    optimiser = OPTIMISERS[kind](rate)
+
+    def step(params, opt_state, batch):
+        grads = jax.grad(mlp_loss)(params, x_train[batch], y_train[batch], data.classes, model)
+        updates, opt_state = optimiser.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
+
+    return step
+
+
 def train_baseline(kind: str, params, data: Dataset, indices: np.ndarray, learning_rates, model: str = "relu-xent"
                    ) -> np.ndarray:
     """Test accuracy [learning rate, evaluation point] of an MLP trained with one optimiser at each rate."""
-    x_train, y_train = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
     x_test, y_test = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
     marks = evaluation_steps(len(indices))
 
     def run_segment(params, opt_state, segment, rate):
-        optimiser = OPTIMISERS[kind](rate)
-
-        def body(carry, batch):
-            params, opt_state = carry
-            grads = jax.grad(mlp_loss)(params, x_train[batch], y_train[batch], data.classes, model)
-            updates, opt_state = optimiser.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), None
-
-        (params, opt_state), _ = jax.lax.scan(body, (params, opt_state), segment)
+        step = _baseline_step(kind, rate, data, model)
+        (params, opt_state), _ = jax.lax.scan(lambda carry, batch: (step(*carry, batch), None), (params, opt_state),
+                                              segment)
         correct = jnp.mean(jnp.argmax(mlp_apply(params, x_test, model), -1) == y_test)
         return params, opt_state, correct
 
@@ -153,3 +160,20 @@ def train_baseline(kind: str, params, data: Dataset, indices: np.ndarray, learni
         results.append(np.nan_to_num(np.asarray(correct)))
         start = mark
     return np.stack(results, axis=1)
+
+
+def time_baseline(kind: str, params, data: Dataset, indices: np.ndarray, rate: float, model: str = "relu-xent"
+                  ) -> float | None:
+    """Seconds per step of the baseline at one learning rate, timed as `train_rule` times a rule: one jitted step
+    per batch, the clock started once the first step (and its compilation) is done. The sweep of
+    `train_baseline` cannot say it: it runs every rate at once, and compiles each segment's length."""
+    if len(indices) < 2:
+        return None
+    step = jax.jit(_baseline_step(kind, rate, data, model))
+    state = step(params, OPTIMISERS[kind](rate).init(params), jnp.asarray(indices[0]))
+    jax.block_until_ready(state)
+    started = time.perf_counter()
+    for batch in indices[1:]:
+        state = step(*state, batch)
+    jax.block_until_ready(state)
+    return (time.perf_counter() - started) / (len(indices) - 1)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 import rulec
+from rulec.experiment.choices import SettingError
 from rulec.runtime.train import evaluation_steps
 from tests.conftest import ROOT, run_cli
 
@@ -32,17 +34,35 @@ def test_rules_and_baselines_share_the_protocol_and_a_broken_rule_does_not_stop_
     alone = rulec.train(RULES / "backprop.rule", data="xor", hidden=(8,), steps=5, batch=16, seed=1, baselines=())
     np.testing.assert_allclose(backprop.accuracy[1], alone.curve.accuracy)
     assert abs(backprop.alignment["w"] - 1) < 1e-5
-    assert backprop.seconds_per_step > 0 and sgd.seconds_per_step is None
+    assert backprop.seconds_per_step > 0 and sgd.seconds_per_step > 0  # a baseline is timed as a rule is
+
+
+def test_dims_go_to_the_rules_that_declare_them_and_inputs_to_every_rule():
+    board = rulec.compare([RULES / "backprop.rule", RULES / "equilibrium_propagation.rule"], data="xor",
+                          hidden=(4,), steps=2, batch=8, seeds=(0,), baselines=(), dims={"n_relax": 2},
+                          inputs="raw")
+    assert [(row.dims, row.inputs, row.error) for row in board.rows] == [({}, "raw", None),
+                                                                        ({"n_relax": 2}, "raw", None)]
+    assert board.record()["dims"] == {"n_relax": 2}
+    with pytest.raises(SettingError, match="no rule compared declares a dim `k`"):
+        rulec.compare([RULES / "backprop.rule"], data="xor", dims={"k": 2})
+
+
+def test_a_dim_no_rule_declares_is_a_usage_error_on_set(monkeypatch, capsys):
+    code, _, err = run_cli("compare", str(RULES / "backprop.rule"), "--set", "k=2", "--inputs", "raw",
+                           monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and "--set" in err and "declares a dim `k`" in err
 
 
 def test_the_command_prints_the_leaderboard_and_marks_a_failed_rule(tmp_path, monkeypatch, capsys):
     out, plot = tmp_path / "board.json", tmp_path / "board.png"
     code, stdout, err = run_cli("compare", str(RULES / "backprop.rule"), str(tmp_path / "missing.rule"), "--data",
                                 "xor", "--layers", "8", "--steps", "2", "--batch", "16", "--seeds", "1", "--baseline",
-                                "none", "--json", str(out), "--plot", str(plot), monkeypatch=monkeypatch,
+                                "none", "--inputs", "global", "--json", str(out), "--plot", str(plot), monkeypatch=monkeypatch,
                                 capsys=capsys)
     assert code == 1  # a rule failed; the others' figures are still written
     assert "backprop" in stdout and "failed (below)" in stdout and "missing failed:" in err
     record = json.loads(out.read_text())
     assert [row["name"] for row in record["rows"]] == ["backprop", "missing"]
+    assert record["rows"][0]["inputs"] == "global" and record["inputs"] == "global"
     assert record["rows"][0]["mean"] and record["rows"][1]["error"] and plot.stat().st_size > 0
