@@ -176,6 +176,9 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
 @app.command("compare")
 def compare_command(files: Annotated[list[Path], typer.Argument(help="The rule files to compare.")],
                     set_: SetOption = None,
+                    preset: Annotated[Optional[str], typer.Option(help=(
+                        "Run the rules that declare a preset of this name with it; the others keep the genome "
+                        "train would choose."))] = None,
                     data: TrainDataOption = "digits",
                     data_dir: DataDirOption = None,
                     transform: TransformOption = "none",
@@ -193,7 +196,7 @@ def compare_command(files: Annotated[list[Path], typer.Argument(help="The rule f
     """Train rules and baselines under one protocol: accuracy, alignment with the gradient, time per step."""
     from rulec.commands.compare import run_compare
 
-    run_compare(files=files, dims=parse_overrides(set_), data_name=data, data_dir=data_dir, transform_name=transform,
+    run_compare(files=files, dims=parse_overrides(set_), preset=preset, data_name=data, data_dir=data_dir, transform_name=transform,
                 inputs=inputs, hidden=parse_hidden(layers), steps=steps, batch=batch, seeds=tuple(range(seeds)), baselines=baseline, baseline_model=baseline_model,
                 plot_path=plot, json_path=json_out, force=force)
 

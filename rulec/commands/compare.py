@@ -18,7 +18,7 @@ from rulec.runtime.lock import holding
 from rulec.runtime.outputs import plan as plan_outputs
 
 FLAGS = {"baselines": "--baseline", "baseline_model": "--baseline-model", "seeds": "--seeds", "dims": "--set",
-         "inputs": "--inputs"}
+         "inputs": "--inputs", "preset": "--preset"}
 
 
 def leaderboard(board: comparison.Comparison) -> Table:
@@ -46,7 +46,7 @@ def leaderboard(board: comparison.Comparison) -> Table:
     return result
 
 
-def run_compare(*, files: list[Path], dims, data_name, data_dir, transform_name, inputs, hidden, steps, batch, seeds,
+def run_compare(*, files: list[Path], dims, preset, data_name, data_dir, transform_name, inputs, hidden, steps, batch, seeds,
                 baselines, baseline_model, plot_path, json_path, force=False) -> None:
     console = Console(stderr=True)
     warn = warner(console)
@@ -57,10 +57,10 @@ def run_compare(*, files: list[Path], dims, data_name, data_dir, transform_name,
         console.print(f"comparing {len(files)} rule{'s' if len(files) != 1 else ''} on {data_name}, hidden layers "
                       f"{','.join(map(str, hidden))}, batch {batch}, {steps} steps, seeds "
                       f"{', '.join(map(str, seeds))}" + "".join(f", {name}={value}" for name, value in dims.items())
-                      + (f", {inputs} inputs" if inputs else ""))
+                      + (f", {inputs} inputs" if inputs else "") + (f", preset {preset}" if preset else ""))
         with flags_of(FLAGS), bars(console, width=32) as progress:
             board = comparison.compare(files, data=data_name, data_dir=data_dir, transform=transform_name,
-                                       inputs=inputs, dims=dims, hidden=hidden, steps=steps, batch=batch, seeds=seeds, baselines=kinds,
+                                       inputs=inputs, dims=dims, preset=preset, hidden=hidden, steps=steps, batch=batch, seeds=seeds, baselines=kinds,
                                        baseline_model=baseline_model, force=force, progress=progress, warn=warn)
         Console().print(leaderboard(board))
         for row in board.rows:

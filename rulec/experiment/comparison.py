@@ -91,22 +91,27 @@ def _final_alignment(monitors: list[dict]) -> dict[str, float | None]:
 
 def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", data_dir: Path | None = None,
             transform: str = "none", inputs: str | None = None, dims: Mapping[str, int] | None = None,
+            preset: str | None = None,
             hidden: Sequence[int] = (256,), steps: int = 500, batch: int = 128,
             seeds: Sequence[int] = (0, 1, 2), baselines: Sequence[str] = ("sgd", "adam"),
             baseline_model: str = "relu-xent", monitor: bool = True, force: bool = False,
             progress: training.Progress | None = None, warn=training._warn) -> Comparison:
     """Trains every rule (a rulec.Rule or a rule file) with each seed, then the baselines, under one protocol.
     `inputs` scales every rule's inputs one way (default: as `rulec.train` chooses, per rule). `dims` (k=8) sets
-    each rule file's dims of those names, in the files that declare them; a name no rule declares is refused. With
-    `monitor`, each rule's alignment with the gradient is recorded too (rulec/runtime/monitors.py)."""
+    each rule file's dims of those names, in the files that declare them, and `preset` the genome of the rules that
+    declare a preset of that name (the others keep theirs); a name no rule declares is refused. With `monitor`,
+    each rule's alignment with the gradient is recorded too (rulec/runtime/monitors.py)."""
     progress = progress or (lambda task, done, total: None)
     training.check_choices(baselines, baseline_model, transform)
     if not seeds:
         raise SettingError("seeds", "give at least one seed")
     loaded = [_load(rule, dims or {}) for rule in rules]
-    undeclared = [name for name in dims or {} if not any(name in r.dims for r in loaded if isinstance(r, api.Rule))]
+    rules_loaded = [r for r in loaded if isinstance(r, api.Rule)]
+    undeclared = [name for name in dims or {} if not any(name in r.dims for r in rules_loaded)]
     if undeclared:
         raise SettingError("dims", f"no rule compared declares a dim `{undeclared[0]}`")
+    if preset is not None and not any(preset in r.program.presets for r in rules_loaded):
+        raise SettingError("preset", f"no rule compared declares a preset `{preset}`")
     settings = dict(data=data, data_dir=data_dir, transform=transform, inputs=inputs, hidden=tuple(hidden),
                     steps=steps, batch=batch, baselines=(), baseline_model=baseline_model, force=force, warn=warn)
     rows: list[Row] = []
@@ -118,8 +123,9 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
         try:
             if not isinstance(ready, api.Rule):
                 raise ready
-            prepared = [training.prepare(ready, file=Path(row.file) if row.file else None, seed=seed, **settings)
-                        for seed in seeds]
+            own_preset = preset if preset in ready.program.presets else None
+            prepared = [training.prepare(ready, file=Path(row.file) if row.file else None, seed=seed,
+                                         preset=own_preset, **settings) for seed in seeds]
         except (RuleError, DataError, SettingError) as error:
             rows.append(dataclasses.replace(row, error=_reason(error)))
             continue
@@ -140,6 +146,7 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
         rows += _baselines(reference["rule"], settings, seeds, baselines, tuple(dict.fromkeys(scalings)), progress)
     return Comparison({"data": data, "layers": list(hidden), "steps": steps, "batch": batch, "seeds": list(seeds),
                        "transform": transform, "inputs": inputs, "dims": dict(dims or {}),
+                       "preset": preset,
                        "baseline_model": baseline_model}, evaluation_steps(steps), rows)
 
 

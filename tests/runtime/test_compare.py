@@ -37,15 +37,20 @@ def test_rules_and_baselines_share_the_protocol_and_a_broken_rule_does_not_stop_
     assert backprop.seconds_per_step > 0 and sgd.seconds_per_step > 0  # a baseline is timed as a rule is
 
 
-def test_dims_go_to_the_rules_that_declare_them_and_inputs_to_every_rule():
-    board = rulec.compare([RULES / "backprop.rule", RULES / "equilibrium_propagation.rule"], data="xor",
+def test_dims_and_a_preset_go_to_the_rules_that_declare_them_and_inputs_to_every_rule():
+    board = rulec.compare([RULES / "blur_two_state.rule", RULES / "equilibrium_propagation.rule"], data="xor",
                           hidden=(4,), steps=2, batch=8, seeds=(0,), baselines=(), dims={"n_relax": 2},
-                          inputs="raw")
-    assert [(row.dims, row.inputs, row.error) for row in board.rows] == [({}, "raw", None),
-                                                                        ({"n_relax": 2}, "raw", None)]
-    assert board.record()["dims"] == {"n_relax": 2}
+                          preset="backprop", inputs="raw")
+    two_state, relaxing = board.rows
+    assert (two_state.dims, two_state.genome, two_state.inputs, two_state.error) == ({"k": 2}, "preset backprop",
+                                                                                     "raw", None)
+    assert (relaxing.dims, relaxing.inputs, relaxing.error) == ({"n_relax": 2}, "raw", None)
+    assert relaxing.genome != "preset backprop"
+    assert board.record()["dims"] == {"n_relax": 2} and board.record()["preset"] == "backprop"
     with pytest.raises(SettingError, match="no rule compared declares a dim `k`"):
         rulec.compare([RULES / "backprop.rule"], data="xor", dims={"k": 2})
+    with pytest.raises(SettingError, match="no rule compared declares a preset `nope`"):
+        rulec.compare([RULES / "backprop.rule"], data="xor", preset="nope")
 
 
 def test_a_dim_no_rule_declares_is_a_usage_error_on_set(monkeypatch, capsys):
