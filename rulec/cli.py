@@ -196,9 +196,10 @@ def compare_command(files: Annotated[list[Path], typer.Argument(help="The rule f
     """Train rules and baselines under one protocol: accuracy, alignment with the gradient, time per step."""
     from rulec.commands.compare import run_compare
 
-    run_compare(files=files, dims=parse_overrides(set_), preset=preset, data_name=data, data_dir=data_dir, transform_name=transform,
-                inputs=inputs, hidden=parse_hidden(layers), steps=steps, batch=batch, seeds=tuple(range(seeds)), baselines=baseline, baseline_model=baseline_model,
-                plot_path=plot, json_path=json_out, force=force)
+    run_compare(files=files, dims=parse_overrides(set_), preset=preset, data_name=data, data_dir=data_dir,
+                transform_name=transform, inputs=inputs, hidden=parse_hidden(layers), steps=steps, batch=batch,
+                seeds=tuple(range(seeds)), baselines=baseline, baseline_model=baseline_model, plot_path=plot,
+                json_path=json_out, force=force)
 
 
 @app.command("meta-train")

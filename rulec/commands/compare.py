@@ -46,8 +46,8 @@ def leaderboard(board: comparison.Comparison) -> Table:
     return result
 
 
-def run_compare(*, files: list[Path], dims, preset, data_name, data_dir, transform_name, inputs, hidden, steps, batch, seeds,
-                baselines, baseline_model, plot_path, json_path, force=False) -> None:
+def run_compare(*, files: list[Path], dims, preset, data_name, data_dir, transform_name, inputs, hidden, steps, batch,
+                seeds, baselines, baseline_model, plot_path, json_path, force=False) -> None:
     console = Console(stderr=True)
     warn = warner(console)
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
@@ -60,7 +60,8 @@ def run_compare(*, files: list[Path], dims, preset, data_name, data_dir, transfo
                       + (f", {inputs} inputs" if inputs else "") + (f", preset {preset}" if preset else ""))
         with flags_of(FLAGS), bars(console, width=32) as progress:
             board = comparison.compare(files, data=data_name, data_dir=data_dir, transform=transform_name,
-                                       inputs=inputs, dims=dims, preset=preset, hidden=hidden, steps=steps, batch=batch, seeds=seeds, baselines=kinds,
+                                       inputs=inputs, dims=dims, preset=preset, hidden=hidden, steps=steps,
+                                       batch=batch, seeds=seeds, baselines=kinds,
                                        baseline_model=baseline_model, force=force, progress=progress, warn=warn)
         Console().print(leaderboard(board))
         for row in board.rows:

@@ -63,8 +63,8 @@ def test_the_command_prints_the_leaderboard_and_marks_a_failed_rule(tmp_path, mo
     out, plot = tmp_path / "board.json", tmp_path / "board.png"
     code, stdout, err = run_cli("compare", str(RULES / "backprop.rule"), str(tmp_path / "missing.rule"), "--data",
                                 "xor", "--layers", "8", "--steps", "2", "--batch", "16", "--seeds", "1", "--baseline",
-                                "none", "--inputs", "global", "--json", str(out), "--plot", str(plot), monkeypatch=monkeypatch,
-                                capsys=capsys)
+                                "none", "--inputs", "global", "--json", str(out), "--plot", str(plot),
+                                monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1  # a rule failed; the others' figures are still written
     assert "backprop" in stdout and "failed (below)" in stdout and "missing failed:" in err
     record = json.loads(out.read_text())
