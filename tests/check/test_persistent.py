@@ -64,21 +64,16 @@ def test_a_persistent_scalar_is_a_scalar_symbol_shared_by_the_batch():
 
 
 WRITE = "  avg := 0.9 * avg + 0.1 * mean(batch) sum(j) a[j]\n"
-FORWARD = "  a[j] := tanh(sum(i) w[i, j] * a[i])\n"
 UPDATE = "update (i in pre+bias, j in post)\n  w[i, j] := w[i, j] - lr * avg * mean(batch) a[i] * (a[j] - target[j])  " \
     "for j in output\n"
 
 
+# Written outside the update, per example or with an index: tests/fixtures/invalid/scalar_*.rule.
 @pytest.mark.parametrize("old, new, expected", [
-    (FORWARD, FORWARD + "  avg := 1\n",
-     ("phase-write", 12, 3, "the forward phase cannot write persistent scalar `avg`")),
     (UPDATE, "update (i in hidden, j in output)\n",
      ("phase-write", 13, 3, "an update phase over `hidden` and `output` cannot write persistent scalar `avg`")),
-    (WRITE, "  avg := sum(j) a[j]\n", ("persistent-batch", 14, 10, "the right-hand side varies over the batch, but "
-                                         "`avg` is a persistent scalar: one number per network")),
     (WRITE, "  avg := mean(batch) a[j]\n",
      ("free-index", 14, 24, "index `j` is free on the right but does not index persistent scalar `avg`")),
-    (WRITE, "  avg[j] := 1\n", ("index-count", 14, 3, "persistent scalar `avg` has no indices")),
     (WRITE, "  avg := 1  for j in output\n",
      ("restriction-unused", 14, 17, "a write of persistent scalar `avg` runs once a step and takes no `for`")),
     ("lr * avg *", "lr * avg[j] *", ("index-count", 13, 29, "`avg` takes 0 indices, got 1")),
