@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from rulec.check import comparisons, draws, loss_calls, size_calls
+from rulec.check import comparisons, draws, loss_calls, scalars, size_calls
 from rulec.check.declarations import suggest
 from rulec.check.graph import layer_mismatch, outside_phase
 from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
@@ -78,7 +78,7 @@ class PhaseTyper:
         target = assign.target
         symbol = self.symbols.get(target.name)
         if symbol is not None and symbol.kind == "scalar":
-            self.assign_scalar(assign)
+            scalars.assign(self, assign)
             return
         if symbol is None or symbol.kind not in ("neuron", "synapse"):
             what = symbol.describe() if symbol else (f"`{target.name}`, a let" if target.name in self.lets else None)
@@ -106,32 +106,6 @@ class PhaseTyper:
                        "persistent: one value per neuron, shared by the batch",
                        "reduce over the batch, as in `mean(batch) a[j, 0]^2`", "persistent-batch")
 
-
-    def assign_scalar(self, assign: ast.Assign) -> None:
-        """`baseline := ...` for a persistent scalar: in the update phase over adjacent pairs, with no indices and
-        a value that varies over neither the batch nor any index (it runs once a step, at the output layer)."""
-        target, kind = assign.target, self.phase.kind
-        if target.indices:
-            self.error(target.span, f"persistent scalar `{target.name}` has no indices",
-                       f"write `{target.name} := ...`", "index-count")
-        for r in assign.restrictions:
-            self.error(r.span, f"a write of persistent scalar `{target.name}` runs once a step and takes no `for`",
-                       None, "restriction-unused")
-        if not SPEC[kind].writes_scalars or not {b.layer_set.name for b in self.phase.bindings} & {"pre", "post"}:
-            where = f"the {kind.value} phase" if not SPEC[kind].writes_scalars else \
-                "an update phase over `hidden` and `output`"
-            self.error(target.span, f"{where} cannot write persistent scalar `{target.name}`",
-                       "a persistent scalar changes only in the update phase over `(pre, post)`, once a step",
-                       "phase-write")
-        # It runs in the instance at the output layer: an index over `post` ranges over the output layer there.
-        self.layers = {index: LayerIndex(layer.base, layer.bias, "output") if layer.base == "post" else layer
-                       for index, layer in self.layers.items()}
-        ty = self.expr(assign.value)
-        self.check_free(ty, set(), f"persistent scalar `{target.name}`")
-        if ty.batch:
-            self.error(assign.value.span, f"the right-hand side varies over the batch, but `{target.name}` is a "
-                       "persistent scalar: one number per network", "reduce over the batch, as in `mean(batch) ...`",
-                       "persistent-batch")
 
     def index_names(self, indices, owner: str) -> set[str]:
         names: set[str] = set()

@@ -281,8 +281,7 @@ class NeuronDecl:
 
 @node
 class ScalarDecl:
-    """A persistent scalar: one number per network, `initial` before the first step, written once a step by the
-    update phase, in its instance at the output layer."""
+    """A persistent scalar: one number per network, `initial` before the first step (written once a step)."""
 
     name: str
     initial: float
