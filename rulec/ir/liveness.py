@@ -2,8 +2,8 @@
 
 A location is one state of a neuron on one layer, or one channel of a synapse in one instance (adjacent pair or
 hidden layer), or a persistent scalar. Neurons start every step at zero, so only synapses, persistent neurons and
-persistent scalars carry values from one step to the next. The pass walks the schedule backwards from what is read afterwards (the live set), as a compiler's liveness analysis
-does over a loop body:
+persistent scalars carry values from one step to the next. The pass walks the schedule backwards from what is
+read afterwards (the live set), as a compiler's liveness analysis does over a loop body:
 * a write none of whose locations is live is skipped, and its locations keep the values they had;
 * a write some of whose states are live is narrowed to the range of states that covers them;
 * a kept write kills the locations it overwrites and makes live every location its value reads;

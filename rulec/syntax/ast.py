@@ -351,8 +351,8 @@ class Prove:
     span: Span
 
 
-Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, ScalarDecl, SynapseDecl, ActivationDecl, BiasDecl, LossDecl, Phase,
-             Loop, Prove]
+Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, ScalarDecl, SynapseDecl, ActivationDecl, BiasDecl, LossDecl,
+             Phase, Loop, Prove]
 
 
 @node

@@ -64,8 +64,8 @@ def test_a_persistent_scalar_is_a_scalar_symbol_shared_by_the_batch():
 
 
 WRITE = "  avg := 0.9 * avg + 0.1 * mean(batch) sum(j) a[j]\n"
-UPDATE = "update (i in pre+bias, j in post)\n  w[i, j] := w[i, j] - lr * avg * mean(batch) a[i] * (a[j] - target[j])  " \
-    "for j in output\n"
+UPDATE = "update (i in pre+bias, j in post)\n  w[i, j] := w[i, j] - lr * avg * mean(batch) a[i] * " \
+    "(a[j] - target[j])  for j in output\n"
 
 
 # Written outside the update, per example or with an index: tests/fixtures/invalid/scalar_*.rule.
