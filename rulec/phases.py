@@ -63,8 +63,8 @@ class PhaseSpec:
     The contract, checked when the table is built (`_problems`): every scheme binds known layer sets; the
     neurons it writes are among the layers its schemes bind; a phase that writes synapses neither predicts nor
     repeats; a phase that writes persistent scalars ranges over pairs and does not repeat; a phase that settles
-    the prediction can repeat; a required phase's hint shows its header. And the table holds each kind once. tests/test_registries.py runs a rule with each phase kind through check, both
-    interpreters and the printer.
+    the prediction can repeat; a required phase's hint shows its header. And the table holds each kind once.
+    tests/test_registries.py runs a rule with each phase kind through check, both interpreters and the printer.
     """
 
     kind: PhaseKind
