@@ -114,7 +114,8 @@ def phase_table() -> str:
     rows = [(f"`{spec.kind.value}`", "required" if spec.required else "optional",
              " or ".join(f"({sets(s)})" for s in spec.schemes),
              sets(spec.neuron_writes) + (f"; persistent ones of {sets(spec.persistent_writes)}"
-                                         if spec.persistent_writes else ""),
+                                         if spec.persistent_writes else "")
+             + ("; persistent scalars (over pairs, once a step)" if spec.writes_scalars else ""),
              "yes" if spec.writes_synapses else "no", "output to input" if spec.top_down else "input to output",
              "yes" if spec.predicts else "no", "yes" if spec.repeatable else "no") for spec in PHASES]
     return table(("phase", "in a rule", "header binds", "writes neurons of", "writes synapses", "instances run",

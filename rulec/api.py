@@ -167,12 +167,14 @@ class Network:
 
     def init(self, key, dtype=jnp.float32) -> NetworkState:
         """The state before the first step: the synapses drawn from `key` (fixed ones included, channel-major,
-        {name: [array per instance]}), the persistent neurons at their initial values, the key of the steps'
-        draws (derived from `key`) and the step counter at 0."""
+        {name: [array per instance]}), the persistent neurons ([array per layer]) and persistent scalars (an array
+        of shape ()) at their initial values, the key of the steps' draws (derived from `key`) and the step
+        counter at 0."""
         program = self.rule.program
         synapses = init_synapses(program, self.sizes, _sampler(key), _FUNCTIONS)
         neurons = {n.name: [jnp.full((size,) + ((n.states,) if n.states else ()), n.initial, dtype)
                             for size in self.sizes] for n in program.neurons if n.persistent}
+        neurons.update({s.name: jnp.full((), s.initial, dtype) for s in program.scalars})
         return NetworkState({name: [channel_major(jnp.asarray(a, dtype)) for a in arrays]
                              for name, arrays in synapses.items()},
                             neurons, jax.random.fold_in(key, DRAWS_STREAM), jnp.zeros((), jnp.int32))

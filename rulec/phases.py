@@ -47,6 +47,8 @@ class PhaseSpec:
         persistent_writes: the layer sets whose persistent neurons it may write besides: the update phase runs
             once a step, after any relaxation loop, so a threshold or a running average moves there once a step.
         writes_synapses: whether it may write synapses.
+        writes_scalars: whether it may write persistent scalars (`persistent baseline = 0`), in its instance at the
+            output layer, so once a step.
         top_down: whether its instances run from the output layer down to the first hidden layer, as
             backpropagation does, never reaching the input layer or the pair at it; else from the input up over
             every instance.
@@ -60,9 +62,9 @@ class PhaseSpec:
 
     The contract, checked when the table is built (`_problems`): every scheme binds known layer sets; the
     neurons it writes are among the layers its schemes bind; a phase that writes synapses neither predicts nor
-    repeats; a phase that settles the prediction can repeat; a required phase's hint shows its header. And the
-    table holds each kind once. tests/test_registries.py runs a rule with each phase kind through check, both
-    interpreters and the printer.
+    repeats; a phase that writes persistent scalars ranges over pairs and does not repeat; a phase that settles
+    the prediction can repeat; a required phase's hint shows its header. And the table holds each kind once.
+    tests/test_registries.py runs a rule with each phase kind through check, both interpreters and the printer.
     """
 
     kind: PhaseKind
@@ -75,6 +77,7 @@ class PhaseSpec:
     settles_prediction: bool
     missing_hint: str | None
     persistent_writes: frozenset[str] = frozenset()
+    writes_scalars: bool = False
 
     @property
     def required(self) -> bool:
@@ -97,7 +100,7 @@ PHASES = (
     PhaseSpec(PhaseKind.UPDATE, PAIR_SCHEMES, frozenset(), writes_synapses=True, top_down=False, predicts=False,
           repeatable=False, settles_prediction=False,
           missing_hint="add `update (i in pre+bias, j in post)` with the synapse update",
-          persistent_writes=frozenset({"post"})),
+          persistent_writes=frozenset({"post"}), writes_scalars=True),
 )
 
 LAYER_SETS = frozenset({"input", "pre", "post", "hidden", "output"})
@@ -111,6 +114,8 @@ def _problems(spec: PhaseSpec) -> list[str]:
         "it may write only the neurons of layers its schemes bind": spec.neuron_writes <= bound,
         "a phase that writes synapses can neither predict nor repeat": not (
             spec.writes_synapses and (spec.predicts or spec.repeatable)),
+        "a phase that writes persistent scalars runs once a step: over pairs, never repeated": not (
+            spec.writes_scalars and (spec.repeatable or frozenset({"pre", "post"}) not in spec.schemes)),
         "a phase that settles the prediction must be repeatable": spec.repeatable or not spec.settles_prediction,
         "a required phase's hint must show its header": spec.missing_hint is None or f"`{spec.kind.value} (" in
         spec.missing_hint,

@@ -105,7 +105,9 @@ def reference_run(reference, genome, state, xs, ys):
 
     genome = jax.tree.map(lambda a: np.asarray(a, np.float64), genome)
     synapses = {k: [np.asarray(source_major(a), np.float64) for a in v] for k, v in state.synapses.items()}
-    persistent = {k: [np.asarray(a, np.float64) for a in v] for k, v in state.neurons.items()}
+    # A persistent neuron is a list of arrays, one per layer; a persistent scalar one array of shape ().
+    persistent = {k: [np.asarray(a, np.float64) for a in v] if isinstance(v, list) else np.asarray(v, np.float64)
+                  for k, v in state.neurons.items()}
     key, step, neurons = state.key, int(state.step), None
     for x, y in zip(xs, ys):
         synapses, neurons = reference.step(genome, synapses, np.asarray(x, np.float64), np.asarray(y, np.float64),

@@ -32,6 +32,7 @@ def declared_items(rule: ast.Rule):
     yield from ((d.name, d) for d in rule.dims)
     yield from ((g.name, g) for g in rule.genome)
     yield from ((n.name, n) for n in rule.neurons)
+    yield from ((p.name, p) for p in rule.scalars)
     yield from ((s.name, s) for s in rule.synapses)
     yield from ((a.name, a) for a in rule.activations)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from rulec.check import comparisons, draws, loss_calls, size_calls
+from rulec.check import comparisons, draws, loss_calls, scalars, size_calls
 from rulec.check.declarations import suggest
 from rulec.check.graph import layer_mismatch, outside_phase
 from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
@@ -77,6 +77,9 @@ class PhaseTyper:
     def assign(self, assign: ast.Assign) -> None:
         target = assign.target
         symbol = self.symbols.get(target.name)
+        if symbol is not None and symbol.kind == "scalar":
+            scalars.assign(self, assign)
+            return
         if symbol is None or symbol.kind not in ("neuron", "synapse"):
             what = symbol.describe() if symbol else (f"`{target.name}`, a let" if target.name in self.lets else None)
             if what is None:

@@ -48,7 +48,7 @@ class Symbol:
     """A declared name. `axes` excludes the batch; `batch` says whether values differ per example."""
 
     name: str
-    kind: str  # "dim", "genome", "neuron", "synapse", "activation", "builtin"
+    kind: str  # "dim", "genome", "neuron", "scalar" (a persistent scalar), "synapse", "activation", "builtin"
     axes: tuple[Axis, ...]
     batch: bool
     decl: Any  # its declaration in the AST (ast.NeuronDecl for a neuron, ...), of a type its kind decides
@@ -113,6 +113,8 @@ def build_symbols(rule: ast.Rule, overrides: Mapping[str, int]) -> Symbols:
     for neuron in rule.neurons:
         # A persistent neuron holds one value per neuron, shared by the batch.
         add(neuron.name, "neuron", neuron.shape, neuron.initial is None, neuron, lead=(LayerAxis("*", True),))
+    for scalar in rule.scalars:
+        add(scalar.name, "scalar", (), False, scalar)
     for synapse in rule.synapses:
         lead = (LayerAxis(synapse.source.name, synapse.source.bias), LayerAxis(synapse.target.name, synapse.target.bias))
         add(synapse.name, "synapse", synapse.shape, False, synapse, lead=lead)

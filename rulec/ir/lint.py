@@ -127,7 +127,8 @@ def unused_declarations(rule: ast.Rule) -> list[Diagnostic]:
     by `predict`)."""
     used = _used_names(rule.items, set())
     declared = [("dim", d) for d in rule.dims] + [("genome entry", g) for g in rule.genome] + \
-        [("neuron", n) for n in rule.neurons[1:]] + [("synapse", s) for s in rule.synapses] + \
+        [("neuron", n) for n in rule.neurons[1:]] + [("persistent scalar", p) for p in rule.scalars] + \
+        [("synapse", s) for s in rule.synapses] + \
         [("activation", a) for a in rule.activations]
     return [_warning(decl.span, f"{kind} `{decl.name}` is declared but never read", "remove it, or use it",
                      "unused-declaration") for kind, decl in declared if decl.name not in used]

@@ -1,10 +1,9 @@
 """Dead-state elimination: the writes of a step that no later step of an unroll, nor `predict`, ever reads.
 
 A location is one state of a neuron on one layer, or one channel of a synapse in one instance (adjacent pair or
-hidden layer). Neurons start every step at zero, so only synapses and persistent neurons carry values from one
-step to the next. The
-pass walks the schedule backwards from what is read afterwards (the live set), as a compiler's liveness analysis
-does over a loop body:
+hidden layer), or a persistent scalar. Neurons start every step at zero, so only synapses, persistent neurons and
+persistent scalars carry values from one step to the next. The pass walks the schedule backwards from what is
+read afterwards (the live set), as a compiler's liveness analysis does over a loop body:
 * a write none of whose locations is live is skipped, and its locations keep the values they had;
 * a write some of whose states are live is narrowed to the range of states that covers them;
 * a kept write kills the locations it overwrites and makes live every location its value reads;
@@ -32,9 +31,10 @@ from rulec.ir.schedule import PHASE_ORDER, Context, instance_index, phase_runs, 
 from rulec.phases import PHASES, SPEC
 
 PREDICT_PHASES = tuple(spec.kind for spec in PHASES if spec.predicts)
-STORED = (ir.Source.NEURON, ir.Source.SYNAPSE)  # what a step keeps between phases, and so what can be dead
+# What a step keeps between phases, and so what can be dead.
+STORED = (ir.Source.NEURON, ir.Source.SYNAPSE, ir.Source.SCALAR)
 
-# (Source.NEURON, name, layer, state) or (Source.SYNAPSE, name, instance, channels)
+# (Source.NEURON, name, layer, state), (Source.SYNAPSE, name, instance, channels) or (Source.SCALAR, name)
 Location = tuple
 
 
@@ -137,10 +137,11 @@ def report(pruned) -> str:
 
 
 def _carried(live: set[Location], program: ir.Program) -> frozenset[Location]:
-    """The locations of `live` that the network state carries from step to step: synapses, persistent neurons."""
+    """The locations of `live` that the network state carries from step to step: synapses, persistent neurons and
+    persistent scalars."""
     persistent = {n.name for n in program.neurons if n.persistent}
     return frozenset(location for location in live
-                     if location[0] is ir.Source.SYNAPSE or location[1] in persistent)
+                     if location[0] in (ir.Source.SYNAPSE, ir.Source.SCALAR) or location[1] in persistent)
 
 
 def _sweep_loop(program: ir.Program, depth: int, loop: Repeat, live_out: set):
@@ -212,6 +213,8 @@ def _layers(role: ir.Role, roles: dict[ir.Role, int], depth: int) -> range:
 
 
 def _locations(kind: ir.Source, name: str, positions, context: Context, program: ir.Program, depth: int):
+    if kind is ir.Source.SCALAR:
+        return {(kind, name)}
     if kind is ir.Source.NEURON:
         states = _state_values(positions[1], context.ranges) if len(positions) > 1 else range(1)
         return {(kind, name, layer, s) for layer in _layers(positions[0].role, context.roles, depth)
@@ -226,7 +229,7 @@ def _written(statement: ir.Write, context: Context, program: ir.Program, depth: 
     """The locations a write stores into, and whether it overwrites them whole (a synapse write that leaves out
     the bias row does not)."""
     locations = _locations(statement.kind, statement.name, statement.positions, context, program, depth)
-    complete = statement.kind is ir.Source.NEURON or not any(
+    complete = statement.kind is not ir.Source.SYNAPSE or not any(
         isinstance(p, ir.Layer) and p.axis_bias and not p.bias for p in statement.positions)
     return locations, complete
 

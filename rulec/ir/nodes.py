@@ -15,7 +15,7 @@ from rulec.syntax.ast import node  # the IR's nodes are frozen, slotted dataclas
 
 
 class Source(enum.Enum):
-    """What a load reads, or a write stores into (writes store only neurons and synapses)."""
+    """What a load reads, or a write stores into (writes store only neurons, synapses and persistent scalars)."""
 
     NEURON = "neuron"
     SYNAPSE = "synapse"
@@ -24,6 +24,7 @@ class Source(enum.Enum):
     INPUT = "input"
     TARGET = "target"
     STEP = "step"  # the step counter, a scalar: 0 on the first step
+    SCALAR = "scalar"  # a persistent scalar (`persistent baseline = 0`): one number per network, kept across steps
 
 
 class Role(enum.StrEnum):
@@ -233,7 +234,8 @@ class Condition:
 
 @node
 class Write:
-    """Writes `value` into a neuron or synapse (`kind` is Source.NEURON or Source.SYNAPSE)."""
+    """Writes `value` into a neuron, a synapse or a persistent scalar (`kind` is Source.NEURON, Source.SYNAPSE or
+    Source.SCALAR; a scalar's write has no positions, and runs only where `post` is the output layer)."""
 
     kind: Source
     name: str
@@ -278,6 +280,14 @@ class NeuronDecl:
 
 
 @node
+class ScalarDecl:
+    """A persistent scalar: one number per network, `initial` before the first step (written once a step)."""
+
+    name: str
+    initial: float
+
+
+@node
 class SynapseDecl:
     """Stored per instance of its scheme: one array per adjacent pair, or per hidden layer."""
 
@@ -315,6 +325,7 @@ class Program:
     phases: tuple[Phase, ...]
     rule: ast.Rule
     loops: tuple[Loop, ...] = ()
+    scalars: tuple[ScalarDecl, ...] = ()
 
     def phase(self, kind: ast.PhaseKind) -> Phase | None:
         return next((p for p in self.phases if p.kind is kind), None)

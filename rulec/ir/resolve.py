@@ -145,6 +145,9 @@ class Resolver:
                 # (Dropping `+bias` alone is in the index's type, which the checker narrowed.)
                 when.append(ir.Condition(roles[r.index], ir.Role(r.layer_set.name)))
         symbol = self.symbols.table[statement.target.name]
+        if symbol.kind == "scalar":
+            # Once a step: in the update's instance at the output layer, the last one.
+            when.append(ir.Condition(ir.Role.POST, ir.Role.OUTPUT))
         positions = self.positions(statement.target.indices, symbol.axes)
         return ir.Write(ir.Source(symbol.kind), symbol.name, positions, tuple(ranges), tuple(when),
                         self.expr(statement.value), statement.span)
@@ -176,5 +179,6 @@ def resolve(checked: CheckedRule) -> ir.Program:
     phases = tuple(resolver.phase(p, types) for p, types in zip(rule.phases, checked.phase_types))
     loops = tuple(ir.Loop(loop_count(loop, symbols.dims), tuple(p.kind for p in loop.phases), loop.span)
                   for loop in rule.loops)
+    scalars = tuple(ir.ScalarDecl(s.name, s.initial.value) for s in rule.scalars)
     return ir.Program(rule.name, dict(symbols.dims), tuple(genome), presets, default, neurons, synapses,
-                      symbols.bias, phases, rule, loops)
+                      symbols.bias, phases, rule, loops, scalars)

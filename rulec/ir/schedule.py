@@ -104,8 +104,9 @@ class StatementRunner:
     """The part of an interpreter that is the same for all of them: a `let` binds its value for the rest of the
     phase; a write runs in its context, when the instance and its state ranges allow. Subclasses provide `sizes`
     (the layer sizes), `depth`, `xp`, `expr(e, context, state)`, `load_stored(e, context, state)` and
-    `write(statement, value, context, state)`. `state` holds the batch ("input", "target"), the step counter
-    ("step") and this step's key ("key")."""
+    `write(statement, value, context, state)` (of a neuron or a synapse). `state` holds the batch ("input",
+    "target"), the step counter ("step"), this step's key ("key") and the neurons ("neurons"), whose entry for a
+    persistent scalar is its one number, read and written here the same for every interpreter."""
 
     sizes: tuple[int, ...]
     depth: int
@@ -135,6 +136,8 @@ class StatementRunner:
             return nm.Named(state[e.kind.value], ("batch", neuron.index))
         if e.kind is ir.Source.STEP:
             return nm.Named(state["step"], ())
+        if e.kind is ir.Source.SCALAR:
+            return nm.Named(state["neurons"][e.name], ())
         return self.load_stored(e, context, state)
 
     def draw(self, e: ir.Draw, context: Context, state) -> nm.Named:
@@ -150,8 +153,16 @@ class StatementRunner:
             context.lets[statement.name] = (self.expr(statement.value, context, state), statement.positions)
             return
         local = write_context(statement, context, self.depth)
-        if local is not None:
-            self.write(statement, self.expr(statement.value, local, state), local, state)
+        if local is None:
+            return
+        value = self.expr(statement.value, local, state)
+        if statement.kind is ir.Source.SCALAR:
+            # One number, the same layout in every interpreter; the checker has made the value a scalar.
+            assert value.axes == (), value.axes
+            old = state["neurons"][statement.name]
+            state["neurons"][statement.name] = self.xp.asarray(value.data).astype(old.dtype)
+        else:
+            self.write(statement, value, local, state)
 
 
 def write_context(statement, context: Context, depth: int) -> Context | None:

@@ -6,7 +6,8 @@ as JAX does with `enable_checks`. The invariants:
 * every index is bound: a neuron index by the phase header or an enclosing reduction, and used over the role it
   is bound to; a state index by the left-hand side or an enclosing reduction;
 * every write is allowed in its phase: neurons of the layers the phase kind writes (rulec/phases.py), never a
-  bias unit; synapses only in a phase that writes them (update), and never a `fixed` one;
+  bias unit; synapses only in a phase that writes them (update), and never a `fixed` one; a persistent scalar
+  only in that phase's instance at the output layer (update over pairs), so once a step;
 * shapes agree: a load or write has one position per axis, a neuron index on a neuron axis of its layer set, and
   a state index of the axis' extent (a fixed state and a range within it);
 * every loop repeats at least once a run of phases the program has, consecutive in step order, each repeatable
@@ -49,7 +50,7 @@ def verify(program: ir.Program) -> ir.Program:
     shapes = {ir.Source.NEURON: {n.name: (("*", False),) + ((n.states,) if n.states else ()) for n in program.neurons},
               ir.Source.SYNAPSE: {s.name: (s.source, s.target) + s.channels for s in program.synapses},
               ir.Source.GENOME: {g.name: tuple(g.per_synapse or ()) + g.shape for g in program.genome},
-              ir.Source.LET: {}, ir.Source.STEP: {"step": ()}}
+              ir.Source.LET: {}, ir.Source.STEP: {"step": ()}, ir.Source.SCALAR: {p.name: () for p in program.scalars}}
     fixed = {s.name for s in program.synapses if s.fixed}
     persistent = {n.name for n in program.neurons if n.persistent}
     for phase in program.phases:
@@ -106,13 +107,18 @@ def _left_hand_side(statement: ir.Statement, header: dict[str, ir.Binding]) -> S
 
 def _check_write(write: ir.Write, phase: ir.Phase, shapes, fixed: set[str], persistent: set[str]) -> None:
     line = write.span.line
-    if write.kind not in (ir.Source.NEURON, ir.Source.SYNAPSE):
-        raise IRError(f"line {line}: a write to {write.kind.value} `{write.name}`: only neurons and synapses are "
-                      "written")
+    if write.kind not in (ir.Source.NEURON, ir.Source.SYNAPSE, ir.Source.SCALAR):
+        raise IRError(f"line {line}: a write to {write.kind.value} `{write.name}`: only neurons, synapses and "
+                      "persistent scalars are written")
     if write.name not in shapes[write.kind]:
         raise IRError(f"line {line}: write to undeclared {write.kind.value} `{write.name}`")
     _check_shape(write.positions, shapes[write.kind][write.name], write.name, line, write.when)
-    if write.kind is ir.Source.SYNAPSE:
+    if write.kind is ir.Source.SCALAR:
+        if not SPEC[phase.kind].writes_scalars or phase.scheme is not ir.Scheme.PAIRS or \
+                ir.Condition(ir.Role.POST, ir.Role.OUTPUT) not in write.when or write.ranges:
+            raise IRError(f"line {line}: persistent scalar `{write.name}` is written other than once a step, in the "
+                          f"update's instance at the output layer")
+    elif write.kind is ir.Source.SYNAPSE:
         if not SPEC[phase.kind].writes_synapses:
             raise IRError(f"line {line}: the {phase.kind.value} phase writes synapse `{write.name}`")
         if write.name in fixed:

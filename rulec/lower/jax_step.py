@@ -77,7 +77,8 @@ class JaxStep(StatementRunner):
         dtype = x.dtype
         neurons = {n.name: [[jnp.zeros((x.shape[0], size), dtype)] * (n.states or 1) for size in self.sizes]
                    for n in self.program.neurons if not n.persistent}
-        neurons.update({name: [per_state_arrays(a) for a in arrays] for name, arrays in network.neurons.items()})
+        neurons.update({name: [per_state_arrays(a) for a in network.neurons[name]] for name in self.persistent})
+        neurons.update({s.name: network.neurons[s.name] for s in self.program.scalars})
         state = {"genome": genome, "synapses": {k: list(v) for k, v in network.synapses.items()}, "neurons": neurons,
                  "input": x, "target": y, "step": network.step.astype(dtype), "key": key}
         for item in schedule:
@@ -118,8 +119,9 @@ class JaxStep(StatementRunner):
         and persistent neurons that no later step nor `predict` reads at their old values."""
         following, this_step = draws.split_step_key(network.key)
         state = self.run(genome, network, x, y, self.unroll_step if in_unroll else self.full_step, this_step)
-        persistent = {name: [stacked_states(states, self.persistent[name]) for states in state["neurons"][name]]
-                      for name in network.neurons}
+        persistent = {name: [stacked_states(states, neuron) for states in state["neurons"][name]]
+                      for name, neuron in self.persistent.items()}
+        persistent.update({s.name: state["neurons"][s.name] for s in self.program.scalars})
         return NetworkState(state["synapses"], persistent, following, network.step + 1)
 
     def predict(self, genome, network: NetworkState, x):

@@ -13,8 +13,8 @@ class NetworkState:
     """What one step hands the next.
 
     synapses: {name: [array per instance]}, channel-major ([channels..., source, target]).
-    neurons: the persistent neurons, {name: [array per layer]}, each [neurons] or [neurons, states]; the other
-        neurons start every step at zero and are not kept.
+    neurons: the persistent neurons, {name: [array per layer]}, each [neurons] or [neurons, states], and the
+        persistent scalars, {name: array of shape ()}; the other neurons start every step at zero and are not kept.
     key: the key the next step splits its draws from (rulec/ir/draws.py).
     step: the number of steps taken, an integer scalar; equations read it as `step`.
     """

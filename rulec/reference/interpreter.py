@@ -60,8 +60,8 @@ class Reference(StatementRunner):
 
         `key` is the network state's key (split here as the lowering splits it; needed by a rule that draws),
         `step` the step counter, and `persistent` the persistent neurons ({name: [array per layer]}, each
-        [neurons] or [neurons, states]), by default their declared initial values; the neurons returned hold
-        their new values."""
+        [neurons] or [neurons, states]) and persistent scalars ({name: number}), by default their declared initial
+        values; the neurons returned hold their new values."""
         x = np.asarray(x)
         neurons = {n.name: [np.zeros((x.shape[0], size) + ((n.states,) if n.states else ()), dtype=x.dtype)
                             for size in self.sizes] for n in self.program.neurons if not n.persistent}
@@ -70,6 +70,10 @@ class Reference(StatementRunner):
             neurons[n.name] = (list(given) if given is not None else
                                [np.full((size,) + ((n.states,) if n.states else ()), self.constant(n.initial),
                                         dtype=x.dtype) for size in self.sizes])
+        for scalar in self.program.scalars:
+            given = (persistent or {}).get(scalar.name)
+            neurons[scalar.name] = np.asarray(given if given is not None else self.constant(scalar.initial),
+                                              dtype=x.dtype)
         state = {"genome": genome, "synapses": {k: list(v) for k, v in synapses.items()}, "neurons": neurons,
                  "input": np.asarray(x), "target": np.asarray(y), "step": np.asarray(step, dtype=x.dtype),
                  "key": None if key is None else draws.split_step_key(key)[1]}

@@ -285,6 +285,14 @@ class NeuronDecl:
 
 
 @node
+class ScalarDecl:
+    """`persistent baseline = 0`: one number per network, kept across steps, written once a step in the update."""
+    name: str
+    initial: Number
+    span: Span
+
+
+@node
 class SynapseDecl:
     """`synapse w[k] : pre+bias -> post ~ init`; `fixed` synapses are never updated (feedback alignment)."""
 
@@ -343,8 +351,8 @@ class Prove:
     span: Span
 
 
-Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, SynapseDecl, ActivationDecl, BiasDecl, LossDecl, Phase,
-             Loop, Prove]
+Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, ScalarDecl, SynapseDecl, ActivationDecl, BiasDecl, LossDecl,
+             Phase, Loop, Prove]
 
 
 @node
@@ -372,6 +380,10 @@ class Rule:
     @property
     def neurons(self) -> tuple[NeuronDecl, ...]:
         return self.of_type(NeuronDecl)
+
+    @property
+    def scalars(self) -> tuple[ScalarDecl, ...]:
+        return self.of_type(ScalarDecl)
 
     @property
     def synapses(self) -> tuple[SynapseDecl, ...]:

@@ -90,8 +90,8 @@ _NAMED_MISTAKES = {
 }
 
 # Keywords that begin a line. A misspelling of one reads as a name, so the parser fails on the token after it.
-_LINE_KEYWORDS = ("rule", "dim", "genome", "preset", "neuron", "synapse", "activation", "bias", "loss", "let",
-                  "repeat", "prove", *(spec.kind.value for spec in PHASES))
+_LINE_KEYWORDS = ("rule", "dim", "genome", "preset", "neuron", "persistent", "synapse", "activation", "bias",
+                  "loss", "let", "repeat", "prove", *(spec.kind.value for spec in PHASES))
 _FIRST_WORD = re.compile(r"[\t \f]*([A-Za-z_][A-Za-z0-9_]*)[\t \f]*")
 
 _TOKEN_NAMES = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "the end of the line",

@@ -108,6 +108,8 @@ def _item(item: ast.Item) -> str:
     if isinstance(item, ast.NeuronDecl):
         persistence = f" persistent = {_literal(item.initial)}" if item.initial is not None else ""
         return f"neuron {item.name}{_shape(item.shape)}{persistence}"
+    if isinstance(item, ast.ScalarDecl):
+        return f"persistent {item.name} = {_literal(item.initial)}"
     if isinstance(item, ast.SynapseDecl):
         text = f"synapse {item.name}{_shape(item.shape)} : {item.source} -> {item.target}"
         text += " fixed" if item.fixed else ""

@@ -94,6 +94,9 @@ class ToAst(Transformer_NonRecursive):
         initial = next((r for r in rest if isinstance(r, ast.Number)), None)
         return ast.NeuronDecl(str(name), tuple(shape), self._span(meta), initial)
 
+    def scalar_decl(self, meta, name, initial):
+        return ast.ScalarDecl(str(name), initial, self._span(meta))
+
     def persistence(self, meta, initial):
         return initial
 
@@ -158,7 +161,11 @@ class ToAst(Transformer_NonRecursive):
         indices = rest[0] if len(rest) == 2 else ()
         return ast.Let(str(name), indices, rest[-1], self._span(meta))
 
-    def assign(self, meta, name, indices, value, restrictions=()):
+    def assign(self, meta, name, *rest):
+        # `a[j] := v`, or `baseline := v` for a persistent scalar: the index list and the for clause are tuples.
+        indices = rest[0] if isinstance(rest[0], tuple) else ()
+        value, *restrictions = rest[1:] if indices else rest
+        restrictions = restrictions[0] if restrictions else ()
         target = ast.Ref(str(name), indices, Span(self.source, name.line, name.column, *self._end_of(indices, name)))
         return ast.Assign(target, value, restrictions, self._span(meta))
 

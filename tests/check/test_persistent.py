@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rulec.frontend import check_file
 from tests.conftest import ROOT
 
@@ -35,3 +37,55 @@ def test_the_update_phase_writes_persistent_neurons_of_post_only():
         assert caught.value.diagnostics[0].code == "phase-write"
         assert caught.value.diagnostics[0].hint in ("it writes `post` neurons",  # r is persistent
                                                     "it writes no neurons; and persistent ones of `post`, once a step")
+
+
+SCALAR_RULE = """rule averaged
+genome
+  lr = 0.1
+neuron a
+persistent avg = 0
+synapse w : pre+bias -> post ~ uniform(-1, 1) / sqrt(fan_in)
+bias 1
+input (i in input)
+  a[i] := x[i]
+forward (i in pre+bias, j in post)
+  a[j] := tanh(sum(i) w[i, j] * a[i])
+update (i in pre+bias, j in post)
+  w[i, j] := w[i, j] - lr * avg * mean(batch) a[i] * (a[j] - target[j])  for j in output
+  avg := 0.9 * avg + 0.1 * mean(batch) sum(j) a[j]
+"""
+
+
+def test_a_persistent_scalar_is_a_scalar_symbol_shared_by_the_batch():
+    from rulec.frontend import check_text
+
+    symbol = check_text(SCALAR_RULE, "averaged.rule").symbols.get("avg")
+    assert (symbol.kind, symbol.axes, symbol.batch) == ("scalar", (), False)
+
+
+WRITE = "  avg := 0.9 * avg + 0.1 * mean(batch) sum(j) a[j]\n"
+UPDATE = "update (i in pre+bias, j in post)\n  w[i, j] := w[i, j] - lr * avg * mean(batch) a[i] * " \
+    "(a[j] - target[j])  for j in output\n"
+
+
+# Written outside the update, per example or with an index: tests/fixtures/invalid/scalar_*.rule.
+@pytest.mark.parametrize("old, new, expected", [
+    (UPDATE, "update (i in hidden, j in output)\n",
+     ("phase-write", 13, 3, "an update phase over `hidden` and `output` cannot write persistent scalar `avg`")),
+    (WRITE, "  avg := mean(batch) a[j]\n",
+     ("free-index", 14, 24, "index `j` is free on the right but does not index persistent scalar `avg`")),
+    (WRITE, "  avg := 1  for j in output\n",
+     ("restriction-unused", 14, 17, "a write of persistent scalar `avg` runs once a step and takes no `for`")),
+    ("lr * avg *", "lr * avg[j] *", ("index-count", 13, 29, "`avg` takes 0 indices, got 1")),
+    ("persistent avg = 0", "persistent step = 0",
+     ("reserved-name", 5, 1, "`step` is a built-in name and cannot be declared")),
+])
+def test_misuse_of_a_persistent_scalar_is_a_located_error(old, new, expected):
+    from rulec.diagnostics import RuleError
+    from rulec.frontend import check_text
+
+    assert old in SCALAR_RULE
+    with pytest.raises(RuleError) as caught:
+        check_text(SCALAR_RULE.replace(old, new), "averaged.rule")
+    first = caught.value.diagnostics[0]
+    assert (first.code, first.span.line, first.span.column, first.message) == expected

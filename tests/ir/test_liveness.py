@@ -133,9 +133,9 @@ def check_pruned_unroll(rule, sizes, steps=2, seed=0):
                                        atol=1e-12)
             np.testing.assert_allclose(np.moveaxis(np.asarray(array), (-2, -1), (0, 1))[..., live],
                                        ref_state.synapses[name][instance][..., live], atol=1e-9)
-    for name, arrays in ours.neurons.items():
-        for ours_layer, ref_layer in zip(arrays, ref_state.neurons[name]):
-            np.testing.assert_allclose(ours_layer, ref_layer, atol=1e-9)
+    # Persistent neurons (an array per layer) and persistent scalars (one array each), leaf by leaf.
+    for ours_leaf, ref_leaf in zip(jax.tree.leaves(ours.neurons), jax.tree.leaves(ref_state.neurons), strict=True):
+        np.testing.assert_allclose(ours_leaf, ref_leaf, atol=1e-9)
     prediction = jax.jit(pruned.predict)(genome, ours, xs[-1])
     np.testing.assert_allclose(prediction, jax.jit(full.predict)(genome, theirs, xs[-1]), atol=1e-12)
     np.testing.assert_allclose(prediction, ref_prediction, atol=1e-9)

@@ -107,7 +107,11 @@ BROKEN = {
         "line 33: the write to `a` covers the bias unit"),
     "genome written": (
         lambda p: with_statement(p, FB, 0, kind=ir.Source.GENOME, name="nu"),
-        "line 37: a write to genome `nu`: only neurons and synapses are written"),
+        "line 37: a write to genome `nu`: only neurons, synapses and persistent scalars are written"),
+    "persistent scalar written in every instance": (
+        lambda p: with_statement(dataclasses.replace(p, scalars=(ir.ScalarDecl("b", 0.0),)), U, 0,
+                                 kind=ir.Source.SCALAR, name="b", positions=(), ranges=(), when=()),
+        "line 44: persistent scalar `b` is written other than once a step"),
     "too many state axes": (
         lambda p: with_loads(p, F, 0, "nu", lambda e: dataclasses.replace(e, positions=e.positions + (ir.StateAt(0),))),
         "line 32: `nu` has 2 axes, indexed with 3"),

@@ -36,7 +36,8 @@ def max_difference(state, ref_state) -> float:
     """The largest difference in the synapses and persistent neurons of the lowering and the reference."""
     pairs = [(source_major(a), b) for name in ref_state.synapses
              for a, b in zip(state.synapses[name], ref_state.synapses[name])]
-    pairs += [(a, b) for name in ref_state.neurons for a, b in zip(state.neurons[name], ref_state.neurons[name])]
+    # Persistent neurons (an array per layer) and persistent scalars (one array each), leaf by leaf.
+    pairs += list(zip(jax.tree.leaves(state.neurons), jax.tree.leaves(ref_state.neurons), strict=True))
     return max(float(np.max(np.abs(np.asarray(a, np.float64) - b))) for a, b in pairs)
 
 

@@ -169,3 +169,16 @@ def test_a_proof_that_runs_past_its_time_limit_is_a_located_error(monkeypatch):
     assert (error.code, error.span.line) == ("proof-timeout", len(text.splitlines()))
     assert error.message == "this proof did not finish within 0.2 s of CPU time"
     assert "--set n=1" in error.hint
+
+
+def test_a_proof_runs_one_step_from_a_persistent_scalars_declared_value():
+    # lr * (1 + seen) is lr on the first step, where `seen` holds its declared 0, and 2 lr where it starts at 1.
+    text = (ROOT / "stdlib_rules" / "backprop.rule").read_text().replace(
+        "bias 1\n", "bias 1\npersistent seen = 0\n").replace(
+        "w[i, j] - lr * sum(batch)", "w[i, j] - lr * (1 + seen) * sum(batch)").replace(
+        "* a[j, 1]\n\nprove", "* a[j, 1]\n  seen := seen + 1\n\nprove")
+    assert "seen := seen + 1" in text and "(1 + seen)" in text
+    checked = check_text(text, "seen.rule")
+    assert prove_sgd(resolve(checked), checked.rule.proofs[0]).proved
+    started = check_text(text.replace("persistent seen = 0", "persistent seen = 1"), "seen.rule")
+    assert not prove_sgd(resolve(started), started.rule.proofs[0]).proved

@@ -66,8 +66,8 @@ def test_every_name_and_number_spans_exactly_its_own_text(stdlib_rule):
 
 
 # Named nodes that start with a keyword (`dim k = 4`, `let z[j] = ...`), then their name.
-KEYWORD_FIRST = (ast.Rule, ast.Let, ast.DimDecl, ast.NeuronDecl, ast.SynapseDecl, ast.ActivationDecl, ast.LossDecl,
-                 ast.Preset)
+KEYWORD_FIRST = (ast.Rule, ast.Let, ast.DimDecl, ast.NeuronDecl, ast.ScalarDecl, ast.SynapseDecl, ast.ActivationDecl,
+                 ast.LossDecl, ast.Preset)
 
 
 def test_every_named_node_starts_at_its_name_or_its_keyword(stdlib_rule):
