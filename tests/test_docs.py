@@ -99,7 +99,7 @@ def _params():
 
 
 def test_the_exit_codes_documented_are_the_ones_rulec_gives():
-    from rulec.cli import ExitCode
+    from rulec.commands.exits import ExitCode
 
     doc = (ROOT / "docs" / "errors.md").read_text()
     assert {int(code) for code in re.findall(r"^\| (\d+) \|", doc, re.M)} == {int(code) for code in ExitCode}

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from rulec.check import comparisons, draws, loss_calls, scalars, size_calls
+from rulec.check import comparisons, draws, loss_calls, permissions, scalars, size_calls
 from rulec.check.declarations import suggest
 from rulec.check.graph import layer_mismatch, outside_phase
 from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
 from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, SIZE, STEP_DRAWS, TWO_ARGUMENT_FUNCTIONS
-from rulec.phases import SPEC
 from rulec.syntax import ast
 
 
@@ -94,7 +93,7 @@ class PhaseTyper:
         self.narrow(assign.restrictions, names)
         self.indices(target, symbol.axes)
         self.state_ranges(assign.restrictions, names)
-        self.permission(assign, symbol)
+        permissions.check(self, assign, symbol)
         ty = self.expr(assign.value)
         self.check_free(ty, names, f"`{target.name}`")
         if symbol.kind == "synapse" and ty.batch:
@@ -158,36 +157,6 @@ class PhaseTyper:
                 self.error(r.span, f"range {low}..{high} is not within the {extent} states of `{r.index}`",
                            f"a range lo..hi is half-open and needs 0 <= lo <= hi <= {extent}; an empty range "
                            "(lo = hi) skips the equation", "bad-range")
-
-    def permission(self, assign: ast.Assign, symbol: Symbol) -> None:
-        kind = self.phase.kind
-        target = assign.target
-        if symbol.kind == "synapse":
-            if not SPEC[kind].writes_synapses:
-                self.error(target.span, f"the {kind.value} phase cannot write synapse `{target.name}`",
-                           "synapses change only in the update phase", "phase-write")
-            elif symbol.decl.fixed:
-                self.error(target.span, f"synapse `{target.name}` is declared `fixed` and cannot be updated",
-                           "drop `fixed` from its declaration, or this equation", "fixed-write")
-            return
-        first = target.indices[0] if target.indices else None
-        layer = self.layers.get(first.id) if isinstance(first, ast.Name) else None
-        if layer is None or not isinstance(first, ast.Name):
-            return  # reported by the index check
-        allowed = SPEC[kind].neuron_writes
-        if self.symbols.persistent(target.name):
-            allowed = allowed | SPEC[kind].persistent_writes
-        if layer.bias:
-            self.error(first.span, f"`{first.id}` includes the bias unit, which is constant and cannot be written",
-                       f"add `for {first.id} in {layer.base}` to leave the bias out", "bias-write")
-        elif layer.base not in allowed:
-            hint = f"it writes {' or '.join(f'`{s}`' for s in sorted(allowed))} neurons" if allowed else \
-                "it writes no neurons"
-            persistent = SPEC[kind].persistent_writes - allowed
-            if persistent:
-                hint += f"; and persistent ones of {' or '.join(f'`{s}`' for s in sorted(persistent))}, once a step"
-            self.error(target.span, f"the {kind.value} phase cannot write neurons of `{layer.base}`", hint,
-                       "phase-write")
 
     def check_free(self, ty: Ty, names: set[str], owner: str) -> None:
         for index, span in ty.free.items():

@@ -15,6 +15,7 @@ from rulec.phases import PhaseKind as PhaseKind  # the phase table defines the k
 from rulec.syntax.operators import BinOp as BinOp, Reducer as Reducer  # the operator kinds the AST names
 
 _Node = typing.TypeVar("_Node")
+_Item = typing.TypeVar("_Item")
 
 
 # A function rather than an alias of `dataclasses.dataclass(...)`, so that type checkers see the generated
@@ -355,6 +356,16 @@ Item = Union[DimDecl, GenomeBlock, Preset, NeuronDecl, ScalarDecl, SynapseDecl, 
              Phase, Loop, Prove]
 
 
+class _Items(typing.Generic[_Item]):
+    """A rule's items of one kind, in source order, as an attribute: `rule.neurons` is `rule.of_type(NeuronDecl)`."""
+
+    def __init__(self, kind: type[_Item]) -> None:
+        self.kind = kind
+
+    def __get__(self, rule: Rule, owner: type) -> tuple[_Item, ...]:
+        return rule.of_type(self.kind)
+
+
 @node
 class Rule:
     name: str
@@ -365,52 +376,23 @@ class Rule:
     def of_type(self, kind: type) -> tuple:
         return tuple(item for item in self.items if isinstance(item, kind))
 
-    @property
-    def dims(self) -> tuple[DimDecl, ...]:
-        return self.of_type(DimDecl)
+    dims = _Items(DimDecl)
+    presets = _Items(Preset)
+    neurons = _Items(NeuronDecl)
+    scalars = _Items(ScalarDecl)
+    synapses = _Items(SynapseDecl)
+    activations = _Items(ActivationDecl)
+    biases = _Items(BiasDecl)
+    losses = _Items(LossDecl)
+    loops = _Items(Loop)
+    proofs = _Items(Prove)
 
     @property
     def genome(self) -> tuple[GenomeEntry, ...]:
         return tuple(entry for block in self.of_type(GenomeBlock) for entry in block.entries)
 
     @property
-    def presets(self) -> tuple[Preset, ...]:
-        return self.of_type(Preset)
-
-    @property
-    def neurons(self) -> tuple[NeuronDecl, ...]:
-        return self.of_type(NeuronDecl)
-
-    @property
-    def scalars(self) -> tuple[ScalarDecl, ...]:
-        return self.of_type(ScalarDecl)
-
-    @property
-    def synapses(self) -> tuple[SynapseDecl, ...]:
-        return self.of_type(SynapseDecl)
-
-    @property
-    def activations(self) -> tuple[ActivationDecl, ...]:
-        return self.of_type(ActivationDecl)
-
-    @property
-    def biases(self) -> tuple[BiasDecl, ...]:
-        return self.of_type(BiasDecl)
-
-    @property
-    def losses(self) -> tuple[LossDecl, ...]:
-        return self.of_type(LossDecl)
-
-    @property
     def phases(self) -> tuple[Phase, ...]:
         """Every phase, those inside loops included, in source order."""
         return tuple(p for item in self.items if isinstance(item, (Phase, Loop))
                      for p in (item.phases if isinstance(item, Loop) else (item,)))
-
-    @property
-    def loops(self) -> tuple[Loop, ...]:
-        return self.of_type(Loop)
-
-    @property
-    def proofs(self) -> tuple[Prove, ...]:
-        return self.of_type(Prove)

@@ -172,7 +172,7 @@ def test_running_out_of_memory_past_the_guard_is_a_message_not_an_internal_error
     def allocate(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr(train_command, "train_rule", allocate)
+    monkeypatch.setattr(training, "train_rule", allocate)
     code, _, err = run(*TRAIN, "--force", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1 and "error: out of memory: the run needed more memory than this process may take" in err
     assert "internal error" not in err
