@@ -28,6 +28,7 @@ _EXPORTS = {
     "loads": "rulec.api",
     "Rule": "rulec.api",
     "Network": "rulec.api",
+    "Conv": "rulec.geometry",
 }
 
 
