@@ -12,8 +12,8 @@ import typer
 
 from rulec.commands.compile import Emit
 from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, GenomeSetOption, InputsOption, SetOption, \
-    force_option, input_scaling, on_command_line, parse_genome_sets, parse_overrides, parse_sizes, positive, \
-    refuse_genome_and_preset, refuse_unwritable, seed_option
+    force_option, input_scaling, on_command_line, parse_genome_sets, parse_hidden, parse_overrides, parse_sizes, \
+    positive, refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \
     refuse_bad_stability_from, refuse_horizon_conflicts, search_scale_choice
@@ -150,7 +150,8 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
                   transform: Annotated[str, typer.Option(help="none, crop20-resize10 or resize14.")] = "none",
                   inputs: InputsOption = None,
                   baseline_inputs: BaselineInputsOption = None,
-                  layers: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, such as 256 or 256,128 "
+                  layers: Annotated[Optional[str], typer.Option(help="Hidden layers, such as 256 or 256,128, or "
+                                                                     "convolutions as conv16k5s2,conv32k5s2,256 "
                                                                      "(input and output come from the data).")] = None,
                   steps: Annotated[int, typer.Option(min=1)] = 100,
                   batch: Annotated[int, typer.Option(min=1)] = 128,
@@ -170,7 +171,7 @@ def train_command(file: Annotated[Path, typer.Argument(help="The rule file to tr
 
     refuse_genome_and_preset(genome, preset)
     checked = check_and_warn(file, parse_overrides(set_), werror)
-    hidden = (256,) if layers is None else parse_sizes(layers, 1, "256 or 256,128")
+    hidden = (256,) if layers is None else parse_hidden(layers)
     run_training(file=file, checked=checked, genome_path=genome, preset=preset,
                  genome_settings=parse_genome_sets(genome_set), data_name=data, data_dir=data_dir,
                  transform_name=transform, inputs=inputs, baseline_inputs=baseline_inputs, hidden=hidden,

@@ -221,6 +221,17 @@ def parse_spec(text: str) -> list[LayerSpec]:
     return [parse_layer(part) for part in text.split(",")]
 
 
+def on_data(hidden: Sequence[LayerSpec], inputs: int, image: Image | None, classes: int) -> list[LayerSpec]:
+    """The layers of a network on a dataset: its input (its image, when a convolution needs one), the hidden
+    layers, and its classes. Raises ValueError saying what to write."""
+    if any(isinstance(layer, Conv) for layer in hidden):
+        if image is None:
+            raise ValueError("a convolution needs images, and this data has none: give dense layers such as 256,128, "
+                             "or use image data (digits, mnist5k, fashion, cifar10)")
+        return [image, *hidden, classes]
+    return [inputs, *hidden, classes]
+
+
 def describe(geometry_: Geometry) -> str:
     """`8x8x1-conv4k3s2-10`: the layers as a spec reads them."""
     parts = []

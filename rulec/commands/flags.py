@@ -77,6 +77,19 @@ def parse_grid(layers: str, batch: str) -> tuple[tuple[tuple[int, ...], ...], tu
     return hidden, tuple(size for (size,) in batches)
 
 
+def parse_hidden(text: str) -> tuple:
+    """Hidden layers: sizes and convolutions, `256,128` or `conv16k5s2,conv32k5s2,256` (rulec/geometry.py)."""
+    from rulec.geometry import SPEC_EXAMPLE, Conv, parse_spec
+
+    try:
+        layers = tuple(parse_spec(text))
+        if not all(isinstance(layer, (int, Conv)) and (isinstance(layer, Conv) or layer >= 1) for layer in layers):
+            raise ValueError(f"expected hidden layers such as {SPEC_EXAMPLE}: the input comes from the data")
+    except ValueError as error:
+        raise typer.BadParameter(f"{error}; got {text!r}", param_hint="--layers") from None
+    return layers
+
+
 def parse_layers(text: str) -> tuple[int, ...]:
     return parse_sizes(text, 2, "784,256,10 (at least two)")
 

@@ -16,6 +16,8 @@ from rulec.commands.console import warner
 from rulec.commands.flags import baseline_scalings, input_scaling, refuse_unwritable
 from rulec.data import datasets
 from rulec.data.errors import DataError
+from rulec.geometry import describe as describe_layers
+from rulec.geometry import geometry, on_data
 from rulec.data.inputs import standardise
 from rulec.meta import tasks
 from rulec.runtime import report, resources
@@ -38,10 +40,10 @@ def choose_genome(rule, rule_file, net, genome_path, preset, seed, console):
     path = genome_path if genome_path is not None else find_shipped(rule_file, rule) if preset is None else None
     if path is not None:
         origin = f"genome {path}" if genome_path is not None else f"the shipped genome {path}"
-        return load_genome(path, rule, net.sizes, warn), origin, learned_inputs(path)
+        return load_genome(path, rule, net.geometry, warn), origin, learned_inputs(path)
     if preset is not None or rule.program.default_preset:
         name = preset or rule.program.default_preset
-        return rule.preset(name, sizes=net.sizes), f"preset {name}", None
+        return rule.preset(name, sizes=net.geometry), f"preset {name}", None
     if not any(entry.sampled for entry in rule.program.genome):
         return net.init_genome(jax.random.key(seed)), "its declared genome", None
     console.print(f"[yellow]note:[/] rule `{rule.name}` has no default preset and no genome was given: using a "
@@ -100,9 +102,12 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
     if batch > len(loaded.x_train):
         raise typer.BadParameter(f"{batch} is larger than the {len(loaded.x_train)} training examples of "
                                  f"{loaded.name}", param_hint="--batch")
-    sizes = (loaded.inputs,) + tuple(hidden) + (loaded.classes,)
+    try:
+        sizes = geometry(on_data(hidden, loaded.inputs, loaded.image, loaded.classes))
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--layers") from None
     resources.check_plan(plan(rule.program, sizes, loaded, steps, batch), f"training on layers "
-                         f"{'-'.join(map(str, sizes))} with batch {batch}", force, warn)
+                         f"{describe_layers(sizes)} with batch {batch}", force, warn)
     net = rule.network(sizes)
     genome, origin, learned_on = choose_genome(rule, file, net, genome_path, preset, seed, console)
     scaling = input_scaling(inputs, learned_on, origin, warn)
@@ -122,7 +127,7 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
         indices = batch_indices(len(data.x_train), steps, batch, seed)
         marks = evaluation_steps(steps)
         console.print(f"training `{rule.name}` with {origin} on {data.name} ({len(data.x_train)} train, "
-                      f"{len(data.x_test)} test, {scaling_text}), layers {'-'.join(map(str, sizes))}, batch {batch}, "
+                      f"{len(data.x_test)} test, {scaling_text}), layers {describe_layers(sizes)}, batch {batch}, "
                       f"{steps} steps")
 
         started = time.perf_counter()
@@ -137,7 +142,8 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
                 initial = mlp_init(jax.random.key(seed + 1), sizes)
                 sweeps = {}
                 for name, scaled in baseline_data.items():
-                    sweeps[name] = train_baseline(kind, initial, scaled, indices, SWEEPS[kind], baseline_model)
+                    sweeps[name] = train_baseline(kind, initial, scaled, indices, SWEEPS[kind], baseline_model,
+                                                   sizes)
                     progress.advance(task)
                 results[kind] = {"learning_rates": SWEEPS[kind].tolist(),
                                  "accuracy": {name: sweep.tolist() for name, sweep in sweeps.items()},
@@ -149,7 +155,7 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
 
         Console().print(table(rule.name, curve, marks, results, scaling))
         record = {"rule": rule.name, "file": str(file), "dims": rule.dims, "genome": origin, "data": data.name,
-                  "transform": transform_name, "inputs": scaling, "layers": list(sizes), "steps": steps, "batch": batch,
+                  "transform": transform_name, "inputs": scaling, "layers": list(sizes.sizes), "network": describe_layers(sizes), "steps": steps, "batch": batch,
                   "seed": seed, "baseline_inputs": list(scalings), "baseline_model": baseline_model,
                   "evaluation_steps": marks,
                   "rule_accuracy": dict(zip(map(str, curve.steps), curve.accuracy)), "diverged_at": curve.diverged_at,
@@ -158,7 +164,7 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
         if json_path is not None:
             written.append(save_or_rescue(Path(json_path), lambda path: write_json(path, record), warn))
         if plot_path is not None:
-            title = f"{rule.name} on {data.name}, {'-'.join(map(str, sizes))}, batch {batch}"
+            title = f"{rule.name} on {data.name}, {describe_layers(sizes)}, batch {batch}"
             written.append(save_or_rescue(Path(plot_path), lambda path: report.plot(
                 path, title, rule.name, curve, marks, results), warn))
         for path in written:

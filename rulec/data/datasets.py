@@ -30,11 +30,18 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     classes: int
-    image_shape: tuple[int, int] | None = None
+    image_shape: tuple[int, ...] | None = None  # (height, width), or (height, width, channels)
 
     @property
     def inputs(self) -> int:
         return self.x_train.shape[1]
+
+    @property
+    def image(self) -> tuple[int, int, int] | None:
+        """(height, width, channels) of an example, stored flat in that order; None for data without images."""
+        if self.image_shape is None:
+            return None
+        return (*self.image_shape, 1) if len(self.image_shape) == 2 else self.image_shape  # type: ignore[return-value]
 
 
 def split(name, x, y, test_fraction, image_shape=None) -> Dataset:
