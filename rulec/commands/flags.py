@@ -68,8 +68,7 @@ def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") 
 def parse_grid(layers: str, batch: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
     """meta-train's hidden layer sizes and batch sizes, each with alternatives separated by `/` (a grid,
     rulec/meta/networks.py): `128/256/512` or `256,128/512,256`, and `32/128`. Repeats count once."""
-    hidden = tuple(dict.fromkeys(parse_sizes(part, 1, "20, 256,128 or 128/256/512", "--layers")
-                                 for part in layers.split("/")))
+    hidden = tuple(dict.fromkeys(parse_hidden(part) for part in layers.split("/")))
     batches = tuple(dict.fromkeys(parse_sizes(part, 1, "128 or 32/128", "--batch") for part in batch.split("/")))
     if any(len(sizes) > 1 for sizes in batches):
         raise typer.BadParameter(f"expected a batch size such as 128, or several as 32/128, got {batch!r}",

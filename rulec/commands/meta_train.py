@@ -20,6 +20,7 @@ from rulec.commands.flags import refuse_unwritable
 from rulec.meta import checkpoint, distributed, methods, networks, objectives, report
 from rulec.meta.methods import Settings
 from rulec.meta.networks import Network
+from rulec.meta.tasks import image as tasks_image
 from rulec.meta.tasks import load_tasks, parse_specs, shape
 from rulec.runtime import resources
 from rulec.files import save_or_rescue, write_json
@@ -33,9 +34,9 @@ def _initial(rule, net, genome_path, preset, genome_settings, warn):
     """The starting genome as a function of a key (random genomes differ per key, the others do not), with the
     `--genome-set` entries set on top."""
     if genome_path is not None:
-        fixed = load_genome(genome_path, rule, net.sizes, warn)
+        fixed = load_genome(genome_path, rule, net.geometry, warn)
     elif preset is not None:
-        fixed = rule.preset(preset, sizes=net.sizes)
+        fixed = rule.preset(preset, sizes=net.geometry)
     else:
         apply_settings(rule.program, net.init_genome(jax.random.key(0)), genome_settings)  # its errors, now
         return lambda key: apply_settings(rule.program, net.init_genome(key), genome_settings)
@@ -65,7 +66,8 @@ def _plan(settings: Settings, program, sizes, batch: int, tasks: int) -> resourc
     """One meta-step: every member and initialisation runs the method's inner work on each task, with its batches."""
     protocol = dataclasses.replace(settings.protocol, batch=batch)
     step = resources.step_estimate(program, sizes, protocol.batch)
-    batches = FLOAT_BYTES * (protocol.unroll + protocol.scored_batches()) * protocol.batch * (sizes[0] + sizes[-1])
+    batches = (FLOAT_BYTES * (protocol.unroll + protocol.scored_batches()) * protocol.batch
+               * (sizes.sizes[0] + sizes.sizes[-1]))
     member = methods.member_cost(settings.method, step, protocol)
     members = settings.population * protocol.inits
     return resources.Estimate((member.bytes + batches) * members, member.flops * members * tasks)
@@ -97,12 +99,14 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
                                  param_hint="--validate")
     settings = dataclasses.replace(settings, protocol=dataclasses.replace(settings.protocol, outputs=outputs))
     # A grid runs one network a step: the plan is that of its costliest network, checked before any is built.
-    shapes = [((inputs, *layers, outputs), batch) for layers, batch in networks.grid(settings.hidden, settings.batches)]
+    image = tasks_image(tasks + validation)
+    shapes = [(networks.layers_on(layers, inputs, image, outputs), batch)
+              for layers, batch in networks.grid(settings.hidden, settings.batches)]
     plans = {shape: _plan(settings, rule.program, *shape, len(tasks)) for shape in shapes}
     (sizes, batch), plan = max(plans.items(), key=lambda item: (item[1].bytes, item[1].flops))
     resources.check_plan(plan, f"meta-training on layers {networks.describe_sizes(sizes)}, batch {batch}, population "
                          f"{settings.population}, unroll {settings.protocol.unroll}", force, warn)
-    grid = networks.build(rule, inputs, outputs, settings.hidden, settings.batches, settings.protocol)
+    grid = networks.build(rule, inputs, outputs, settings.hidden, settings.batches, settings.protocol, image)
     net = grid[0].net
     initial = _initial(rule, net, genome_path, preset, genome_settings, warn)
     rng = jax.random.key(settings.seed)
