@@ -115,9 +115,6 @@ class JaxStep(StatementRunner):
     def stored_layer(self, arrays: list):
         return list(arrays)
 
-    def patches(self, data, pair):
-        return convolution.patches(data, pair)
-
     def fold(self, data, pair):
         return convolution.fold(data, pair)
 
