@@ -89,8 +89,16 @@ def parse_hidden(text: str) -> tuple:
     return layers
 
 
-def parse_layers(text: str) -> tuple[int, ...]:
-    return parse_sizes(text, 2, "784,256,10 (at least two)")
+def parse_layers(text: str):
+    """All layers, input first: `784,256,10`, or with convolutions `28x28x1,conv16k5s2,256,10` (a geometry)."""
+    from rulec.geometry import geometry, parse_spec
+
+    if "x" not in text and "conv" not in text:
+        return parse_sizes(text, 2, "784,256,10 (at least two)")
+    try:
+        return geometry(parse_spec(text))
+    except ValueError as error:
+        raise typer.BadParameter(f"{error}; got {text!r}", param_hint="--layers") from None
 
 
 

@@ -152,6 +152,8 @@ def refusals(program: ir.Program, geometry: Geometry) -> list[Diagnostic]:
                                     "a skip synapse from an image input is dense: read it in a phase of its own",
                                     "convolution"))
         for statement in phase.statements:
+            if not runs_on_a_convolution(statement, phase, geometry):
+                continue
             for sub in walk(statement.value):
                 if isinstance(sub, ir.Load) and sub.kind in (ir.Source.INPUT, ir.Source.TARGET):
                     found.append(Diagnostic(sub.span, f"`{phase.kind.value}` reads the {sub.kind.value} in a "
@@ -168,6 +170,17 @@ def refusals(program: ir.Program, geometry: Geometry) -> list[Diagnostic]:
                                             "give a neuron another value in every patch that holds it",
                                             "draw it over the post index, or in the input phase", "convolution"))
     return found
+
+
+def runs_on_a_convolution(statement: ir.Statement, phase: ir.Phase, geometry: Geometry) -> bool:
+    """Whether some instance of `phase` that runs `statement` is a convolutional pair or a lateral instance on an
+    image layer (`for j in output` keeps a write to the output pair, which is dense)."""
+    from rulec.ir.schedule import holds, instances  # the schedule runs this module's views
+
+    depth = len(geometry.sizes) - 1
+    when = getattr(statement, "when", ())
+    return any(geometry.examples(roles) > 1 and all(holds(roles[c.role], c.subset, depth) for c in when)
+               for roles in instances(phase.scheme, depth))
 
 
 def draw_layers(e: ir.Draw) -> list[ir.Layer]:
