@@ -165,9 +165,10 @@ def geometry(layers: Sequence[LayerSpec] | Geometry) -> Geometry:
     first = layers[0]
     image: Image | None = None
     if not isinstance(first, (int, np.integer, Conv)):
-        image = tuple(int(n) for n in first)  # type: ignore[assignment]
-        if len(image) != 3 or min(image) < 1:
+        given = tuple(int(n) for n in first)
+        if len(given) != 3 or min(given) < 1:
             raise ValueError(f"an input image is (height, width, channels), got {first}")
+        image = (given[0], given[1], given[2])
     elif isinstance(first, Conv):
         raise ValueError("the first layer is the input: an image shape (height, width, channels) or a size")
     sizes = [math.prod(image) if image else int(first)]  # type: ignore[arg-type]

@@ -124,7 +124,7 @@ def fold(data, pair: ConvPair, xp):
     flat = np.reshape(data, (np.shape(data)[0] // pair.positions, -1) + rest)
     table = pair.patch_table.reshape(-1)
     result = np.zeros((np.shape(flat)[0], neurons + 1) + rest, dtype=flat.dtype)
-    np.add.at(result, (slice(None), np.where(table >= 0, table, neurons)), flat)
+    np.add.at(result, (slice(None), np.where(table >= 0, table, neurons)), flat)  # type: ignore[arg-type]
     return xp.asarray(result[:, :neurons])
 
 
