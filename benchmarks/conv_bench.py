@@ -126,7 +126,8 @@ def accuracy(data_dir: str, seeds: list[int], steps: int, rules: list[str]) -> N
                     subprocess.run(command, check=True, capture_output=True)
                     record = json.loads(out.read_text())
                 finals.append(record["rule_accuracy"][str(steps)] if record["diverged_at"] is None else 0.0)
-                print(f"{rule:20} {kind:5} seed {seed}: {finals[-1]:.4f} (lr {rate if rate else 'of the rule file'})", flush=True)
+                used = rate if rate else "of the rule file"
+                print(f"{rule:20} {kind:5} seed {seed}: {finals[-1]:.4f} (lr {used})", flush=True)
             print(f"{rule:20} {kind:5} mean {np.mean(finals):.4f} over {len(finals)} seeds "
                   f"({', '.join(f'{a:.3f}' for a in finals)})", flush=True)
 
