@@ -155,7 +155,8 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
 
         Console().print(table(rule.name, curve, marks, results, scaling))
         record = {"rule": rule.name, "file": str(file), "dims": rule.dims, "genome": origin, "data": data.name,
-                  "transform": transform_name, "inputs": scaling, "layers": list(sizes.sizes), "network": describe_layers(sizes),
+                  "transform": transform_name, "inputs": scaling, "layers": list(sizes.sizes),
+                  "network": describe_layers(sizes),
                   "steps": steps, "batch": batch,
                   "seed": seed, "baseline_inputs": list(scalings), "baseline_model": baseline_model,
                   "evaluation_steps": marks,
