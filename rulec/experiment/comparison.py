@@ -26,6 +26,7 @@ from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError
 from rulec.experiment import training
 from rulec.experiment.choices import SettingError
+from rulec.geometry import Conv
 from rulec.runtime.train import evaluation_steps
 
 
@@ -88,7 +89,8 @@ def _final_alignment(monitors: list[dict]) -> dict[str, float | None]:
 
 
 def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", data_dir: Path | None = None,
-            transform: str = "none", inputs: str | None = None, hidden: Sequence[int] = (256,), steps: int = 500,
+            transform: str = "none", inputs: str | None = None, hidden: Sequence[int | Conv] = (256,),
+            steps: int = 500,
             batch: int = 128,
             seeds: Sequence[int] = (0, 1, 2), baselines: Sequence[str] = ("sgd", "adam"),
             baseline_model: str = "relu-xent", monitor: bool = True, force: bool = False,
@@ -130,7 +132,8 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
             diverged=tuple(seed for seed, r in zip(seeds, results) if r.curve.diverged_at is not None)))
     if baselines and reference:
         rows += _baselines(reference["rule"], settings, seeds, baselines, tuple(dict.fromkeys(scalings)), progress)
-    return Comparison({"data": data, "layers": list(hidden), "steps": steps, "batch": batch, "seeds": list(seeds),
+    layers = [layer if isinstance(layer, int) else str(layer) for layer in hidden]  # a convolution as its spec
+    return Comparison({"data": data, "layers": layers, "steps": steps, "batch": batch, "seeds": list(seeds),
                        "transform": transform, "baseline_model": baseline_model}, evaluation_steps(steps), rows)
 
 

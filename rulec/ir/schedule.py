@@ -13,7 +13,9 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from rulec.ir import draws, indexing
+from rulec.diagnostics import Diagnostic, RuleError
+from rulec.geometry import Geometry
+from rulec.ir import draws, indexing, spatial
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.nodes import Role
@@ -91,6 +93,12 @@ def with_end_layers(phase: ir.Phase, roles: dict[ir.Role, int], depth: int) -> d
     return roles | {b.role: ends[b.role] for b in phase.bindings if b.role in ends and b.role not in roles}
 
 
+def refuse(problems: list[Diagnostic]) -> None:
+    """Raises the located errors of what a network cannot run (rulec/ir/spatial.py), if any."""
+    if problems:
+        raise RuleError(problems)
+
+
 @dataclasses.dataclass
 class Context:
     """Where a statement runs: the layer of each role, the state ranges in force, and the phase's lets so far."""
@@ -103,11 +111,13 @@ class Context:
 class StatementRunner:
     """The part of an interpreter that is the same for all of them: a `let` binds its value for the rest of the
     phase; a write runs in its context, when the instance and its state ranges allow. Subclasses provide `sizes`
-    (the layer sizes), `depth`, `xp`, `expr(e, context, state)`, `load_stored(e, context, state)` and
-    `write(statement, value, context, state)`. `state` holds the batch ("input", "target"), the step counter
-    ("step") and this step's key ("key")."""
+    (the layer sizes), `geometry` (rulec/geometry.py), `depth`, `xp`, `expr(e, context, state)`,
+    `load_stored(e, context, state)`, `write(statement, value, context, state)` and `layer_arrays` (see
+    `run_statements`). `state` holds the batch ("input", "target"), the step counter ("step") and this step's key
+    ("key")."""
 
     sizes: tuple[int, ...]
+    geometry: Geometry
     depth: int
     xp: Any  # the array module of the interpreter's arrays (numpy, jax.numpy)
     expr: Callable[[ir.Expr, Context, Any], nm.Named]
@@ -115,13 +125,63 @@ class StatementRunner:
     write: Callable[[ir.Write, nm.Named, Context, Any], None]
 
     def layer_size(self, context: Context):
-        """The number of neurons of the layer each role is bound to in `context` (see rulec/ir/indexing.py)."""
-        return lambda role: self.sizes[context.roles[role]]
+        """The number of neurons each role's index ranges over in `context` (see rulec/ir/indexing.py): on a
+        convolutional pair, the receptive field (pre) and the channels (post)."""
+        return self.geometry.layer_size(context.roles)
+
+    def examples(self, context: Context, state) -> int:
+        """The batch of an instance: the examples times, on a convolutional pair, the positions."""
+        return state["input"].shape[0] * self.geometry.examples(context.roles)
 
     def size(self, e: ir.Size, context: Context, state) -> int:
         """The value of `size(i)` or `size(batch)` in `context`: a number of the network, the same in every
         interpreter (a constant of the trace for JAX)."""
-        return indexing.size(e, self.layer_size(context), state["input"].shape[0])
+        return indexing.size(e, self.layer_size(context), self.examples(context, state))
+
+    def run_statements(self, statements, roles: dict[str, int], state) -> None:
+        """Runs one instance's statements. On a convolutional pair (or a lateral instance on an image layer) they
+        run on a view of its layers (rulec/ir/spatial.py): each non-persistent neuron's layer is replaced by its
+        view, and the states the instance wrote are read back."""
+        context = Context(roles, {}, {})
+        neurons = state["neurons"]
+        saved = {}
+        for layer, into, out in spatial.layer_views(self.geometry, roles, self):
+            for neuron in self.program.neurons:
+                if not neuron.persistent:
+                    originals = self.layer_states(neurons[neuron.name][layer])
+                    shown = [into(a) for a in originals]
+                    neurons[neuron.name][layer] = self.stored_layer(shown)
+                    saved[neuron.name, layer] = (originals, shown, out)
+        for statement in statements:
+            self.statement(statement, context, state)
+        for (name, layer), (originals, shown, out) in saved.items():
+            written = self.layer_states(neurons[name][layer])
+            neurons[name][layer] = self.stored_layer([old if new is view else out(new)
+                                                      for old, view, new in zip(originals, shown, written)])
+
+    def layer_states(self, stored) -> list:
+        """The arrays a layer of a neuron is stored as (one for all states, or one per state), as a list."""
+        raise NotImplementedError
+
+    def stored_layer(self, arrays: list):
+        """The inverse of `layer_states`."""
+        raise NotImplementedError
+
+    def reduced(self, e: ir.Reduce, value: nm.Named, context: Context, state) -> nm.Named:
+        """A sum or mean's value, summed back over the patches where it is a transposed convolution."""
+        pair = self.geometry.pair(context.roles)
+        over = None if pair is None else spatial.transposes(e)
+        if over is None or over[0] not in value.axes:
+            return value
+        return spatial.transposed(value, over[0], self.examples(context, state), pair, self)
+
+    def patches(self, data, pair):
+        """[batch, neurons, rest...] -> [batch x positions, receptive field, rest...] (rulec/ir/spatial.py)."""
+        return spatial.patches(data, pair, self.xp)
+
+    def fold(self, data, pair):
+        """The transpose of `patches`: each neuron's sum over the patches that hold it."""
+        return spatial.fold(data, pair, self.xp)
 
     def load(self, e: ir.Load, context: Context, state):
         """Reads a let or a built-in, the same in every interpreter; a stored array comes from `load_stored`,
@@ -140,7 +200,7 @@ class StatementRunner:
     def draw(self, e: ir.Draw, context: Context, state) -> nm.Named:
         """A draw from this step's key, `state["key"]` (see rulec/ir/draws.py), in the input's dtype."""
         args = [self.expr(a, context, state) for a in e.args]
-        size = draws.shape(e, self.layer_size(context), state["input"].shape[0])
+        size = draws.shape(e, self.layer_size(context), self.examples(context, state))
         key = draws.site_key(state["key"], e.site, context.roles)
         dtype = state["input"].dtype
         return draws.sample(e, args, key, size, lambda data: self.xp.asarray(data, dtype))

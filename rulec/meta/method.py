@@ -48,7 +48,7 @@ class Settings:
     validate: str
     transform: str
     inputs: str  # the input scaling, rulec/data/inputs.py
-    hidden: tuple[tuple[int, ...], ...]  # the hidden layers of each network of the grid (rulec/meta/networks.py)
+    hidden: tuple[tuple[int | Conv, ...], ...]  # the hidden layers of each network of the grid (rulec/meta/networks.py)
     batches: tuple[int, ...]  # the batch sizes of the grid; the protocol holds the first
     steps: int
     population: int

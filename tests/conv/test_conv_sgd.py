@@ -1,0 +1,74 @@
+"""backprop.rule on a convolutional network is exactly SGD: step for step, its kernels equal those of `optax.sgd`
+on `jax.grad` of the same network written with `lax.conv_general_dilated` (two convolutions, stride 1 and 2, a
+dense read-out), from the same weights and on the same batches."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import rulec
+
+LAYERS = [(8, 8, 1), rulec.Conv(3, 3, stride=1), rulec.Conv(4, 3, stride=2), 5]
+STEPS = 8
+BATCH = 4
+
+
+def to_lax(kernel, conv: rulec.Conv):
+    """A rule kernel [in-channels x k x k + bias, out] -> (HWIO kernel, bias)."""
+    channels = (kernel.shape[0] - 1) // conv.kernel ** 2
+    weights = kernel[:-1].reshape(channels, conv.kernel, conv.kernel, conv.channels)
+    return jnp.transpose(weights, (1, 2, 0, 3)), kernel[-1]
+
+
+def convnet_loss(params, x, y):
+    h = x.reshape(x.shape[0], 8, 8, 1)
+    for (kernel, bias), conv in zip(params[:-1], LAYERS[1:-1]):
+        h = jnp.tanh(jax.lax.conv_general_dilated(h, kernel, (conv.stride,) * 2, "SAME",
+                                                  dimension_numbers=("NHWC", "HWIO", "NHWC")) + bias)
+    weight, bias = params[-1]
+    h = jnp.tanh(h.reshape(h.shape[0], -1) @ weight + bias)
+    return 0.5 * jnp.sum((h - y) ** 2)
+
+
+def largest_gap(dtype) -> tuple[float, float]:
+    """(the largest difference between the rule's weights and SGD's over all steps, the largest change)."""
+    rule = rulec.load("stdlib_rules/backprop.rule")
+    net = rule.network(LAYERS)
+    genome = net.init_genome(jax.random.key(0), dtype)
+    state = net.init(jax.random.key(1), dtype)
+    initial = state.synapses["w"]
+    params = [to_lax(w, conv) for w, conv in zip(initial[:-1], LAYERS[1:-1])] + [(initial[-1][:-1], initial[-1][-1])]
+    optimiser = optax.sgd(float(genome["lr"]))
+    opt_state = optimiser.init(params)
+    rng = np.random.default_rng(0)
+    gap = 0.0
+    rule_step = jax.jit(net.step)
+
+    @jax.jit
+    def sgd_step(params, opt_state, x, y):
+        updates, opt_state = optimiser.update(jax.grad(convnet_loss)(params, x, y), opt_state)
+        return optax.apply_updates(params, updates), opt_state
+
+    for _ in range(STEPS):
+        x = jnp.asarray(rng.normal(size=(BATCH, 64)), dtype)
+        y = jnp.asarray(np.where(rng.random((BATCH, 5)) < 0.5, -1.0, 1.0), dtype)
+        state = rule_step(genome, state, x, y)
+        params, opt_state = sgd_step(params, opt_state, x, y)
+        ours = [to_lax(w, conv) for w, conv in zip(state.synapses["w"][:-1], LAYERS[1:-1])]
+        ours.append((state.synapses["w"][-1][:-1], state.synapses["w"][-1][-1]))
+        gap = max([gap] + [float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(ours),
+                                                                           jax.tree.leaves(params))])
+    moved = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(state.synapses["w"], initial))
+    return gap, moved
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 1e-5), ("float64", 1e-10)])
+def test_backprop_on_a_convnet_is_sgd(dtype, tolerance):
+    with jax.enable_x64(dtype == "float64"):
+        gap, moved = largest_gap(jnp.dtype(dtype))
+    assert moved > 1e-3
+    assert gap <= tolerance
