@@ -17,11 +17,13 @@ import dataclasses
 import functools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 Image = tuple[int, int, int]  # height, width, channels
+Roles = Mapping[Any, int]  # an instance's layer of each role name (rulec.ir's Role is a str)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,13 +115,13 @@ class Geometry:
     def convolutional(self) -> bool:
         return any(self.convs)
 
-    def pair(self, roles: dict[str, int]) -> ConvPair | None:
+    def pair(self, roles: Roles) -> ConvPair | None:
         """The convolution of the instance bound by `roles`, when it is a convolutional pair."""
         if "pre" in roles and "post" in roles and roles["post"] == roles["pre"] + 1:
             return self.convs[roles["pre"]]
         return None
 
-    def examples(self, roles: dict[str, int]) -> int:
+    def examples(self, roles: Roles) -> int:
         """How many examples each example of the batch is in this instance: the positions of a convolutional
         pair or of a lateral instance on an image layer, 1 elsewhere."""
         pair = self.pair(roles)
@@ -128,13 +130,13 @@ class Geometry:
         image = self.lateral_image(roles)
         return 1 if image is None else image[0] * image[1]
 
-    def lateral_image(self, roles: dict[str, int]) -> Image | None:
+    def lateral_image(self, roles: Roles) -> Image | None:
         """The image of a lateral instance (`post` bound alone) on an image layer, whose index joins channels."""
         if set(roles) == {"post"} and roles["post"] > 0:
             return self.images[roles["post"]]
         return None
 
-    def layer_size(self, roles: dict[str, int]) -> Callable[[str], int]:
+    def layer_size(self, roles: Roles) -> Callable[[str], int]:
         """The neurons (bias unit left out) each role's index ranges over in the instance bound by `roles`."""
         pair = self.pair(roles)
         image = self.lateral_image(roles)

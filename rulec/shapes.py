@@ -15,7 +15,7 @@ import numpy as np
 from rulec.geometry import Geometry, LayerSpec, geometry
 from rulec.initializers import DEFAULT_SYNAPSE_INIT, evaluate
 from rulec.ir import nodes as ir
-from rulec.ir.schedule import instances
+from rulec.ir.instances import instances
 from rulec.syntax import ast, parse
 
 

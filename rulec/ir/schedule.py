@@ -18,29 +18,11 @@ from rulec.geometry import Geometry
 from rulec.ir import draws, indexing, spatial
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
+from rulec.ir.instances import holds, instances
 from rulec.ir.nodes import Role
 from rulec.phases import PHASES, SPEC
 
 PHASE_ORDER = tuple(spec.kind for spec in PHASES)
-
-
-def instances(scheme: ir.Scheme, depth: int, top_down: bool = False) -> list[dict[ir.Role, int]]:
-    """The role bindings a phase of `scheme` runs with, in order, for a network with layers 0..depth. Bottom-up
-    (the default) covers every instance, in the order synapses are stored; top-down runs from the output down
-    and leaves out the instance at the input layer, which only the input phase writes."""
-    if scheme is ir.Scheme.INPUT:
-        return [{Role.INPUT: 0}]
-    if scheme is ir.Scheme.OUTPUT:
-        return [{Role.OUTPUT: depth}]
-    if scheme is ir.Scheme.PAIRS:
-        layers = range(depth - 1, 0, -1) if top_down else range(depth)
-        return [{Role.PRE: l, Role.POST: l + 1} for l in layers]
-    if scheme is ir.Scheme.LATERAL:
-        return [{Role.POST: l} for l in range(1, depth + 1)]
-    if scheme is ir.Scheme.SKIP:
-        return [{Role.INPUT: 0, Role.OUTPUT: depth}]
-    layers = range(depth - 1, 0, -1) if top_down else range(1, depth)
-    return [{Role.HIDDEN: h, Role.OUTPUT: depth} for h in layers]
 
 
 def instance_index(scheme: ir.Scheme, roles: dict[ir.Role, int]) -> int:
@@ -50,10 +32,6 @@ def instance_index(scheme: ir.Scheme, roles: dict[ir.Role, int]) -> int:
     if scheme is ir.Scheme.SKIP:
         return 0
     return roles[Role.PRE] if scheme is ir.Scheme.PAIRS else roles[Role.HIDDEN] - 1
-
-
-def holds(role_layer: int, subset: ir.Role, depth: int) -> bool:
-    return {Role.INPUT: role_layer == 0, Role.OUTPUT: role_layer == depth, Role.HIDDEN: 0 < role_layer < depth}[subset]
 
 
 def segments(program, phases=PHASE_ORDER) -> list[tuple[int, tuple]]:
@@ -116,6 +94,7 @@ class StatementRunner:
     `run_statements`). `state` holds the batch ("input", "target"), the step counter ("step") and this step's key
     ("key")."""
 
+    program: ir.Program
     sizes: tuple[int, ...]
     geometry: Geometry
     depth: int
@@ -138,7 +117,7 @@ class StatementRunner:
         interpreter (a constant of the trace for JAX)."""
         return indexing.size(e, self.layer_size(context), self.examples(context, state))
 
-    def run_statements(self, statements, roles: dict[str, int], state) -> None:
+    def run_statements(self, statements, roles: dict[Role, int], state) -> None:
         """Runs one instance's statements. On a convolutional pair (or a lateral instance on an image layer) they
         run on a view of its layers (rulec/ir/spatial.py): each non-persistent neuron's layer is replaced by its
         view, and the states the instance wrote are read back."""
@@ -171,7 +150,7 @@ class StatementRunner:
         """A sum or mean's value, summed back over the patches where it is a transposed convolution."""
         pair = self.geometry.pair(context.roles)
         over = None if pair is None else spatial.transposes(e)
-        if over is None or over[0] not in value.axes:
+        if pair is None or over is None or over[0] not in value.axes:
             return value
         return spatial.transposed(value, over[0], self.examples(context, state), pair, self)
 

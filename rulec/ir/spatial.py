@@ -25,9 +25,10 @@ from collections.abc import Callable
 import numpy as np
 
 from rulec.diagnostics import Diagnostic
-from rulec.geometry import ConvPair, Geometry
+from rulec.geometry import ConvPair, Geometry, Roles
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
+from rulec.ir.instances import holds, instances
 from rulec.ir.nodes import walk
 from rulec.syntax.ast import Reducer
 
@@ -62,7 +63,7 @@ def examples_as_positions(data, positions: int, xp):
     return xp.reshape(data, (shape[0] // positions, positions * shape[1]) + tuple(shape[2:]))
 
 
-def layer_views(geometry: Geometry, roles: dict[str, int], runner) -> list[tuple[int, Callable, Callable]]:
+def layer_views(geometry: Geometry, roles: Roles, runner) -> list[tuple[int, Callable, Callable]]:
     """[(layer, into its view, back out of it)] for each layer an instance reads through a view; [] for a dense
     instance. `runner` gives the array module and the interpreter's own `patches`."""
     xp = runner.xp
@@ -79,7 +80,7 @@ def layer_views(geometry: Geometry, roles: dict[str, int], runner) -> list[tuple
     return []
 
 
-def index_roles(e: ir.Expr) -> dict[str, str]:
+def index_roles(e: ir.Expr) -> dict[str, ir.Role]:
     """The role of each neuron index that the loads in `e` read."""
     return {p.index: p.role for sub in walk(e) if isinstance(sub, ir.Load)
             for p in sub.positions if isinstance(p, ir.Layer)} | {
@@ -175,8 +176,6 @@ def refusals(program: ir.Program, geometry: Geometry) -> list[Diagnostic]:
 def runs_on_a_convolution(statement: ir.Statement, phase: ir.Phase, geometry: Geometry) -> bool:
     """Whether some instance of `phase` that runs `statement` is a convolutional pair or a lateral instance on an
     image layer (`for j in output` keeps a write to the output pair, which is dense)."""
-    from rulec.ir.schedule import holds, instances  # the schedule runs this module's views
-
     depth = len(geometry.sizes) - 1
     when = getattr(statement, "when", ())
     return any(geometry.examples(roles) > 1 and all(holds(roles[c.role], c.subset, depth) for c in when)

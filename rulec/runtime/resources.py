@@ -89,7 +89,7 @@ def wide_sum_flops(program, sizes, batch: int) -> float:
     """The work of the sums over three or more neuron indices, which no synapse-sized term counts: Sanger's
     `mean(batch) a[j] * (a[i] - sum(k in post, k <= j) w[i, k] * a[k])` costs batch x pre x post x post."""
     from rulec.ir import nodes
-    from rulec.ir.schedule import instances
+    from rulec.ir.instances import instances
 
     depth, flops = len(sizes) - 1, 0.0
     for phase in program.phases:
