@@ -77,7 +77,7 @@ def test_bad_data_is_a_clear_error_not_a_traceback():
 
 
 def test_the_baselines_train_a_network_of_the_rules_depth(tmp_path, monkeypatch, capsys):
-    from rulec.commands import train as command
+    from rulec.experiment import training as command
 
     trained = []
 
