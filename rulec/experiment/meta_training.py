@@ -64,8 +64,9 @@ def settings(method: str = "cmaes", *, data: str = "digits", validate: str | Non
              remat: bool = True, start: str = "random", seed: int = 0, checkpoint_every: int = 10,
              eval_every: int = 10, data_dir: str | None = None) -> Settings:
     """The settings of a meta-training run, with `rulec meta-train`'s defaults: `hidden` is one network's hidden
-    layers (20,) or (Conv(8, 3, stride=2), 64), or a grid of them ((128,), (256,)), `batch` one batch size or several (a grid); the population and the
-    unroll default to the method's (rulec/meta/methods.py), and `--horizons` set the unroll to their longest."""
+    layers (20,) or (Conv(8, 3, stride=2), 64), or a grid of them ((128,), (256,)), `batch` one batch size or
+    several (a grid); the population and the unroll default to the method's (rulec/meta/methods.py), and
+    `--horizons` set the unroll to their longest."""
     if method not in METHODS:
         raise SettingError("method", f"choose from {', '.join(METHODS)}")
     if loss not in objectives.LOSSES:
