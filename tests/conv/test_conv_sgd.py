@@ -73,3 +73,24 @@ def test_backprop_on_a_convnet_is_sgd(dtype, tolerance):
         gap, moved = largest_gap(jnp.dtype(dtype))
     assert moved > 1e-3
     assert gap <= tolerance
+
+
+def test_the_sgd_baseline_on_a_convnet_is_backprop_on_the_same_convnet():
+    """`rulec train`'s SGD baseline on convolutional --layers is the rule's network: from backprop.rule's weights,
+    at its rate and loss (tanh-mse), its test accuracy follows the rule's curve on digits."""
+    from rulec.data import datasets
+    from rulec.data.inputs import DEFAULT_INPUTS, standardise
+    from rulec.runtime.train import batch_indices, train_baseline, train_rule
+
+    data = standardise(datasets.load("digits"), DEFAULT_INPUTS)
+    layers = [data.image, rulec.Conv(3, 3, stride=2), 10]
+    rule = rulec.load("stdlib_rules/backprop.rule")
+    net = rule.network(layers)
+    genome, state = net.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
+    indices = batch_indices(len(data.x_train), 20, 16, 0)
+    curve, _ = train_rule(net, genome, state, data, indices)
+    kernel, dense = state.synapses["w"]
+    params = [to_lax(kernel, layers[1]), (dense[:-1], dense[-1])]
+    baseline = train_baseline("sgd", params, data, indices, [float(genome["lr"])], "tanh-mse", net.geometry)[0]
+    np.testing.assert_allclose(curve.accuracy, baseline, atol=1.5 / len(data.x_test))  # at most one example
+    assert curve.accuracy[-1] > curve.accuracy[0]
