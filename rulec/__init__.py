@@ -28,6 +28,7 @@ _EXPORTS = {
     "loads": "rulec.api",
     "Rule": "rulec.api",
     "Network": "rulec.api",
+    "Conv": "rulec.geometry",
     "train": "rulec.experiment.training",
     "compare": "rulec.experiment.comparison",
     "meta_train": "rulec.experiment.meta_training",

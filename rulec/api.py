@@ -33,6 +33,7 @@ from rulec.check import CheckedRule
 from rulec.diagnostics import Diagnostic, RuleError, RuleWarning, render
 from rulec.frontend import check_text, read_rule_file
 from rulec.functions import elementwise_table
+from rulec.geometry import Geometry, LayerSpec, geometry, parse_spec
 from rulec.ir import nodes as ir
 from rulec.ir import liveness, resolve, verify
 from rulec.ir.lint import lint, raise_errors
@@ -113,7 +114,8 @@ class Rule:
                                         "network", "use `rule.network(sizes).init_genome(key)`", "per-synapse")])
         return self.network((1, 1)).init_genome(key, dtype)
 
-    def preset(self, name: str | None = None, dtype=jnp.float32, sizes: Sequence[int] = (1, 1)) -> dict:
+    def preset(self, name: str | None = None, dtype=jnp.float32,
+               sizes: Sequence[LayerSpec] | Geometry | str = (1, 1)) -> dict:
         """The genome of a named preset (the default preset when `name` is None)."""
         name = name or self.program.default_preset
         if name not in self.program.presets:
@@ -130,35 +132,37 @@ class Rule:
                 genome[entry] = jnp.asarray(preset_array(value, current.shape), dtype)
         return genome
 
-    def network(self, sizes: Sequence[int], specialize: dict | None = None, prune: bool = True,
-                contraction: str = "auto") -> Network:
-        """A network with the given layer sizes (input first). `specialize` folds a fixed genome into the program;
+    def network(self, sizes: Sequence[LayerSpec] | Geometry | str, specialize: dict | None = None,
+                prune: bool = True, contraction: str = "auto") -> Network:
+        """A network with the given layers, input first: sizes of dense layers (`[784, 256, 10]`), or a
+        convolutional network such as `[(28, 28, 1), rulec.Conv(16, 5, stride=2), 256, 10]`, also written as the
+        string `"28x28x1,conv16k5s2,256,10"` (see rulec/geometry.py and docs/language.md). `specialize` folds a fixed genome into the program;
         the network's `step`, `predict` and `unroll` then refuse another genome, and a gradient with respect to it.
         `prune` (dead-state elimination) lets `unroll` and `predict` skip the writes that no later step nor
         `predict` reads: asymmetric BLUR's backward weights into the input layer, for example, then keep their
         initial values. `step` is always the complete step. `contraction` says how state-mixing matrices enter a
         contraction: "mix" (into the activations first), "fold" (into the weights, one larger matmul) or "auto"
         (the cheaper by a FLOP model, per contraction; see rulec/lower/contraction.py)."""
-        return Network(self, tuple(int(s) for s in sizes), specialize, prune, contraction)
+        return Network(self, geometry(parse_spec(sizes) if isinstance(sizes, str) else sizes), specialize, prune,
+                       contraction)
 
 
 class Network:
     """Pure functions of one rule on one network shape."""
 
-    def __init__(self, rule: Rule, sizes: tuple[int, ...], specialize: dict | None, prune: bool = True,
+    def __init__(self, rule: Rule, layers: Geometry, specialize: dict | None, prune: bool = True,
                  contraction: str = "auto"):
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"a network needs at least two layers of at least one neuron, got {list(sizes)}")
         self.rule = rule
-        self.sizes = sizes
+        self.geometry = layers
+        self.sizes = layers.sizes  # the neurons of each layer, an image layer's flattened
         self._given = specialize
         self.specialized = None if specialize is None else jax.tree.map(np.asarray, specialize)
-        program = rule.program if specialize is None else specialize_program(rule.program, self.specialized)
+        program = rule.program if self.specialized is None else specialize_program(rule.program, self.specialized)
         if verify.enabled():
             verify.verify(program)
         if contraction not in FORMS:
             raise ValueError(f"contraction must be one of {', '.join(FORMS)}, got {contraction!r}")
-        self.lowered = JaxStep(program, sizes, prune, contraction)
+        self.lowered = JaxStep(program, layers, prune, contraction)
 
     @property
     def pruned(self) -> liveness.Pruned | None:
@@ -171,9 +175,10 @@ class Network:
         of shape ()) at their initial values, the key of the steps' draws (derived from `key`) and the step
         counter at 0."""
         program = self.rule.program
-        synapses = init_synapses(program, self.sizes, _sampler(key), _FUNCTIONS)
-        neurons = {n.name: [jnp.full((size,) + ((n.states,) if n.states else ()), n.initial, dtype)
-                            for size in self.sizes] for n in program.neurons if n.persistent}
+        synapses = init_synapses(program, self.geometry, _sampler(key), _FUNCTIONS)
+        neurons: dict[str, list[jax.Array] | jax.Array] = {
+            n.name: [jnp.full((size,) + ((n.states,) if n.states else ()), n.initial, dtype) for size in self.sizes]
+            for n in program.neurons if n.initial is not None}  # the persistent ones
         neurons.update({s.name: jnp.full((), s.initial, dtype) for s in program.scalars})
         return NetworkState({name: [channel_major(jnp.asarray(a, dtype)) for a in arrays]
                              for name, arrays in synapses.items()},
@@ -181,7 +186,7 @@ class Network:
 
     def init_genome(self, key, dtype=jnp.float32) -> dict:
         broadcast = lambda value, shape: jnp.broadcast_to(jnp.asarray(value, dtype), shape)  # noqa: E731
-        return init_genome(self.rule.program, self.sizes, _sampler(key), _FUNCTIONS, broadcast)
+        return init_genome(self.rule.program, self.geometry, _sampler(key), _FUNCTIONS, broadcast)
 
     def _genome(self, genome):
         return genome if self.specialized is None else self._folded(genome)

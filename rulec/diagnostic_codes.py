@@ -122,6 +122,7 @@ CODES = MappingProxyType({
     "genome-set-unknown": "`--genome-set` names something that is not a genome entry of the rule",
     "genome-set-out-of-bounds": "`--genome-set` sets a bounded genome entry outside its bounds",
     "per-synapse": "a genome with per-synapse entries is asked for without a network shape",
+    "convolution": "a rule, or a part of it, that cannot run on a convolutional pair of layers",
     # ---- files rulec reads and writes
     "genome-file": "a genome file or its metadata is unreadable, damaged, or for another rule",
     "checkpoint": "a meta-training checkpoint is unreadable, damaged, or for other settings",

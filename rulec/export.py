@@ -40,6 +40,11 @@ _OTHER_CALLS = {
     "select_n": lambda i, p: f"lax.select_n({', '.join(i)})",
     "dynamic_update_slice": lambda i, p: f"lax.dynamic_update_slice({i[0]}, {i[1]}, ({', '.join(i[2:])},))",
     "dynamic_slice": lambda i, p: f"lax.dynamic_slice({i[0]}, ({', '.join(i[1:])},), {tuple(p['slice_sizes'])})",
+    # a convolutional pair's patches (rulec/ir/spatial.py) and their fold (rulec/lower/convolution.py)
+    "gather": lambda i, p: (f"lax.gather({i[0]}, {i[1]}, lax.{p['dimension_numbers']!r}, {tuple(p['slice_sizes'])}, "
+                            f"indices_are_sorted={p['indices_are_sorted']}, unique_indices={p['unique_indices']}, "
+                            f"mode=lax.GatherScatterMode.{p['mode'].name}, fill_value={_number(p['fill_value'])})"),
+    "pad": lambda i, p: f"lax.pad({i[0]}, {i[1]}, {tuple(tuple(c) for c in p['padding_config'])})",
     # The key of the network state: split at every step, folded per draw site (rulec/ir/draws.py).
     "random_split": lambda i, p: f"jax.random.split({i[0]}, {tuple(p['shape'])})",
     "random_fold_in": lambda i, p: f"jax.random.fold_in({i[0]}, {i[1]})",
@@ -57,6 +62,11 @@ _LAX_BINARY = {"max": "lax.max", "min": "lax.min", "gt": "lax.gt", "lt": "lax.lt
 
 class EmitError(Exception):
     """The step uses a primitive the Python printer does not know."""
+
+
+def _number(value) -> str:
+    """A parameter that is None or a number, nan and infinities included, as Python source."""
+    return "None" if value is None else f"float({str(value)!r})"
 
 
 def _tuple(value) -> str:

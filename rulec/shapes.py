@@ -8,46 +8,58 @@ A layer axis with `+bias` has one extra row, the bias unit, last.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 
+from rulec.geometry import Geometry, LayerSpec, geometry
 from rulec.initializers import DEFAULT_SYNAPSE_INIT, evaluate
 from rulec.ir import nodes as ir
-from rulec.ir.schedule import instances
+from rulec.ir.instances import instances
 from rulec.syntax import ast, parse
 
 
-def instance_roles(scheme: ir.Scheme, depth: int) -> list[dict[str, int]]:
+Layers = Sequence[LayerSpec] | Geometry  # layer sizes, input first, or a network's geometry
+
+
+def instance_roles(scheme: ir.Scheme, depth: int) -> list[dict[ir.Role, int]]:
     """The role bindings of every stored instance of a scheme, in storage order."""
     return instances(scheme, depth)
 
 
-def axis_size(layer_set: tuple[str, bool], roles: dict[str, int], sizes) -> int:
+def axis_size(layer_set: tuple[str, bool], roles: dict[ir.Role, int], layers: Layers) -> int:
+    """The size of a stored axis over a layer role in one instance: over a convolutional pair, the receptive
+    field (pre) or the channels (post), so that the synapse is the kernel (rulec/geometry.py)."""
     name, bias = layer_set
-    return sizes[roles[name]] + (1 if bias else 0)
+    return geometry(layers).layer_size(roles)(name) + (1 if bias else 0)
 
 
-def synapse_shapes(synapse: ir.SynapseDecl, sizes) -> list[tuple[int, ...]]:
-    return [(axis_size(synapse.source, roles, sizes), axis_size(synapse.target, roles, sizes)) + synapse.channels
-            for roles in instance_roles(synapse.scheme, len(sizes) - 1)]
+def synapse_shapes(synapse: ir.SynapseDecl, layers: Layers) -> list[tuple[int, ...]]:
+    shape = geometry(layers)
+    return [(axis_size(synapse.source, roles, shape), axis_size(synapse.target, roles, shape)) + synapse.channels
+            for roles in instance_roles(synapse.scheme, len(shape.sizes) - 1)]
 
 
-def genome_shapes(entry: ir.GenomeDecl, sizes) -> list[tuple[int, ...]]:
-    scheme = ir.scheme_of({name for name, _ in entry.per_synapse})
-    return [tuple(axis_size(axis, roles, sizes) for axis in entry.per_synapse) + entry.shape
-            for roles in instance_roles(scheme, len(sizes) - 1)]
+def genome_shapes(entry: ir.GenomeDecl, layers: Layers) -> list[tuple[int, ...]]:
+    shape, axes = geometry(layers), entry.per_synapse
+    assert axes is not None, entry  # only a per-synapse entry has a shape per instance
+    scheme = ir.scheme_of({name for name, _ in axes})
+    return [tuple(axis_size(axis, roles, shape) for axis in axes) + entry.shape
+            for roles in instance_roles(scheme, len(shape.sizes) - 1)]
 
 
 @functools.cache
 def default_synapse_initialiser() -> ast.Expr:
-    return parse(f"rule r\nsynapse w ~ {DEFAULT_SYNAPSE_INIT}\n").synapses[0].init
+    init = parse(f"rule r\nsynapse w ~ {DEFAULT_SYNAPSE_INIT}\n").synapses[0].init
+    assert init is not None  # the declaration above gives one
+    return init
 
 
 def synapse_initialiser(synapse: ir.SynapseDecl) -> ast.Expr:
-    return synapse.init if synapse.init is not None else default_synapse_initialiser()
+    return synapse.init or default_synapse_initialiser()
 
 
-def init_synapses(program: ir.Program, sizes, sample, functions) -> dict[str, list]:
+def init_synapses(program: ir.Program, sizes: Layers, sample, functions) -> dict[str, list]:
     """Draws every synapse, fixed ones included. `sample(name, a, b, shape)` draws from a distribution."""
     result = {}
     for synapse in program.synapses:
@@ -61,7 +73,7 @@ def init_synapses(program: ir.Program, sizes, sample, functions) -> dict[str, li
     return result
 
 
-def init_genome(program: ir.Program, sizes, sample, functions, broadcast) -> dict:
+def init_genome(program: ir.Program, sizes: Layers, sample, functions, broadcast) -> dict:
     """Draws a genome. Per-synapse entries need `sizes`; `broadcast(value, shape)` fills constant entries."""
     genome = {}
     for entry in program.genome:

@@ -24,8 +24,9 @@ def test_the_layer_contract_holds():
 
 def test_rulecs_contracts_catch_an_upward_import_and_a_forbidden_one(tmp_path):
     """pyproject.toml's contracts on a copy of rulec with two planted imports: the syntax importing the runtime
-    (upwards), and the IR importing typer (which belongs to the command line). Each breaks its contract, named
-    with the import; the SymPy contract, untouched, holds."""
+    (upwards, and so a circle with the runtime, which imports the syntax), and the IR importing typer (which
+    belongs to the command line). Each breaks its contracts, named with the import; the SymPy contract, untouched,
+    holds."""
     shutil.copytree(ROOT / "rulec", tmp_path / "rulec", symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     for module, planted in (("syntax/limits.py", "rulec.runtime.train"), ("ir/nodes.py", "typer")):

@@ -10,7 +10,8 @@ from rulec.diagnostics import RuleError
 from rulec.frontend import check_text
 from rulec.ir.liveness import PREDICT_PHASES
 from rulec.ir.nodes import Scheme
-from rulec.ir.schedule import PHASE_ORDER, instances
+from rulec.ir.instances import instances
+from rulec.ir.schedule import PHASE_ORDER
 from rulec.phases import PHASES, SPEC, PhaseKind
 from tests.conftest import ROOT
 

@@ -31,7 +31,7 @@ def run_analyze(*, file: Path, checked: CheckedRule, genome_path: Path | None, p
     refuse_too_many_weights(rule.program, force)
     net = rule.network(NUMERIC_SHAPE)
     if genome_path is not None:
-        values, origin = load_genome(genome_path, rule, net.sizes, warn), f"genome {genome_path}"
+        values, origin = load_genome(genome_path, rule, net.geometry, warn), f"genome {genome_path}"
     elif preset is not None or rule.program.default_preset:
         values, origin = rule.preset(preset), f"preset {preset or rule.program.default_preset}"
     else:

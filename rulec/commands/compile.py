@@ -57,7 +57,7 @@ def run_compile(*, file: Path, checked: CheckedRule, emit: Emit, layers: str, ba
         if output is None:
             raise typer.BadParameter("StableHLO is binary; give an output file with -o", param_hint="-o")
         write_bytes(output, export.emit_stablehlo(net, batch))
-        typer.echo(f"wrote {output}: the step of `{rule.name}` for layers {list(sizes)}, batch {batch}")
+        typer.echo(f"wrote {output}: the step of `{rule.name}` for layers {list(net.sizes)}, batch {batch}")
         return
     try:
         text = export.emit_python(net, batch) if emit is Emit.python else export.emit_jaxpr(net, batch)

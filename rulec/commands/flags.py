@@ -21,6 +21,7 @@ from rulec.experiment.choices import baseline_scalings, input_scaling  # noqa: F
 # The checker and the file helpers are imported where they are used, so that `rulec --help` does not load them.
 if typing.TYPE_CHECKING:
     from rulec.check.overrides import Overrides
+    from rulec.geometry import Conv, Geometry
     from rulec.runtime.outputs import Output
 
 # Seeds feed numpy's and JAX's generators (seed and seed + 1), which take non-negative 32-bit values.
@@ -74,9 +75,9 @@ def parse_sizes(text: str, at_least: int, example: str, flag: str = "--layers") 
 
 def parse_grid(layers: str, batch: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
     """meta-train's hidden layer sizes and batch sizes, each with alternatives separated by `/` (a grid,
-    rulec/meta/networks.py): widths `128/256/512`, depths `256/256,256/256,256,256,256` or both
-    `256,128/512,256/512`, and `32/128`. Repeats count once."""
-    hidden = tuple(dict.fromkeys(parse_sizes(part, 1, "20, 256,128, 128/256/512 or 256/256,256", "--layers")
+    rulec/meta/networks.py): widths `128/256/512`, depths `256/256,256/256,256,256,256`, both
+    `256,128/512,256/512`, or convolutions `conv8k3s2,64/conv16k3s2,64`, and `32/128`. Repeats count once."""
+    hidden = tuple(dict.fromkeys(parse_hidden(part, "20, 256,128, 128/256/512 or 256/256,256")
                                  for part in layers.split("/")))
     batches = tuple(dict.fromkeys(parse_sizes(part, 1, "128 or 32/128", "--batch") for part in batch.split("/")))
     if any(len(sizes) > 1 for sizes in batches):
@@ -92,7 +93,8 @@ TrainDataOption = Annotated[str, typer.Option("--data", help=(
 DataDirOption = Annotated[Optional[Path], typer.Option("--data-dir", help="A directory of IDX files.")]
 TransformOption = Annotated[str, typer.Option("--transform", help="none, crop20-resize10 or resize14.")]
 HiddenOption = Annotated[Optional[str], typer.Option("--layers", help=(
-    "Hidden layer sizes, such as 256 or 256,128 (input and output come from the data)."))]
+    "Hidden layers, such as 256 or 256,128, or convolutions as conv16k5s2,conv32k5s2,256 (input and output come "
+    "from the data)."))]
 BaselineOption = Annotated[str, typer.Option("--baseline", help="Baselines to run: sgd, momentum, adam, or none.")]
 BaselineModelOption = Annotated[str, typer.Option("--baseline-model", help=(
     "relu-xent, or tanh-mse (backprop.rule's network and loss)."))]
@@ -118,13 +120,34 @@ def parse_monitor(text: str | None) -> tuple[str, ...]:
     return kinds
 
 
-def parse_hidden(text: str | None) -> tuple[int, ...]:
-    """`--layers` of train and compare: hidden sizes, 256 when not given."""
-    return (256,) if text is None else parse_sizes(text, 1, "256 or 256,128")
+def parse_hidden(text: str | None, example: str = "256 or 256,128") -> tuple[int | Conv, ...]:
+    """`--layers` of train and compare, or one network of meta-train's grid: sizes and convolutions, `256,128` or
+    `conv16k5s2,conv32k5s2,256` (rulec/geometry.py); 256 when not given."""
+    if text is None:
+        return (256,)
+    if not any(character.isalpha() for character in text):
+        return parse_sizes(text, 1, example)
+    from rulec.geometry import SPEC_EXAMPLE, Conv, parse_spec
+
+    try:
+        layers = tuple(parse_spec(text))
+        if not all(isinstance(layer, Conv) or (isinstance(layer, int) and layer >= 1) for layer in layers):
+            raise ValueError(f"expected hidden layers such as {SPEC_EXAMPLE}: the input comes from the data")
+    except ValueError as error:
+        raise typer.BadParameter(f"{error}; got {text!r}", param_hint="--layers") from None
+    return tuple(layer for layer in layers if isinstance(layer, (int, Conv)))
 
 
-def parse_layers(text: str) -> tuple[int, ...]:
-    return parse_sizes(text, 2, "784,256,10 (at least two)")
+def parse_layers(text: str) -> tuple[int, ...] | Geometry:
+    """All layers, input first: `784,256,10`, or with convolutions `28x28x1,conv16k5s2,256,10` (a geometry)."""
+    if not any(character.isalpha() for character in text):
+        return parse_sizes(text, 2, "784,256,10 (at least two)")
+    from rulec.geometry import geometry, parse_spec
+
+    try:
+        return geometry(parse_spec(text))
+    except ValueError as error:
+        raise typer.BadParameter(f"{error}; got {text!r}", param_hint="--layers") from None
 
 
 

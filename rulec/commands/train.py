@@ -13,13 +13,15 @@ from rulec.commands.console import bars, flags_of, monitor_table, shown_steps, w
 from rulec.commands.flags import parse_monitor, refuse_unwritable
 from rulec.experiment import training
 from rulec.files import save_or_rescue, write_json
+from rulec.geometry import describe as describe_layers
 from rulec.runtime import report
 from rulec.runtime.lock import holding
 from rulec.runtime.outputs import plan as plan_outputs
 from rulec.runtime.train import Curve
 
 # The flag of each setting of rulec.train.
-FLAGS = {"baselines": "--baseline", "baseline_model": "--baseline-model", "batch": "--batch", "monitor": "--monitor"}
+FLAGS = {"hidden": "--layers", "baselines": "--baseline", "baseline_model": "--baseline-model", "batch": "--batch",
+         "monitor": "--monitor"}
 
 def table(rule_name: str, curve: Curve, marks: list[int], baselines: dict, rule_scaling: str) -> Table:
     """Test accuracy at the evaluation steps worth a row, the rule beside each baseline's best rate; a baseline
@@ -79,8 +81,7 @@ def run_training(*, file, checked, genome_path, preset, genome_settings=(), data
         if json_path is not None:
             written.append(save_or_rescue(Path(json_path), lambda path: write_json(path, record), warn))
         if plot_path is not None:
-            sizes = prepared.sizes
-            title = f"{prepared.rule.name} on {prepared.data.name}, {'-'.join(map(str, sizes))}, batch {batch}"
+            title = f"{prepared.rule.name} on {prepared.data.name}, {describe_layers(prepared.sizes)}, batch {batch}"
             written.append(save_or_rescue(Path(plot_path), lambda path: report.plot(
                 path, title, prepared.rule.name, curve, marks, result.baselines, result.monitor), warn))
         for path in written:

@@ -30,11 +30,18 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     classes: int
-    image_shape: tuple[int, int] | None = None
+    image_shape: tuple[int, ...] | None = None  # (height, width), or (height, width, channels)
 
     @property
     def inputs(self) -> int:
         return self.x_train.shape[1]
+
+    @property
+    def image(self) -> tuple[int, int, int] | None:
+        """(height, width, channels) of an example, stored flat in that order; None for data without images."""
+        if self.image_shape is None:
+            return None
+        return (*self.image_shape, 1) if len(self.image_shape) == 2 else self.image_shape  # type: ignore[return-value]
 
 
 def split(name, x, y, test_fraction, image_shape=None) -> Dataset:
@@ -145,11 +152,51 @@ def fashion(directory: str | Path | None = None) -> Dataset:
     return idx_directory(directory, "fashion")
 
 
+CIFAR10_TRAIN = tuple(f"data_batch_{n}.bin" for n in range(1, 6))
+CIFAR10_TEST = "test_batch.bin"
+CIFAR10_RECORD = 1 + 32 * 32 * 3  # a label byte, then the red, green and blue planes, each 32 rows of 32
+
+
+def _cifar10_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(images [count, 32 x 32 x 3] in height, width, channel order, scaled to [0, 1]; labels) of one file of
+    the CIFAR-10 binary version. Plain bytes, read as such: nothing is unpickled."""
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size == 0 or raw.size % CIFAR10_RECORD:
+        raise DataError(f"{path}: {raw.size} bytes is not a whole number of CIFAR-10 records of {CIFAR10_RECORD} "
+                        "bytes", "use the CIFAR-10 binary version (cifar-10-binary.tar.gz), not the Python one")
+    records = raw.reshape(-1, CIFAR10_RECORD)
+    labels = records[:, 0].astype(np.int64)
+    if labels.max() > 9:
+        raise DataError(f"{path}: a label byte of {labels.max()}; CIFAR-10 labels are 0 to 9",
+                        "the file is not CIFAR-10's binary version, or it is corrupt")
+    planes = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return planes.reshape(len(records), -1).astype(np.float32) / 255.0, labels
+
+
+def cifar10(directory: str | Path | None) -> Dataset:
+    """CIFAR-10's binary version in `directory` (or its cifar-10-batches-bin folder): the five training files
+    that are present, and test_batch.bin. Nothing is downloaded."""
+    if directory is None:
+        raise DataError("--data cifar10 needs --data-dir, a directory of CIFAR-10's binary files",
+                        "download and unpack cifar-10-binary.tar.gz (data_batch_1.bin ... test_batch.bin)")
+    directory = Path(directory)
+    if (directory / "cifar-10-batches-bin").is_dir():
+        directory = directory / "cifar-10-batches-bin"
+    train = [directory / name for name in CIFAR10_TRAIN if (directory / name).is_file()]
+    if not train or not (directory / CIFAR10_TEST).is_file():
+        raise DataError(f"{directory}: no CIFAR-10 binary files (data_batch_1.bin ... and test_batch.bin)",
+                        "pass --data-dir with the unpacked cifar-10-binary.tar.gz")
+    parts = [_cifar10_file(path) for path in train]
+    x_test, y_test = _cifar10_file(directory / CIFAR10_TEST)
+    return Dataset("cifar10", np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts]),
+                   x_test, y_test, 10, (32, 32, 3))
+
+
 LOADERS = {"digits": digits, "mnist5k": mnist5k}
 
 
 def load(name: str, data_dir: str | Path | None = None) -> Dataset:
-    """A dataset by name: digits, mnist5k, fashion, idx (with data_dir), or a synthetic task."""
+    """A dataset by name: digits, mnist5k, fashion, cifar10 or idx (with data_dir), or a synthetic task."""
     return _finite(_load(name, data_dir))
 
 
@@ -158,6 +205,8 @@ def _load(name: str, data_dir: str | Path | None) -> Dataset:
         return LOADERS[name]()
     if name == "fashion":
         return fashion(data_dir)
+    if name == "cifar10":
+        return cifar10(data_dir)
     if name == "idx":
         if data_dir is None:
             raise DataError("--data idx needs --data-dir, a directory of IDX files")
@@ -165,7 +214,7 @@ def _load(name: str, data_dir: str | Path | None) -> Dataset:
     if name in synthetic.TASKS:
         x, y = synthetic.generate(name)
         return split(name, x, y, 0.25)
-    known = ", ".join(list(LOADERS) + ["fashion", "idx"] + list(synthetic.TASKS))
+    known = ", ".join(list(LOADERS) + ["fashion", "cifar10", "idx"] + list(synthetic.TASKS))
     raise DataError(f"unknown dataset `{name}`", f"known datasets: {known}")
 
 

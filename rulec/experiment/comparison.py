@@ -27,6 +27,7 @@ from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError
 from rulec.experiment import training
 from rulec.experiment.choices import SettingError
+from rulec.geometry import Conv
 from rulec.runtime.train import evaluation_steps, mlp_init, time_baseline
 
 
@@ -92,7 +93,7 @@ def _final_alignment(monitors: list[dict]) -> dict[str, float | None]:
 def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", data_dir: Path | None = None,
             transform: str = "none", inputs: str | None = None, dims: Mapping[str, int] | None = None,
             preset: str | None = None,
-            hidden: Sequence[int] = (256,), steps: int = 500, batch: int = 128,
+            hidden: Sequence[int | Conv] = (256,), steps: int = 500, batch: int = 128,
             seeds: Sequence[int] = (0, 1, 2), baselines: Sequence[str] = ("sgd", "adam"),
             baseline_model: str = "relu-xent", monitor: bool = True, force: bool = False,
             progress: training.Progress | None = None, warn=training._warn) -> Comparison:
@@ -144,7 +145,8 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
             diverged=tuple(seed for seed, r in zip(seeds, results) if r.curve.diverged_at is not None)))
     if baselines and reference:
         rows += _baselines(reference["rule"], settings, seeds, baselines, tuple(dict.fromkeys(scalings)), progress)
-    return Comparison({"data": data, "layers": list(hidden), "steps": steps, "batch": batch, "seeds": list(seeds),
+    layers = [layer if isinstance(layer, int) else str(layer) for layer in hidden]  # a convolution as its spec
+    return Comparison({"data": data, "layers": layers, "steps": steps, "batch": batch, "seeds": list(seeds),
                        "transform": transform, "inputs": inputs, "dims": dict(dims or {}),
                        "preset": preset,
                        "baseline_model": baseline_model}, evaluation_steps(steps), rows)
@@ -194,7 +196,7 @@ def _baselines(rule_and_file, settings: dict, seeds, kinds, scalings, progress) 
             _, rate, scaling = found[kind]["best"][-1]
             timed[kind].append(time_baseline(kind, mlp_init(jax.random.key(seed + 1), prepared.sizes),
                                              prepared.baseline_data[scaling], training.indices(prepared), rate,
-                                             prepared.settings["baseline_model"]))
+                                             prepared.settings["baseline_model"], prepared.sizes))
     return [Row(kind, "baseline", inputs=",".join(scalings), accuracy=accuracy[kind],
                 seconds_per_step=_median(timed[kind])) for kind in kinds]
 

@@ -27,10 +27,12 @@ import numpy as np
 from rulec import api
 from rulec.data.inputs import DEFAULT_INPUTS
 from rulec.experiment.choices import SettingError, input_scaling
+from rulec.geometry import Conv
 from rulec.meta import checkpoint, methods, networks, objectives
 from rulec.meta.gradient import Curriculum
 from rulec.meta.methods import METHODS, Settings
 from rulec.meta.networks import Network
+from rulec.meta.tasks import image as tasks_image
 from rulec.meta.tasks import load_tasks, parse_specs, shape
 from rulec.runtime import resources
 from rulec.runtime.genome_file import learned_inputs, load_genome
@@ -53,7 +55,7 @@ class Interrupted(KeyboardInterrupt):
 
 def settings(method: str = "cmaes", *, data: str = "digits", validate: str | None = None, validate_on: str = "test",
              transform: str = "none", inputs: str = DEFAULT_INPUTS,
-             hidden: Sequence[Sequence[int]] | Sequence[int] = (20,),
+             hidden: Sequence[Sequence[int | Conv]] | Sequence[int | Conv] = (20,),
              batch: Sequence[int] | int = 128, steps: int = 100, population: int | None = None,
              unroll: int | None = None, eval_batches: int = 20, score_at: tuple[int, ...] = (), horizons: tuple = (),
              stability: float = 0.0, stability_from: int = 0, truncation: int = 0, inits: int = 1,
@@ -62,8 +64,9 @@ def settings(method: str = "cmaes", *, data: str = "digits", validate: str | Non
              remat: bool = True, start: str = "random", seed: int = 0, checkpoint_every: int = 10,
              eval_every: int = 10, data_dir: str | None = None) -> Settings:
     """The settings of a meta-training run, with `rulec meta-train`'s defaults: `hidden` is one network's hidden
-    sizes (20,) or a grid of them ((128,), (256,)), `batch` one batch size or several (a grid); the population and the
-    unroll default to the method's (rulec/meta/methods.py), and `--horizons` set the unroll to their longest."""
+    layers (20,) or (Conv(8, 3, stride=2), 64), or a grid of them ((128,), (256,)), `batch` one batch size or
+    several (a grid); the population and the unroll default to the method's (rulec/meta/methods.py), and
+    `--horizons` set the unroll to their longest."""
     if method not in METHODS:
         raise SettingError("method", f"choose from {', '.join(METHODS)}")
     if loss not in objectives.LOSSES:
@@ -87,20 +90,20 @@ def settings(method: str = "cmaes", *, data: str = "digits", validate: str | Non
     return chosen
 
 
-def _grid(hidden: Sequence[Sequence[int]] | Sequence[int]) -> tuple[tuple[int, ...], ...]:
-    """One network's hidden sizes, (20,), or a grid of them, ((128,), (256,)), as a grid."""
-    if all(isinstance(size, int) for size in hidden):
-        return (tuple(typing.cast(Sequence[int], hidden)),)
-    return tuple(tuple(sizes) for sizes in typing.cast(Sequence[Sequence[int]], hidden))
+def _grid(hidden: Sequence[Sequence[int | Conv]] | Sequence[int | Conv]) -> tuple[tuple[int | Conv, ...], ...]:
+    """One network's hidden layers, (20,), or a grid of them, ((128,), (256,)), as a grid."""
+    if all(isinstance(layer, (int, Conv)) for layer in hidden):
+        return (tuple(typing.cast(Sequence[int | Conv], hidden)),)
+    return tuple(tuple(layers) for layers in typing.cast(Sequence[Sequence[int | Conv]], hidden))
 
 
 def initial_genome(rule, net, genome_path, preset, genome_settings, warn):
     """The starting genome as a function of a key (random genomes differ per key, the others do not), with the
     `genome_settings` entries set on top."""
     if genome_path is not None:
-        fixed = load_genome(genome_path, rule, net.sizes, warn)
+        fixed = load_genome(genome_path, rule, net.geometry, warn)
     elif preset is not None:
-        fixed = rule.preset(preset, sizes=net.sizes)
+        fixed = rule.preset(preset, sizes=net.geometry)
     else:
         apply_settings(rule.program, net.init_genome(jax.random.key(0)), genome_settings)  # its errors, now
         return lambda key: apply_settings(rule.program, net.init_genome(key), genome_settings)
@@ -130,7 +133,8 @@ def plan(settings: Settings, program, sizes, batch: int, tasks: int) -> resource
     """One meta-step: every member and initialisation runs the method's inner work on each task, with its batches."""
     protocol = dataclasses.replace(settings.protocol, batch=batch)
     step = resources.step_estimate(program, sizes, protocol.batch)
-    batches = FLOAT_BYTES * (protocol.unroll + protocol.scored_batches()) * protocol.batch * (sizes[0] + sizes[-1])
+    batches = (FLOAT_BYTES * (protocol.unroll + protocol.scored_batches()) * protocol.batch
+               * (sizes.sizes[0] + sizes.sizes[-1]))
     member = methods.member_cost(settings.method, step, protocol)
     members = settings.population * protocol.inits
     return resources.Estimate((member.bytes + batches) * members, member.flops * members * tasks)
@@ -252,14 +256,16 @@ def prepare(rule: api.Rule | str | Path, settings: Settings, *, genome: Path | N
         raise SettingError("validate", "the validation tasks have another input size than the training tasks")
     settings = dataclasses.replace(settings, protocol=dataclasses.replace(settings.protocol, outputs=outputs))
     # A grid runs one network a step: the plan is that of its costliest network, checked before any is built.
-    shapes = [((inputs, *layers, outputs), batch) for layers, batch in networks.grid(settings.hidden, settings.batches)]
+    image = tasks_image(tasks + validation)
+    shapes = [(networks.layers_on(layers, inputs, image, outputs), batch)
+              for layers, batch in networks.grid(settings.hidden, settings.batches)]
     plans = {shape: plan(settings, rule.program, *shape, len(tasks)) for shape in shapes}
     (sizes, batch), costliest = max(plans.items(), key=lambda item: (item[1].bytes, item[1].flops))
     unroll_flag = "--horizons" if settings.protocol.horizons else "--unroll"  # the flag that set the unroll
     resources.check_plan(costliest, f"meta-training on layers {networks.describe_sizes(sizes)}, batch {batch}, "
                          f"population {settings.population}, unroll {settings.protocol.unroll}", force, warn,
                          smaller=f"--layers, --batch, --population, {unroll_flag} or dims (--set)")
-    grid = networks.build(rule, inputs, outputs, settings.hidden, settings.batches, settings.protocol)
+    grid = networks.build(rule, inputs, outputs, settings.hidden, settings.batches, settings.protocol, image)
     initial = initial_genome(rule, grid[0].net, genome, preset, genome_settings, warn)
     rng = jax.random.key(settings.seed)
     init_key = jax.random.fold_in(rng, 0)

@@ -28,6 +28,8 @@ from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.data.inputs import standardise
 from rulec.experiment.choices import SettingError, baseline_scalings, input_scaling
+from rulec.geometry import Conv, Geometry, geometry, on_data
+from rulec.geometry import describe as describe_layers
 from rulec.meta import tasks
 from rulec.runtime import monitors, report, resources
 from rulec.runtime.genome_file import find_shipped, learned_inputs, load_genome
@@ -59,10 +61,10 @@ def choose_genome(rule, rule_file, net, genome_path, preset, seed, note: Callabl
     path = genome_path if genome_path is not None else shipped
     if path is not None:
         origin = f"genome {path}" if genome_path is not None else f"the shipped genome {path}"
-        return load_genome(path, rule, net.sizes, warn), origin, learned_inputs(path)
+        return load_genome(path, rule, net.geometry, warn), origin, learned_inputs(path)
     if preset is not None or rule.program.default_preset:
         name = preset or rule.program.default_preset
-        return rule.preset(name, sizes=net.sizes), f"preset {name}", None
+        return rule.preset(name, sizes=net.geometry), f"preset {name}", None
     if not any(entry.sampled for entry in rule.program.genome):
         return net.init_genome(jax.random.key(seed)), "its declared genome", None
     note(f"rule `{rule.name}` has no default preset and no genome was given: using a random genome (seed {seed}); "
@@ -93,13 +95,13 @@ class Prepared:
     settings: dict  # the settings as the JSON record gives them
 
     @property
-    def sizes(self) -> tuple[int, ...]:
-        return self.net.sizes
+    def sizes(self) -> Geometry:
+        return self.net.geometry
 
     def describe(self) -> str:
         data, settings = self.data, self.settings
         return (f"training `{self.rule.name}` with {self.origin} on {data.name} ({len(data.x_train)} train, "
-                f"{len(data.x_test)} test, {self.scaling_text}), layers {'-'.join(map(str, self.sizes))}, batch "
+                f"{len(data.x_test)} test, {self.scaling_text}), layers {describe_layers(self.sizes)}, batch "
                 f"{settings['batch']}, {settings['steps']} steps")
 
 
@@ -158,7 +160,7 @@ def check_choices(baselines: Sequence[str], baseline_model: str, transform: str)
 
 def prepare(rule: api.Rule | str | Path, *, data: str = "mnist5k", data_dir: Path | None = None,
             transform: str = "none", inputs: str | None = None, baseline_inputs: tuple[str, ...] | None = None,
-            hidden: Sequence[int] = (256,), steps: int = 100, batch: int = 128,
+            hidden: Sequence[int | Conv] = (256,), steps: int = 100, batch: int = 128,
             baselines: Sequence[str] = ("sgd", "momentum", "adam"), baseline_model: str = "relu-xent", seed: int = 0,
             genome: Path | dict | None = None, preset: str | None = None, genome_settings: tuple = (),
             force: bool = False, file: Path | None = None, warn: Callable[[str], None] = _warn,
@@ -176,9 +178,12 @@ def prepare(rule: api.Rule | str | Path, *, data: str = "mnist5k", data_dir: Pat
     if batch > len(loaded.x_train):
         raise SettingError("batch", f"{batch} is larger than the {len(loaded.x_train)} training examples of "
                                     f"{loaded.name}")
-    sizes = (loaded.inputs,) + tuple(hidden) + (loaded.classes,)
+    try:
+        sizes = geometry(on_data(hidden, loaded.inputs, loaded.image, loaded.classes))
+    except ValueError as error:
+        raise SettingError("hidden", str(error)) from None
     resources.check_plan(plan(rule.program, sizes, loaded, steps, batch), f"training on layers "
-                         f"{'-'.join(map(str, sizes))} with batch {batch}", force, warn)
+                         f"{describe_layers(sizes)} with batch {batch}", force, warn)
     net = rule.network(sizes)
     chosen, origin, learned_on = choose_genome(rule, file, net, genome, preset, seed, note, warn)
     scaling = input_scaling(inputs, learned_on, origin, warn)
@@ -193,7 +198,8 @@ def prepare(rule: api.Rule | str | Path, *, data: str = "mnist5k", data_dir: Pat
     if scalings and scalings != (scaling,):
         scaling_text += f"; baselines on {' and '.join(scalings)} inputs, each at its best"
     chosen, origin = apply_settings(rule.program, chosen, genome_settings), origin + describe(genome_settings)
-    settings = {"transform": transform, "inputs": scaling, "layers": list(sizes), "steps": steps, "batch": batch,
+    settings = {"transform": transform, "inputs": scaling, "layers": list(sizes.sizes),
+                "network": describe_layers(sizes), "steps": steps, "batch": batch,
                 "seed": seed, "baseline_inputs": list(scalings), "baseline_model": baseline_model}
     return Prepared(rule, file, net, chosen, origin, scaled_data, scaling, scaling_text, kinds, baseline_data,
                     settings)
@@ -238,7 +244,8 @@ def run_baselines(prepared: Prepared, kinds: Sequence[str], scaled: dict[str, da
         initial = mlp_init(jax.random.key(seed + 1), prepared.sizes)
         sweeps = {}
         for done, (name, data) in enumerate(scaled.items(), start=1):
-            sweeps[name] = train_baseline(kind, initial, data, indices(prepared), SWEEPS[kind], model)
+            sweeps[name] = train_baseline(kind, initial, data, indices(prepared), SWEEPS[kind], model,
+                                          prepared.sizes)
             progress(task, done, len(scaled))
         results[kind] = {"learning_rates": SWEEPS[kind].tolist(),
                          "accuracy": {name: sweep.tolist() for name, sweep in sweeps.items()},

@@ -13,32 +13,16 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from rulec.ir import draws, indexing
+from rulec.diagnostics import Diagnostic, RuleError
+from rulec.geometry import Geometry
+from rulec.ir import draws, indexing, spatial
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
+from rulec.ir.instances import holds, instances
 from rulec.ir.nodes import Role
 from rulec.phases import PHASES, SPEC
 
 PHASE_ORDER = tuple(spec.kind for spec in PHASES)
-
-
-def instances(scheme: ir.Scheme, depth: int, top_down: bool = False) -> list[dict[ir.Role, int]]:
-    """The role bindings a phase of `scheme` runs with, in order, for a network with layers 0..depth. Bottom-up
-    (the default) covers every instance, in the order synapses are stored; top-down runs from the output down
-    and leaves out the instance at the input layer, which only the input phase writes."""
-    if scheme is ir.Scheme.INPUT:
-        return [{Role.INPUT: 0}]
-    if scheme is ir.Scheme.OUTPUT:
-        return [{Role.OUTPUT: depth}]
-    if scheme is ir.Scheme.PAIRS:
-        layers = range(depth - 1, 0, -1) if top_down else range(depth)
-        return [{Role.PRE: l, Role.POST: l + 1} for l in layers]
-    if scheme is ir.Scheme.LATERAL:
-        return [{Role.POST: l} for l in range(1, depth + 1)]
-    if scheme is ir.Scheme.SKIP:
-        return [{Role.INPUT: 0, Role.OUTPUT: depth}]
-    layers = range(depth - 1, 0, -1) if top_down else range(1, depth)
-    return [{Role.HIDDEN: h, Role.OUTPUT: depth} for h in layers]
 
 
 def instance_index(scheme: ir.Scheme, roles: dict[ir.Role, int]) -> int:
@@ -48,10 +32,6 @@ def instance_index(scheme: ir.Scheme, roles: dict[ir.Role, int]) -> int:
     if scheme is ir.Scheme.SKIP:
         return 0
     return roles[Role.PRE] if scheme is ir.Scheme.PAIRS else roles[Role.HIDDEN] - 1
-
-
-def holds(role_layer: int, subset: ir.Role, depth: int) -> bool:
-    return {Role.INPUT: role_layer == 0, Role.OUTPUT: role_layer == depth, Role.HIDDEN: 0 < role_layer < depth}[subset]
 
 
 def segments(program, phases=PHASE_ORDER) -> list[tuple[int, tuple]]:
@@ -91,6 +71,12 @@ def with_end_layers(phase: ir.Phase, roles: dict[ir.Role, int], depth: int) -> d
     return roles | {b.role: ends[b.role] for b in phase.bindings if b.role in ends and b.role not in roles}
 
 
+def refuse(problems: list[Diagnostic]) -> None:
+    """Raises the located errors of what a network cannot run (rulec/ir/spatial.py), if any."""
+    if problems:
+        raise RuleError(problems)
+
+
 @dataclasses.dataclass
 class Context:
     """Where a statement runs: the layer of each role, the state ranges in force, and the phase's lets so far."""
@@ -103,12 +89,15 @@ class Context:
 class StatementRunner:
     """The part of an interpreter that is the same for all of them: a `let` binds its value for the rest of the
     phase; a write runs in its context, when the instance and its state ranges allow. Subclasses provide `sizes`
-    (the layer sizes), `depth`, `xp`, `expr(e, context, state)`, `load_stored(e, context, state)` and
-    `write(statement, value, context, state)` (of a neuron or a synapse). `state` holds the batch ("input",
-    "target"), the step counter ("step"), this step's key ("key") and the neurons ("neurons"), whose entry for a
-    persistent scalar is its one number, read and written here the same for every interpreter."""
+    (the layer sizes), `geometry` (rulec/geometry.py), `depth`, `xp`, `expr(e, context, state)`,
+    `load_stored(e, context, state)`, `write(statement, value, context, state)` (of a neuron or a synapse) and
+    `layer_arrays` (see `run_statements`). `state` holds the batch ("input", "target"), the step counter ("step"),
+    this step's key ("key") and the neurons ("neurons"), whose entry for a persistent scalar is its one number, read
+    and written here the same for every interpreter."""
 
+    program: ir.Program
     sizes: tuple[int, ...]
+    geometry: Geometry
     depth: int
     xp: Any  # the array module of the interpreter's arrays (numpy, jax.numpy)
     expr: Callable[[ir.Expr, Context, Any], nm.Named]
@@ -116,13 +105,63 @@ class StatementRunner:
     write: Callable[[ir.Write, nm.Named, Context, Any], None]
 
     def layer_size(self, context: Context):
-        """The number of neurons of the layer each role is bound to in `context` (see rulec/ir/indexing.py)."""
-        return lambda role: self.sizes[context.roles[role]]
+        """The number of neurons each role's index ranges over in `context` (see rulec/ir/indexing.py): on a
+        convolutional pair, the receptive field (pre) and the channels (post)."""
+        return self.geometry.layer_size(context.roles)
+
+    def examples(self, context: Context, state) -> int:
+        """The batch of an instance: the examples times, on a convolutional pair, the positions."""
+        return state["input"].shape[0] * self.geometry.examples(context.roles)
 
     def size(self, e: ir.Size, context: Context, state) -> int:
         """The value of `size(i)` or `size(batch)` in `context`: a number of the network, the same in every
         interpreter (a constant of the trace for JAX)."""
-        return indexing.size(e, self.layer_size(context), state["input"].shape[0])
+        return indexing.size(e, self.layer_size(context), self.examples(context, state))
+
+    def run_statements(self, statements, roles: dict[Role, int], state) -> None:
+        """Runs one instance's statements. On a convolutional pair (or a lateral instance on an image layer) they
+        run on a view of its layers (rulec/ir/spatial.py): each non-persistent neuron's layer is replaced by its
+        view, and the states the instance wrote are read back."""
+        context = Context(roles, {}, {})
+        neurons = state["neurons"]
+        saved = {}
+        for layer, into, out in spatial.layer_views(self.geometry, roles, self):
+            for neuron in self.program.neurons:
+                if not neuron.persistent:
+                    originals = self.layer_states(neurons[neuron.name][layer])
+                    shown = [into(a) for a in originals]
+                    neurons[neuron.name][layer] = self.stored_layer(shown)
+                    saved[neuron.name, layer] = (originals, shown, out)
+        for statement in statements:
+            self.statement(statement, context, state)
+        for (name, layer), (originals, shown, out) in saved.items():
+            written = self.layer_states(neurons[name][layer])
+            neurons[name][layer] = self.stored_layer([old if new is view else out(new)
+                                                      for old, view, new in zip(originals, shown, written)])
+
+    def layer_states(self, stored) -> list:
+        """The arrays a layer of a neuron is stored as (one for all states, or one per state), as a list."""
+        raise NotImplementedError
+
+    def stored_layer(self, arrays: list):
+        """The inverse of `layer_states`."""
+        raise NotImplementedError
+
+    def reduced(self, e: ir.Reduce, value: nm.Named, context: Context, state) -> nm.Named:
+        """A sum or mean's value, summed back over the patches where it is a transposed convolution."""
+        pair = self.geometry.pair(context.roles)
+        over = None if pair is None else spatial.transposes(e)
+        if pair is None or over is None or over[0] not in value.axes:
+            return value
+        return spatial.transposed(value, over[0], self.examples(context, state), pair, self)
+
+    def patches(self, data, pair):
+        """[batch, neurons, rest...] -> [batch x positions, receptive field, rest...] (rulec/ir/spatial.py)."""
+        return spatial.patches(data, pair, self.xp)
+
+    def fold(self, data, pair):
+        """The transpose of `patches`: each neuron's sum over the patches that hold it."""
+        return spatial.fold(data, pair, self.xp)
 
     def load(self, e: ir.Load, context: Context, state):
         """Reads a let or a built-in, the same in every interpreter; a stored array comes from `load_stored`,
@@ -143,7 +182,7 @@ class StatementRunner:
     def draw(self, e: ir.Draw, context: Context, state) -> nm.Named:
         """A draw from this step's key, `state["key"]` (see rulec/ir/draws.py), in the input's dtype."""
         args = [self.expr(a, context, state) for a in e.args]
-        size = draws.shape(e, self.layer_size(context), state["input"].shape[0])
+        size = draws.shape(e, self.layer_size(context), self.examples(context, state))
         key = draws.site_key(state["key"], e.site, context.roles)
         dtype = state["input"].dtype
         return draws.sample(e, args, key, size, lambda data: self.xp.asarray(data, dtype))

@@ -27,14 +27,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, elementwise_table, pairwise_table
-from rulec.ir import draws, indexing, liveness
+from rulec.geometry import geometry
+from rulec.ir import draws, indexing, liveness, spatial
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.nodes import walk
-from rulec.ir.schedule import Context, StatementRunner, instance_index
+from rulec.ir.schedule import Context, StatementRunner, instance_index, refuse
 from rulec.losses import LOSSES, loss_table
-from rulec.lower import contraction
+from rulec.lower import contraction, convolution
 from rulec.lower.network_state import NetworkState
+from rulec.shapes import Layers
 from rulec.syntax.ast import BinOp, Reducer
 
 _FUNCTIONS = elementwise_table(jnp)
@@ -53,10 +55,12 @@ def update_slice(old, selector: tuple[slice | int, ...], new):
 class JaxStep(StatementRunner):
     """The step and predict functions of one program on one network shape (pure; jit, vmap and grad them)."""
 
-    def __init__(self, program: ir.Program, sizes, prune: bool = True, contraction: str = "auto"):
+    def __init__(self, program: ir.Program, sizes: Layers, prune: bool = True, contraction: str = "auto"):
         self.program = program
         self.contraction = contraction  # how mixing matrices are applied: see rulec/lower/contraction.py
-        self.sizes = tuple(sizes)
+        self.geometry = geometry(sizes)
+        refuse(spatial.refusals(program, self.geometry))
+        self.sizes = self.geometry.sizes
         self.depth = len(self.sizes) - 1
         self.full_step = liveness.schedule(program, self.depth)
         # What an unroll and `predict` may leave out (rulec/ir/liveness.py); None when pruning is off.
@@ -106,13 +110,23 @@ class JaxStep(StatementRunner):
             return jax.lax.fori_loop(0, loop.count, iteration, state["neurons"])
 
     def run_instance(self, run: liveness.Run, state) -> None:
-        context = Context(run.roles, {}, {})
         layers = ", ".join(f"{role}={layer}" for role, layer in run.roles.items())
         with jax.named_scope(f"{run.phase.kind.value} ({layers})"):
-            for statement in run.statements:
-                source = statement.span.source.line(statement.span.line).strip().replace("/", "÷")
-                with jax.named_scope(f"line {statement.span.line}: {source}"):
-                    self.statement(statement, context, state)
+            self.run_statements(run.statements, run.roles, state)
+
+    def statement(self, statement, context: Context, state) -> None:
+        source = statement.span.source.line(statement.span.line).strip().replace("/", "÷")
+        with jax.named_scope(f"line {statement.span.line}: {source}"):
+            super().statement(statement, context, state)
+
+    def layer_states(self, stored) -> list:
+        return list(stored)  # a layer is a list of [batch, neurons] arrays, one per state
+
+    def stored_layer(self, arrays: list):
+        return list(arrays)
+
+    def fold(self, data, pair):
+        return convolution.fold(data, pair)
 
     def step(self, genome, network: NetworkState, x, y, in_unroll: bool = False) -> NetworkState:
         """One inner step: returns the next state. `in_unroll` runs the pruned step, which leaves the synapses
@@ -146,7 +160,6 @@ class JaxStep(StatementRunner):
         layer = ir.neuron_layer(statement.positions)
         states = state["neurons"][statement.name][context.roles[layer.role]]
         lead = self.batch_axes(statement.name)
-        shape = (state["input"].shape[0],) * len(lead) + (self.sizes[context.roles[layer.role]],)
         position = ir.neuron_state(statement.positions)
         if isinstance(position, ir.StateAt):
             targets = [(position.value, value)]
@@ -155,7 +168,8 @@ class JaxStep(StatementRunner):
             targets = [(s, nm.take(value, position.index, s - low) if position.index in value.axes else value)
                        for s in range(low, high)]
         for s, part in targets:
-            states[s] = jnp.broadcast_to(nm.align(part, lead + (layer.index,)), shape).astype(states[s].dtype)
+            aligned = nm.align(part, lead + (layer.index,))
+            states[s] = jnp.broadcast_to(aligned, states[s].shape).astype(states[s].dtype)
 
     # ---- expressions -----------------------------------------------------------------------------------------
 
@@ -192,7 +206,7 @@ class JaxStep(StatementRunner):
                     return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
                 if e.kind.value in nm.REDUCTIONS:  # max, logsumexp, softmax: no product to contract
                     return nm.REDUCTIONS[e.kind.value](self.expr(e.body, context, state), e.axes)
-                return self.contract(e, context, state)
+                return self.reduced(e, self.contract(e, context, state), context, state)
             case _:
                 assert_never(e)
 

@@ -20,6 +20,7 @@ import typing
 from collections.abc import Callable
 
 if typing.TYPE_CHECKING:
+    from rulec.geometry import Conv
     from rulec.meta.networks import Network
     from rulec.meta.objectives import Protocol
     from rulec.runtime.resources import Estimate
@@ -48,7 +49,7 @@ class Settings:
     validate: str
     transform: str
     inputs: str  # the input scaling, rulec/data/inputs.py
-    hidden: tuple[tuple[int, ...], ...]  # the hidden layers of each network of the grid (rulec/meta/networks.py)
+    hidden: tuple[tuple[int | Conv, ...], ...]  # the hidden layers of each network of the grid (rulec/meta/networks.py)
     batches: tuple[int, ...]  # the batch sizes of the grid; the protocol holds the first
     steps: int
     population: int

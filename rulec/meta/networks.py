@@ -24,6 +24,8 @@ from typing import Any
 import jax
 
 from rulec.data.errors import DataError
+from rulec.geometry import Conv, Geometry, geometry, on_data
+from rulec.geometry import describe as describe_layers
 from rulec.meta.objectives import Protocol
 
 
@@ -34,7 +36,8 @@ class Network:
     protocol: Protocol
 
 
-def grid(hidden: tuple[tuple[int, ...], ...], batches: tuple[int, ...]) -> list[tuple[tuple[int, ...], int]]:
+def grid(hidden: tuple[tuple[int | Conv, ...], ...], batches: tuple[int, ...]
+         ) -> list[tuple[tuple[int | Conv, ...], int]]:
     """Every (hidden layers, batch) pair, hidden layers first: 128/256 with 32/128 gives (128, 32), (128, 128),
     (256, 32), (256, 128)."""
     return list(itertools.product(hidden, batches))
@@ -50,11 +53,11 @@ def step_record(networks, step: int) -> dict:
     return {"network": at(networks, step)} if len(networks) > 1 else {}
 
 
-def build(rule, inputs: int, outputs: int, hidden, batches, protocol: Protocol) -> list[Network]:
+def build(rule, inputs: int, outputs: int, hidden, batches, protocol: Protocol, image=None) -> list[Network]:
     """The grid's networks for `rule`, each with `protocol` at its batch; a DataError when their genomes differ
-    in shape."""
-    networks = [Network(rule.network((inputs, *layers, outputs)), dataclasses.replace(protocol, batch=batch))
-                for layers, batch in grid(hidden, batches)]
+    in shape. Convolutions among the hidden layers need the tasks' `image` (rulec/geometry.py)."""
+    networks = [Network(rule.network(layers_on(layers, inputs, image, outputs)),
+                        dataclasses.replace(protocol, batch=batch)) for layers, batch in grid(hidden, batches)]
     shapes = [jax.tree.map(lambda leaf: leaf.shape, n.net.init_genome(jax.random.key(0))) for n in networks]
     for network, shape in zip(networks[1:], shapes[1:]):
         if shape != shapes[0]:
@@ -65,13 +68,21 @@ def build(rule, inputs: int, outputs: int, hidden, batches, protocol: Protocol) 
     return networks
 
 
+def layers_on(hidden, inputs: int, image, outputs: int) -> Geometry:
+    """The network of `hidden` layers on the tasks; a DataError for a convolution on tasks without images."""
+    try:
+        return geometry(on_data(hidden, inputs, image, outputs))
+    except ValueError as error:
+        raise DataError(str(error)) from None
+
+
 def describe_sizes(sizes) -> str:
-    return "-".join(map(str, sizes))
+    return describe_layers(sizes) if isinstance(sizes, Geometry) else "-".join(map(str, sizes))
 
 
 def describe(networks: list[Network]) -> str:
     """`layers 100-256-10, batch 128`, or for a grid the alternatives and how they are used."""
-    layers = list(dict.fromkeys(describe_sizes(n.net.sizes) for n in networks))
+    layers = list(dict.fromkeys(describe_sizes(n.net.geometry) for n in networks))
     batches = list(dict.fromkeys(str(n.protocol.batch) for n in networks))
     text = f"layers {' / '.join(layers)}, batch {' / '.join(batches)}"
     return text if len(networks) == 1 else text + f" (a grid of {len(networks)} networks, one per step in turn)"

@@ -34,9 +34,10 @@ class Task:
     train: tuple  # (x [n, inputs] float32, labels [n] int32)
     held_out: tuple
     classes: int
+    image: tuple[int, int, int] | None = None  # (height, width, channels) of an example, for a convolution
 
 
-jax.tree_util.register_dataclass(Task, data_fields=["train", "held_out"], meta_fields=["name", "classes"])
+jax.tree_util.register_dataclass(Task, data_fields=["train", "held_out"], meta_fields=["name", "classes", "image"])
 
 
 def parse_specs(text: str) -> list[str]:
@@ -149,13 +150,19 @@ def load_tasks(specs: list[str], transform: str = "none", data_dir=None, validat
         x, y = _select(*train, chosen)
         if noise:  # after the class selection, so that a noisy label never brings in an example of another class
             y = jnp.asarray(noisy_labels(y, noise, chosen), jnp.int32)
-        tasks.append(Task(spec, (x, y), _select(*held_out, chosen), dataset.classes))
+        tasks.append(Task(spec, (x, y), _select(*held_out, chosen), dataset.classes, dataset.image))
     inputs = {task.train[0].shape[1] for task in tasks}
     if len(inputs) > 1:
         shapes = ", ".join(f"{t.name}: {t.train[0].shape[1]}" for t in tasks)
         raise DataError(f"the tasks have different numbers of inputs ({shapes}), but they share one network",
                         "choose tasks of one input size, or a --transform that makes them agree")
     return tasks
+
+
+def image(tasks: list[Task]) -> tuple[int, int, int] | None:
+    """The image shape the tasks share, or None when they are not all images of one shape."""
+    images = {task.image for task in tasks}
+    return images.pop() if len(images) == 1 else None
 
 
 def shape(tasks: list[Task]) -> tuple[int, int]:

@@ -16,12 +16,14 @@ from typing import assert_never
 import numpy as np
 
 from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, pairwise_table
-from rulec.ir import draws, indexing
+from rulec.geometry import geometry
+from rulec.ir import draws, indexing, spatial
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.liveness import predict_phases
-from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, runs
+from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, refuse, runs
 from rulec.losses import LOSSES, loss_table
+from rulec.shapes import Layers
 from rulec.syntax.ast import Reducer
 
 PAIRWISE_FUNCTIONS = pairwise_table(np)
@@ -40,11 +42,13 @@ class Reference(StatementRunner):
             default the numbers the JAX lowering draws (rulec/ir/draws.py).
     """
 
-    def __init__(self, program: ir.Program, sizes, functions, constant=float, losses=None, draw=None):
+    def __init__(self, program: ir.Program, sizes: Layers, functions, constant=float, losses=None, draw=None):
         self.program = program
+        self.geometry = geometry(sizes)
+        refuse(spatial.refusals(program, self.geometry))
         self.losses = losses if losses is not None else loss_table(np)
         self.constant = constant  # turns the rule's numbers into array elements (SymPy uses exact rationals)
-        self.sizes = tuple(sizes)
+        self.sizes = self.geometry.sizes
         self.depth = len(self.sizes) - 1
         self.functions = functions
         self.synapse_schemes = {s.name: s.scheme for s in program.synapses}
@@ -78,9 +82,7 @@ class Reference(StatementRunner):
                  "input": np.asarray(x), "target": np.asarray(y), "step": np.asarray(step, dtype=x.dtype),
                  "key": None if key is None else draws.split_step_key(key)[1]}
         for phase, roles in runs(self.program, self.depth, phases):
-            context = Context(roles, {}, {})
-            for statement in phase.statements:
-                self.statement(statement, context, state)
+            self.run_statements(phase.statements, roles, state)
         return state["synapses"], state["neurons"]
 
     def predict(self, genome, synapses, x, **step):
@@ -91,6 +93,12 @@ class Reference(StatementRunner):
         _, neurons = self.step(genome, synapses, x, target, predict_phases(self.program), **step)
         output = neurons[self.program.neurons[0].name][-1]
         return output[..., 0] if self.program.neurons[0].states else output
+
+    def layer_states(self, stored) -> list:
+        return [stored]  # a layer is one array, [batch, neurons] or [batch, neurons, states]
+
+    def stored_layer(self, arrays: list):
+        return arrays[0]
 
     def write(self, statement: ir.Write, value: nm.Named, context: Context, state) -> None:
         region = indexing.cuts(statement.positions, self.layer_size(context), context.ranges)
@@ -135,7 +143,7 @@ class Reference(StatementRunner):
             case ir.Draw():
                 if self.given_draw is None:
                     return self.draw(e, context, state)
-                size = draws.shape(e, self.layer_size(context), state["input"].shape[0])
+                size = draws.shape(e, self.layer_size(context), self.examples(context, state))
                 return nm.Named(self.given_draw(e, context.roles, size), draws.axes(e))
             case ir.Reduce():
                 body = self.expr(e.body, context, state)
@@ -143,7 +151,8 @@ class Reference(StatementRunner):
                     return nm.normalize(body, e.axes, NORMALIZE_EPSILON)
                 if e.kind.value in nm.REDUCTIONS:
                     return nm.REDUCTIONS[e.kind.value](body, e.axes)
-                return (nm.reduce_sum if e.kind is Reducer.SUM else nm.reduce_mean)(body, e.axes)
+                reduced = (nm.reduce_sum if e.kind is Reducer.SUM else nm.reduce_mean)(body, e.axes)
+                return self.reduced(e, reduced, context, state)
             case _:
                 assert_never(e)
 

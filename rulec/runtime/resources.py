@@ -21,7 +21,8 @@ import time
 
 from rulec.memory import usable_bytes
 from rulec.phases import PhaseKind
-from rulec.shapes import genome_shapes, synapse_shapes
+from rulec.geometry import Geometry, geometry
+from rulec.shapes import genome_shapes, instance_roles, synapse_shapes
 
 FLOAT_BYTES = 4
 SYNAPSE_COPIES = 3  # the state read, the state written, one temporary of the same size
@@ -47,20 +48,33 @@ def synapse_count(program, sizes) -> int:
     return sum(math.prod(shape) for s in program.synapses for shape in synapse_shapes(s, sizes))
 
 
-def step_estimate(program, sizes, batch: int) -> Estimate:
-    """Memory and FLOPs of one inner step of `program` on a network of `sizes`, for a batch."""
-    synapses = synapse_count(program, sizes)
+def synapse_work(program, layers: Geometry) -> int:
+    """The synapse elements times the examples each meets: on a convolutional pair every position is one."""
+    depth = len(layers.sizes) - 1
+    return sum(math.prod(shape) * layers.examples(roles) for s in program.synapses
+               for roles, shape in zip(instance_roles(s.scheme, depth), synapse_shapes(s, layers)))
+
+
+def step_estimate(program, layers, batch: int) -> Estimate:
+    """Memory and FLOPs of one inner step of `program` on a network of `layers` (sizes, or a geometry), for a
+    batch. A convolutional pair's pre layer is also held as patches."""
+    layout = geometry(layers)
+    sizes = layout.sizes
+    synapses = synapse_count(program, layout)
     genome = sum(math.prod(shape) for g in program.genome
-                 for shape in (genome_shapes(g, sizes) if g.per_synapse else [g.shape]))
+                 for shape in (genome_shapes(g, layout) if g.per_synapse else [g.shape]))
     channels = sum(n.states or 1 for n in program.neurons if not n.persistent) or 1
     # A persistent neuron holds one value per neuron, not one per example.
-    neurons = sum(sizes) * (batch * channels + sum(n.states or 1 for n in program.neurons if n.persistent))
+    patches = sum(pair.positions * pair.receptive_field for pair in layout.convs if pair)
+    neurons = (sum(sizes) * (batch * channels + sum(n.states or 1 for n in program.neurons if n.persistent))
+               + patches * batch * channels)
     # A batch sum that is not a product of factors (Oja's `mean(batch) a[j] * (a[i] - a[j] * w[i, j])`) is no
     # einsum: its summand is built whole, [batch, pre, post], along with a few temporaries of that size.
-    broadcast = BROADCAST_COPIES * batch * synapses if sums_batch_of_non_products(program) else 0
+    work = synapse_work(program, layout)
+    broadcast = BROADCAST_COPIES * batch * work if sums_batch_of_non_products(program) else 0
     memory = FLOAT_BYTES * (SYNAPSE_COPIES * synapses + genome + NEURON_COPIES * neurons + broadcast)
     passes = PHASES + sum((loop.count - 1) * len(set(loop.kinds) & SYNAPSE_READERS) for loop in program.loops)
-    return Estimate(memory, 2.0 * passes * batch * synapses * channels + wide_sum_flops(program, sizes, batch))
+    return Estimate(memory, 2.0 * passes * batch * work * channels + wide_sum_flops(program, sizes, batch))
 
 
 def layer_indices(expr) -> dict[str, str]:
@@ -75,7 +89,7 @@ def wide_sum_flops(program, sizes, batch: int) -> float:
     """The work of the sums over three or more neuron indices, which no synapse-sized term counts: Sanger's
     `mean(batch) a[j] * (a[i] - sum(k in post, k <= j) w[i, k] * a[k])` costs batch x pre x post x post."""
     from rulec.ir import nodes
-    from rulec.ir.schedule import instances
+    from rulec.ir.instances import instances
 
     depth, flops = len(sizes) - 1, 0.0
     for phase in program.phases:

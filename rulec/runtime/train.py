@@ -18,6 +18,7 @@ import numpy as np
 import optax
 
 from rulec.data.datasets import Dataset, signed_one_hot
+from rulec.geometry import geometry
 from rulec.runtime.monitors import Monitor
 
 # Learning-rate sweeps spanning 4 decades, in steps of sqrt(10).
@@ -25,6 +26,8 @@ SWEEPS = {"sgd": np.logspace(-3, 1, 9), "momentum": np.logspace(-4, 0, 9), "adam
 OPTIMISERS = {"sgd": lambda lr: optax.sgd(lr), "momentum": lambda lr: optax.sgd(lr, momentum=0.9),
               "adam": lambda lr: optax.adam(lr)}
 MODELS = ("relu-xent", "tanh-mse")
+# The test split is predicted in chunks: a convolutional layer's patches are kernel^2 / stride^2 times its size.
+EVALUATION_CHUNK = 2000
 
 
 def evaluation_steps(total: int) -> list[int]:
@@ -87,7 +90,9 @@ def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: 
                 curve.diverged_at = t
                 break
             curve.steps.append(t)
-            curve.accuracy.append(accuracy(predict(genome, state, x_test), y_test))
+            logits = jnp.concatenate([predict(genome, state, x_test[start:start + EVALUATION_CHUNK])
+                                      for start in range(0, len(x_test), EVALUATION_CHUNK)])
+            curve.accuracy.append(accuracy(logits, y_test))
             if monitor is not None:
                 curve.monitored.append(monitor.on_host(monitor.measure(genome, before, state, x_train[batch],
                                                                y_train[batch])))
@@ -100,54 +105,73 @@ def train_rule(net, genome, state, data: Dataset, indices: np.ndarray, on_step: 
 
 # ---- baselines -----------------------------------------------------------------------------------------------------
 
-def mlp_init(key, sizes) -> list:
-    keys = jax.random.split(key, len(sizes) - 1)
-    return [(jax.random.uniform(k, (m, n), minval=-1, maxval=1) / np.sqrt(m + 1), jnp.zeros(n))
-            for k, m, n in zip(keys, sizes[:-1], sizes[1:])]
+def mlp_init(key, layers) -> list:
+    """The baseline's weights on the rule's layers (sizes, or a geometry): a dense pair's [pre, post] matrix, a
+    convolutional pair's [kernel, kernel, in, out] kernel (as lax.conv_general_dilated takes it), and biases."""
+    shape = geometry(layers)
+    keys = jax.random.split(key, len(shape.sizes) - 1)
+    params = []
+    for k, m, n, pair in zip(keys, shape.sizes[:-1], shape.sizes[1:], shape.convs):
+        if pair is None:
+            params.append((jax.random.uniform(k, (m, n), minval=-1, maxval=1) / np.sqrt(m + 1), jnp.zeros(n)))
+        else:
+            kernel = (pair.conv.kernel, pair.conv.kernel, pair.image[2], pair.conv.channels)
+            params.append((jax.random.uniform(k, kernel, minval=-1, maxval=1) / np.sqrt(pair.receptive_field + 1),
+                           jnp.zeros(pair.conv.channels)))
+    return params
 
 
-def mlp_apply(params, x, model: str):
+def mlp_apply(params, x, model: str, layers=None):
+    """The baseline network: dense layers, and the convolutions of `layers` where it has them."""
     hidden = jnp.tanh if model == "tanh-mse" else jax.nn.relu
-    for weight, bias in params[:-1]:
-        x = hidden(x @ weight + bias)
+    convs = geometry(layers).convs if layers is not None else (None,) * len(params)
+    for (weight, bias), pair in zip(params[:-1], convs):
+        if pair is None:
+            x = hidden(x.reshape(x.shape[0], -1) @ weight + bias)
+        else:
+            images = x.reshape((x.shape[0],) + pair.image)
+            x = hidden(jax.lax.conv_general_dilated(images, weight, (pair.conv.stride,) * 2, "SAME",
+                                                    dimension_numbers=("NHWC", "HWIO", "NHWC")) + bias)
     weight, bias = params[-1]
-    out = x @ weight + bias
+    out = x.reshape(x.shape[0], -1) @ weight + bias
     return jnp.tanh(out) if model == "tanh-mse" else out
 
 
-def mlp_loss(params, x, labels, classes: int, model: str):
-    out = mlp_apply(params, x, model)
+def mlp_loss(params, x, labels, classes: int, model: str, layers=None):
+    out = mlp_apply(params, x, model, layers)
     if model == "tanh-mse":  # backprop.rule's network and loss: the summed squared error against +-1 targets
         targets = jnp.where(jax.nn.one_hot(labels, classes) > 0, 1.0, -1.0)
         return 0.5 * jnp.sum((out - targets) ** 2)
     return optax.softmax_cross_entropy_with_integer_labels(out, labels).mean()
 
 
-def _baseline_step(kind: str, rate, data: Dataset, model: str):
-    """One optimiser step of the baseline MLP on the batch of training indices `batch`:
+def _baseline_step(kind: str, rate, data: Dataset, model: str, layers=None):
+    """One optimiser step of the baseline MLP (a convnet, on the convolutions of `layers`) on the batch of training
+    indices `batch`:
     (params, opt_state, batch) -> (params, opt_state)."""
     x_train, y_train = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
     optimiser = OPTIMISERS[kind](rate)
 
     def step(params, opt_state, batch):
-        grads = jax.grad(mlp_loss)(params, x_train[batch], y_train[batch], data.classes, model)
+        grads = jax.grad(mlp_loss)(params, x_train[batch], y_train[batch], data.classes, model, layers)
         updates, opt_state = optimiser.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state
 
     return step
 
 
-def train_baseline(kind: str, params, data: Dataset, indices: np.ndarray, learning_rates, model: str = "relu-xent"
-                   ) -> np.ndarray:
-    """Test accuracy [learning rate, evaluation point] of an MLP trained with one optimiser at each rate."""
+def train_baseline(kind: str, params, data: Dataset, indices: np.ndarray, learning_rates, model: str = "relu-xent",
+                   layers=None) -> np.ndarray:
+    """Test accuracy [learning rate, evaluation point] of an MLP (a convnet, on the convolutions of `layers`)
+    trained with one optimiser at each rate."""
     x_test, y_test = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
     marks = evaluation_steps(len(indices))
 
     def run_segment(params, opt_state, segment, rate):
-        step = _baseline_step(kind, rate, data, model)
+        step = _baseline_step(kind, rate, data, model, layers)
         (params, opt_state), _ = jax.lax.scan(lambda carry, batch: (step(*carry, batch), None), (params, opt_state),
                                               segment)
-        correct = jnp.mean(jnp.argmax(mlp_apply(params, x_test, model), -1) == y_test)
+        correct = jnp.mean(jnp.argmax(mlp_apply(params, x_test, model, layers), -1) == y_test)
         return params, opt_state, correct
 
     rates = jnp.asarray(learning_rates, jnp.float32)
@@ -162,14 +186,14 @@ def train_baseline(kind: str, params, data: Dataset, indices: np.ndarray, learni
     return np.stack(results, axis=1)
 
 
-def time_baseline(kind: str, params, data: Dataset, indices: np.ndarray, rate: float, model: str = "relu-xent"
-                  ) -> float | None:
+def time_baseline(kind: str, params, data: Dataset, indices: np.ndarray, rate: float, model: str = "relu-xent",
+                  layers=None) -> float | None:
     """Seconds per step of the baseline at one learning rate, timed as `train_rule` times a rule: one jitted step
     per batch, the clock started once the first step (and its compilation) is done. The sweep of
     `train_baseline` cannot say it: it runs every rate at once, and compiles each segment's length."""
     if len(indices) < 2:
         return None
-    step = jax.jit(_baseline_step(kind, rate, data, model))
+    step = jax.jit(_baseline_step(kind, rate, data, model, layers))
     state = step(params, OPTIMISERS[kind](rate).init(params), jnp.asarray(indices[0]))
     jax.block_until_ready(state)
     started = time.perf_counter()

@@ -14,16 +14,18 @@ from __future__ import annotations
 import dataclasses
 import operator
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import sympy
 
 from rulec.functions import elementwise_table
 from rulec.initializers import evaluate as initial_value
+from rulec.geometry import geometry
 from rulec.ir import nodes as ir
 from rulec.ir.schedule import PHASE_ORDER
 from rulec.reference.interpreter import Reference
-from rulec.shapes import genome_shapes, instance_roles, synapse_shapes
+from rulec.shapes import Layers, genome_shapes, instance_roles, synapse_shapes
 from rulec.losses import ANY_LOSS, LOSSES
 from rulec.preset_functions import preset_array
 from rulec.symbolic.functions import Generic, GenericLoss, generic_table, loss_functions, numeric, total_loss
@@ -120,14 +122,15 @@ def scalar_value(expr: ast.Expr, genome: dict, dims: dict) -> sympy.Expr:
     return expr.op.apply(scalar_value(expr.left, genome, dims), scalar_value(expr.right, genome, dims))
 
 
-def prove_sgd(program: ir.Program, proof: ast.Prove, shapes: tuple[tuple[int, ...], ...] | None = None
-              ) -> ProofResult:
-    """Checks the claim on every shape in SHAPES (or `shapes`); returns the first failure, if any."""
+def prove_sgd(program: ir.Program, proof: ast.Prove, shapes: Sequence[Layers] | None = None) -> ProofResult:
+    """Checks the claim on every shape in SHAPES (or `shapes`: layers as `Rule.network` takes them, convolutional
+    ones too); returns the first failure, if any."""
     start = time.perf_counter()
     preset = proof.preset.id if proof.preset else None
     arguments = {arg.name: arg.value for arg in proof.args}
     loss = arguments["loss"].name if "loss" in arguments else "mse"
-    shapes = shapes or (COUPLED_SHAPES if loss in LOSSES and LOSSES[loss].couples_outputs else SHAPES)
+    if shapes is None:
+        shapes = COUPLED_SHAPES if loss in LOSSES and LOSSES[loss].couples_outputs else SHAPES
     for sizes in shapes:
         failure = _check_shape(program, sizes, preset, arguments["lr"], loss)
         if failure is not None:
@@ -142,13 +145,13 @@ def describe(proof: ast.Prove) -> str:
     return f"{proof.claim}({args})" + (f" under preset {proof.preset.id}" if proof.preset else "")
 
 
-def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) -> Failure | None:
+def _check_shape(program: ir.Program, sizes: Layers, preset, lr_expr, loss_name: str) -> Failure | None:
     genome = symbolic_genome(program, sizes, preset)
     lr = scalar_value(lr_expr, genome, program.dims)
     synapses = {s.name: [symbols(f"{s.name}{l}", shape) for l, shape in enumerate(synapse_shapes(s, sizes))]
                 for s in program.synapses}
-    x = symbols("x", (BATCH, sizes[0]))
-    t = symbols("t", (BATCH, sizes[-1]))
+    x = symbols("x", (BATCH, geometry(sizes).sizes[0]))
+    t = symbols("t", (BATCH, geometry(sizes).sizes[-1]))
     reference = Reference(program, sizes, generic_table(), constant=exact,
                           losses=loss_functions(abstract=loss_name == ANY_LOSS), draw=symbolic_draw)
     updated, _ = reference.step(genome, synapses, x, t, PHASE_ORDER)
@@ -157,7 +160,7 @@ def _check_shape(program: ir.Program, sizes, preset, lr_expr, loss_name: str) ->
     for synapse in program.synapses:
         if synapse.fixed:
             continue
-        placed = instance_roles(synapse.scheme, len(sizes) - 1)
+        placed = instance_roles(synapse.scheme, len(geometry(sizes).sizes) - 1)
         for layer, (old, new) in enumerate(zip(synapses[synapse.name], updated[synapse.name])):
             for index in np.ndindex(old.shape):
                 weight = old[index]

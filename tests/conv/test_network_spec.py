@@ -1,0 +1,68 @@
+"""How a convolutional network is written: rulec.Conv in a list of layers, the string spec of the API and of
+`--layers`, "same" padding, and the usage errors that say what to write."""
+
+from __future__ import annotations
+
+import jax
+import pytest
+
+import rulec
+from rulec.geometry import Conv, geometry, on_data, parse_spec
+from tests.conftest import run_cli
+
+
+def test_a_conv_spec_gives_same_padding_positions_and_kernel_shapes():
+    net = rulec.load("stdlib_rules/backprop.rule").network([(8, 8, 1), rulec.Conv(4, 3, stride=2), 16, 10])
+    assert net.sizes == (64, 4 * 4 * 4, 16, 10)  # ceil(8 / 2) = 4 positions per axis, 4 channels
+    state = net.init(jax.random.key(0))
+    assert [w.shape for w in state.synapses["w"]] == [(1 * 3 * 3 + 1, 4), (65, 16), (17, 10)]
+
+
+def test_the_string_spec_is_the_list_spec():
+    assert parse_spec("28x28x1,conv16k5s2,conv32k5,256,10") == [(28, 28, 1), Conv(16, 5, 2), Conv(32, 5, 1), 256, 10]
+    assert geometry(parse_spec("7x7x2,conv3k3s2,5")).sizes == (98, 4 * 4 * 3, 5)  # ceil(7 / 2) = 4
+
+
+def test_a_plain_list_of_ints_keeps_its_meaning():
+    layout = geometry([6, 5, 3])
+    assert layout.sizes == (6, 5, 3) and not layout.convolutional
+
+
+@pytest.mark.parametrize("layers, message", [
+    ([64, Conv(4, 3), 10], "needs an image before it"),
+    ([(8, 8, 1), Conv(4, 3)], "the output layer is dense"),
+    ([(8, 8, 1), 16, Conv(4, 3), 10], "needs an image before it"),
+])
+def test_a_conv_where_no_image_is_refused(layers, message):
+    with pytest.raises(ValueError, match=message):
+        geometry(layers)
+
+
+def test_a_stride_beyond_the_kernel_is_refused():
+    with pytest.raises(ValueError, match="may not exceed its kernel"):
+        Conv(4, 2, stride=3)
+
+
+def test_a_malformed_item_says_what_to_write():
+    with pytest.raises(ValueError, match="a convolution such as conv16k5s2"):
+        parse_spec("conv16x5,256")
+
+
+def test_data_without_images_cannot_convolve():
+    with pytest.raises(ValueError, match="this data has none"):
+        on_data([Conv(4, 3), 16], 2, None, 2)
+    assert on_data([16], 2, None, 2) == [2, 16, 2]
+
+
+@pytest.mark.parametrize("layers, message", [("conv4k3x,16", "cannot read the layer 'conv4k3x'"),
+                                              ("8x8x1,16", "the input comes from the data")])
+def test_malformed_layers_are_a_usage_error(layers, message, monkeypatch, capsys):
+    code, _, err = run_cli("train", "stdlib_rules/backprop.rule", "--data", "digits", "--layers", layers,
+                           "--steps", "1", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and message in " ".join(err.split())
+
+
+def test_a_conv_on_data_without_images_is_a_usage_error(monkeypatch, capsys):
+    code, _, err = run_cli("train", "stdlib_rules/backprop.rule", "--data", "xor", "--layers", "conv4k3,16",
+                           "--steps", "1", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and "a convolution needs images" in " ".join(err.split())
