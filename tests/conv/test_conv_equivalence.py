@@ -20,7 +20,7 @@ from tests.lower.test_equivalence import max_difference
 
 LAYERS = [(4, 4, 1), rulec.Conv(2, 2, stride=2), rulec.Conv(2, 2), 3]
 REFUSED = {"bcm": "persistent neuron", "backprop_skip": "binds `r in input`",
-           "weight_mirror": "a draw over the pre index"}
+           "weight_mirror": "a draw over the pre index", "reinforce": "binds `k in output` besides its pair"}
 
 
 def test_jax_matches_the_reference_on_a_convnet(stdlib_rule):
