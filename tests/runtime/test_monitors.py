@@ -33,6 +33,15 @@ def test_backprop_updates_along_the_gradient_at_its_learning_rate(name, rate):
     assert result.genome["lr"] == pytest.approx(rate)
 
 
+def test_backprop_on_a_convnet_updates_along_the_gradient_of_its_kernels():
+    """On a convolutional pair, ΔW and the gradient are the kernel's: summed over the positions (weight sharing)."""
+    result = train("backprop", data="digits", hidden=(rulec.Conv(2, 3, stride=2), 8), steps=5, batch=8)
+    alignment, ratio = result.monitor["alignment"]["w"], result.monitor["norm_ratio"]["w"]
+    assert len(alignment[0]) == 3  # the kernel, the dense pair after it and the read-out
+    np.testing.assert_allclose(alignment, 1.0, atol=1e-5)
+    np.testing.assert_allclose(ratio, 0.001, rtol=1e-4)
+
+
 def test_fixed_feedback_weights_have_no_gradient_and_start_unaligned():
     rule = rulec.load(RULES / "feedback_alignment.rule")
     net = rule.network([64, 48, 10])
