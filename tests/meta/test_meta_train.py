@@ -183,13 +183,15 @@ def test_score_at_scores_earlier_steps_too_and_averages():
     tasks = load_tasks(["xor"])
     key = jax.random.key(1)
     protocol = objectives.Protocol(unroll=6, eval_batches=2, batch=16, outputs=2, score_at=(2, 4))
-    (loss, _), grads = jax.value_and_grad(objectives.meta_loss, argnums=1, has_aux=True)(net, genome, key, tasks,
-                                                                                          protocol)
+    # Each traced as one program: op by op, the unrolls' hundreds of operations would compile one by one.
+    (loss, _), grads = jax.jit(jax.value_and_grad(lambda genome: objectives.meta_loss(net, genome, key, tasks,
+                                                                                      protocol), has_aux=True))(genome)
     assert np.isfinite(loss) and all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
     # Scoring after steps 2 and 4 as well: the average of three scores of the same run.
     task_key = jax.random.split(jax.random.fold_in(key, 0), 1)[0]  # task 0's one synapse draw
-    _, _, scored = objectives._trained(net, genome, task_key, tasks[0], protocol, remat=False)
-    accuracy, _ = objectives.evaluate(net, genome, key, tasks, protocol)
+    _, _, scored = jax.jit(lambda genome: objectives._trained(net, genome, task_key, tasks[0], protocol,
+                                                              remat=False))(genome)
+    accuracy, _ = jax.jit(lambda genome: objectives.evaluate(net, genome, key, tasks, protocol))(genome)
     assert len(scored) == 3
     per_point = np.asarray([np.mean(np.argmax(logits, -1) == labels) for logits, _, labels in scored])
     np.testing.assert_allclose(accuracy, per_point.mean(), rtol=1e-6)
