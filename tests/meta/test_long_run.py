@@ -18,8 +18,9 @@ from tests.conftest import ROOT
 from tests.conftest import run_cli as run, usage_error
 
 BLUR = str(ROOT / "stdlib_rules" / "blur.rule")
-SMALL_ES = ["meta-train", BLUR, "--set", "k=2", "--method", "cmaes", "--data", "xor", "--layers", "4",
-            "--population", "4", "--batch", "8", "--steps", "1"]
+# The command's runs: the cheapest rule with a genome, since they test the flags and what is recorded of them.
+SMALL_ES = ["meta-train", str(ROOT / "stdlib_rules" / "hebbian.rule"), "--method", "cmaes", "--data", "xor",
+            "--layers", "4", "--population", "4", "--batch", "8", "--steps", "1"]
 
 
 @pytest.fixture(scope="module")
