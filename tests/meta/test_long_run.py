@@ -18,8 +18,9 @@ from tests.conftest import ROOT
 from tests.conftest import run_cli as run, usage_error
 
 BLUR = str(ROOT / "stdlib_rules" / "blur.rule")
-SMALL_ES = ["meta-train", BLUR, "--set", "k=2", "--method", "cmaes", "--data", "xor", "--layers", "4",
-            "--population", "4", "--batch", "8", "--steps", "1"]
+# The command's runs: the cheapest rule with a genome, since they test the flags and what is recorded of them.
+SMALL_ES = ["meta-train", str(ROOT / "stdlib_rules" / "hebbian.rule"), "--method", "cmaes", "--data", "xor",
+            "--layers", "4", "--population", "4", "--batch", "8", "--steps", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +39,9 @@ def test_the_objectives_are_weighted_over_the_horizons_with_the_stability_term(t
     protocol = Protocol(unroll=3, batch=16, outputs=2, horizons=(Horizon(3, 1, 3.0), Horizon(1, 2, 1.0)),
                         stability=0.5)
     key = jax.random.key(1)
-    fitness, diverged = objectives.evaluate(net, genome, key, tasks, protocol)
-    loss, _ = objectives.meta_loss(net, genome, key, tasks, protocol)
+    # Each traced as one program: op by op, the unroll's hundreds of operations would compile one by one.
+    fitness, diverged = jax.jit(lambda genome: objectives.evaluate(net, genome, key, tasks, protocol))(genome)
+    loss, _ = jax.jit(lambda genome: objectives.meta_loss(net, genome, key, tasks, protocol))(genome)
     # The same run stepped by hand: task 0's one synapse draw, its batches, scored after steps 1 and 3.
     init_key, train_key, held_key = jax.random.split(jax.random.split(jax.random.fold_in(key, 0), 1)[0], 3)
     xs, ys, _ = sample(train_key, tasks[0].train, 3, 16, 2)
@@ -68,7 +70,7 @@ def test_the_objectives_are_weighted_over_the_horizons_with_the_stability_term(t
     np.testing.assert_allclose(loss, cross_entropy + 0.5 * growth(first), rtol=1e-4)
     # --stability-from 1: the growth from the state scored at step 1 to the end, not from the start.
     later = dataclasses.replace(protocol, stability_from=1)
-    np.testing.assert_allclose(objectives.evaluate(net, genome, key, tasks, later)[0],
+    np.testing.assert_allclose(jax.jit(lambda genome: objectives.evaluate(net, genome, key, tasks, later))(genome)[0],
                                accuracy - 0.5 * growth(scored_states[0]), rtol=1e-5)
 
 

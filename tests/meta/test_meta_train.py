@@ -166,8 +166,8 @@ def test_evolution_from_a_random_start_centres_on_the_fittest_draw():
     carry = method.init(jax.random.key(1), net.init_genome, random_start=True)
     draw_key, evaluate_key, _ = jax.random.split(jax.random.key(1), 3)
     drawn = jax.vmap(net.init_genome)(jax.random.split(draw_key, 8))
-    fitness = [float(objectives.evaluate(net, jax.tree.map(lambda d, i=i: d[i], drawn), evaluate_key, tasks,
-                                         protocol)[0]) for i in range(8)]
+    evaluate = jax.jit(lambda genome: objectives.evaluate(net, genome, evaluate_key, tasks, protocol))  # once
+    fitness = [float(evaluate(jax.tree.map(lambda d, i=i: d[i], drawn))[0]) for i in range(8)]
     best = jax.tree.map(lambda d: d[int(np.argmax(fitness))], drawn)
     assert max(fitness) > min(fitness)
     for name in best:
@@ -183,13 +183,15 @@ def test_score_at_scores_earlier_steps_too_and_averages():
     tasks = load_tasks(["xor"])
     key = jax.random.key(1)
     protocol = objectives.Protocol(unroll=6, eval_batches=2, batch=16, outputs=2, score_at=(2, 4))
-    (loss, _), grads = jax.value_and_grad(objectives.meta_loss, argnums=1, has_aux=True)(net, genome, key, tasks,
-                                                                                          protocol)
+    # Each traced as one program: op by op, the unrolls' hundreds of operations would compile one by one.
+    (loss, _), grads = jax.jit(jax.value_and_grad(lambda genome: objectives.meta_loss(net, genome, key, tasks,
+                                                                                      protocol), has_aux=True))(genome)
     assert np.isfinite(loss) and all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
     # Scoring after steps 2 and 4 as well: the average of three scores of the same run.
     task_key = jax.random.split(jax.random.fold_in(key, 0), 1)[0]  # task 0's one synapse draw
-    _, _, scored = objectives._trained(net, genome, task_key, tasks[0], protocol, remat=False)
-    accuracy, _ = objectives.evaluate(net, genome, key, tasks, protocol)
+    _, _, scored = jax.jit(lambda genome: objectives._trained(net, genome, task_key, tasks[0], protocol,
+                                                              remat=False))(genome)
+    accuracy, _ = jax.jit(lambda genome: objectives.evaluate(net, genome, key, tasks, protocol))(genome)
     assert len(scored) == 3
     per_point = np.asarray([np.mean(np.argmax(logits, -1) == labels) for logits, _, labels in scored])
     np.testing.assert_allclose(accuracy, per_point.mean(), rtol=1e-6)
@@ -201,9 +203,13 @@ def test_a_task_with_fewer_classes_is_scored_on_its_own_outputs():
     net = rule.network((2, 8, 5))  # blobs' five classes set the shared width
     genome = net.init_genome(jax.random.key(0))
     protocol = objectives.Protocol(unroll=3, eval_batches=2, batch=16, outputs=5)
-    [(logits, targets, labels)] = objectives._trained(net, genome, jax.random.key(1), tasks[0], protocol, False)[2]
+    def scored(task):  # traced as one program, not run op by op
+        return jax.jit(lambda genome: objectives._trained(net, genome, jax.random.key(1), task, protocol, False))(
+            genome)[2]
+
+    [(logits, targets, labels)] = scored(tasks[0])
     assert logits.shape[-1] == 2 and targets.shape[-1] == 2 and int(labels.max()) <= 1
-    [(logits, _, _)] = objectives._trained(net, genome, jax.random.key(1), tasks[1], protocol, remat=False)[2]
+    [(logits, _, _)] = scored(tasks[1])
     assert logits.shape[-1] == 5
 
 
@@ -231,13 +237,14 @@ def test_gradient_meta_training_from_a_good_genome_keeps_it_good():
     net = rule.network((2, 8, 2))
     protocol = objectives.Protocol(unroll=20, eval_batches=4, batch=32, outputs=2)
     good = {"lr": jnp.asarray(0.1, jnp.float32)}
-    before = objectives.evaluate(net, good, jax.random.key(99), tasks, protocol)[0]
-    declared = objectives.evaluate(net, rule.init_genome(jax.random.key(0)), jax.random.key(99), tasks, protocol)[0]
+    evaluate = jax.jit(lambda genome: objectives.evaluate(net, genome, jax.random.key(99), tasks, protocol)[0])
+    before = evaluate(good)
+    declared = evaluate(rule.init_genome(jax.random.key(0)))
     assert before >= 0.75 and before >= declared + 0.1
     method = Gradient([Network(net, protocol)], tasks, Curriculum(unroll=20), "xent", 0.1, 10.0, population=1)
     carry = method.init(jax.random.key(0), lambda key: good)
     for step in range(5):
         carry, _ = method.step(carry, jax.random.key(100 + step), step)
     assert float(method.genome(carry)["lr"]) != 0.1  # it stepped
-    after = objectives.evaluate(net, method.genome(carry), jax.random.key(99), tasks, protocol)[0]
+    after = evaluate(method.genome(carry))
     assert after >= 0.75 and after >= before - 0.05

@@ -20,8 +20,9 @@ from tests.conftest import ROOT
 from tests.conftest import run_cli as run, usage_error
 
 BLUR = str(ROOT / "stdlib_rules" / "blur.rule")
-PES = ["meta-train", BLUR, "--set", "k=2", "--method", "pes", "--data", "xor", "--layers", "4", "--batch", "8",
-       "--population", "4", "--unroll", "4", "--truncation", "2", "--eval-batches", "2", "--steps", "3"]
+# The command's runs: the cheapest rule with a genome, since they test the flags, the schedule and the resume.
+PES = ["meta-train", str(ROOT / "stdlib_rules" / "hebbian.rule"), "--method", "pes", "--data", "xor", "--layers", "4",
+       "--batch", "8", "--population", "4", "--unroll", "4", "--truncation", "2", "--eval-batches", "2", "--steps", "3"]
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,9 @@ import rulec
 from rulec.meta import objectives, population
 from rulec.meta.tasks import load_tasks
 
-rule = rulec.load({root!r} + "/stdlib_rules/blur.rule", k=2)
+rule = rulec.load({root!r} + "/stdlib_rules/abcd_hebbian.rule")  # a cheap rule whose genomes are drawn
 net = rule.network((2, 4, 2))
-genomes = jax.vmap(rule.init_genome)(jax.random.split(jax.random.key(0), 6))
+genomes = jax.vmap(net.init_genome)(jax.random.split(jax.random.key(0), 6))
 tasks = load_tasks(["xor"])
 protocol = objectives.Protocol(unroll=3, eval_batches=2, batch=16, inits=2, outputs=2)
 engine = population.Engine(lambda genome, key: objectives.evaluate(net, genome, key, tasks, protocol))
@@ -36,7 +36,7 @@ from rulec.meta.networks import Network
 method = Gradient([Network(net, protocol)], tasks, Curriculum(unroll=3), "xent", 1e-2, 10.0, population=3)
 carry, _ = method.step(method.init(jax.random.key(2), net.init_genome), jax.random.key(3), 0)
 print(json.dumps({{"devices": len(jax.devices()), "fitness": np.asarray(fitness).tolist(),
-                  "stepped": np.asarray(carry["genomes"]["nu"]).tolist()}}))
+                  "stepped": np.concatenate([np.ravel(g) for g in jax.tree.leaves(carry["genomes"])]).tolist()}}))
 """
 
 

@@ -11,8 +11,8 @@ from rulec.data import datasets
 from rulec.meta.tasks import HELD_OUT_FRACTION
 from tests.conftest import ROOT, run_cli, usage_error
 
-BLUR = str(ROOT / "stdlib_rules" / "blur.rule")
-TINY = ("meta-train", BLUR, "--set", "k=2", "--data", "xor", "--layers", "4", "--population", "4", "--batch", "8",
+HEBBIAN = str(ROOT / "stdlib_rules" / "hebbian.rule")  # the cheapest rule with a genome: the test is of the data
+TINY = ("meta-train", HEBBIAN, "--data", "xor", "--layers", "4", "--population", "4", "--batch", "8",
         "--unroll", "2", "--eval-batches", "1", "--steps", "2", "--eval-every", "1")
 
 

@@ -56,13 +56,13 @@ def test_divergence_is_reported_and_earlier_accuracies_kept():
     assert all(np.isfinite(np.asarray(a)).all() for a in state_arrays(state))
 
 
-def test_train_command_writes_json_and_plot(tmp_path):
+def test_train_command_writes_json_and_plot(tmp_path, monkeypatch, capsys):
     out_json, out_png = tmp_path / "run.json", tmp_path / "run.png"
-    result = subprocess.run([sys.executable, "-m", "rulec", "train", "stdlib_rules/backprop.rule", "--data",
-                             "digits", "--steps", "20", "--baseline", "sgd,adam", "--json", str(out_json),
-                             "--plot", str(out_png)], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    assert "test accuracy after each number of steps" in result.stdout
+    code, out, err = run_cli("train", str(ROOT / "stdlib_rules" / "backprop.rule"), "--data", "digits", "--layers",
+                             "16", "--batch", "16", "--steps", "20", "--baseline", "sgd,adam", "--json",
+                             str(out_json), "--plot", str(out_png), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert "test accuracy after each number of steps" in out
     record = json.loads(out_json.read_text())
     assert record["evaluation_steps"] == [1, 2, 5, 10, 20] and set(record["baselines"]) == {"sgd", "adam"}
     assert record["baseline_inputs"] == ["feature"] and len(record["baselines"]["sgd"]["accuracy"]["feature"]) == 9
