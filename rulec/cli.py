@@ -14,12 +14,13 @@ from rulec.commands import exits, interrupts
 from rulec.commands.exits import report
 from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, BaselineModelOption, BaselineOption, \
     DataDirOption, GenomeSetOption, HiddenOption, InputsOption, JsonOption, MonitorOption, SetOption, TrainDataOption, \
-    TransformOption, force_option, input_scaling, on_command_line, parse_genome_sets, parse_hidden, parse_overrides, \
+    TransformOption, force_option, on_command_line, parse_genome_sets, parse_hidden, parse_overrides, \
     parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \
     refuse_bad_stability_from, refuse_horizon_conflicts, search_scale_choice
 from rulec.diagnostics import RuleError, render_all
+from rulec.experiment.choices import input_scaling
 from rulec.meta.methods import METHODS, defaults_text
 
 # Everything else (the front end, SymPy, JAX) is imported inside the command that needs it, so that `rulec --help`

@@ -16,7 +16,6 @@ import typer
 
 from rulec.data.inputs import DEFAULT_INPUTS, INPUTS
 from rulec.diagnostics import COMMAND_LINE, Diagnostic, RuleError, Source, Span
-from rulec.experiment.choices import baseline_scalings, input_scaling  # noqa: F401 (the commands' flags)
 
 # The checker and the file helpers are imported where they are used, so that `rulec --help` does not load them.
 if typing.TYPE_CHECKING:

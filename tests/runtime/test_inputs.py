@@ -9,7 +9,7 @@ import jax
 import pytest
 
 import rulec
-from rulec.commands.flags import input_scaling
+from rulec.experiment.choices import input_scaling
 from rulec.data import datasets
 from rulec.data.inputs import DEFAULT_INPUTS, INPUTS, standardise
 from rulec.diagnostics import RuleError
