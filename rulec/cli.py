@@ -14,8 +14,8 @@ from rulec.commands import exits, interrupts
 from rulec.commands.exits import report
 from rulec.commands.flags import MAX_POPULATION, BaselineInputsOption, BaselineModelOption, BaselineOption, \
     DataDirOption, GenomeSetOption, HiddenOption, InputsOption, JsonOption, MonitorOption, SetOption, TrainDataOption, \
-    TransformOption, force_option, on_command_line, parse_genome_sets, parse_hidden, parse_overrides, \
-    parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
+    TransformOption, force_option, on_command_line, parse_genome_sets, parse_hidden, parse_layers, \
+    parse_overrides, parse_sizes, positive, refuse_genome_and_preset, refuse_unwritable, seed_option
 from rulec.commands.flags import HorizonsOption, SearchScaleOption, StabilityFromOption, StabilityOption, \
     TruncationOption, ValidateOnOption, parse_grid, parse_horizons, persistent_truncation, refuse_bad_cluster, \
     refuse_bad_stability_from, refuse_horizon_conflicts, search_scale_choice
@@ -122,6 +122,9 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
                     preset: Annotated[Optional[str], typer.Option(help="A preset of the rule.")] = None,
                     genome_set: GenomeSetOption = None,
                     seed: Annotated[int, seed_option("Seed for a random genome and the synapses.")] = 0,
+                    layers: Annotated[Optional[str], typer.Option(help=(
+                        "The numeric check's network, input first, such as 6x6x1,conv2k3s2,3 (on a fixed random "
+                        "batch); default 2,20,2 on xor."))] = None,
                     force: Annotated[bool, force_option()] = False,
                     werror: WerrorOption = False,
                     ) -> None:
@@ -130,8 +133,10 @@ def analyze_command(file: Annotated[Path, typer.Argument(help="The rule file to 
 
     refuse_genome_and_preset(genome, preset)
     genome_settings = parse_genome_sets(genome_set)
+    network = None if layers is None else parse_layers(layers)
     run_analyze(file=file, checked=check_and_warn(file, parse_overrides(set_), werror), genome_path=genome,
-                preset=preset, genome_settings=genome_settings, seed=seed, force=force, warn=echo_warning)
+                preset=preset, genome_settings=genome_settings, seed=seed, force=force, warn=echo_warning,
+                layers=network)
 
 
 @app.command("train")

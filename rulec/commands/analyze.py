@@ -1,5 +1,6 @@
 """`rulec analyze`: is a rule's update, with a given genome, a gradient field (paper eq. 10)? Checked symbolically
-on a small network, for any activation, and numerically on xor in float64 against its noise floor."""
+on a small network, for any activation, and numerically in float64 against its noise floor: on xor by default,
+or on the network `--layers` gives, convolutional ones included, with a fixed random batch."""
 
 from __future__ import annotations
 
@@ -10,26 +11,32 @@ import typer
 
 if typing.TYPE_CHECKING:
     from rulec.check import CheckedRule
+    from rulec.geometry import Geometry
 
 
 def run_analyze(*, file: Path, checked: CheckedRule, genome_path: Path | None, preset: str | None, genome_settings,
-                seed: int, force: bool, warn) -> None:
+                seed: int, force: bool, warn, layers: tuple[int, ...] | Geometry | None = None) -> None:
+    """`layers`: the numeric check's network, input first (default the paper's 2-20-2 on xor)."""
     import jax
     import numpy as np
 
     from rulec import api
+    from rulec.geometry import describe as describe_layers, geometry
     from rulec.runtime import resources
     from rulec.runtime.genome_file import load_genome
     from rulec.runtime.genome_set import apply_settings, describe
-    from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, XOR_LABELS, numeric_symmetry, \
+    from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, numeric_examples, numeric_symmetry, \
         refuse_too_many_weights, symbolic_symmetry
 
     rule = api.Rule(checked)
-    numeric_shape = "-".join(map(str, NUMERIC_SHAPE))
-    resources.check_plan(resources.jacobian_estimate(rule.program, NUMERIC_SHAPE, len(XOR_LABELS)),
-                         f"the numeric check on layers {numeric_shape}", force, warn, smaller="dims (--set)")
-    refuse_too_many_weights(rule.program, force)
-    net = rule.network(NUMERIC_SHAPE)
+    numeric_layers = geometry(NUMERIC_SHAPE if layers is None else layers)
+    numeric_shape = describe_layers(numeric_layers)
+    inputs, labels, examples = numeric_examples(numeric_layers)
+    resources.check_plan(resources.jacobian_estimate(rule.program, numeric_layers, len(labels)),
+                         f"the numeric check on layers {numeric_shape}", force, warn,
+                         smaller="dims (--set)" if layers is None else "dims (--set) or layers (--layers)")
+    refuse_too_many_weights(rule.program, numeric_layers, force)
+    net = rule.network(numeric_layers)
     if genome_path is not None:
         values, origin = load_genome(genome_path, rule, net.geometry, warn), f"genome {genome_path}"
     elif preset is not None or rule.program.default_preset:
@@ -42,8 +49,8 @@ def run_analyze(*, file: Path, checked: CheckedRule, genome_path: Path | None, p
     verdict = "symmetric: exactly zero" if symbolic.symmetric else f"not symmetric: {symbolic.witness}"
     typer.echo(f"  symbolic, network {'-'.join(map(str, SYMBOLIC_SHAPE))}, {symbolic.weights} weights, any "
                f"activation: Q - Q^T is {verdict}")
-    numeric = numeric_symmetry(net, values, net.init(jax.random.key(seed + 1)))
-    typer.echo(f"  numeric, network {numeric_shape} on xor, {numeric.weights} weights, float64: "
+    numeric = numeric_symmetry(net, values, net.init(jax.random.key(seed + 1)), inputs, labels)
+    typer.echo(f"  numeric, network {numeric_shape} on {examples}, {numeric.weights} weights, float64: "
                f"|Q - Q^T| / |Q| = {numeric.asymmetry:.3g}, noise floor {numeric.noise:.3g}")
     conclusion = ("consistent with a gradient field" if numeric.symmetric and symbolic.symmetric
                   else "not a gradient field: no loss has this update as its gradient")

@@ -3,9 +3,10 @@
 If the update were -lr times the gradient of some function of the weights, its Jacobian Q[k, m] = dΔw_k / dw_m
 would be symmetric. The check runs twice:
 * symbolically, on a tiny network with symbolic weights and generic activations: is Q - Q^T exactly zero?
-* numerically, in float64 with jax.jacfwd, on the paper's setting (2 inputs, 20 hidden neurons, 2 outputs, the
-  Boolean xor task): the relative asymmetry |Q - Q^T| / |Q| is reported next to a noise floor, the relative
-  difference between the Jacobian computed by forward-mode and by reverse-mode differentiation.
+* numerically, in float64 with jax.jacfwd, by default on the paper's setting (2 inputs, 20 hidden neurons, 2
+  outputs, the Boolean xor task), or on any network, convolutional ones included, with a fixed random batch: the
+  relative asymmetry |Q - Q^T| / |Q| is reported next to a noise floor, the relative difference between the
+  Jacobian computed by forward-mode and by reverse-mode differentiation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sympy
 
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError
+from rulec.geometry import Geometry, describe, geometry
 from rulec.ir import nodes as ir
 from rulec.reference.interpreter import Reference
 from rulec.shapes import synapse_shapes
@@ -33,6 +35,7 @@ MAX_SYMBOLIC_WEIGHTS = 200
 MAX_NUMERIC_WEIGHTS = 4096
 XOR_INPUTS = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
 XOR_LABELS = np.array([0, 1, 1, 0])
+RANDOM_EXAMPLES = 4  # as many as xor's: on a convolutional pair every position is one more
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,15 +60,15 @@ def trainable_weights(program: ir.Program, sizes) -> int:
     return sum(math.prod(shape) for s in program.synapses if not s.fixed for shape in synapse_shapes(s, sizes))
 
 
-def refuse_too_many_weights(program: ir.Program, force: bool) -> None:
+def refuse_too_many_weights(program: ir.Program, numeric_layers: Geometry, force: bool) -> None:
     """Refuses (unless `force`) a rule whose networks hold more weights than the check compares in minutes."""
-    symbolic, numeric = trainable_weights(program, SYMBOLIC_SHAPE), trainable_weights(program, NUMERIC_SHAPE)
+    symbolic, numeric = trainable_weights(program, SYMBOLIC_SHAPE), trainable_weights(program, numeric_layers)
     if (symbolic > MAX_SYMBOLIC_WEIGHTS or numeric > MAX_NUMERIC_WEIGHTS) and not force:
-        shapes = "-".join(map(str, SYMBOLIC_SHAPE)), "-".join(map(str, NUMERIC_SHAPE))
+        shapes = "-".join(map(str, SYMBOLIC_SHAPE)), describe(geometry(numeric_layers))
         raise DataError(f"the gradient-field check compares every pair of weights, and this rule has {symbolic} on "
                         f"layers {shapes[0]} and {numeric} on {shapes[1]}, more than the {MAX_SYMBOLIC_WEIGHTS} and "
                         f"{MAX_NUMERIC_WEIGHTS} it checks in minutes",
-                        "use smaller dims (--set), or pass --force to wait for it")
+                        "use smaller dims (--set) or layers (--layers), or pass --force to wait for it")
 
 
 def symbolic_symmetry(program: ir.Program, genome: dict, sizes=SYMBOLIC_SHAPE) -> SymbolicResult:
@@ -112,8 +115,19 @@ def _symbolic_symmetry(program: ir.Program, genome: dict, sizes) -> SymbolicResu
     return SymbolicResult(True, len(weights), None)
 
 
-def numeric_symmetry(net, genome, state) -> NumericResult:
-    """The relative asymmetry of dΔw/dw on xor, in float64, with its forward/reverse-mode noise floor."""
+def numeric_examples(layers: Geometry) -> tuple[np.ndarray, np.ndarray, str]:
+    """The numeric check's inputs, labels and their description: xor on a network of 2 inputs and 2 classes (the
+    paper's setting), else a fixed batch of standard normal inputs with random labels."""
+    if layers.sizes[0] == 2 and layers.sizes[-1] == 2:
+        return XOR_INPUTS, XOR_LABELS, "xor"
+    draw = np.random.default_rng(0)
+    return (draw.standard_normal((RANDOM_EXAMPLES, layers.sizes[0])),
+            draw.integers(0, layers.sizes[-1], RANDOM_EXAMPLES), f"{RANDOM_EXAMPLES} random examples")
+
+
+def numeric_symmetry(net, genome, state, inputs=XOR_INPUTS, labels=XOR_LABELS) -> NumericResult:
+    """The relative asymmetry of dΔw/dw on the examples (xor by default; `labels` the classes of `inputs`), in
+    float64, with its forward/reverse-mode noise floor."""
     import jax
     import jax.flatten_util
     import jax.numpy as jnp
@@ -124,8 +138,8 @@ def numeric_symmetry(net, genome, state) -> NumericResult:
         fixed = {s.name for s in net.rule.program.synapses if s.fixed}
         learned = {k: v for k, v in synapses.items() if k not in fixed}
         flat, unflatten = jax.flatten_util.ravel_pytree(learned)
-        x = jnp.asarray(XOR_INPUTS)
-        y = jnp.asarray(np.where(np.eye(2)[XOR_LABELS] > 0, 1.0, -1.0))
+        x = jnp.asarray(inputs, jnp.float64)
+        y = jnp.asarray(np.where(np.eye(net.sizes[-1])[labels] > 0, 1.0, -1.0))
 
         def update(weights):
             full = dataclasses.replace(state, synapses=dict(synapses, **unflatten(weights)))
