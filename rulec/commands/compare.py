@@ -17,8 +17,8 @@ from rulec.runtime import report
 from rulec.runtime.lock import holding
 from rulec.runtime.outputs import plan as plan_outputs
 
-FLAGS = {"baselines": "--baseline", "baseline_model": "--baseline-model", "seeds": "--seeds", "dims": "--set",
-         "inputs": "--inputs", "preset": "--preset"}
+FLAGS = {"hidden": "--layers", "baselines": "--baseline", "baseline_model": "--baseline-model", "seeds": "--seeds",
+         "dims": "--set", "inputs": "--inputs", "preset": "--preset"}
 
 
 def leaderboard(board: comparison.Comparison) -> Table:
@@ -53,6 +53,8 @@ def run_compare(*, files: list[Path], dims, preset, data_name, data_dir, transfo
     kinds = [] if baselines.strip() == "none" else [k.strip() for k in baselines.split(",") if k.strip()]
     planned = plan_outputs({"--json": json_path, "--plot": plot_path})
     refuse_unwritable(planned)
+    with flags_of(FLAGS):
+        comparison.refuse_unfit_layers(hidden, data_name, data_dir, transform_name)
     with holding(output.path for output in planned):
         console.print(f"comparing {len(files)} rule{'s' if len(files) != 1 else ''} on {data_name}, hidden layers "
                       f"{','.join(map(str, hidden))}, batch {batch}, {steps} steps, seeds "

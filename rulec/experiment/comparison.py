@@ -113,6 +113,7 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
         raise SettingError("dims", f"no rule compared declares a dim `{undeclared[0]}`")
     if preset is not None and not any(preset in r.program.presets for r in rules_loaded):
         raise SettingError("preset", f"no rule compared declares a preset `{preset}`")
+    refuse_unfit_layers(hidden, data, data_dir, transform)
     settings = dict(data=data, data_dir=data_dir, transform=transform, inputs=inputs, hidden=tuple(hidden),
                     steps=steps, batch=batch, baselines=(), baseline_model=baseline_model, force=force, warn=warn)
     rows: list[Row] = []
@@ -150,6 +151,12 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
                        "transform": transform, "inputs": inputs, "dims": dict(dims or {}),
                        "preset": preset,
                        "baseline_model": baseline_model}, evaluation_steps(steps), rows)
+
+
+def refuse_unfit_layers(hidden: Sequence[int | Conv], data: str, data_dir: Path | None, transform: str) -> None:
+    """Hidden layers that cannot run on the data (a convolution on data without images) run no rule: a
+    SettingError on `hidden`, as rulec.train gives, before any rule runs."""
+    training.layers_on(hidden, training.load_data(data, data_dir, transform)[1])
 
 
 def _load(rule: api.Rule | str | Path, dims: Mapping[str, int]) -> api.Rule | RuleError:

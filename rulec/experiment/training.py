@@ -158,6 +158,21 @@ def check_choices(baselines: Sequence[str], baseline_model: str, transform: str)
         raise DataError(f"unknown transform `{transform}`", "transforms: " + ", ".join(datasets.TRANSFORMS))
 
 
+def load_data(data: str, data_dir: Path | None, transform: str) -> tuple[datasets.Dataset, datasets.Dataset]:
+    """The whole dataset of the task spec `data`, transformed, and the task as training sees it."""
+    whole = datasets.transform(datasets.load(tasks.dataset_name(data), data_dir), transform)
+    return whole, tasks.restricted(whole, data)
+
+
+def layers_on(hidden: Sequence[int | Conv], loaded: datasets.Dataset) -> Geometry:
+    """The network of the hidden layers on the data (its input, its classes); a SettingError on `hidden` saying
+    what to write when they cannot run on it (a convolution on data without images)."""
+    try:
+        return geometry(on_data(hidden, loaded.inputs, loaded.image, loaded.classes))
+    except ValueError as error:
+        raise SettingError("hidden", str(error)) from None
+
+
 def prepare(rule: api.Rule | str | Path, *, data: str = "mnist5k", data_dir: Path | None = None,
             transform: str = "none", inputs: str | None = None, baseline_inputs: tuple[str, ...] | None = None,
             hidden: Sequence[int | Conv] = (256,), steps: int = 100, batch: int = 128,
@@ -173,15 +188,11 @@ def prepare(rule: api.Rule | str | Path, *, data: str = "mnist5k", data_dir: Pat
         rule = api.load(rule)
     kinds = tuple(baselines)
     check_choices(kinds, baseline_model, transform)
-    whole = datasets.transform(datasets.load(tasks.dataset_name(data), data_dir), transform)
-    loaded = tasks.restricted(whole, data)
+    whole, loaded = load_data(data, data_dir, transform)
     if batch > len(loaded.x_train):
         raise SettingError("batch", f"{batch} is larger than the {len(loaded.x_train)} training examples of "
                                     f"{loaded.name}")
-    try:
-        sizes = geometry(on_data(hidden, loaded.inputs, loaded.image, loaded.classes))
-    except ValueError as error:
-        raise SettingError("hidden", str(error)) from None
+    sizes = layers_on(hidden, loaded)
     resources.check_plan(plan(rule.program, sizes, loaded, steps, batch), f"training on layers "
                          f"{describe_layers(sizes)} with batch {batch}", force, warn)
     net = rule.network(sizes)

@@ -7,6 +7,7 @@ import jax
 import pytest
 
 import rulec
+from rulec.experiment.choices import SettingError
 from rulec.geometry import Conv, geometry, on_data, parse_spec
 from tests.conftest import run_cli
 
@@ -62,7 +63,16 @@ def test_malformed_layers_are_a_usage_error(layers, message, monkeypatch, capsys
     assert code == 2 and message in " ".join(err.split())
 
 
-def test_a_conv_on_data_without_images_is_a_usage_error(monkeypatch, capsys):
-    code, _, err = run_cli("train", "stdlib_rules/backprop.rule", "--data", "xor", "--layers", "conv4k3,16",
-                           "--steps", "1", monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 2 and "a convolution needs images" in " ".join(err.split())
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_a_conv_on_data_without_images_is_a_usage_error(command, monkeypatch, capsys):
+    code, out, err = run_cli(command, "stdlib_rules/backprop.rule", "--data", "xor", "--layers", "conv4k3,16",
+                             "--steps", "1", monkeypatch=monkeypatch, capsys=capsys)
+    text = " ".join(err.split())
+    assert code == 2 and "Invalid value for --layers: a convolution needs images, and this data has none: give dense " \
+                         "layers such as 256,128, or use image data" in text, err
+    assert out == "" and "comparing" not in err  # refused before anything runs
+
+
+def test_the_api_compare_refuses_a_conv_on_data_without_images_before_any_rule_runs():
+    with pytest.raises(SettingError, match="hidden: a convolution needs images"):
+        rulec.compare(["stdlib_rules/backprop.rule"], data="xor", hidden=(Conv(4, 3), 16), steps=1, seeds=(0,))
