@@ -235,11 +235,12 @@ def on_data(hidden: Sequence[LayerSpec], inputs: int, image: Image | None, class
     return [inputs, *hidden, classes]
 
 
-def describe(geometry_: Geometry) -> str:
-    """`8x8x1-conv4k3s2-10`: the layers as a spec reads them."""
+def describe(geometry_: Geometry, separator: str = "-") -> str:
+    """`8x8x1-conv4k3s2-10`: the layers as a spec reads them; with `separator` ",", the spec itself, which
+    `parse_spec` (and `Rule.network`) reads back."""
     parts = []
     for n, size in enumerate(geometry_.sizes):
         conv = geometry_.convs[n - 1] if n else None
         image = geometry_.images[n]
         parts.append(str(conv.conv) if conv else ("x".join(map(str, image)) if image else str(size)))
-    return "-".join(parts)
+    return separator.join(parts)

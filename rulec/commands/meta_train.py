@@ -16,6 +16,7 @@ from rulec.commands.console import flags_of, warner
 from rulec.commands.flags import refuse_unwritable
 from rulec.experiment import meta_training
 from rulec.files import save_or_rescue, write_json
+from rulec.geometry import describe as describe_layers
 from rulec.meta import distributed, report
 from rulec.meta.methods import Settings
 from rulec.runtime.genome_file import save_genome
@@ -82,7 +83,8 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
         final = history[-1] if history else {}
         written = save_or_rescue(output, lambda path: save_genome(
             path, rule, result.genome, command=command_line(), seed=settings.seed, method=settings.method,
-            layers=list(result.sizes), data=settings.data, transform=settings.transform, inputs=settings.inputs,
+            layers=list(result.sizes), networks=[describe_layers(net, ",") for net in result.networks],
+            data=settings.data, transform=settings.transform, inputs=settings.inputs,
             steps=settings.steps,
             validation_accuracy=final.get("validation"), settings=settings.config()), warn)
         log = _log(rule, settings, history, file)

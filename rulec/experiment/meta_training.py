@@ -27,7 +27,7 @@ import numpy as np
 from rulec import api
 from rulec.data.inputs import DEFAULT_INPUTS
 from rulec.experiment.choices import SettingError, input_scaling
-from rulec.geometry import Conv
+from rulec.geometry import Conv, Geometry
 from rulec.meta import checkpoint, methods, networks, objectives
 from rulec.meta.gradient import Curriculum
 from rulec.meta.methods import METHODS, Settings
@@ -144,13 +144,15 @@ def plan(settings: Settings, program, sizes, batch: int, tasks: int) -> resource
 class MetaResult:
     """A finished (or interrupted and resumed) run: the learned genome (NumPy arrays), the history of records
     (one per meta-step: `step`, `best`, `mean`, `seconds`, and `validation` every `eval_every` steps; see
-    rulec/meta/methods.py), and the network the genome was learned on."""
+    rulec/meta/methods.py), and the networks the genome was learned on: `sizes`, the first network's layer sizes,
+    and `networks`, every network of the grid, in its order (each once, whatever its batch sizes)."""
     rule: api.Rule
     settings: Settings
     genome: dict
     history: list[dict]
     sizes: tuple[int, ...]
     seconds: float
+    networks: tuple[Geometry, ...]
 
 
 @dataclasses.dataclass
@@ -237,7 +239,7 @@ class MetaRun:
             raise Interrupted(self.start) from None
         genome = jax.tree.map(np.asarray, method.genome(self.carry))
         return MetaResult(self.rule, settings, genome, self.history, self.grid[0].net.sizes,
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, tuple(dict.fromkeys(n.net.geometry for n in self.grid)))
 
 
 def prepare(rule: api.Rule | str | Path, settings: Settings, *, genome: Path | None = None, preset: str | None = None,

@@ -1,7 +1,8 @@
 """Genome files: arrays in `.npz` (never pickled) with metadata in a JSON file beside it.
 
 `name.npz` holds one array per genome entry (per-synapse entries as `entry/0`, `entry/1`, ...); `name.json`
-holds the rule's name, its source hash, its dims and the rulec version. Files are untrusted input: they are read
+holds the rule's name, its source hash, its dims and the rulec version, and for a meta-trained genome the
+networks it was learned on (`learned_networks`). Files are untrusted input: they are read
 with `allow_pickle=False`, and every name and shape is checked against the rule. A genome from another rule,
 other dims or another version of the rule (the hash of its canonical text differs) is refused.
 """
@@ -88,6 +89,26 @@ def learned_inputs(path: str | Path) -> str | None:
         raise file_error(meta_path, f"the genome metadata names the input scaling {inputs!r}",
                          f"`inputs` is one of {', '.join(INPUTS)}")
     return inputs
+
+
+def learned_networks(info: dict) -> list[str]:
+    """The networks a genome was meta-trained on, from its metadata, each as a layer spec that `Rule.network`
+    reads (`64,4,4,10`, `8x8x1,conv4k3s2,10`): its `networks`, every network of the grid. Metadata written before
+    they were recorded holds `layers`, the first network's sizes, and the grid's hidden layers in
+    `settings.hidden`, from which a grid of dense networks is rebuilt; empty when these cannot say (convolutions,
+    or no layers recorded)."""
+    if isinstance(info.get("networks"), list):
+        return [str(spec) for spec in info["networks"]]
+    layers, settings = info.get("layers"), info.get("settings")
+    if not (isinstance(layers, list) and len(layers) >= 2 and all(isinstance(n, int) for n in layers)):
+        return []
+    hidden = settings.get("hidden", [layers[1:-1]]) if isinstance(settings, dict) else [layers[1:-1]]
+    if isinstance(hidden, list) and all(isinstance(n, int) for n in hidden):
+        hidden = [hidden]  # written before grids: one network's hidden sizes
+    if not (isinstance(hidden, list) and all(isinstance(net, list) and all(isinstance(n, int) for n in net)
+                                             for net in hidden)):
+        return []  # convolutions, whose input image `layers` does not record
+    return [",".join(map(str, [layers[0], *net, layers[-1]])) for net in hidden]
 
 
 def _expected_shapes(rule, sizes) -> dict[str, tuple[int, ...] | None]:

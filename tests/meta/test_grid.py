@@ -1,8 +1,10 @@
 """Meta-training over a grid of widths and batch sizes (rulec/meta/networks.py): the flags, the networks, one
-network per generation in turn, the refusal of a genome whose shape depends on the widths, and the record."""
+network per generation in turn, the refusal of a genome whose shape depends on the widths, and the record: the
+genome's metadata names every network of the grid."""
 
 from __future__ import annotations
 
+import json
 
 import jax
 import numpy as np
@@ -13,6 +15,7 @@ from rulec.data.errors import DataError
 from rulec.meta import networks
 from rulec.meta.objectives import Protocol
 from rulec.meta.tasks import load_tasks
+from rulec.runtime.genome_file import learned_networks
 from tests.conftest import ROOT, run_cli, usage_error
 
 BLUR = str(ROOT / "stdlib_rules" / "blur.rule")
@@ -106,3 +109,19 @@ def test_a_run_on_a_grid_of_depths_trains_each_in_turn_and_resumes_to_the_uninte
     resumed, _ = steps(carry, range(start, 3))
     for name, value in method.genome(whole).items():
         np.testing.assert_array_equal(method.genome(resumed)[name], value)
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("*/genomes/*.json")), ids=lambda p: p.stem)
+def test_genome_files_written_before_the_networks_were_recorded_name_their_network(path):
+    info = json.loads(path.read_text())
+    assert "networks" not in info and learned_networks(info) == [",".join(map(str, info["layers"]))]
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"hidden": [[4], [6, 6]]}, ["2,4,2", "2,6,6,2"]),  # an older grid: rebuilt from the grid's hidden layers
+    ({"hidden": [[{"channels": 4, "kernel": 3, "stride": 2}, 8]]}, []),  # a convnet: its input image is unrecorded
+    ({"hidden": [4]}, ["2,4,2"]),  # written before grids
+    ("not settings", ["2,4,2"]),
+])
+def test_older_metadata_of_a_grid_gives_its_networks_where_it_can(settings, expected):
+    assert learned_networks({"layers": [2, 4, 2], "settings": settings}) == expected

@@ -14,6 +14,7 @@ import rulec
 from rulec.meta import objectives
 from rulec.meta.objectives import Horizon, Protocol
 from rulec.meta.tasks import load_tasks, sample
+from rulec.runtime.genome_file import learned_networks, load_genome
 from tests.conftest import ROOT
 from tests.conftest import run_cli as run, usage_error
 
@@ -87,15 +88,20 @@ def test_growth_is_the_mean_log_rms_growth_of_the_synapses_that_grew():
 
 def test_horizons_stability_and_a_grid_are_recorded_in_the_genomes_settings(tmp_path, monkeypatch, capsys):
     # The checkpoint holds the same settings, and refuses a resume under others (tests/meta/test_meta_train.py).
-    # Layers 4/6 make a grid of two networks (rulec/meta/networks.py), trained on one a generation in turn.
+    # Layers 4/6,6 make a grid of two networks of two depths (rulec/meta/networks.py), trained on one a generation
+    # in turn; the genome's metadata names both, as specs a reader builds them from.
     out = tmp_path / "long.npz"
     code, _, err = run(*SMALL_ES, "--horizons", "1,3:1:0.5", "--eval-batches", "4", "--stability", "0.25", "-o",
-                       str(out), "--layers", "4/6", "--steps", "3", monkeypatch=monkeypatch, capsys=capsys)
+                       str(out), "--layers", "4/6,6", "--steps", "3", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, err
-    assert "layers 2-4-2 / 2-6-2, batch 8 (a grid of 2 networks, one per step in turn)" in " ".join(err.split())
+    assert "layers 2-4-2 / 2-6-6-2, batch 8 (a grid of 2 networks, one per step in turn)" in " ".join(err.split())
     info = json.loads(out.with_suffix(".json").read_text())
     settings = info["settings"]
-    assert settings["hidden"] == [[4], [6]] and settings["batches"] == [8] and info["layers"] == [2, 4, 2]
+    assert settings["hidden"] == [[4], [6, 6]] and settings["batches"] == [8] and info["layers"] == [2, 4, 2]
+    assert info["networks"] == learned_networks(info) == ["2,4,2", "2,6,6,2"]
+    rule = rulec.load(SMALL_ES[1])
+    assert rule.network(info["networks"][1]).sizes == (2, 6, 6, 2)
+    assert set(load_genome(out, rule, (2, 6, 6, 2))) == {entry.name for entry in rule.program.genome}
     history = json.loads(out.with_suffix(".log.json").read_text())["history"]
     assert [record["network"] for record in history] == [0, 1, 0]
     assert 0 <= history[-1]["validation"] <= 1  # averaged over both networks
