@@ -215,12 +215,26 @@ class Network:
                                  "to run this one")
         return self.specialized
 
+    def _refuse_shapes(self, x, y=None, axes: str = "batch") -> None:
+        """A ValueError saying what to pass, for inputs or targets whose shape is not [`axes`, layer size], rather
+        than an error from inside the lowering: an image input is passed flat."""
+        for name, array, size in (("x", x, self.sizes[0]), ("y", y, self.sizes[-1])):
+            shape = np.shape(array) if array is not None else None
+            if shape is not None and (len(shape) != len(axes.split(", ")) + 1 or shape[-1] != size):
+                image = self.geometry.images[0] if name == "x" else None
+                how = (f", the {'x'.join(map(str, image))} images flattened (height x width x channels, as "
+                       "x.reshape(len(x), -1) does)" if image else "")
+                raise ValueError(f"{name} has shape {list(shape)}, and this network takes {name} [{axes}, {size}]"
+                                 + how)
+
     def step(self, genome, state, x, y):
         """One inner step on a batch: x [batch, inputs], y [batch, outputs] (+-1 one-hot). Returns the new state."""
+        self._refuse_shapes(x, y)
         return self.lowered.step(self._genome(genome), state, x, y)
 
     def predict(self, genome, state, x):
         """The forward pass: state 0 of the output layer, [batch, outputs]."""
+        self._refuse_shapes(x)
         return self.lowered.predict(self._genome(genome), state, x)
 
     def unroll(self, genome, state, xs, ys, remat: bool = True):
@@ -231,6 +245,7 @@ class Network:
         are scanned in blocks of about sqrt(n), only the state at block boundaries is kept, and each block's steps
         are recomputed in the backward pass. Memory then grows like sqrt(n) instead of n.
         """
+        self._refuse_shapes(xs, ys, "steps, batch")
         genome = self._genome(genome)
 
         def body(carry, batch):

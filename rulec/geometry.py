@@ -35,6 +35,10 @@ class Conv:
     stride: int = 1
 
     def __post_init__(self) -> None:
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                   for n in (self.channels, self.kernel, self.stride)):
+            raise ValueError(f"a convolution's channels, kernel and stride are whole numbers, got channels "
+                             f"{self.channels!r}, kernel {self.kernel!r}, stride {self.stride!r}")
         if min(self.channels, self.kernel, self.stride) < 1:
             raise ValueError(f"a convolution needs positive channels, kernel and stride, got {self}")
         if self.stride > self.kernel:

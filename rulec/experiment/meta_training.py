@@ -25,6 +25,7 @@ import jax
 import numpy as np
 
 from rulec import api
+from rulec.data.errors import DataError
 from rulec.data.inputs import DEFAULT_INPUTS
 from rulec.experiment.choices import SettingError, input_scaling
 from rulec.geometry import Conv, Geometry
@@ -259,8 +260,11 @@ def prepare(rule: api.Rule | str | Path, settings: Settings, *, genome: Path | N
     settings = dataclasses.replace(settings, protocol=dataclasses.replace(settings.protocol, outputs=outputs))
     # A grid runs one network a step: the plan is that of its costliest network, checked before any is built.
     image = tasks_image(tasks + validation)
-    shapes = [(networks.layers_on(layers, inputs, image, outputs), batch)
-              for layers, batch in networks.grid(settings.hidden, settings.batches)]
+    try:
+        shapes = [(networks.layers_on(layers, inputs, image, outputs), batch)
+                  for layers, batch in networks.grid(settings.hidden, settings.batches)]
+    except DataError as error:  # a convolution on tasks without images: the hidden layers are wrong, as in train
+        raise SettingError("hidden", error.message) from None
     plans = {shape: plan(settings, rule.program, *shape, len(tasks)) for shape in shapes}
     (sizes, batch), costliest = max(plans.items(), key=lambda item: (item[1].bytes, item[1].flops))
     unroll_flag = "--horizons" if settings.protocol.horizons else "--unroll"  # the flag that set the unroll

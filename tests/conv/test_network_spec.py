@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import pytest
 
 import rulec
 from rulec.experiment.choices import SettingError
 from rulec.geometry import Conv, geometry, on_data, parse_spec
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 
 def test_a_conv_spec_gives_same_padding_positions_and_kernel_shapes():
@@ -44,6 +45,23 @@ def test_a_stride_beyond_the_kernel_is_refused():
         Conv(4, 2, stride=3)
 
 
+@pytest.mark.parametrize("channels", [4.5, "4", True])
+def test_a_convolution_of_other_than_whole_numbers_is_refused(channels):
+    with pytest.raises(ValueError, match="channels, kernel and stride are whole numbers"):
+        Conv(channels, 3)
+
+
+@pytest.mark.parametrize("call", ["step", "predict", "unroll"])
+def test_images_not_flattened_are_refused_saying_what_to_pass(call):
+    net = rulec.load("stdlib_rules/backprop.rule").network("4x4x1,conv2k2,3")
+    genome, state = net.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
+    images, y = jnp.zeros((2, 4, 4, 1)), jnp.zeros((2, 3))
+    arguments = {"step": (images, y), "predict": (images,), "unroll": (images[None], y[None])}[call]
+    with pytest.raises(ValueError, match=r"x has shape \[.*2, 4, 4, 1\], and this network takes x \[.*batch, 16\], the "
+                                         r"4x4x1 images flattened"):
+        getattr(net, call)(genome, state, *arguments)
+
+
 def test_a_malformed_item_says_what_to_write():
     with pytest.raises(ValueError, match="a convolution such as conv16k5s2"):
         parse_spec("conv16x5,256")
@@ -63,14 +81,15 @@ def test_malformed_layers_are_a_usage_error(layers, message, monkeypatch, capsys
     assert code == 2 and message in " ".join(err.split())
 
 
-@pytest.mark.parametrize("command", ["train", "compare"])
-def test_a_conv_on_data_without_images_is_a_usage_error(command, monkeypatch, capsys):
-    code, out, err = run_cli(command, "stdlib_rules/backprop.rule", "--data", "xor", "--layers", "conv4k3,16",
-                             "--steps", "1", monkeypatch=monkeypatch, capsys=capsys)
+@pytest.mark.parametrize("command", ["train", "compare", "meta-train"])
+def test_a_conv_on_data_without_images_is_a_usage_error(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # where meta-train would write its genome
+    code, out, err = run_cli(command, str(ROOT / "stdlib_rules" / "backprop.rule"), "--data", "xor", "--layers",
+                             "conv4k3,16", "--steps", "1", monkeypatch=monkeypatch, capsys=capsys)
     text = " ".join(err.split())
     assert code == 2 and "Invalid value for --layers: a convolution needs images, and this data has none: give dense " \
                          "layers such as 256,128, or use image data" in text, err
-    assert out == "" and "comparing" not in err  # refused before anything runs
+    assert out == "" and "comparing" not in err and not list(tmp_path.iterdir())  # refused before anything runs
 
 
 def test_the_api_compare_refuses_a_conv_on_data_without_images_before_any_rule_runs():
