@@ -25,18 +25,18 @@ def run_analyze(*, file: Path, checked: CheckedRule, genome_path: Path | None, p
     from rulec.runtime import resources
     from rulec.runtime.genome_file import load_genome
     from rulec.runtime.genome_set import apply_settings, describe
-    from rulec.symbolic.analysis import NUMERIC_SHAPE, SYMBOLIC_SHAPE, numeric_examples, numeric_symmetry, \
-        refuse_too_many_weights, symbolic_symmetry
+    from rulec.symbolic.analysis import NUMERIC_EXAMPLES, NUMERIC_SHAPE, SYMBOLIC_SHAPE, numeric_examples, \
+        numeric_symmetry, refuse_too_many_weights, symbolic_symmetry
 
     rule = api.Rule(checked)
     numeric_layers = geometry(NUMERIC_SHAPE if layers is None else layers)
     numeric_shape = describe_layers(numeric_layers)
-    inputs, labels, examples = numeric_examples(numeric_layers)
-    resources.check_plan(resources.jacobian_estimate(rule.program, numeric_layers, len(labels)),
+    resources.check_plan(resources.jacobian_estimate(rule.program, numeric_layers, NUMERIC_EXAMPLES),
                          f"the numeric check on layers {numeric_shape}", force, warn,
                          smaller="dims (--set)" if layers is None else "dims (--set) or layers (--layers)")
     refuse_too_many_weights(rule.program, numeric_layers, force)
     net = rule.network(numeric_layers)
+    inputs, labels, examples = numeric_examples(numeric_layers)  # drawn once the guards have passed the network
     if genome_path is not None:
         values, origin = load_genome(genome_path, rule, net.geometry, warn), f"genome {genome_path}"
     elif preset is not None or rule.program.default_preset:

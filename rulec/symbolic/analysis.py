@@ -35,7 +35,7 @@ MAX_SYMBOLIC_WEIGHTS = 200
 MAX_NUMERIC_WEIGHTS = 4096
 XOR_INPUTS = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
 XOR_LABELS = np.array([0, 1, 1, 0])
-RANDOM_EXAMPLES = 4  # as many as xor's: on a convolutional pair every position is one more
+NUMERIC_EXAMPLES = len(XOR_LABELS)  # xor's, or as many random ones: on a convolutional pair each position is one more
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,8 +121,8 @@ def numeric_examples(layers: Geometry) -> tuple[np.ndarray, np.ndarray, str]:
     if layers.sizes[0] == 2 and layers.sizes[-1] == 2:
         return XOR_INPUTS, XOR_LABELS, "xor"
     draw = np.random.default_rng(0)
-    return (draw.standard_normal((RANDOM_EXAMPLES, layers.sizes[0])),
-            draw.integers(0, layers.sizes[-1], RANDOM_EXAMPLES), f"{RANDOM_EXAMPLES} random examples")
+    return (draw.standard_normal((NUMERIC_EXAMPLES, layers.sizes[0])),
+            draw.integers(0, layers.sizes[-1], NUMERIC_EXAMPLES), f"{NUMERIC_EXAMPLES} random examples")
 
 
 def numeric_symmetry(net, genome, state, inputs=XOR_INPUTS, labels=XOR_LABELS) -> NumericResult:

@@ -41,3 +41,11 @@ def test_a_convnet_with_too_many_weights_is_refused_before_tracing(monkeypatch, 
     text = " ".join(err.split())
     assert code == 1 and "and 12931 on 8x8x1-conv64k3-3, more than the 200 and 4096" in text, err
     assert "use smaller dims (--set) or layers (--layers)" in text
+
+
+def test_a_network_too_large_for_memory_is_refused_before_its_examples_are_drawn(monkeypatch, capsys):
+    code, _, err = run_cli("analyze", "stdlib_rules/backprop.rule", "--layers", f"{10**20}x2x1,conv2k2,10",
+                           monkeypatch=monkeypatch, capsys=capsys)
+    text = " ".join(err.split())
+    assert code == 1 and f"the numeric check on layers {10**20}x2x1-conv2k2-10 needs about" in text, err
+    assert "internal error" not in text
