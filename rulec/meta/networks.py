@@ -62,8 +62,8 @@ def build(rule, inputs: int, outputs: int, hidden, batches, protocol: Protocol, 
     for network, shape in zip(networks[1:], shapes[1:]):
         if shape != shapes[0]:
             raise DataError(f"rule `{rule.name}` has genome entries whose shape depends on the layer sizes, so "
-                            f"layers {describe_sizes(networks[0].net.sizes)} and "
-                            f"{describe_sizes(network.net.sizes)} cannot share one genome",
+                            f"layers {describe_sizes(networks[0].net.geometry)} and "
+                            f"{describe_sizes(network.net.geometry)} cannot share one genome",
                             "meta-train on one set of hidden layer sizes (a grid of batch sizes is fine)")
     return networks
 

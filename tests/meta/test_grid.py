@@ -12,6 +12,7 @@ import pytest
 
 import rulec
 from rulec.data.errors import DataError
+from rulec.geometry import Conv
 from rulec.meta import networks
 from rulec.meta.objectives import Protocol
 from rulec.meta.tasks import load_tasks
@@ -48,6 +49,8 @@ def test_a_genome_shaped_by_the_widths_cannot_share_a_grid_of_widths():
         networks.build(rule, 2, 2, ((4,), (6,)), (8,), protocol)
     batches_only = networks.build(rule, 2, 2, ((4,),), (8, 16), protocol)
     assert [n.protocol.batch for n in batches_only] == [8, 16]
+    with pytest.raises(DataError, match="layers 4x4x1-conv2k2s2-2 and 4x4x1-conv3k2s2-2 cannot share"):  # as written
+        networks.build(rule, 16, 2, ((Conv(2, 2, 2),), (Conv(3, 2, 2),)), (8,), protocol, image=(4, 4, 1))
 
 
 # A grid of depths is a grid of hidden layers whose alternatives differ in how many sizes they list.
