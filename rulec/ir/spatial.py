@@ -69,7 +69,7 @@ def layer_views(geometry: Geometry, roles: Roles, runner) -> list[tuple[int, Cal
     xp = runner.xp
     pair = geometry.pair(roles)
     if pair is not None:
-        return [(roles["pre"], lambda d: runner.patches(d, pair), lambda d: from_patches(d, pair, xp)),
+        return [(roles["pre"], lambda d: runner.patches(d, pair), lambda d: runner.from_patches(d, pair)),
                 (roles["post"], lambda d: positions_as_examples(d, pair.positions, pair.conv.channels, xp),
                  lambda d: examples_as_positions(d, pair.positions, xp))]
     image = geometry.lateral_image(roles)

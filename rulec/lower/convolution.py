@@ -54,3 +54,59 @@ def fold(data, pair: ConvPair):
     (top, _), (left, _) = _padding(pair)
     images = total[:, top:top + height, left:left + width]
     return _rest_last(jnp.reshape(images, rest + (-1, height * width * channels)), rest)
+
+
+def cut(source, pair: ConvPair, fill=None):
+    """[..., batch, neurons] -> [..., batch x positions, receptive field]: the patches of `source`, whose padding
+    holds `fill` (broadcastable to the leading axes; None for zero)."""
+    lead = source.shape[:-2]
+    moved = jnp.moveaxis(source, tuple(range(len(lead))), tuple(range(2, 2 + len(lead))))
+    batch = moved.shape[0]
+    row = jnp.zeros((batch, 1) + lead, source.dtype) if fill is None else jnp.broadcast_to(
+        jnp.asarray(fill, source.dtype), (batch, 1) + lead)
+    table = np.where(pair.patch_table >= 0, pair.patch_table, moved.shape[1])  # padding reads the fill row
+    taken = jnp.take(jnp.concatenate([moved, row], axis=1), table.reshape(-1), axis=1)
+    shaped = jnp.reshape(taken, (batch * pair.positions, pair.receptive_field) + lead)
+    return jnp.moveaxis(shaped, tuple(range(2, 2 + len(lead))), tuple(range(len(lead))))
+
+
+def _kernel(weights, pair: ConvPair):
+    """[receptive field (channels, dy, dx), out] -> [k, k, channels, out] (HWIO)."""
+    k = pair.conv.kernel
+    return jnp.transpose(jnp.reshape(weights, (pair.image[2], k, k, -1)), (1, 2, 0, 3))
+
+
+def _convolve(images, kernel, pair: ConvPair):
+    """[batch, height, width, channels] * HWIO -> [batch, rows, cols, out], the patches' "same" padding."""
+    s = pair.conv.stride
+    return jax.lax.conv_general_dilated(images, kernel, (s, s), _padding(pair),
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def convolve(source, weights, pair: ConvPair):
+    """sum(i) weights[i, j] * patches(source)[b, i]: [batch, neurons] x [receptive field, out] ->
+    [batch x positions, out]."""
+    images = jnp.reshape(source, (-1,) + pair.image)
+    out = _convolve(images, _kernel(weights, pair), pair)
+    return jnp.reshape(out, (-1, out.shape[-1]))
+
+
+def convolve_transposed(weights, post, pair: ConvPair):
+    """fold(sum(j) weights[i, j] * post[b, j]): [receptive field, out] x [batch x positions, out] ->
+    [batch, neurons], each neuron summed over the patches holding it (the input transpose of `convolve`)."""
+    kernel = _kernel(weights, pair)
+    cotangent = jnp.reshape(post, (-1,) + pair.output[:2] + (post.shape[-1],))
+    shape = jax.ShapeDtypeStruct((cotangent.shape[0],) + pair.image, post.dtype)
+    (images,) = jax.linear_transpose(lambda images: _convolve(images, kernel, pair), shape)(cotangent)
+    return jnp.reshape(images, (images.shape[0], -1))
+
+
+def kernel_gradient(source, post, pair: ConvPair):
+    """sum(batch) patches(source)[b, i] * post[b, j]: [batch, neurons] x [batch x positions, out] ->
+    [receptive field, out] (the kernel transpose of `convolve`)."""
+    images = jnp.reshape(source, (-1,) + pair.image)
+    cotangent = jnp.reshape(post, (images.shape[0],) + pair.output[:2] + (post.shape[-1],))
+    k = pair.conv.kernel
+    shape = jax.ShapeDtypeStruct((k, k, pair.image[2], post.shape[-1]), post.dtype)
+    (kernel,) = jax.linear_transpose(lambda kernel: _convolve(images, kernel, pair), shape)(cotangent)
+    return jnp.reshape(jnp.transpose(kernel, (2, 0, 1, 3)), (pair.receptive_field, -1))
