@@ -70,6 +70,12 @@ def cut(source, pair: ConvPair, fill=None):
     return jnp.moveaxis(shaped, tuple(range(2, 2 + len(lead))), tuple(range(len(lead))))
 
 
+def _promoted(*arrays):
+    """The arrays in their common type, as an einsum would promote them (a convolution does not)."""
+    dtype = jnp.result_type(*arrays)
+    return [jnp.asarray(a, dtype) for a in arrays]
+
+
 def _kernel(weights, pair: ConvPair):
     """[receptive field (channels, dy, dx), out] -> [k, k, channels, out] (HWIO)."""
     k = pair.conv.kernel
@@ -86,6 +92,7 @@ def _convolve(images, kernel, pair: ConvPair):
 def convolve(source, weights, pair: ConvPair):
     """sum(i) weights[i, j] * patches(source)[b, i]: [batch, neurons] x [receptive field, out] ->
     [batch x positions, out]."""
+    source, weights = _promoted(source, weights)
     images = jnp.reshape(source, (-1,) + pair.image)
     out = _convolve(images, _kernel(weights, pair), pair)
     return jnp.reshape(out, (-1, out.shape[-1]))
@@ -94,6 +101,7 @@ def convolve(source, weights, pair: ConvPair):
 def convolve_transposed(weights, post, pair: ConvPair):
     """fold(sum(j) weights[i, j] * post[b, j]): [receptive field, out] x [batch x positions, out] ->
     [batch, neurons], each neuron summed over the patches holding it (the input transpose of `convolve`)."""
+    weights, post = _promoted(weights, post)
     kernel = _kernel(weights, pair)
     cotangent = jnp.reshape(post, (-1,) + pair.output[:2] + (post.shape[-1],))
     shape = jax.ShapeDtypeStruct((cotangent.shape[0],) + pair.image, post.dtype)
@@ -104,6 +112,7 @@ def convolve_transposed(weights, post, pair: ConvPair):
 def kernel_gradient(source, post, pair: ConvPair):
     """sum(batch) patches(source)[b, i] * post[b, j]: [batch, neurons] x [batch x positions, out] ->
     [receptive field, out] (the kernel transpose of `convolve`)."""
+    source, post = _promoted(source, post)
     images = jnp.reshape(source, (-1,) + pair.image)
     cotangent = jnp.reshape(post, (images.shape[0],) + pair.output[:2] + (post.shape[-1],))
     k = pair.conv.kernel
