@@ -1,13 +1,24 @@
-"""Putting a convolutional pair's patches back onto its pre layer in XLA, without a scatter.
+"""A convolutional pair's contractions in XLA: as convolutions on the layer where they have that form, and the
+patch path's fold, without a scatter, where they do not.
 
-The fold (each neuron's sum over the patches that hold it, the transpose of cutting patches) dilates each kernel
-offset's slab by the stride with `lax.pad` and adds it at its offset; the NumPy reference scatter-adds over its
-index tables (rulec/ir/spatial.py). Cutting patches is the shared gather of rulec/ir/spatial.py. Measured on the
-CPU for 14x14x32 -> conv64k5s2, batch 128: this fold takes 38 ms, a gather-and-sum over the index tables 73 ms,
-the linear transpose of lax.conv_general_dilated_patches 1.6 s; the gather cuts patches in 27 ms, against 62 ms
-for lax.conv_general_dilated_patches and 176 ms for strided slices stacked.
+Where an equation on a convolutional pair is a contraction of convolution form (rulec/lower/patch_views.py says
+which), it runs on the pre layer's neurons as `lax.conv_general_dilated` (`convolve`), its input transpose
+(`convolve_transposed`, the transposed sum already summed over the patches) or its kernel transpose
+(`kernel_gradient`). Measured on the CPU, batch 128, with `python benchmarks/conv_bench.py forms` (ms, as a
+convolution against the patch path: gathered patches, a matmul, and for the transposed sum the fold and a
+second cut):
+    layer       forward        transposed      kernel update
+    28x28x1     0.8 vs 2.5     2.2 vs 26.4     3.1 vs 1.6
+    14x14x32    15.1 vs 20.3   23.4 vs 233.9   24.5 vs 30.0
+The one loss, the kernel update of a one-channel image, is 1.5 ms; every form is a convolution.
+
+Everything else runs on patches (rulec/ir/spatial.py). There, the fold (each neuron's sum over the patches that
+hold it, the transpose of cutting patches) dilates each kernel offset's slab by the stride with `lax.pad` and adds
+it at its offset; the NumPy reference scatter-adds over its index tables. Measured for 14x14x32 -> conv64k5s2:
+this fold takes 38 ms, a gather-and-sum over the index tables 73 ms, the linear transpose of
+lax.conv_general_dilated_patches 1.6 s; the gather cuts patches in 27 ms, against 62 ms for
+lax.conv_general_dilated_patches and 176 ms for strided slices stacked.
 """
-
 from __future__ import annotations
 
 import jax

@@ -12,6 +12,8 @@ Deliberate choices, each measured in benchmarks/step_bench.py:
 * The bias unit. A sum over `pre+bias` is split into the sum over the real neurons plus the bias row, so that a
   neuron array is never concatenated with a row of ones just to be contracted.
 * Specialisation. Genome entries given as constants are folded into the program at trace time.
+* Convolutional pairs. A contraction of convolution form is a convolution on the layer, not a matmul over
+  gathered patches, and an elementwise expression of patches is computed on the layer (rulec/lower/patch_views.py).
 * Dead-state elimination. `predict` and each step of an unroll run the pruned schedule of rulec/ir/liveness.py;
   `step` runs the complete one.
 """
@@ -35,7 +37,7 @@ from rulec.ir.nodes import walk
 from rulec.ir.schedule import Context, StatementRunner, instance_index, refuse
 from rulec.losses import LOSSES, loss_table
 from rulec.lower import contraction, convolution
-from rulec.lower.patch_views import View, Views
+from rulec.lower.patch_views import ZERO_KEEPING, View, Views, keeps_zero
 from rulec.lower.network_state import NetworkState
 from rulec.shapes import Layers
 from rulec.syntax.ast import BinOp, Reducer
@@ -356,17 +358,6 @@ class JaxStep(StatementRunner):
         """fn(*operands), on the layers rather than their patches where it can be (rulec/lower/patch_views.py);
         `keeps_zero` says, from which operands are zero in the padding of patches, whether the result is."""
         return self.views.elementwise(fn, list(operands), keeps_zero) or fn(*operands)
-
-
-# Whether an operator's result is zero where its operands are, from which of them are (zero times anything).
-ZERO_KEEPING = {BinOp.ADD: all, BinOp.SUB: all, BinOp.MUL: any, BinOp.DIV: lambda zeros: zeros[0] and not zeros[1],
-                BinOp.POW: lambda zeros: False}
-
-
-def keeps_zero(fn) -> bool:
-    """Whether fn(0) = 0, evaluated once at trace time."""
-    with jax.ensure_compile_time_eval():
-        return bool(fn(jnp.zeros(())) == 0)
 
 
 def per_state_arrays(array) -> list:

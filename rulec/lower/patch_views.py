@@ -24,11 +24,24 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 from rulec.geometry import ConvPair
 from rulec.ir import named as nm
 from rulec.lower import contraction, convolution
+from rulec.syntax.ast import BinOp
+
+
+# Whether an operator's result is zero where its operands are, from which of them are (zero times anything).
+ZERO_KEEPING = {BinOp.ADD: all, BinOp.SUB: all, BinOp.MUL: any, BinOp.DIV: lambda zeros: zeros[0] and not zeros[1],
+                BinOp.POW: lambda zeros: False}
+
+
+def keeps_zero(fn) -> bool:
+    """Whether fn(0) = 0, evaluated at trace time."""
+    with jax.ensure_compile_time_eval():
+        return bool(fn(jnp.zeros(())) == 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +58,7 @@ class View:
 class Views:
     """The patch arrays of one trace of a step, by identity, with what each was cut from."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.table: dict[int, tuple[Any, View]] = {}
 
     def cut(self, view: View):
@@ -74,8 +87,8 @@ class Views:
 
     def stacked(self, parts: list):
         """jnp.stack(parts), recorded when every part is a patch array of the same pair without its bias unit."""
-        found = [self.of(p) for p in parts]
-        if not all(f is not None and f.bias is None and f.pair == found[0].pair for f in found):
+        found = [f for f in (self.of(p) for p in parts) if f is not None]
+        if len(found) != len(parts) or any(f.bias is not None or f.pair != found[0].pair for f in found):
             return jnp.stack(parts)
         fills = None if all(f.fill is None for f in found) else jnp.stack([
             jnp.zeros(f.source.shape[:-2], f.source.dtype) if f.fill is None
@@ -207,7 +220,8 @@ class Views:
 
 def _mapped(fn: Callable, depth: int) -> Callable:
     """`fn` mapped over `depth` leading axes of both its arguments, as one convolution per group, stacked: on
-    the CPU a vmapped convolution (a grouped one) measured 2.5-25 times slower (benchmarks/conv_bench.py)."""
+    the CPU, a vmapped convolution (a grouped one) measured 2.5 to 24 times slower on the two convolutions of
+    benchmarks/conv_bench.py with two states (docs/compiler.md)."""
     def mapped(left, right):
         lead = left.shape[:depth]
         count = math.prod(lead)
