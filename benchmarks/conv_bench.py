@@ -27,11 +27,9 @@ import argparse
 import functools
 import math
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import jax
@@ -40,6 +38,9 @@ import numpy as np
 import optax
 
 import rulec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from step_bench import race  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [(28, 28, 1), rulec.Conv(32, 5, stride=2), rulec.Conv(64, 5, stride=2), 256, 10]
@@ -86,20 +87,6 @@ def memory(executable) -> int:
     return m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
 
 
-def median_times(candidates: dict, repeats: int) -> dict[str, float]:
-    """The median time of each candidate's step, the candidates run in turn in each round, so that a shared
-    machine's slow moments fall on all of them alike."""
-    times: dict[str, list[float]] = {name: [] for name in candidates}
-    for executable, args in candidates.values():
-        jax.block_until_ready(executable(*args))
-    for _ in range(repeats):
-        for name, (executable, args) in candidates.items():
-            start = time.perf_counter()
-            jax.block_until_ready(executable(*args))
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
 def speed(repeats: int) -> None:
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}); the GPU run did not happen: no GPU "
           "was available to this run")
@@ -116,7 +103,7 @@ def speed(repeats: int) -> None:
         candidates[name] = (compiled(net.step, genome, state, x, y), (genome, state, x, y))
     base_time = base_memory = None
     print(f"{'step':32} {'ms':>8} {'x time':>7} {'MiB':>8} {'x memory':>9}")
-    medians = median_times(candidates, repeats)
+    medians = race(candidates, repeats)
     for name, (executable, args) in candidates.items():
         seconds, used = medians[name], memory(executable)
         base_time, base_memory = base_time or seconds, base_memory or used
@@ -146,7 +133,7 @@ def forms(repeats: int) -> None:
             for way, fn in (("convolution", convolved), ("patches", patched)):
                 candidates[f"{'x'.join(map(str, pair.image))} {form} {way}"] = (
                     compiled(fn, source, weights, post), (source, weights, post))
-    medians = median_times(candidates, repeats)
+    medians = race(candidates, repeats)
     for name, seconds in medians.items():
         print(f"{name:40} {1e3 * seconds:8.1f} ms")
 
