@@ -8,9 +8,9 @@ which), it runs on the pre layer's neurons as `lax.conv_general_dilated` (`convo
 convolution against the patch path: gathered patches, a matmul, and for the transposed sum the fold and a
 second cut):
     layer       forward        transposed      kernel update
-    28x28x1     0.8 vs 2.5     2.2 vs 26.4     3.1 vs 1.6
-    14x14x32    15.1 vs 20.3   23.4 vs 233.9   24.5 vs 30.0
-The one loss, the kernel update of a one-channel image, is 1.5 ms; every form is a convolution.
+    28x28x1     0.8 vs 1.2     2.0 vs 13.0     1.2 vs 1.1
+    14x14x32    7.4 vs 17.0    10.1 vs 116.7   11.0 vs 21.7
+The kernel update of a one-channel image is a tie (in a busier run, 3.1 vs 1.6 ms); every form is a convolution.
 
 Everything else runs on patches (rulec/ir/spatial.py). There, the fold (each neuron's sum over the patches that
 hold it, the transpose of cutting patches) dilates each kernel offset's slab by the stride with `lax.pad` and adds
