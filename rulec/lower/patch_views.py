@@ -10,10 +10,11 @@ that:
 * a contraction of convolution form is one XLA convolution on the source (rulec/lower/convolution.py): the
   forward sum `sum(i) w[i, j] * a[i, s]`, the transposed sum `sum(j) w[i, j] * a[j, s]` (the input transpose,
   which comes out already summed over the patches: no fold, no second cut), and the kernel update
-  `sum(batch) a[i, s] * a[j, t]` (the kernel transpose); axes that both factors carry and that are not summed
-  (a state `c` of `w[i, j, c] * m[c, i]`) are mapped over;
+  `sum(batch) a[i, s] * a[j, t]` (the kernel transpose). State-mixing matrices (`nu[d, c]`) are applied to the
+  layer first, a `+bias` unit's row is contracted apart, and an axis that both factors keep (a state `c` of
+  `w[i, j, c] * m[c, i]`) is one convolution per value, stacked;
 * a state written with the value of such an expression is read back as its source, not gathered from its patches.
-A convolution needs zeros in the padding: a patch array whose padding holds another value (`tanh'(z)` holds 1
+A convolution needs zeros in the padding: a patch array whose padding holds another value (`exp(a[i, 0])` holds 1
 there) goes through the patch path, as does every expression of any other form.
 """
 
@@ -172,7 +173,7 @@ class Views:
         first, second = arrays
         for left, right in ((first, second), (second, first)):
             found = self.view(left)
-            if found is not None and found.fill is None and found.pair == pair:
+            if found is not None and found.fill is None and found.bias is None and found.pair == pair:
                 done = (self.forward(left, found, right, reduced) if "batch" not in right.axes
                         else self.kernel_update(left, found, right, reduced))
                 if done is not None:
@@ -198,7 +199,8 @@ class Views:
         """sum(batch) a[groups, batch, i] * a[groups, batch, j]."""
         pre, groups = patches.axes[-1], patches.axes[:-2]
         free = [a for a in post.axes if a not in groups and a != "batch"]
-        if tuple(reduced) != ("batch",) or len(free) != 1 or set(post.axes) != set(groups) | {"batch", free[0]}:
+        if (tuple(reduced) != ("batch",) or len(free) != 1 or free[0] == pre
+                or set(post.axes) != set(groups) | {"batch", free[0]}):
             return None
         cotangent = nm.align(post, groups + ("batch", free[0]))
         out = _mapped(lambda s, d: convolution.kernel_gradient(s, d, found.pair), len(groups))(found.source,

@@ -17,7 +17,8 @@ from tests.lower.test_equivalence import max_difference
 
 # `a[i, 0] + 0.5` and `exp(...)` are 0.5 and 1 in the padding of the patches, where a convolution reads zeros:
 # the forward sum and the kernel update run on patches; the transposed sum is a convolution, and the product
-# with `exp(a[i, 0])` is computed on the layer.
+# with `exp(a[i, 0])` is computed on the layer. `sum(batch) a[i, 0] * a[i, 1]` is a product of two patch arrays
+# over the same pre index, not a kernel update.
 PADDED = """
 rule padded
 genome
@@ -40,7 +41,7 @@ backward (i in pre, j in post)
   a[i, 1] := exp(a[i, 0]) * sum(j) w[i, j] * a[j, 1]
 
 update (i in pre, j in post)
-  w[i, j] := w[i, j] - lr * sum(batch) exp(a[i, 1]) * a[j, 1]
+  w[i, j] := w[i, j] - lr * (sum(batch) exp(a[i, 1]) * a[j, 1] + sum(batch) a[i, 0] * a[i, 1])
 """
 
 
