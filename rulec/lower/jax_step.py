@@ -95,6 +95,7 @@ class JaxStep(StatementRunner):
                 state["neurons"] = self.repeat(item, state)
             else:
                 self.run_instance(item, state)
+        self.views = Views()  # holds no tracer past its trace
         return state
 
     def repeat(self, loop: liveness.Repeat, state):
