@@ -2,14 +2,20 @@
 Fashion-MNIST against the same rules on an MLP.
 
 Run: python benchmarks/conv_bench.py speed [--repeats 20]
+     python benchmarks/conv_bench.py forms [--repeats 20]
      nice -n 10 python benchmarks/conv_bench.py accuracy --data-dir DIR [--seeds 0 1 2] [--steps 1000]
 
 speed: 28x28x1-conv32k5s2-conv64k5s2-256-10, batch 128, on the CPU. The hand-written step is
 lax.conv_general_dilated + jax.grad + optax.sgd of the same network (tanh, summed squared error, as
 backprop.rule); rulec runs backprop.rule and blur.rule (k=2) on it. Times are medians of the jitted step
-(compilation excluded), measured side by side in this process; memory is XLA's memory_analysis of each
-compiled step (arguments, outputs and temporaries). No GPU run happens here: this script runs on the machine it
-is started on, and says which.
+(compilation excluded), measured side by side in this process, the candidates in turn in each round; memory is
+XLA's memory_analysis of each compiled step (arguments, outputs and temporaries). No GPU run happens here: this
+script runs on the machine it is started on, and says which.
+
+forms: each contraction of convolution form on the speed network's two convolutions, batch 128, as the JAX
+lowering runs it (rulec/lower/convolution.py, a lax.conv_general_dilated or one of its transposes on the layer)
+against the patch path it replaces (the gathered patches, a matmul, and for the transposed sum the fold and a
+second cut), side by side.
 
 accuracy: `rulec train` on Fashion-MNIST's test split, 1000 steps, batch 128, per seed, with the rule's own
 genome or a learning rate given with --genome-set (see RATES), on conv32k5s2,conv64k5s2,256 and on 256.
@@ -18,12 +24,12 @@ genome or a learning rate given with --genome-set (see RATES), on conv32k5s2,con
 from __future__ import annotations
 
 import argparse
+import functools
+import math
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import jax
@@ -32,6 +38,9 @@ import numpy as np
 import optax
 
 import rulec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from step_bench import race  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [(28, 28, 1), rulec.Conv(32, 5, stride=2), rulec.Conv(64, 5, stride=2), 256, 10]
@@ -78,16 +87,6 @@ def memory(executable) -> int:
     return m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
 
 
-def median_time(executable, args, repeats: int) -> float:
-    jax.block_until_ready(executable(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(executable(*args))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def speed(repeats: int) -> None:
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}); the GPU run did not happen: no GPU "
           "was available to this run")
@@ -104,11 +103,39 @@ def speed(repeats: int) -> None:
         candidates[name] = (compiled(net.step, genome, state, x, y), (genome, state, x, y))
     base_time = base_memory = None
     print(f"{'step':32} {'ms':>8} {'x time':>7} {'MiB':>8} {'x memory':>9}")
+    medians = race(candidates, repeats)
     for name, (executable, args) in candidates.items():
-        seconds, used = median_time(executable, args, repeats), memory(executable)
+        seconds, used = medians[name], memory(executable)
         base_time, base_memory = base_time or seconds, base_memory or used
         print(f"{name:32} {1e3 * seconds:8.1f} {seconds / base_time:7.2f} {used / 2**20:8.1f} "
               f"{used / base_memory:9.2f}")
+
+
+def forms(repeats: int) -> None:
+    from rulec.geometry import geometry
+    from rulec.ir import spatial
+    from rulec.lower import convolution
+
+    rng = np.random.default_rng(0)
+    candidates = {}
+    for pair in [p for p in geometry(LAYERS).convs if p is not None]:
+        source = jnp.asarray(rng.normal(size=(BATCH, math.prod(pair.image))), jnp.float32)
+        weights = jnp.asarray(rng.normal(size=(pair.receptive_field, pair.conv.channels)), jnp.float32)
+        post = jnp.asarray(rng.normal(size=(BATCH * pair.positions, pair.conv.channels)), jnp.float32)
+        cut = functools.partial(spatial.patches, pair=pair, xp=jnp)
+        ways = {"forward": (lambda s, w, d, p=pair: convolution.convolve(s, w, p),
+                            lambda s, w, d, cut=cut: cut(s) @ w),
+                "transposed": (lambda s, w, d, p=pair: convolution.convolve_transposed(w, d, p),
+                               lambda s, w, d, p=pair, cut=cut: cut(convolution.fold(d @ w.T, p))),
+                "kernel update": (lambda s, w, d, p=pair: convolution.kernel_gradient(s, d, p),
+                                  lambda s, w, d, cut=cut: cut(s).T @ d)}
+        for form, (convolved, patched) in ways.items():
+            for way, fn in (("convolution", convolved), ("patches", patched)):
+                candidates[f"{'x'.join(map(str, pair.image))} {form} {way}"] = (
+                    compiled(fn, source, weights, post), (source, weights, post))
+    medians = race(candidates, repeats)
+    for name, seconds in medians.items():
+        print(f"{name:40} {1e3 * seconds:8.1f} ms")
 
 
 def accuracy(data_dir: str, seeds: list[int], steps: int, rules: list[str]) -> None:
@@ -134,7 +161,7 @@ def accuracy(data_dir: str, seeds: list[int], steps: int, rules: list[str]) -> N
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("part", choices=("speed", "accuracy"))
+    parser.add_argument("part", choices=("speed", "forms", "accuracy"))
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -144,5 +171,7 @@ if __name__ == "__main__":
     arguments = parser.parse_args()
     if arguments.part == "speed":
         speed(arguments.repeats)
+    elif arguments.part == "forms":
+        forms(arguments.repeats)
     else:
         accuracy(arguments.data_dir, arguments.seeds, arguments.steps, arguments.rules)

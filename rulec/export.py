@@ -25,6 +25,13 @@ _LAX_CALLS = {
     "convert_element_type": lambda p: f"new_dtype=jnp.{np.dtype(p['new_dtype']).name}",
     "reduce_max": lambda p: f"axes={tuple(p['axes'])}",
     "bitcast_convert_type": lambda p: f"new_dtype=jnp.{np.dtype(p['new_dtype']).name}",  # in a draw
+    # a contraction of convolution form on a convolutional pair, and its transposes (rulec/lower/patch_views.py)
+    "conv_general_dilated": lambda p: (
+        f"window_strides={tuple(p['window_strides'])}, padding={_tuple(p['padding'])}, "
+        f"lhs_dilation={tuple(p['lhs_dilation'])}, rhs_dilation={tuple(p['rhs_dilation'])}, "
+        f"dimension_numbers=lax.{p['dimension_numbers']!r}, feature_group_count={p['feature_group_count']}, "
+        f"batch_group_count={p['batch_group_count']}"),
+    "rev": lambda p: f"dimensions={tuple(p['dimensions'])}",
 }
 _UNARY = {"neg": "lax.neg", "tanh": "lax.tanh", "exp": "lax.exp", "log": "lax.log", "sqrt": "lax.sqrt",
           "rsqrt": "lax.rsqrt", "abs": "lax.abs", "sign": "lax.sign", "logistic": "lax.logistic",

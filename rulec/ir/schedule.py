@@ -159,6 +159,10 @@ class StatementRunner:
         """[batch, neurons, rest...] -> [batch x positions, receptive field, rest...] (rulec/ir/spatial.py)."""
         return spatial.patches(data, pair, self.xp)
 
+    def from_patches(self, data, pair):
+        """The inverse of `patches` on a value that is the same in every patch holding a neuron."""
+        return spatial.from_patches(data, pair, self.xp)
+
     def fold(self, data, pair):
         """The transpose of `patches`: each neuron's sum over the patches that hold it."""
         return spatial.fold(data, pair, self.xp)

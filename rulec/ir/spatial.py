@@ -15,6 +15,11 @@ outside such a reduction acts on the pre neuron once, as on a dense pair.
 A lateral instance on an image layer reads the layer as [batch x positions, channels]: the lateral synapse joins
 channels at one position.
 
+This is the semantics, and the NumPy reference computes it so, with explicit patches. The JAX lowering computes
+the same numbers, but runs an equation that is a contraction of convolution form as a convolution on the layer,
+and an elementwise one on the layer rather than on its patches (rulec/lower/patch_views.py): XLA then never
+builds those patches, nor folds a transposed sum only to cut it again.
+
 `refusals` lists what cannot follow a convolution, each located at the rule's text, before anything runs.
 """
 
@@ -69,7 +74,7 @@ def layer_views(geometry: Geometry, roles: Roles, runner) -> list[tuple[int, Cal
     xp = runner.xp
     pair = geometry.pair(roles)
     if pair is not None:
-        return [(roles["pre"], lambda d: runner.patches(d, pair), lambda d: from_patches(d, pair, xp)),
+        return [(roles["pre"], lambda d: runner.patches(d, pair), lambda d: runner.from_patches(d, pair)),
                 (roles["post"], lambda d: positions_as_examples(d, pair.positions, pair.conv.channels, xp),
                  lambda d: examples_as_positions(d, pair.positions, xp))]
     image = geometry.lateral_image(roles)

@@ -1,13 +1,24 @@
-"""Putting a convolutional pair's patches back onto its pre layer in XLA, without a scatter.
+"""A convolutional pair's contractions in XLA: as convolutions on the layer where they have that form, and the
+patch path's fold, without a scatter, where they do not.
 
-The fold (each neuron's sum over the patches that hold it, the transpose of cutting patches) dilates each kernel
-offset's slab by the stride with `lax.pad` and adds it at its offset; the NumPy reference scatter-adds over its
-index tables (rulec/ir/spatial.py). Cutting patches is the shared gather of rulec/ir/spatial.py. Measured on the
-CPU for 14x14x32 -> conv64k5s2, batch 128: this fold takes 38 ms, a gather-and-sum over the index tables 73 ms,
-the linear transpose of lax.conv_general_dilated_patches 1.6 s; the gather cuts patches in 27 ms, against 62 ms
-for lax.conv_general_dilated_patches and 176 ms for strided slices stacked.
+Where an equation on a convolutional pair is a contraction of convolution form (rulec/lower/patch_views.py says
+which), it runs on the pre layer's neurons as `lax.conv_general_dilated` (`convolve`), its input transpose
+(`convolve_transposed`, the transposed sum already summed over the patches) or its kernel transpose
+(`kernel_gradient`). Measured on the CPU, batch 128, with `python benchmarks/conv_bench.py forms` (ms, as a
+convolution against the patch path: gathered patches, a matmul, and for the transposed sum the fold and a
+second cut):
+    layer       forward        transposed      kernel update
+    28x28x1     0.8 vs 1.2     2.0 vs 13.0     1.2 vs 1.1
+    14x14x32    7.4 vs 17.0    10.1 vs 116.7   11.0 vs 21.7
+The kernel update of a one-channel image is a tie (in a busier run, 3.1 vs 1.6 ms); every form is a convolution.
+
+Everything else runs on patches (rulec/ir/spatial.py). There, the fold (each neuron's sum over the patches that
+hold it, the transpose of cutting patches) dilates each kernel offset's slab by the stride with `lax.pad` and adds
+it at its offset; the NumPy reference scatter-adds over its index tables. Measured for 14x14x32 -> conv64k5s2:
+this fold takes 38 ms, a gather-and-sum over the index tables 73 ms, the linear transpose of
+lax.conv_general_dilated_patches 1.6 s; the gather cuts patches in 27 ms, against 62 ms for
+lax.conv_general_dilated_patches and 176 ms for strided slices stacked.
 """
-
 from __future__ import annotations
 
 import jax
@@ -54,3 +65,68 @@ def fold(data, pair: ConvPair):
     (top, _), (left, _) = _padding(pair)
     images = total[:, top:top + height, left:left + width]
     return _rest_last(jnp.reshape(images, rest + (-1, height * width * channels)), rest)
+
+
+def cut(source, pair: ConvPair, fill=None):
+    """[..., batch, neurons] -> [..., batch x positions, receptive field]: the patches of `source`, whose padding
+    holds `fill` (broadcastable to the leading axes; None for zero)."""
+    lead = source.shape[:-2]
+    moved = jnp.moveaxis(source, tuple(range(len(lead))), tuple(range(2, 2 + len(lead))))
+    batch = moved.shape[0]
+    row = jnp.zeros((batch, 1) + lead, source.dtype) if fill is None else jnp.broadcast_to(
+        jnp.asarray(fill, source.dtype), (batch, 1) + lead)
+    table = np.where(pair.patch_table >= 0, pair.patch_table, moved.shape[1])  # padding reads the fill row
+    taken = jnp.take(jnp.concatenate([moved, row], axis=1), table.reshape(-1), axis=1)
+    shaped = jnp.reshape(taken, (batch * pair.positions, pair.receptive_field) + lead)
+    return jnp.moveaxis(shaped, tuple(range(2, 2 + len(lead))), tuple(range(len(lead))))
+
+
+def _promoted(*arrays):
+    """The arrays in their common type, as an einsum would promote them (a convolution does not)."""
+    dtype = jnp.result_type(*arrays)
+    return [jnp.asarray(a, dtype) for a in arrays]
+
+
+def _kernel(weights, pair: ConvPair):
+    """[receptive field (channels, dy, dx), out] -> [k, k, channels, out] (HWIO)."""
+    k = pair.conv.kernel
+    return jnp.transpose(jnp.reshape(weights, (pair.image[2], k, k, -1)), (1, 2, 0, 3))
+
+
+def _convolve(images, kernel, pair: ConvPair):
+    """[batch, height, width, channels] * HWIO -> [batch, rows, cols, out], the patches' "same" padding."""
+    s = pair.conv.stride
+    return jax.lax.conv_general_dilated(images, kernel, (s, s), _padding(pair),
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def convolve(source, weights, pair: ConvPair):
+    """sum(i) weights[i, j] * patches(source)[b, i]: [batch, neurons] x [receptive field, out] ->
+    [batch x positions, out]."""
+    source, weights = _promoted(source, weights)
+    images = jnp.reshape(source, (-1,) + pair.image)
+    out = _convolve(images, _kernel(weights, pair), pair)
+    return jnp.reshape(out, (-1, out.shape[-1]))
+
+
+def convolve_transposed(weights, post, pair: ConvPair):
+    """fold(sum(j) weights[i, j] * post[b, j]): [receptive field, out] x [batch x positions, out] ->
+    [batch, neurons], each neuron summed over the patches holding it (the input transpose of `convolve`)."""
+    weights, post = _promoted(weights, post)
+    kernel = _kernel(weights, pair)
+    cotangent = jnp.reshape(post, (-1,) + pair.output[:2] + (post.shape[-1],))
+    shape = jax.ShapeDtypeStruct((cotangent.shape[0],) + pair.image, post.dtype)
+    (images,) = jax.linear_transpose(lambda images: _convolve(images, kernel, pair), shape)(cotangent)
+    return jnp.reshape(images, (images.shape[0], -1))
+
+
+def kernel_gradient(source, post, pair: ConvPair):
+    """sum(batch) patches(source)[b, i] * post[b, j]: [batch, neurons] x [batch x positions, out] ->
+    [receptive field, out] (the kernel transpose of `convolve`)."""
+    source, post = _promoted(source, post)
+    images = jnp.reshape(source, (-1,) + pair.image)
+    cotangent = jnp.reshape(post, (images.shape[0],) + pair.output[:2] + (post.shape[-1],))
+    k = pair.conv.kernel
+    shape = jax.ShapeDtypeStruct((k, k, pair.image[2], post.shape[-1]), post.dtype)
+    (kernel,) = jax.linear_transpose(lambda kernel: _convolve(images, kernel, pair), shape)(cotangent)
+    return jnp.reshape(jnp.transpose(kernel, (2, 0, 1, 3)), (pair.receptive_field, -1))

@@ -12,6 +12,8 @@ Deliberate choices, each measured in benchmarks/step_bench.py:
 * The bias unit. A sum over `pre+bias` is split into the sum over the real neurons plus the bias row, so that a
   neuron array is never concatenated with a row of ones just to be contracted.
 * Specialisation. Genome entries given as constants are folded into the program at trace time.
+* Convolutional pairs. A contraction of convolution form is a convolution on the layer, not a matmul over
+  gathered patches, and an elementwise expression of patches is computed on the layer (rulec/lower/patch_views.py).
 * Dead-state elimination. `predict` and each step of an unroll run the pruned schedule of rulec/ir/liveness.py;
   `step` runs the complete one.
 """
@@ -35,6 +37,7 @@ from rulec.ir.nodes import walk
 from rulec.ir.schedule import Context, StatementRunner, instance_index, refuse
 from rulec.losses import LOSSES, loss_table
 from rulec.lower import contraction, convolution
+from rulec.lower.patch_views import ZERO_KEEPING, View, Views, keeps_zero
 from rulec.lower.network_state import NetworkState
 from rulec.shapes import Layers
 from rulec.syntax.ast import BinOp, Reducer
@@ -73,12 +76,14 @@ class JaxStep(StatementRunner):
         self.xp = jnp
         self.per_synapse = {g.name: ir.scheme_of({r for r, _ in g.per_synapse}) for g in program.genome
                             if g.per_synapse}
+        self.views = Views()  # the patch arrays of the trace in progress (rulec/lower/patch_views.py)
 
     # ---- phases ----------------------------------------------------------------------------------------------
 
     def run(self, genome, network: NetworkState, x, y, schedule, key):
         """Runs `schedule` on a batch with the draws of `key`; returns the values of every stored array."""
         dtype = x.dtype
+        self.views = Views()
         neurons = {n.name: [[jnp.zeros((x.shape[0], size), dtype)] * (n.states or 1) for size in self.sizes]
                    for n in self.program.neurons if not n.persistent}
         neurons.update({name: [per_state_arrays(a) for a in network.neurons[name]] for name in self.persistent})
@@ -90,6 +95,7 @@ class JaxStep(StatementRunner):
                 state["neurons"] = self.repeat(item, state)
             else:
                 self.run_instance(item, state)
+        self.views = Views()  # holds no tracer past its trace
         return state
 
     def repeat(self, loop: liveness.Repeat, state):
@@ -128,6 +134,18 @@ class JaxStep(StatementRunner):
     def fold(self, data, pair):
         return convolution.fold(data, pair)
 
+    def patches(self, data, pair):  # [batch, neurons] recorded; with trailing axes (a transposed sum's), not
+        return self.views.cut(View(data, pair, None)) if data.ndim == 2 else super().patches(data, pair)
+
+    def from_patches(self, data, pair):
+        found = self.views.of(data)  # a state written with a value computed on the layer: that value
+        return found.source if found and found.bias is None and found.source.ndim == 2 else super().from_patches(
+            data, pair)
+
+    def reduced(self, e: ir.Reduce, value: nm.Named, context: Context, state) -> nm.Named:
+        found = self.views.of(value.data)
+        return value if found and found.folded else super().reduced(e, value, context, state)
+
     def step(self, genome, network: NetworkState, x, y, in_unroll: bool = False) -> NetworkState:
         """One inner step: returns the next state. `in_unroll` runs the pruned step, which leaves the synapses
         and persistent neurons that no later step nor `predict` reads at their old values."""
@@ -165,8 +183,8 @@ class JaxStep(StatementRunner):
             targets = [(position.value, value)]
         else:
             low, high = indexing.state_span(position, context.ranges)
-            targets = [(s, nm.take(value, position.index, s - low) if position.index in value.axes else value)
-                       for s in range(low, high)]
+            targets = [(s, self.views.take(value, position.index, s - low) if position.index in value.axes
+                        else value) for s in range(low, high)]
         for s, part in targets:
             aligned = nm.align(part, lead + (layer.index,))
             states[s] = jnp.broadcast_to(aligned, states[s].shape).astype(states[s].dtype)
@@ -180,11 +198,15 @@ class JaxStep(StatementRunner):
             case ir.Load():
                 return self.load(e, context, state)
             case ir.Arith():
-                return nm.combine(e.op.apply, self.expr(e.left, context, state), self.expr(e.right, context, state))
+                return self.elementwise(functools.partial(nm.combine, e.op.apply), ZERO_KEEPING[e.op],
+                                        self.expr(e.left, context, state), self.expr(e.right, context, state))
             case ir.Neg():
-                return nm.apply(operator.neg, self.expr(e.arg, context, state))
+                return self.elementwise(functools.partial(nm.apply, operator.neg), all,
+                                        self.expr(e.arg, context, state))
             case ir.Func():
-                return nm.apply(_FUNCTIONS[e.name][e.primes], self.expr(e.arg, context, state))
+                fn = _FUNCTIONS[e.name][e.primes]
+                return self.elementwise(functools.partial(nm.apply, fn),
+                                        lambda zeros: all(zeros) and keeps_zero(fn), self.expr(e.arg, context, state))
             case ir.PerState():
                 return indexing.per_state(e, self.expr(e.arg, context, state), _FUNCTIONS, context.ranges)
             case ir.Pairwise():
@@ -243,21 +265,23 @@ class JaxStep(StatementRunner):
                 factors.append((self.expr(factor, context, state), None))
         layers = [p.index for sub in walk(e.body) if isinstance(sub, ir.Load) for p in sub.positions
                   if isinstance(p, ir.Layer)]
-        total = self.einsum(factors, e.axes, biased, layers)
+        pair = self.geometry.pair(context.roles)
+        total = self.einsum(factors, e.axes, biased, layers, pair, spatial.transposes(e) if pair else None)
         if e.kind is Reducer.MEAN:
             count = 1
             for axis in e.axes:
                 count *= next(f.size(axis) + (unit == axis) for f, unit in factors if axis in f.axes)
             coefficient /= count
-        return nm.Named(total.data * coefficient, total.axes) if coefficient != 1.0 else total
+        return self.views.scaled(total, coefficient) if coefficient != 1.0 else total
 
     @staticmethod
     def is_unit_neuron(factor: ir.Expr, biased) -> TypeGuard[ir.Load]:
         return (isinstance(factor, ir.Load) and factor.kind is ir.Source.NEURON
                 and ir.neuron_layer(factor.positions).bias and ir.neuron_layer(factor.positions).index in biased)
 
-    def einsum(self, factors, reduced, biased, layers) -> nm.Named:
-        """Contracts (array, unit_axis) factors over `reduced`, splitting each biased axis into neurons + bias row."""
+    def einsum(self, factors, reduced, biased, layers, pair=None, transposes=None) -> nm.Named:
+        """Contracts (array, unit_axis) factors over `reduced`, splitting each biased axis into neurons + bias row;
+        on a convolutional `pair`, one of convolution form is a convolution (rulec/lower/patch_views.py)."""
         if biased:
             axis, rest = biased[0], biased[1:]
             rows = next((f.size(axis) if unit == axis else f.size(axis) - 1) for f, unit in factors if axis in f.axes)
@@ -280,9 +304,11 @@ class JaxStep(StatementRunner):
                     main.append((nm.slice_axis(f, axis, 0, rows), unit))
                     row.append((nm.take(f, axis, rows), unit))
             inner = tuple(a for a in reduced if a != axis)
-            return nm.combine(operator.add, self.einsum(main, reduced, rest, layers),
-                              self.einsum(row, inner, rest, layers))
-        return contraction.contract([f for f, _ in factors], reduced, layers, self.contraction)
+            return nm.combine(operator.add, self.einsum(main, reduced, rest, layers, pair, transposes),
+                              self.einsum(row, inner, rest, layers, pair, transposes))
+        arrays = [f for f, _ in factors]
+        convolved = self.views.contract(arrays, reduced, layers, pair, transposes) if pair else None
+        return convolved or contraction.contract(arrays, reduced, layers, self.contraction)
 
     def has_bias_row(self, body: ir.Expr, index: str) -> bool:
         return any(isinstance(p, ir.Layer) and p.index == index and p.bias
@@ -299,11 +325,14 @@ class JaxStep(StatementRunner):
             t = nm.Named(states[position.value], lead + (layer.index,))
         else:
             low, high = indexing.state_span(position, context.ranges)
-            t = nm.Named(jnp.stack(states[low:high]), (position.index,) + lead + (layer.index,))
+            t = nm.Named(self.views.stacked(states[low:high]), (position.index,) + lead + (layer.index,))
         if layer.bias and augment:
             assert self.program.bias is not None  # an index over `+bias` needs the rule's bias
-            unit = jnp.full(t.data.shape[:-1] + (1,), self.program.bias, t.data.dtype)
-            t = nm.Named(jnp.concatenate([t.data, unit], axis=-1), t.axes)
+            if self.views.of(t.data):
+                t = nm.Named(self.views.with_unit(t.data, self.program.bias), t.axes)
+            else:
+                unit = jnp.full(t.data.shape[:-1] + (1,), self.program.bias, t.data.dtype)
+                t = nm.Named(jnp.concatenate([t.data, unit], axis=-1), t.axes)
         return nm.diagonal(t)
 
     def batch_axes(self, neuron: str) -> tuple[str, ...]:
@@ -324,6 +353,12 @@ class JaxStep(StatementRunner):
         else:
             data, stored = jnp.asarray(state["genome"][e.name]), axes
         return indexing.select(nm.Named(data, stored), axes, e.positions, size, context.ranges)
+
+
+    def elementwise(self, fn, keeps_zero, *operands: nm.Named) -> nm.Named:
+        """fn(*operands), on the layers rather than their patches where it can be (rulec/lower/patch_views.py);
+        `keeps_zero` says, from which operands are zero in the padding of patches, whether the result is."""
+        return self.views.elementwise(fn, list(operands), keeps_zero) or fn(*operands)
 
 
 def per_state_arrays(array) -> list:

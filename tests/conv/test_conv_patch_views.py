@@ -1,0 +1,74 @@
+"""The JAX lowering's convolutions on the layers (rulec/lower/patch_views.py): where an equation is a contraction
+of convolution form it runs as lax.conv_general_dilated, with no patches gathered; where its patches hold
+something else than zeros in the padding it must not, and the patch path still equals the NumPy reference."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import rulec
+from rulec.functions import elementwise_table
+from rulec.reference.interpreter import Reference
+from tests.conftest import reference_run
+from tests.conv.test_conv_equivalence import LAYERS
+from tests.lower.test_equivalence import max_difference
+
+# `a[i, 0] + 0.5` and `exp(...)` are 0.5 and 1 in the padding of the patches, where a convolution reads zeros:
+# the forward sum and the kernel update run on patches; the transposed sum is a convolution, and the product
+# with `exp(a[i, 0])` is computed on the layer. `sum(batch) a[i, 0] * a[i, 1]` is a product of two patch arrays
+# over the same pre index, not a kernel update.
+PADDED = """
+rule padded
+genome
+  lr = 0.01
+loss mse
+neuron a[2]
+synapse w : pre+bias -> post ~ uniform(-1, 1) / sqrt(fan_in)
+bias 1
+
+input (i in input)
+  a[i, 0] := x[i]
+
+forward (i in pre+bias, j in post)
+  a[j, 0] := tanh(sum(i) w[i, j] * (a[i, 0] + 0.5))
+
+feedback (j in output)
+  a[j, 1] := a[j, 0] - target[j]
+
+backward (i in pre, j in post)
+  a[i, 1] := exp(a[i, 0]) * sum(j) w[i, j] * a[j, 1]
+
+update (i in pre, j in post)
+  w[i, j] := w[i, j] - lr * (sum(batch) exp(a[i, 1]) * a[j, 1] + sum(batch) a[i, 0] * a[i, 1])
+"""
+
+
+def hlo(net, batch: int = 2) -> str:
+    genome, state = net.init_genome(jax.random.key(0)), net.init(jax.random.key(1))
+    x, y = jnp.zeros((batch, net.sizes[0])), jnp.zeros((batch, net.sizes[-1]))
+    return jax.jit(net.step).lower(genome, state, x, y).compile().as_text()
+
+
+def test_backprop_on_a_convnet_gathers_no_patches():
+    text = hlo(rulec.load("stdlib_rules/backprop.rule").network(LAYERS))
+    assert "convolution(" in text and "gather(" not in text
+
+
+def test_patches_that_are_not_zero_in_the_padding_take_the_patch_path_and_equal_the_reference():
+    rule = rulec.loads(PADDED, "padded.rule")
+    with jax.enable_x64(True):
+        net = rule.network(LAYERS)
+        assert "gather(" in hlo(net)
+        genome = net.init_genome(jax.random.key(0), jnp.float64)
+        state = net.init(jax.random.key(1), jnp.float64)
+        reference = Reference(rule.program, net.geometry, elementwise_table(np))
+        rng = np.random.default_rng(0)
+        xs = rng.normal(size=(2, 2, net.sizes[0]))
+        ys = rng.normal(size=(2, 2, net.sizes[-1]))
+        ref_state, _ = reference_run(reference, genome, state, xs, ys)
+        step = jax.jit(net.step)
+        for x, y in zip(xs, ys):
+            state = step(genome, state, jnp.asarray(x), jnp.asarray(y))
+    assert max_difference(state, ref_state) < 1e-10
