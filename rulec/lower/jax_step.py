@@ -20,20 +20,19 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import TypeGuard, assert_never
+from typing import TypeGuard
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, elementwise_table, pairwise_table
+from rulec.functions import elementwise_table, pairwise_table
 from rulec.geometry import geometry
 from rulec.ir import draws, indexing, liveness, spatial
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.nodes import walk
 from rulec.ir.schedule import Context, StatementRunner, instance_index, refuse
-from rulec.losses import LOSSES, loss_table
+from rulec.losses import loss_table
 from rulec.lower import contraction, convolution
 from rulec.lower.network_state import NetworkState
 from rulec.shapes import Layers
@@ -173,42 +172,13 @@ class JaxStep(StatementRunner):
 
     # ---- expressions -----------------------------------------------------------------------------------------
 
-    def expr(self, e: ir.Expr, context: Context, state) -> nm.Named:
-        match e:
-            case ir.Const():
-                return nm.Named(jnp.asarray(e.value, state["input"].dtype), ())
-            case ir.Load():
-                return self.load(e, context, state)
-            case ir.Arith():
-                return nm.combine(e.op.apply, self.expr(e.left, context, state), self.expr(e.right, context, state))
-            case ir.Neg():
-                return nm.apply(operator.neg, self.expr(e.arg, context, state))
-            case ir.Func():
-                return nm.apply(_FUNCTIONS[e.name][e.primes], self.expr(e.arg, context, state))
-            case ir.PerState():
-                return indexing.per_state(e, self.expr(e.arg, context, state), _FUNCTIONS, context.ranges)
-            case ir.Pairwise():
-                return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
-                                  self.expr(e.right, context, state))
-            case ir.Size():
-                return nm.Named(jnp.asarray(self.size(e, context, state), state["input"].dtype), ())
-            case ir.IndexCompare():
-                # A constant of the trace: the sizes are static, and the mask needs no iota in the program.
-                mask = indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
-                return nm.Named(jnp.asarray(mask.data, state["input"].dtype), mask.axes)
-            case ir.Loss():
-                return indexing.loss(_LOSSES[e.name][e.primes], LOSSES[e.name].couples_outputs,
-                                     self.expr(e.prediction, context, state), self.expr(e.target, context, state))
-            case ir.Draw():
-                return self.draw(e, context, state)
-            case ir.Reduce():
-                if e.kind is Reducer.NORMALIZE:
-                    return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
-                if e.kind.value in nm.REDUCTIONS:  # max, logsumexp, softmax: no product to contract
-                    return nm.REDUCTIONS[e.kind.value](self.expr(e.body, context, state), e.axes)
-                return self.reduced(e, self.contract(e, context, state), context, state)
-            case _:
-                assert_never(e)
+    functions, losses, pairwise = _FUNCTIONS, _LOSSES, PAIRWISE_FUNCTIONS
+
+    def number(self, value: float, state) -> nm.Named:
+        return nm.Named(jnp.asarray(value, state["input"].dtype), ())
+
+    def mask(self, mask: nm.Named, state) -> nm.Named:
+        return nm.Named(jnp.asarray(mask.data, state["input"].dtype), mask.axes)
 
     def trace_constant(self, e: ir.Expr, context: Context, state) -> float:
         """The value of an expression of numbers and sizes (`is_trace_constant`)."""
