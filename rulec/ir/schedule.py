@@ -16,6 +16,7 @@ from typing import Any, assert_never
 
 import numpy as np
 
+from rulec.check.symbols import BATCH
 from rulec.diagnostics import Diagnostic, RuleError
 from rulec.functions import NORMALIZE_EPSILON, PAIRWISE
 from rulec.geometry import Geometry
@@ -187,7 +188,7 @@ class StatementRunner:
         if e.kind in (ir.Source.INPUT, ir.Source.TARGET):
             (neuron,) = e.positions
             assert isinstance(neuron, ir.Layer), e  # `x[j]`, `target[j]`
-            return nm.Named(state[e.kind.value], ("batch", neuron.index))
+            return nm.Named(state[e.kind.value], (BATCH, neuron.index))
         if e.kind is ir.Source.STEP:
             return nm.Named(state["step"], ())
         if e.kind is ir.Source.SCALAR:

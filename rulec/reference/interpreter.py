@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rulec.check.symbols import BATCH
 from rulec.functions import pairwise_table
 from rulec.geometry import geometry
 from rulec.ir import draws, indexing, spatial
@@ -102,7 +103,7 @@ class Reference(StatementRunner):
         if statement.kind is ir.Source.NEURON:
             store, key = state["neurons"][statement.name], context.roles[ir.neuron_layer(statement.positions).role]
             if statement.name not in self.persistent:
-                region = (indexing.Cut(slice(None), "batch", True),) + region
+                region = (indexing.Cut(slice(None), BATCH, True),) + region
         else:
             store = state["synapses"][statement.name]
             key = instance_index(self.synapse_schemes[statement.name], context.roles)
@@ -138,7 +139,7 @@ class Reference(StatementRunner):
         if e.kind is ir.Source.NEURON:
             layer_position = ir.neuron_layer(e.positions)
             data = state["neurons"][e.name][context.roles[layer_position.role]]
-            stored = axes if e.name in self.persistent else ("batch",) + axes
+            stored = axes if e.name in self.persistent else (BATCH,) + axes
             if layer_position.bias:
                 data = self.with_bias_unit(data, stored.index(layer_position.index))
             return indexing.select(nm.Named(data, stored), axes, e.positions, size, context.ranges)
