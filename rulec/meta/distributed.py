@@ -14,12 +14,13 @@ and ends with a message and exit status 1:
 * while connecting: a watchdog that fires before JAX's own deadline;
 * mid-run: a peer that died breaks the collectives' connections at once, and rulec's own barriers wait the run's
   timeout, while JAX's heartbeat deadline is set later than both.
-Such an error ends the process without the interpreter's teardown, where JAX's shutdown would wait for the dead
+A lost peer ends the process without the interpreter's teardown, where JAX's shutdown would wait for the dead
 peer and then abort.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import itertools
@@ -90,7 +91,13 @@ def _give_up(cluster: Cluster) -> None:
 
 class DistributedError(DataError):
     """A multi-process run that cannot start or go on. The command line reports it as it reports bad data: the
-    message and a hint, then exit status 1, without the interpreter's teardown (see the module's docstring)."""
+    message and a hint, then exit status 1."""
+
+
+class LostPeer(DistributedError):
+    """A process of the run died or stopped answering. The process that finds it ends without the interpreter's
+    teardown, where JAX's shutdown would wait for the lost process and then abort. (Every other DistributedError
+    goes through the teardown, whose shutdown lets the processes that are still running leave together.)"""
     skips_teardown = True
 
 
@@ -112,7 +119,7 @@ def joined(cluster: Cluster) -> Iterator[None]:
     except (RuntimeError, ValueError) as error:  # JAX's runtime errors are ValueErrors; Gloo names itself
         if "Gloo" not in str(error):
             raise
-        raise DistributedError(f"another process of the run died or lost its connection ({error})",
+        raise LostPeer(f"another process of the run died or lost its connection ({error})",
                                "the last checkpoint is whole: start every process again with --resume") from None
 
 
@@ -154,6 +161,7 @@ def process_id_lock(cluster: Cluster) -> Path:
 
 
 _held = contextlib.ExitStack()  # the lock on this process's id, held until the process ends
+atexit.register(_held.close)  # removes its file on a normal exit; after os._exit the kernel still releases it
 
 
 def connect(cluster: Cluster) -> None:
@@ -215,6 +223,6 @@ def synchronise(what: str) -> None:
     try:
         global_state.client.wait_at_barrier(f"rulec-{next(_barrier_ids)}", timeout * 1000)
     except Exception as error:  # the runtime's own error type; its message names the missing processes
-        raise DistributedError(f"not every process reached {what} within {timeout} s ({error})",
+        raise LostPeer(f"not every process reached {what} within {timeout} s ({error})",
                                "a process may have died or be far slower; give it longer with "
                                "--distributed-timeout") from None
