@@ -170,6 +170,9 @@ def connect(cluster: Cluster) -> None:
         _refuse_what_jax_would_abort_on(cluster)
     _joined.append(cluster)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU processes exchange arrays over TCP
+    # JAX's preemption service catches SIGTERM and lets the process run on, for sync points rulec does not use:
+    # without it, `kill` (or a scheduler's cancel) ends a process of the run as it ends a run of one.
+    jax.config.update("jax_enable_preemption_service", False)
     watchdog = threading.Timer(cluster.timeout, _give_up, args=(cluster,))
     watchdog.daemon = True
     watchdog.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -172,8 +173,9 @@ def test_what_jax_would_abort_on_or_wait_out_is_refused_at_once(tmp_path):
 
 
 def test_a_peer_that_dies_mid_run_ends_the_others_with_a_message(tmp_path):
-    """Process 1 killed after the first step: process 0's next collective breaks, and it ends with a message and
-    exit status 1 (not an internal error, then JAX's abort at shutdown), its checkpoint whole."""
+    """Process 1 killed (SIGTERM, which ends it as it ends a run of one process) after the first step: process
+    0's next collective breaks, and it ends with a message and exit status 1 (not an internal error, then JAX's
+    abort at shutdown), its checkpoint whole."""
     port = free_port()
     # No validation (--eval-every past the run): one program less to compile.
     processes = [launch([*TINY, "--steps", "1000", "--checkpoint-every", "1", "--eval-every", "1000", "-o", "run.npz",
@@ -182,8 +184,8 @@ def test_a_peer_that_dies_mid_run_ends_the_others_with_a_message(tmp_path):
     deadline = time.monotonic() + LIMIT
     while not (tmp_path / "run.log.json").exists() and processes[0].poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
-    processes[1].kill()
-    processes[1].wait()
+    processes[1].terminate()
+    assert processes[1].wait(timeout=60) == -signal.SIGTERM
     _, err = processes[0].communicate(timeout=LIMIT)
     assert processes[0].returncode == 1, err
     assert "error: another process of the run died or lost its connection" in err, err
