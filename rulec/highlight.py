@@ -5,7 +5,7 @@ from __future__ import annotations
 from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
-from rulec.check.symbols import LAYER_SETS, STEP_COUNTER
+from rulec.check.symbols import BATCH, LAYER_SETS, STEP_COUNTER
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, SIZE, STEP_DRAWS, TWO_ARGUMENT_FUNCTIONS
 from rulec.losses import LOSSES
 from rulec.phases import PHASES
@@ -33,7 +33,7 @@ class RuleLexer(RegexLexer):
             (words(("loss", SIZE) + tuple(ELEMENTWISE) + tuple(DISTRIBUTIONS | STEP_DRAWS) + TWO_ARGUMENT_FUNCTIONS,
                    suffix=r"\b'*"), Name.Builtin),
             (words(tuple(LOSSES), suffix=r"\b"), Name.Builtin),
-            (words(LAYER_SETS + ("batch",) + INIT_NAMES + ("x", "target", STEP_COUNTER), suffix=r"\b"),
+            (words(LAYER_SETS + (BATCH,) + INIT_NAMES + ("x", "target", STEP_COUNTER), suffix=r"\b"),
              Name.Builtin.Pseudo),
             (r"\d+\.\d+([eE][+-]?\d+)?|\d+[eE][+-]?\d+|\d+", Number),
             (r":=|->|\.\.|<=|>=|==|[-+*/^~=<>]", Operator),

@@ -13,7 +13,7 @@ from rulec.check import comparisons, draws, loss_calls, permissions, scalars, si
 from rulec.check.declarations import suggest
 from rulec.check.graph import layer_mismatch, outside_phase
 from rulec.check.indices import SCALAR, LayerIndex, PhaseTypes, Ty
-from rulec.check.symbols import LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
+from rulec.check.symbols import BATCH, LAYER_SETS, NARROWINGS, Axis, LayerAxis, StateAxis, Symbol, Symbols, resolve_dim
 from rulec.diagnostics import Diagnostic, Span
 from rulec.functions import DISTRIBUTIONS, ELEMENTWISE, INIT_NAMES, SIZE, STEP_DRAWS, TWO_ARGUMENT_FUNCTIONS
 from rulec.syntax import ast
@@ -325,7 +325,7 @@ class PhaseTyper:
         names: list[ast.ReduceIndex] = []
         over_batch = False
         for index in reduce.indices:
-            if index.name == "batch" and index.layer_set is None:
+            if index.name == BATCH and index.layer_set is None:
                 over_batch = True
             elif index.layer_set is not None:
                 layer_set = index.layer_set

@@ -6,6 +6,7 @@ equation can scale by its layer's fan-in (`eta_w / size(i)`) or average over the
 from __future__ import annotations
 
 from rulec.check.indices import SCALAR, Ty
+from rulec.check.symbols import BATCH
 from rulec.syntax import ast
 
 USAGE = "write `size(i)` with a neuron index bound in the phase header or a sum, or `size(batch)`"
@@ -22,7 +23,7 @@ def size_call(typer, call: ast.Call) -> Ty:
         typer.error(call.span, "`size` takes one index", USAGE, "size-argument")
         return SCALAR
     index = call.args[0]
-    if index.name == "batch":
+    if index.name == BATCH:
         return SCALAR
     layer = typer.layers.get(index.name)
     if layer is None:

@@ -19,7 +19,8 @@ NARROWINGS = {"pre": ("input", "hidden"), "post": ("hidden", "output")}
 
 # Built-in names that equations read: the input and the (one-hot, +-1) target.
 BUILTIN_NEURONS = {"x": "input", "target": "output"}
-RESERVED = frozenset(LAYER_SETS) | {"x", "target", "batch", "fan_in", "fan_out", "bias", "loss", "step"}
+BATCH = "batch"  # the index over a batch's examples (`sum(batch)`), and the IR's axis of examples
+RESERVED = frozenset(LAYER_SETS) | {"x", "target", BATCH, "fan_in", "fan_out", "bias", "loss", "step"}
 STEP_COUNTER = "step"  # the built-in scalar that counts steps: 0 on the first
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import sys
 
 import typer
@@ -38,7 +39,12 @@ def run(app: typer.Typer) -> None:
         sys.exit(ExitCode.USAGE if on_command_line(error) else ExitCode.INPUT)
     except DataError as error:
         typer.echo(error.render(), err=True)
-        sys.exit(ExitCode.USAGE if isinstance(error, FlagError) else ExitCode.INPUT)
+        code = ExitCode.USAGE if isinstance(error, FlagError) else ExitCode.INPUT
+        if error.skips_teardown:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        sys.exit(code)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort as abort:

@@ -362,12 +362,16 @@ SEARCH_SCALE_HELP = ("The unit of an evolution strategy's step for each genome e
                      "always steps in units of the larger of the declared scale and the entry's current size.")
 
 
+def one_of(value: str, choices: tuple[str, ...], what: str, flag: str) -> str:
+    """A flag's value that must be one of `choices` (`what` names one of them: "a split")."""
+    if value not in choices:
+        raise typer.BadParameter(f"{value!r} is not {what}; choose from {', '.join(choices)}", param_hint=flag)
+    return value
+
+
 def search_scale_choice(value: str) -> str:
     """--search-scale, one of the search scales (whether the method takes it is the method's to say)."""
-    if value not in SEARCH_SCALES:
-        raise typer.BadParameter(f"{value!r} is not a search scale; choose from {', '.join(SEARCH_SCALES)}",
-                                 param_hint="--search-scale")
-    return value
+    return one_of(value, SEARCH_SCALES, "a search scale", "--search-scale")
 
 
 SearchScaleOption = Annotated[str, typer.Option(help=SEARCH_SCALE_HELP)]
@@ -382,10 +386,7 @@ VALIDATE_ON_HELP = ("Where meta-validation measures the --validate tasks. test: 
 
 
 def validate_on_choice(value: str) -> str:
-    if value not in VALIDATE_ON:
-        raise typer.BadParameter(f"{value!r} is not a split; choose from {', '.join(VALIDATE_ON)}",
-                                 param_hint="--validate-on")
-    return value
+    return one_of(value, VALIDATE_ON, "a split", "--validate-on")
 
 
 ValidateOnOption = Annotated[str, typer.Option(callback=validate_on_choice, help=VALIDATE_ON_HELP)]

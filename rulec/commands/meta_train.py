@@ -35,70 +35,70 @@ def run_meta_training(*, file, checked, settings: Settings, genome_path, preset,
                       output: Path,
                       checkpoint_dir: Path | None, resume: bool, log_path: Path | None, plot_path: Path | None,
                       force: bool = False, cluster: distributed.Cluster = distributed.Cluster()) -> None:
-    if distributed.wanted(cluster):
-        distributed.connect(cluster)
-    # Every process computes the same search; process 0 alone reports, holds the output locks and writes files.
-    leader = distributed.is_leader()
-    console = Console(stderr=True, quiet=not leader)
-    warn = warner(console)
-    checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
-    log_path = log_path or output.with_suffix(".log.json")
-    planned = plan_outputs({"-o": output, "--log": log_path, "--plot": plot_path},
-                           {"--checkpoint-dir": checkpoint_dir}, genome="-o")
-    if leader:
-        refuse_unwritable(planned)
-    rule = api.Rule(checked)
-    with flags_of(FLAGS):
-        run = meta_training.prepare(rule, settings, genome=genome_path, preset=preset,
-                                    genome_settings=genome_settings, data_dir=data_dir, resume=resume, force=force,
-                                    warn=warn)
-    settings = run.settings
-    with holding([o.path for o in planned] if leader else []):
-        if resume:
-            with flags_of(FLAGS):
-                start = run.resume(checkpoint_dir)
-            console.print(f"resuming from step {start} ({checkpoint_dir})")
-        console.print(run.describe())
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TextColumn("{task.fields[status]}"))
-        try:
-            with Progress(*columns, console=console) as progress, interrupts.deferred():
-                bar = progress.add_task(settings.method, total=settings.steps, completed=run.start, status="")
+    with distributed.joined(cluster):
+        # Every process computes the same search; process 0 alone reports, holds the output locks and writes files.
+        leader = distributed.is_leader()
+        console = Console(stderr=True, quiet=not leader)
+        warn = warner(console)
+        checkpoint_dir = checkpoint_dir or output.with_suffix(".checkpoint")
+        log_path = log_path or output.with_suffix(".log.json")
+        planned = plan_outputs({"-o": output, "--log": log_path, "--plot": plot_path},
+                               {"--checkpoint-dir": checkpoint_dir}, genome="-o")
+        if leader:
+            refuse_unwritable(planned)
+        rule = api.Rule(checked)
+        with flags_of(FLAGS):
+            run = meta_training.prepare(rule, settings, genome=genome_path, preset=preset,
+                                        genome_settings=genome_settings, data_dir=data_dir, resume=resume, force=force,
+                                        warn=warn)
+        settings = run.settings
+        with holding([o.path for o in planned] if leader else []):
+            if resume:
+                with flags_of(FLAGS):
+                    start = run.resume(checkpoint_dir)
+                console.print(f"resuming from step {start} ({checkpoint_dir})")
+            console.print(run.describe())
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       TextColumn("{task.fields[status]}"))
+            try:
+                with Progress(*columns, console=console) as progress, interrupts.deferred():
+                    bar = progress.add_task(settings.method, total=settings.steps, completed=run.start, status="")
 
-                def stepped(record: dict) -> None:
-                    progress.update(bar, completed=record["step"], status=_status(record))
-                    interrupts.check()  # a Ctrl-C of the step just taken stops here, where the run checkpoints
+                    def stepped(record: dict) -> None:
+                        progress.update(bar, completed=record["step"], status=_status(record))
+                        interrupts.check()  # a Ctrl-C of the step just taken stops here, where the run checkpoints
 
-                result = run.run(progress=stepped, checkpoint_dir=checkpoint_dir if leader else None,
-                                 on_checkpoint=lambda history: write_json(log_path, _log(rule, settings, history, file)),
-                                 warn=warn)
-        except meta_training.Interrupted as interrupted:
-            console.print(f"[yellow]interrupted:[/] checkpoint written at step {interrupted.step}; continue with "
-                          "--resume")
-            raise typer.Exit(130)
+                    result = run.run(progress=stepped, checkpoint_dir=checkpoint_dir if leader else None,
+                                     on_checkpoint=lambda history: write_json(
+                                         log_path, _log(rule, settings, history, file)),
+                                     warn=warn)
+            except meta_training.Interrupted as interrupted:
+                console.print(f"[yellow]interrupted:[/] checkpoint written at step {interrupted.step}; continue with "
+                              "--resume")
+                raise typer.Exit(130)
 
-        if not leader:
-            return
-        history = result.history
-        final = history[-1] if history else {}
-        written = save_or_rescue(output, lambda path: save_genome(
-            path, rule, result.genome, command=command_line(), seed=settings.seed, method=settings.method,
-            layers=list(result.sizes), networks=[describe_layers(net, ",") for net in result.networks],
-            data=settings.data, transform=settings.transform, inputs=settings.inputs,
-            steps=settings.steps,
-            validation_accuracy=final.get("validation"), settings=settings.config()), warn)
-        log = _log(rule, settings, history, file)
-        log_written = save_or_rescue(log_path, lambda path: write_json(path, log), warn)
-        console.print(_summary(history, result.seconds))
-        console.print(f"wrote {written} (genome), {log_written} (log), {checkpoint_dir}/ (checkpoint)")
-        rescued = (written, log_written) != (output, log_path) or bool(run.unsaved)
-        if plot_path is not None:
-            plotted = save_or_rescue(plot_path, lambda path: report.plot(
-                path, history, f"{rule.name}: {settings.method} on {settings.data}"), warn)
-            console.print(f"wrote {plotted}")
-            rescued = rescued or plotted != plot_path
-        if rescued:
-            raise typer.Exit(1)
+            if not leader:
+                return
+            history = result.history
+            final = history[-1] if history else {}
+            written = save_or_rescue(output, lambda path: save_genome(
+                path, rule, result.genome, command=command_line(), seed=settings.seed, method=settings.method,
+                layers=list(result.sizes), networks=[describe_layers(net, ",") for net in result.networks],
+                data=settings.data, transform=settings.transform, inputs=settings.inputs,
+                steps=settings.steps,
+                validation_accuracy=final.get("validation"), settings=settings.config()), warn)
+            log = _log(rule, settings, history, file)
+            log_written = save_or_rescue(log_path, lambda path: write_json(path, log), warn)
+            console.print(_summary(history, result.seconds))
+            console.print(f"wrote {written} (genome), {log_written} (log), {checkpoint_dir}/ (checkpoint)")
+            rescued = (written, log_written) != (output, log_path) or bool(run.unsaved)
+            if plot_path is not None:
+                plotted = save_or_rescue(plot_path, lambda path: report.plot(
+                    path, history, f"{rule.name}: {settings.method} on {settings.data}"), warn)
+                console.print(f"wrote {plotted}")
+                rescued = rescued or plotted != plot_path
+            if rescued:
+                raise typer.Exit(1)
 
 
 def _status(record: dict) -> str:

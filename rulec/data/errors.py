@@ -2,6 +2,10 @@
 
 
 class DataError(Exception):
+    # True for an error after which the interpreter's teardown could hang or abort (a multi-process run whose
+    # peer died): the command line then ends the process at once, after the message.
+    skips_teardown = False
+
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
         self.message = message

@@ -11,6 +11,7 @@ JAX is imported inside the functions: checking a rule, and the SymPy proofs, nev
 
 from __future__ import annotations
 
+from rulec.check.symbols import BATCH
 from rulec.ir import indexing
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
@@ -35,7 +36,7 @@ def site_key(step_key, site: int, roles: dict[ir.Role, int]):
 
 
 def axes(e: ir.Draw) -> tuple[str, ...]:
-    return ("batch",) + indexing.axis_names(e.positions)
+    return (BATCH,) + indexing.axis_names(e.positions)
 
 
 def shape(e: ir.Draw, layer_size: indexing.LayerSize, batch: int) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from rulec.check.symbols import BATCH
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 
@@ -125,5 +126,5 @@ def loss(function, couples_outputs: bool, prediction: nm.Named, target: nm.Named
     if not couples_outputs:
         return nm.combine(function, prediction, target)
     axes = prediction.axes + tuple(a for a in target.axes if a not in prediction.axes)
-    unit = next(a for a in axes if a != "batch")
+    unit = next(a for a in axes if a != BATCH)
     return nm.Named(function(nm.align(prediction, axes), nm.align(target, axes), axes.index(unit)), axes)

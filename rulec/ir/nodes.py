@@ -148,7 +148,7 @@ class Binding:
 
 @node
 class Reduce:
-    """`kind` is sum, mean or normalize. `axes` are index names or "batch"; `fresh` binds new neuron indices."""
+    """`kind` is sum, mean or normalize. `axes` are index names or BATCH ("batch"); `fresh` binds new neuron indices."""
 
     kind: ast.Reducer
     axes: tuple[str, ...]
@@ -293,8 +293,8 @@ class SynapseDecl:
 
     name: str
     scheme: Scheme
-    source: tuple[str, bool]
-    target: tuple[str, bool]
+    source: tuple[Role, bool]
+    target: tuple[Role, bool]
     channels: tuple[int, ...]
     fixed: bool
     init: ast.Expr | None
@@ -305,7 +305,7 @@ class SynapseDecl:
 class GenomeDecl:
     name: str
     shape: tuple[int, ...]  # state dims, for a shared entry
-    per_synapse: tuple[tuple[str, bool], ...] | None  # layer axes, for a per-synapse entry
+    per_synapse: tuple[tuple[Role, bool], ...] | None  # layer axes, for a per-synapse entry
     sampled: bool
     init: ast.Expr
     span: Span
@@ -331,20 +331,20 @@ class Program:
         return next((p for p in self.phases if p.kind is kind), None)
 
 
-def scheme_of(layer_sets: set[str]) -> Scheme:
-    if layer_sets == {"input", "output"}:
+def scheme_of(layer_sets: set[Role]) -> Scheme:
+    if layer_sets == {Role.INPUT, Role.OUTPUT}:
         return Scheme.SKIP  # a skip synapse's per-synapse genome entry: one instance, as the synapse
-    if layer_sets & {"pre", "post"}:
+    if layer_sets & {Role.PRE, Role.POST}:
         return Scheme.PAIRS
-    if "hidden" in layer_sets:
+    if Role.HIDDEN in layer_sets:
         return Scheme.HIDDEN
-    return Scheme.INPUT if "input" in layer_sets else Scheme.OUTPUT
+    return Scheme.INPUT if Role.INPUT in layer_sets else Scheme.OUTPUT
 
 
-def synapse_scheme(source: str, target: str) -> Scheme:
+def synapse_scheme(source: Role, target: Role) -> Scheme:
     """The scheme a synapse is stored per: a lateral synapse (`post -> post`) once per non-input layer, a skip
     synapse (`input -> output`) once, any other once per instance of the layer pair it joins."""
-    return Scheme.LATERAL if source == target == "post" else scheme_of({source, target})
+    return Scheme.LATERAL if source == target == Role.POST else scheme_of({source, target})
 
 
 def neuron_layer(positions: tuple[Position, ...]) -> Layer:

@@ -11,7 +11,7 @@ from rulec.check.declarations import literal_value
 from rulec.check.draws import is_draw
 from rulec.check.indices import LayerIndex, PhaseTypes
 from rulec.check.loops import loop_count
-from rulec.check.symbols import STEP_COUNTER, LayerAxis, StateAxis
+from rulec.check.symbols import BATCH, STEP_COUNTER, LayerAxis, StateAxis
 from rulec.functions import SIZE, TWO_ARGUMENT_FUNCTIONS
 from rulec.ir import nodes as ir
 from rulec.syntax import ast
@@ -109,7 +109,7 @@ class Resolver:
         """`size(i)` of a neuron index as the checker typed it, or `size(batch)`."""
         (index,) = call.args
         assert isinstance(index, ast.Ref), index  # the checker allows only an index
-        if index.name == "batch":
+        if index.name == BATCH:
             return ir.Size(None, call.span)
         ty = self.types.indices[index.span]
         assert isinstance(ty, LayerIndex), ty  # the checker allows only a neuron index
@@ -127,7 +127,7 @@ class Resolver:
         self.types = types
         roles = {b.index: b.role for b in bindings}
         statements = tuple(self.statement(s, roles) for s in phase.body)
-        scheme = ir.scheme_of({b.layer_set.name for b in phase.bindings})
+        scheme = ir.scheme_of({ir.Role(b.layer_set.name) for b in phase.bindings})
         return ir.Phase(phase.kind, scheme, bindings, statements, phase.span)
 
     def statement(self, statement: ast.Statement, roles: dict[str, ir.Role]) -> ir.Statement:
@@ -160,16 +160,16 @@ def resolve(checked: CheckedRule) -> ir.Program:
     genome = []
     for entry in rule.genome:
         axes = symbols.table[entry.name].axes
-        layers = tuple((a.layer_set, a.bias) for a in axes if isinstance(a, LayerAxis))
+        layers = tuple((ir.Role(a.layer_set), a.bias) for a in axes if isinstance(a, LayerAxis))
         genome.append(ir.GenomeDecl(entry.name, tuple(a.extent for a in axes if isinstance(a, StateAxis)),
                                     layers or None, entry.sampled, checked.initialisers[entry.name], entry.span,
                                     (entry.bounds[0].value, entry.bounds[1].value) if entry.bounds else None))
     synapses = tuple(
-        ir.SynapseDecl(s.name, ir.synapse_scheme(s.source.name, s.target.name), (s.source.name, s.source.bias),
-                       (s.target.name, s.target.bias),
+        ir.SynapseDecl(s.name, ir.synapse_scheme(source, target), (source, s.source.bias), (target, s.target.bias),
                        tuple(a.extent for a in symbols.table[s.name].axes[2:] if isinstance(a, StateAxis)),
                        s.fixed, checked.initialisers.get(s.name), s.span)
-        for s in rule.synapses)
+        for s in rule.synapses
+        for source, target in [(ir.Role(s.source.name), ir.Role(s.target.name))])
     neurons = tuple(
         ir.NeuronDecl(n.name, next((a.extent for a in symbols.table[n.name].axes[1:] if isinstance(a, StateAxis)),
                                    None), None if n.initial is None else n.initial.value)

@@ -10,17 +10,25 @@ For a network with layers 0..depth: `input` runs on layer 0, `forward` over pair
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, assert_never
 
+import numpy as np
+
+from rulec.check.symbols import BATCH
 from rulec.diagnostics import Diagnostic, RuleError
+from rulec.functions import NORMALIZE_EPSILON, PAIRWISE
 from rulec.geometry import Geometry
 from rulec.ir import draws, indexing, spatial
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.instances import holds, instances
 from rulec.ir.nodes import Role
+from rulec.losses import LOSSES
 from rulec.phases import PHASES, SPEC
+from rulec.syntax.ast import Reducer
 
 PHASE_ORDER = tuple(spec.kind for spec in PHASES)
 
@@ -89,7 +97,7 @@ class Context:
 class StatementRunner:
     """The part of an interpreter that is the same for all of them: a `let` binds its value for the rest of the
     phase; a write runs in its context, when the instance and its state ranges allow. Subclasses provide `sizes`
-    (the layer sizes), `geometry` (rulec/geometry.py), `depth`, `xp`, `expr(e, context, state)`,
+    (the layer sizes), `geometry` (rulec/geometry.py), `depth`, `xp`, the tables and hooks of `expr`,
     `load_stored(e, context, state)`, `write(statement, value, context, state)` (of a neuron or a synapse) and
     `layer_arrays` (see `run_statements`). `state` holds the batch ("input", "target"), the step counter ("step"),
     this step's key ("key") and the neurons ("neurons"), whose entry for a persistent scalar is its one number, read
@@ -100,7 +108,16 @@ class StatementRunner:
     geometry: Geometry
     depth: int
     xp: Any  # the array module of the interpreter's arrays (numpy, jax.numpy)
-    expr: Callable[[ir.Expr, Context, Any], nm.Named]
+    # The interpreter's own arithmetic, which `expr` dispatches to: elementwise functions and their derivatives
+    # (rulec.functions.elementwise_table), losses (rulec.losses.loss_table), pairwise functions (pairwise_table);
+    # `number(value, state)`, a number of the rule or the network as a scalar; `mask(named, state)`, an index
+    # comparison's 0/1 NumPy mask as the interpreter's array; `contract(e, context, state)`, a sum or mean.
+    functions: dict
+    losses: dict
+    pairwise: dict
+    number: Callable[[float, Any], nm.Named]
+    mask: Callable[[nm.Named, Any], nm.Named]
+    contract: Callable[[ir.Reduce, Context, Any], nm.Named]
     load_stored: Callable[[ir.Load, Context, Any], nm.Named]
     write: Callable[[ir.Write, nm.Named, Context, Any], None]
 
@@ -176,7 +193,7 @@ class StatementRunner:
         if e.kind in (ir.Source.INPUT, ir.Source.TARGET):
             (neuron,) = e.positions
             assert isinstance(neuron, ir.Layer), e  # `x[j]`, `target[j]`
-            return nm.Named(state[e.kind.value], ("batch", neuron.index))
+            return nm.Named(state[e.kind.value], (BATCH, neuron.index))
         if e.kind is ir.Source.STEP:
             return nm.Named(state["step"], ())
         if e.kind is ir.Source.SCALAR:
@@ -190,6 +207,50 @@ class StatementRunner:
         key = draws.site_key(state["key"], e.site, context.roles)
         dtype = state["input"].dtype
         return draws.sample(e, args, key, size, lambda data: self.xp.asarray(data, dtype))
+
+    def elementwise(self, e: ir.Arith | ir.Neg | ir.Func, fn, *operands: nm.Named) -> nm.Named:
+        """`e`'s value, fn(*operands); the JAX lowering computes some of them on a layer instead of its patches."""
+        return fn(*operands)
+
+    def expr(self, e: ir.Expr, context: Context, state) -> nm.Named:
+        """The value of `e` in `context`: the dispatch over the IR's expressions, shared by every interpreter,
+        each computing with its own arrays through the tables and hooks above."""
+        match e:
+            case ir.Const():
+                return self.number(e.value, state)
+            case ir.Load():
+                return self.load(e, context, state)
+            case ir.Arith():
+                return self.elementwise(e, functools.partial(nm.combine, e.op.apply), self.expr(e.left, context, state),
+                                        self.expr(e.right, context, state))
+            case ir.Neg():
+                return self.elementwise(e, functools.partial(nm.apply, operator.neg), self.expr(e.arg, context, state))
+            case ir.Func():
+                return self.elementwise(e, functools.partial(nm.apply, self.functions[e.name][e.primes]),
+                                        self.expr(e.arg, context, state))
+            case ir.PerState():
+                return indexing.per_state(e, self.expr(e.arg, context, state), self.functions, context.ranges)
+            case ir.Pairwise():
+                return nm.combine(self.pairwise[e.name], self.expr(e.left, context, state),
+                                  self.expr(e.right, context, state))
+            case ir.Size():
+                return self.number(self.size(e, context, state), state)
+            case ir.IndexCompare():
+                # A constant of the network: the sizes are known, so the mask is computed here, not in the step.
+                return self.mask(indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op]), state)
+            case ir.Loss():
+                return indexing.loss(self.losses[e.name][e.primes], LOSSES[e.name].couples_outputs,
+                                     self.expr(e.prediction, context, state), self.expr(e.target, context, state))
+            case ir.Draw():
+                return self.draw(e, context, state)
+            case ir.Reduce():
+                if e.kind is Reducer.NORMALIZE:
+                    return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
+                if e.kind.value in nm.REDUCTIONS:  # max, logsumexp, softmax: no product to contract
+                    return nm.REDUCTIONS[e.kind.value](self.expr(e.body, context, state), e.axes)
+                return self.reduced(e, self.contract(e, context, state), context, state)
+            case _:
+                assert_never(e)
 
     def statement(self, statement, context: Context, state) -> None:
         if isinstance(statement, ir.Let):

@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rulec.check.symbols import BATCH
 from rulec.diagnostics import Diagnostic
 from rulec.geometry import ConvPair, Geometry, Roles
 from rulec.ir import named as nm
@@ -105,8 +106,8 @@ def transposed(value: nm.Named, pre: str, examples: int, pair: ConvPair, runner)
     """`value`, a reduction over the post index that keeps the pre index `pre`, summed over every patch holding
     each pre neuron; the bias row, held by every patch, over every position of the example."""
     xp = runner.xp
-    rest = tuple(a for a in value.axes if a not in ("batch", pre))
-    axes = ("batch", pre) + rest
+    rest = tuple(a for a in value.axes if a not in (BATCH, pre))
+    axes = (BATCH, pre) + rest
     data = nm.align(value, axes)
     shape = (examples, np.shape(data)[1]) + tuple(np.shape(data)[2:])
     data = xp.broadcast_to(data, shape)

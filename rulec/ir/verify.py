@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from rulec.check.symbols import BATCH
 from rulec.ir import nodes as ir
 from rulec.phases import PHASES, SPEC
 
@@ -146,7 +147,7 @@ def _check_expr(e: ir.Expr, scope: Scope, shapes) -> None:
     elif isinstance(e, ir.Reduce):
         fresh = {f.index: f for f in e.fresh}
         # Any other index it reduces over, but a neuron index bound outside, is a state index it binds.
-        reduced_states = {a: None for a in e.axes if a != "batch" and a not in fresh and a not in scope.layers}
+        reduced_states = {a: None for a in e.axes if a != BATCH and a not in fresh and a not in scope.layers}
         scope = Scope({**scope.layers, **fresh}, {**scope.states, **reduced_states}, scope.when)
     for child in ir.children(e):
         _check_expr(child, scope, shapes)

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import opt_einsum
 
+from rulec.check.symbols import BATCH
 from rulec.ir import named as nm
 
 MIXING_SIZE = 64  # a factor over state axes only, with at most this many entries, is a mixing matrix
@@ -44,7 +45,7 @@ def _contract(arrays, reduced, layers, form: str, einsum) -> nm.Named:
         axes += [a for a in f.axes if a not in axes]
     free = [a for a in axes if a not in reduced]
     # Emit [states..., batch, neurons...]: the order in which neurons are stored and synapse updates read.
-    output = ([a for a in free if a not in layers and a != "batch"] + [a for a in free if a == "batch"]
+    output = ([a for a in free if a not in layers and a != BATCH] + [a for a in free if a == BATCH]
               + [a for a in free if a in layers])
     return nm.Named(einsum(_spec([f.axes for f in arrays], output), *[f.data for f in arrays]), tuple(output))
 
@@ -58,7 +59,7 @@ def fold_mixing_matrices(arrays: list[nm.Named], reduced, layers, einsum) -> lis
     while True:
         for small in [f for f in arrays if _is_mixing(f, layers)]:
             for host in arrays:
-                if host is small or "batch" not in host.axes:
+                if host is small or BATCH not in host.axes:
                     continue
                 others = [f for f in arrays if f is not small and f is not host]
                 elsewhere = {a for f in others for a in f.axes}
@@ -80,7 +81,7 @@ def fold_into_weights(arrays: list[nm.Named], layers, einsum) -> list[nm.Named]:
     product over the mixing matrix's other index, which the main contraction then sums with the neurons."""
     arrays = list(arrays)
     for small in [f for f in arrays if _is_mixing(f, layers)]:
-        host = next((f for f in arrays if f is not small and "batch" not in f.axes and not _is_mixing(f, layers)
+        host = next((f for f in arrays if f is not small and BATCH not in f.axes and not _is_mixing(f, layers)
                      and set(small.axes) & set(f.axes)), None)
         if host is not None:
             union = list(dict.fromkeys(small.axes + host.axes))
@@ -90,7 +91,7 @@ def fold_into_weights(arrays: list[nm.Named], layers, einsum) -> list[nm.Named]:
 
 
 def _is_mixing(f: nm.Named, layers) -> bool:
-    return np.size(f.data) <= MIXING_SIZE and not any(a == "batch" or a in layers for a in f.axes)
+    return np.size(f.data) <= MIXING_SIZE and not any(a == BATCH or a in layers for a in f.axes)
 
 
 def _spec(inputs, output) -> str:

@@ -26,16 +26,16 @@ from typing import TypeGuard, assert_never
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, elementwise_table, pairwise_table
+from rulec.check.symbols import BATCH
+from rulec.functions import elementwise_table, pairwise_table
 from rulec.geometry import geometry
 from rulec.ir import draws, indexing, liveness, spatial
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.nodes import walk
 from rulec.ir.schedule import Context, StatementRunner, instance_index, refuse
-from rulec.losses import LOSSES, loss_table
+from rulec.losses import loss_table
 from rulec.lower import contraction, convolution
 from rulec.lower.patch_views import ZERO_KEEPING, View, Views, keeps_zero
 from rulec.lower.network_state import NetworkState
@@ -191,46 +191,17 @@ class JaxStep(StatementRunner):
 
     # ---- expressions -----------------------------------------------------------------------------------------
 
-    def expr(self, e: ir.Expr, context: Context, state) -> nm.Named:
-        match e:
-            case ir.Const():
-                return nm.Named(jnp.asarray(e.value, state["input"].dtype), ())
-            case ir.Load():
-                return self.load(e, context, state)
-            case ir.Arith():
-                return self.elementwise(functools.partial(nm.combine, e.op.apply), ZERO_KEEPING[e.op],
-                                        self.expr(e.left, context, state), self.expr(e.right, context, state))
-            case ir.Neg():
-                return self.elementwise(functools.partial(nm.apply, operator.neg), all,
-                                        self.expr(e.arg, context, state))
-            case ir.Func():
-                fn = _FUNCTIONS[e.name][e.primes]
-                return self.elementwise(functools.partial(nm.apply, fn),
-                                        lambda zeros: all(zeros) and keeps_zero(fn), self.expr(e.arg, context, state))
-            case ir.PerState():
-                return indexing.per_state(e, self.expr(e.arg, context, state), _FUNCTIONS, context.ranges)
-            case ir.Pairwise():
-                return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
-                                  self.expr(e.right, context, state))
-            case ir.Size():
-                return nm.Named(jnp.asarray(self.size(e, context, state), state["input"].dtype), ())
-            case ir.IndexCompare():
-                # A constant of the trace: the sizes are static, and the mask needs no iota in the program.
-                mask = indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
-                return nm.Named(jnp.asarray(mask.data, state["input"].dtype), mask.axes)
-            case ir.Loss():
-                return indexing.loss(_LOSSES[e.name][e.primes], LOSSES[e.name].couples_outputs,
-                                     self.expr(e.prediction, context, state), self.expr(e.target, context, state))
-            case ir.Draw():
-                return self.draw(e, context, state)
-            case ir.Reduce():
-                if e.kind is Reducer.NORMALIZE:
-                    return nm.normalize(self.expr(e.body, context, state), e.axes, NORMALIZE_EPSILON)
-                if e.kind.value in nm.REDUCTIONS:  # max, logsumexp, softmax: no product to contract
-                    return nm.REDUCTIONS[e.kind.value](self.expr(e.body, context, state), e.axes)
-                return self.reduced(e, self.contract(e, context, state), context, state)
-            case _:
-                assert_never(e)
+    functions, losses, pairwise = _FUNCTIONS, _LOSSES, PAIRWISE_FUNCTIONS
+
+    def number(self, value: float, state) -> nm.Named:
+        return nm.Named(jnp.asarray(value, state["input"].dtype), ())
+
+    def mask(self, mask: nm.Named, state) -> nm.Named:
+        return nm.Named(jnp.asarray(mask.data, state["input"].dtype), mask.axes)
+
+    def elementwise(self, e: ir.Arith | ir.Neg | ir.Func, fn, *operands: nm.Named) -> nm.Named:
+        """fn(*operands), on the layers rather than their patches where it can be (rulec/lower/patch_views.py)."""
+        return self.views.elementwise(fn, list(operands), _zero_keeping(e, self.functions)) or fn(*operands)
 
     def trace_constant(self, e: ir.Expr, context: Context, state) -> float:
         """The value of an expression of numbers and sizes (`is_trace_constant`)."""
@@ -249,7 +220,7 @@ class JaxStep(StatementRunner):
 
     def contract(self, e: ir.Reduce, context: Context, state) -> nm.Named:
         """A sum or mean over a product, as einsums; a sum over a `+bias` index is split off its bias row."""
-        biased = [a for a in e.axes if a != "batch" and self.has_bias_row(e.body, a)]
+        biased = [a for a in e.axes if a != BATCH and self.has_bias_row(e.body, a)]
         coefficient = 1.0
         factors: list[tuple[nm.Named, str | None]] = []  # each with the index whose bias row it lacks
         for factor in product_factors(e.body):
@@ -337,7 +308,7 @@ class JaxStep(StatementRunner):
 
     def batch_axes(self, neuron: str) -> tuple[str, ...]:
         """A neuron's arrays are [batch, neurons], a persistent neuron's [neurons]."""
-        return () if neuron in self.persistent else ("batch",)
+        return () if neuron in self.persistent else (BATCH,)
 
     def load_stored(self, e: ir.Load, context: Context, state) -> nm.Named:
         if e.kind is ir.Source.NEURON:
@@ -355,10 +326,18 @@ class JaxStep(StatementRunner):
         return indexing.select(nm.Named(data, stored), axes, e.positions, size, context.ranges)
 
 
-    def elementwise(self, fn, keeps_zero, *operands: nm.Named) -> nm.Named:
-        """fn(*operands), on the layers rather than their patches where it can be (rulec/lower/patch_views.py);
-        `keeps_zero` says, from which operands are zero in the padding of patches, whether the result is."""
-        return self.views.elementwise(fn, list(operands), keeps_zero) or fn(*operands)
+
+def _zero_keeping(e: ir.Arith | ir.Neg | ir.Func, functions):
+    """From which operands are zero in the padding of patches, whether `e`'s value is."""
+    match e:
+        case ir.Arith():
+            return ZERO_KEEPING[e.op]
+        case ir.Neg():
+            return all
+        case ir.Func():
+            return lambda zeros: all(zeros) and keeps_zero(functions[e.name][e.primes])
+        case _:
+            assert_never(e)
 
 
 def per_state_arrays(array) -> list:

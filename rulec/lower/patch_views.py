@@ -28,6 +28,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from rulec.check.symbols import BATCH
 from rulec.geometry import ConvPair
 from rulec.ir import named as nm
 from rulec.lower import contraction, convolution
@@ -78,7 +79,7 @@ class Views:
     def view(self, t: nm.Named) -> View | None:
         """The view of a Named patch array whose last two axes are the batch and the pre index."""
         found = self.of(t.data)
-        return found if found is not None and t.axes[-2:-1] == ("batch",) else None
+        return found if found is not None and t.axes[-2:-1] == (BATCH,) else None
 
     def with_unit(self, data, bias: float):
         """`data`, a recorded patch array, with the bias unit appended (the `+bias` index of a load)."""
@@ -106,10 +107,10 @@ class Views:
             return None
         pre = next(t.axes[-1] for t, v in zip(operands, views) if v is not None)
         if any(t.axes[-1] != pre for t, v in zip(operands, views) if v is not None) or any(
-                "batch" in t.axes or pre in t.axes for t, v in zip(operands, views) if v is None):
+                BATCH in t.axes or pre in t.axes for t, v in zip(operands, views) if v is None):
             return None
         result = fn(*[nm.Named(v.source, t.axes) if v else t for t, v in zip(operands, views)])
-        axes = tuple(a for a in result.axes if a not in ("batch", pre)) + ("batch", pre)
+        axes = tuple(a for a in result.axes if a not in (BATCH, pre)) + (BATCH, pre)
         source = nm.align(result, axes)
         fill = None
         if not keeps_zero([v is not None and v.fill is None for v in views]):
@@ -174,11 +175,11 @@ class Views:
         for left, right in ((first, second), (second, first)):
             found = self.view(left)
             if found is not None and found.fill is None and found.bias is None and found.pair == pair:
-                done = (self.forward(left, found, right, reduced) if "batch" not in right.axes
+                done = (self.forward(left, found, right, reduced) if BATCH not in right.axes
                         else self.kernel_update(left, found, right, reduced))
                 if done is not None:
                     return done
-            if transposes is not None and "batch" in right.axes and "batch" not in left.axes:
+            if transposes is not None and BATCH in right.axes and BATCH not in left.axes:
                 done = self.transposed(left, right, reduced, pair, transposes)
                 if done is not None:
                     return done
@@ -193,16 +194,16 @@ class Views:
             return None
         kernel = nm.align(weights, groups + (pre, free[0]))
         out = _mapped(lambda s, k: convolution.convolve(s, k, found.pair), len(groups))(found.source, kernel)
-        return nm.Named(out, groups + ("batch", free[0]))
+        return nm.Named(out, groups + (BATCH, free[0]))
 
     def kernel_update(self, patches: nm.Named, found: View, post: nm.Named, reduced) -> nm.Named | None:
         """sum(batch) a[groups, batch, i] * a[groups, batch, j]."""
         pre, groups = patches.axes[-1], patches.axes[:-2]
-        free = [a for a in post.axes if a not in groups and a != "batch"]
-        if (tuple(reduced) != ("batch",) or len(free) != 1 or free[0] == pre
-                or set(post.axes) != set(groups) | {"batch", free[0]}):
+        free = [a for a in post.axes if a not in groups and a != BATCH]
+        if (tuple(reduced) != (BATCH,) or len(free) != 1 or free[0] == pre
+                or set(post.axes) != set(groups) | {BATCH, free[0]}):
             return None
-        cotangent = nm.align(post, groups + ("batch", free[0]))
+        cotangent = nm.align(post, groups + (BATCH, free[0]))
         out = _mapped(lambda s, d: convolution.kernel_gradient(s, d, found.pair), len(groups))(found.source,
                                                                                                cotangent)
         return nm.Named(out, groups + (pre, free[0]))
@@ -210,14 +211,14 @@ class Views:
     def transposed(self, weights: nm.Named, post: nm.Named, reduced, pair: ConvPair, transposes) -> nm.Named | None:
         """sum(j) w[groups, i, j] * a[groups, batch, j], already summed over the patches (see `View.folded`)."""
         pre, index = transposes
-        groups = tuple(a for a in post.axes if a not in ("batch", index))
+        groups = tuple(a for a in post.axes if a not in (BATCH, index))
         if (tuple(reduced) != (index,) or pre in post.axes or set(weights.axes) != set(groups) | {pre, index}
                 or weights.size(pre) != pair.receptive_field):
             return None
         kernel = nm.align(weights, groups + (pre, index))
-        cotangent = nm.align(post, groups + ("batch", index))
+        cotangent = nm.align(post, groups + (BATCH, index))
         out = _mapped(lambda k, d: convolution.convolve_transposed(k, d, pair), len(groups))(kernel, cotangent)
-        return nm.Named(self.cut(View(out, pair, None, folded=True)), groups + ("batch", pre))
+        return nm.Named(self.cut(View(out, pair, None, folded=True)), groups + (BATCH, pre))
 
 
 def _mapped(fn: Callable, depth: int) -> Callable:

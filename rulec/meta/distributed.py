@@ -1,26 +1,43 @@
 """Joining a multi-process run on JAX's distributed runtime (one controller per process, as JAX runs on several
 GPUs or hosts).
 
-Every process runs the same `rulec meta-train` command with its own process id. `connect` calls
+Every process runs the same `rulec meta-train` command with its own process id. `joined` calls
 `jax.distributed.initialize` before anything else touches JAX; from then on `jax.devices()` lists the devices of
 every process, and the population engine's mesh spans them all. Process 0 hosts the coordinator.
 
-JAX's own failure on a missing coordinator or peer is a C++ abort with a stack trace, after its timeout. A
-watchdog that fires first turns that into a message and exit status 1. A peer that dies later, mid-run, is caught
-by the runtime's heartbeat within the same timeout: JAX ends every process, saying that another task died.
+JAX's C++ runtime ends a process with an abort (exit status 134) on any failure it detects by itself: a missing
+coordinator or peer, a task id that connects twice, a peer that stops sending heartbeats. Its Python binding gives
+no way to replace that ending (a Python callback cannot receive its status). So rulec finds each failure first,
+and ends with a message and exit status 1:
+* before connecting: a process id already taken on this machine, a coordinator port that process 0 cannot bind,
+  a host name that does not resolve;
+* while connecting: a watchdog that fires before JAX's own deadline;
+* mid-run: a peer that died breaks the collectives' connections at once, and rulec's own barriers wait the run's
+  timeout, while JAX's heartbeat deadline is set later than both.
+A lost peer ends the process without the interpreter's teardown, where JAX's shutdown would wait for the dead
+peer and then abort.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import dataclasses
 import itertools
 import os
+import re
+import socket
 import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import jax
 
 from rulec.data.errors import DataError
+from rulec.diagnostics import RuleError
+from rulec.runtime.lock import holding
 
 DEFAULT_TIMEOUT = 120  # seconds
 # Cluster managers under which a bare `jax.distributed.initialize()` finds the coordinator, the process count and
@@ -77,22 +94,94 @@ class DistributedError(DataError):
     message and a hint, then exit status 1."""
 
 
+class LostPeer(DistributedError):
+    """A process of the run died or stopped answering. The process that finds it ends without the interpreter's
+    teardown, where JAX's shutdown would wait for the lost process and then abort. (Every other DistributedError
+    goes through the teardown, whose shutdown lets the processes that are still running leave together.)"""
+    skips_teardown = True
+
+
 _joined: list[Cluster] = []  # the run this process joined, if any
 _barrier_ids = itertools.count()
 
 
+@contextlib.contextmanager
+def joined(cluster: Cluster) -> Iterator[None]:
+    """Joins the run described by `cluster`, if it is one of several processes, for the duration of the block;
+    a collective broken mid-run by a peer that died becomes a DistributedError. Must come before any other use of
+    JAX in this process."""
+    if not wanted(cluster):
+        yield
+        return
+    connect(cluster)
+    try:
+        yield
+    except (RuntimeError, ValueError) as error:  # JAX's runtime errors are ValueErrors; Gloo names itself
+        if "Gloo" not in str(error):
+            raise
+        raise LostPeer(f"another process of the run died or lost its connection ({error})",
+                               "the last checkpoint is whole: start every process again with --resume") from None
+
+
+def _refuse_what_jax_would_abort_on(cluster: Cluster) -> None:
+    """What JAX's connect turns into an abort or a wait of the whole timeout, found beforehand where this machine
+    can tell: a process id that another process here already runs as, a port process 0 cannot listen on (JAX
+    listens on every interface), a coordinator host name that does not resolve."""
+    host, _, port = cluster.coordinator.rpartition(":")
+    try:
+        socket.getaddrinfo(host.strip("[]"), int(port))
+    except (OSError, UnicodeError) as error:
+        raise DistributedError(f"cannot find the coordinator's host {host!r}: {error}",
+                               "give --coordinator the host name or address of process 0's machine") from None
+    if cluster.process_id == 0:
+        dual = socket.has_dualstack_ipv6()
+        try:  # with SO_REUSEADDR, as JAX's server: a port left by a run that just ended is free
+            socket.create_server(("", int(port)), family=socket.AF_INET6 if dual else socket.AF_INET,
+                                 dualstack_ipv6=dual).close()
+        except OSError as error:
+            raise DistributedError(f"process 0 cannot host the coordinator on port {port}: "
+                                   f"{error.strerror or error}",
+                                   "choose a free port for --coordinator (another run may hold this one)") from None
+    try:
+        _held.enter_context(holding([process_id_lock(cluster)]))
+    except RuleError as error:
+        if error.diagnostics[0].code != "locked":
+            raise
+        raise DistributedError(f"another process on this machine already runs as process {cluster.process_id} "
+                               f"of the run at {cluster.coordinator}",
+                               f"give every process its own --process-id, from 0 to {cluster.processes - 1}"
+                               ) from None
+
+
+def process_id_lock(cluster: Cluster) -> Path:
+    """The path whose lock a process holds while it runs as `cluster.process_id` of the run at
+    `cluster.coordinator` on this machine."""
+    place = re.sub(r"[^A-Za-z0-9.-]", "_", cluster.coordinator or "")
+    return Path(tempfile.gettempdir()) / f"rulec-{place}-process-{cluster.process_id}"
+
+
+_held = contextlib.ExitStack()  # the lock on this process's id, held until the process ends
+atexit.register(_held.close)  # removes its file on a normal exit; after os._exit the kernel still releases it
+
+
 def connect(cluster: Cluster) -> None:
     """Joins the run described by `cluster`. Must come before any other use of JAX in this process."""
+    if cluster.coordinator is not None:
+        _refuse_what_jax_would_abort_on(cluster)
     _joined.append(cluster)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU processes exchange arrays over TCP
+    # JAX's preemption service catches SIGTERM and lets the process run on, for sync points rulec does not use:
+    # without it, `kill` (or a scheduler's cancel) ends a process of the run as it ends a run of one.
+    jax.config.update("jax_enable_preemption_service", False)
     watchdog = threading.Timer(cluster.timeout, _give_up, args=(cluster,))
     watchdog.daemon = True
     watchdog.start()
     try:
-        # JAX's own deadline is later than the watchdog's, so that the user sees the watchdog's message.
+        # JAX's own deadlines are later than the watchdog's and rulec's barriers', so that the user sees rulec's
+        # message rather than JAX's abort.
         jax.distributed.initialize(cluster.coordinator, cluster.processes, cluster.process_id,
                                    initialization_timeout=2 * cluster.timeout + 10,
-                                   heartbeat_timeout_seconds=cluster.timeout)
+                                   heartbeat_timeout_seconds=2 * cluster.timeout + 10)
     except (RuntimeError, ValueError) as error:  # called too late, or a cluster manager with missing settings
         raise DistributedError(f"cannot start the multi-process run: {error}") from None
     finally:
@@ -137,6 +226,6 @@ def synchronise(what: str) -> None:
     try:
         global_state.client.wait_at_barrier(f"rulec-{next(_barrier_ids)}", timeout * 1000)
     except Exception as error:  # the runtime's own error type; its message names the missing processes
-        raise DistributedError(f"not every process reached {what} within {timeout} s ({error})",
+        raise LostPeer(f"not every process reached {what} within {timeout} s ({error})",
                                "a process may have died or be far slower; give it longer with "
                                "--distributed-timeout") from None

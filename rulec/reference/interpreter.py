@@ -10,19 +10,17 @@ Layouts: a neuron is stored per layer as [batch, neurons] or [batch, neurons, st
 
 from __future__ import annotations
 
-import operator
-from typing import assert_never
-
 import numpy as np
 
-from rulec.functions import NORMALIZE_EPSILON, PAIRWISE, pairwise_table
+from rulec.check.symbols import BATCH
+from rulec.functions import pairwise_table
 from rulec.geometry import geometry
 from rulec.ir import draws, indexing, spatial
 from rulec.ir import named as nm
 from rulec.ir import nodes as ir
 from rulec.ir.liveness import predict_phases
 from rulec.ir.schedule import PHASE_ORDER, Context, StatementRunner, instance_index, refuse, runs
-from rulec.losses import LOSSES, loss_table
+from rulec.losses import loss_table
 from rulec.shapes import Layers
 from rulec.syntax.ast import Reducer
 
@@ -105,7 +103,7 @@ class Reference(StatementRunner):
         if statement.kind is ir.Source.NEURON:
             store, key = state["neurons"][statement.name], context.roles[ir.neuron_layer(statement.positions).role]
             if statement.name not in self.persistent:
-                region = (indexing.Cut(slice(None), "batch", True),) + region
+                region = (indexing.Cut(slice(None), BATCH, True),) + region
         else:
             store = state["synapses"][statement.name]
             key = instance_index(self.synapse_schemes[statement.name], context.roles)
@@ -116,45 +114,24 @@ class Reference(StatementRunner):
 
     # ---- expressions -----------------------------------------------------------------------------------------
 
-    def expr(self, e: ir.Expr, context: Context, state) -> nm.Named:
-        match e:
-            case ir.Const():
-                return nm.scalar(self.constant(e.value))
-            case ir.Load():
-                return self.load(e, context, state)
-            case ir.Arith():
-                return nm.combine(e.op.apply, self.expr(e.left, context, state), self.expr(e.right, context, state))
-            case ir.Neg():
-                return nm.apply(operator.neg, self.expr(e.arg, context, state))
-            case ir.Func():
-                return nm.apply(self.functions[e.name][e.primes], self.expr(e.arg, context, state))
-            case ir.PerState():
-                return indexing.per_state(e, self.expr(e.arg, context, state), self.functions, context.ranges)
-            case ir.Pairwise():
-                return nm.combine(PAIRWISE_FUNCTIONS[e.name], self.expr(e.left, context, state),
-                                  self.expr(e.right, context, state))
-            case ir.Size():
-                return nm.scalar(self.constant(self.size(e, context, state)))
-            case ir.IndexCompare():
-                return indexing.index_mask(e, self.layer_size(context), np, PAIRWISE[e.op])
-            case ir.Loss():
-                return indexing.loss(self.losses[e.name][e.primes], LOSSES[e.name].couples_outputs,
-                                     self.expr(e.prediction, context, state), self.expr(e.target, context, state))
-            case ir.Draw():
-                if self.given_draw is None:
-                    return self.draw(e, context, state)
-                size = draws.shape(e, self.layer_size(context), self.examples(context, state))
-                return nm.Named(self.given_draw(e, context.roles, size), draws.axes(e))
-            case ir.Reduce():
-                body = self.expr(e.body, context, state)
-                if e.kind is Reducer.NORMALIZE:
-                    return nm.normalize(body, e.axes, NORMALIZE_EPSILON)
-                if e.kind.value in nm.REDUCTIONS:
-                    return nm.REDUCTIONS[e.kind.value](body, e.axes)
-                reduced = (nm.reduce_sum if e.kind is Reducer.SUM else nm.reduce_mean)(body, e.axes)
-                return self.reduced(e, reduced, context, state)
-            case _:
-                assert_never(e)
+    pairwise = PAIRWISE_FUNCTIONS
+
+    def number(self, value: float, state) -> nm.Named:
+        return nm.scalar(self.constant(value))
+
+    def mask(self, mask: nm.Named, state) -> nm.Named:
+        return mask
+
+    def contract(self, e: ir.Reduce, context: Context, state) -> nm.Named:
+        """A sum or mean over its whole summand, materialised."""
+        body = self.expr(e.body, context, state)
+        return (nm.reduce_sum if e.kind is Reducer.SUM else nm.reduce_mean)(body, e.axes)
+
+    def draw(self, e: ir.Draw, context: Context, state) -> nm.Named:
+        if self.given_draw is None:
+            return super().draw(e, context, state)
+        size = draws.shape(e, self.layer_size(context), self.examples(context, state))
+        return nm.Named(self.given_draw(e, context.roles, size), draws.axes(e))
 
     def load_stored(self, e: ir.Load, context: Context, state) -> nm.Named:
         size = self.layer_size(context)
@@ -162,7 +139,7 @@ class Reference(StatementRunner):
         if e.kind is ir.Source.NEURON:
             layer_position = ir.neuron_layer(e.positions)
             data = state["neurons"][e.name][context.roles[layer_position.role]]
-            stored = axes if e.name in self.persistent else ("batch",) + axes
+            stored = axes if e.name in self.persistent else (BATCH,) + axes
             if layer_position.bias:
                 data = self.with_bias_unit(data, stored.index(layer_position.index))
             return indexing.select(nm.Named(data, stored), axes, e.positions, size, context.ranges)

@@ -19,6 +19,7 @@ import dataclasses
 import math
 import time
 
+from rulec.check.symbols import BATCH
 from rulec.memory import usable_bytes
 from rulec.phases import PhaseKind
 from rulec.geometry import Geometry, geometry
@@ -121,7 +122,7 @@ def sums_batch_of_non_products(program) -> bool:
         if in_batch_sum and under_product and additive and len(layer_indices(expr)) >= 2:
             return True
         if isinstance(expr, nodes.Reduce):
-            in_batch_sum = in_batch_sum or "batch" in expr.axes
+            in_batch_sum = in_batch_sum or BATCH in expr.axes
         elif not additive and not isinstance(expr, nodes.Neg):
             under_product = under_product or in_batch_sum
         pending += [(child, in_batch_sum, under_product) for child in nodes.children(expr)]

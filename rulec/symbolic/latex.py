@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rulec.check import CheckedRule
 from rulec.check.loops import loop_count
+from rulec.check.symbols import BATCH
 from rulec.functions import SIZE
 from rulec.syntax import ast
 
@@ -66,13 +67,13 @@ def expr(e: ast.Expr) -> str:
     if isinstance(e, ast.Ref):
         return name(e.name) + _subscript(e.indices)
     if isinstance(e, ast.Call) and e.function == SIZE:  # the number of an index's neurons, as |i|
-        return "\\left|" + ", ".join("b" if a.name == "batch" else name(a.name) for a in e.args) + "\\right|"
+        return "\\left|" + ", ".join("b" if a.name == BATCH else name(a.name) for a in e.args) + "\\right|"
     if isinstance(e, ast.Call):
         return f"{_function(e)}\\left({', '.join(expr(a) for a in e.args)}\\right)"
     if isinstance(e, ast.Neg):
         return "-" + _wrap(e.operand, _PRODUCT)
     if isinstance(e, ast.Reduce):
-        over = ", ".join(("b" if i.name == "batch" else i.name)
+        over = ", ".join(("b" if i.name == BATCH else i.name)
                          + (f" \\in \\mathrm{{{i.layer_set}}}" if i.layer_set else "") for i in e.indices)
         operator = {"sum": "\\sum", "mean": "\\operatorname*{mean}", "normalize": "\\operatorname*{norm}",
                     "max": "\\max"}.get(e.reducer.value, f"\\operatorname*{{{e.reducer.value}}}")

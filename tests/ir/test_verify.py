@@ -160,3 +160,13 @@ SEVERAL_K = [(path, k) for path in STDLIB
 def test_every_stdlib_rule_verifies_clean(path, k):
     program = resolve(check_file(path, {"k": k} if k else None))
     assert verify(program) is program
+
+
+@pytest.mark.parametrize("name", ["backprop_skip", "lateral_decorrelation", "abcd_hebbian"])
+def test_the_ir_names_layer_roles_by_the_role_enum(name):
+    """Synapse ends and per-synapse genome axes are `ir.Role` members, as bindings and indices are, so that a
+    layer role is compared with a member rather than a string (`Role.POST`, not "post")."""
+    program = resolve(check_file(ROOT / "stdlib_rules" / f"{name}.rule"))
+    ends = [end for s in program.synapses for end, _ in (s.source, s.target)]
+    ends += [role for g in program.genome for role, _ in g.per_synapse or ()]
+    assert ends and all(type(end) is ir.Role for end in ends), ends

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 from rulec.meta import distributed
+from rulec.runtime.lock import holding
 from tests.conftest import ROOT
 from tests.conftest import run_cli
 from tests.meta.test_meta_train import genome_arrays
@@ -149,3 +151,43 @@ def test_a_cluster_manager_is_recognised_only_when_it_started_several_tasks():
     assert distributed.detected_manager({"SLURM_STEP_NUM_TASKS": "1", "SLURM_JOB_ID": "7"}) is None  # one task
     assert not distributed.wanted(distributed.Cluster(), {})
     assert distributed.wanted(distributed.Cluster("node01:1234", 2, 0), {})
+
+
+def test_what_jax_would_abort_on_or_wait_out_is_refused_at_once(tmp_path):
+    """A process id already running on this machine, a port that process 0 cannot listen on, and a coordinator
+    host that does not resolve each end with a message and exit status 1 before JAX is asked to connect (which
+    would abort, or wait out the timeout and blame a missing process 0)."""
+    taken = distributed.Cluster(f"localhost:{free_port()}", 2, 1)
+    with holding([distributed.process_id_lock(taken)]), socket.create_server(("localhost", 0)) as listening:
+        busy = listening.getsockname()[1]
+        cases = {f"another process on this machine already runs as process 1 of the run at {taken.coordinator}":
+                 [taken.coordinator, "1"],
+                 f"process 0 cannot host the coordinator on port {busy}": [f"localhost:{busy}", "0"],
+                 "cannot find the coordinator's host 'nosuchhost.invalid'": ["nosuchhost.invalid:1234", "1"]}
+        processes = {message: launch([*TINY, "--steps", "1", "--coordinator", coordinator, "--num-processes", "2",
+                                      "--process-id", process_id, "--distributed-timeout", "30"], 1, tmp_path)
+                     for message, (coordinator, process_id) in cases.items()}
+        for message, process in processes.items():
+            _, err = process.communicate(timeout=LIMIT)
+            assert process.returncode == 1 and f"error: {message}" in " ".join(err.split()), err
+
+
+def test_a_peer_that_dies_mid_run_ends_the_others_with_a_message(tmp_path):
+    """Process 1 killed (SIGTERM, which ends it as it ends a run of one process) after the first step: process
+    0's next collective breaks, and it ends with a message and exit status 1 (not an internal error, then JAX's
+    abort at shutdown), its checkpoint whole."""
+    port = free_port()
+    # No validation (--eval-every past the run): one program less to compile.
+    processes = [launch([*TINY, "--steps", "1000", "--checkpoint-every", "1", "--eval-every", "1000", "-o", "run.npz",
+                         "--coordinator", f"localhost:{port}", "--num-processes", "2", "--process-id", str(i),
+                         "--distributed-timeout", "30"], 1, tmp_path) for i in range(2)]
+    deadline = time.monotonic() + LIMIT
+    while not (tmp_path / "run.log.json").exists() and processes[0].poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    processes[1].terminate()
+    assert processes[1].wait(timeout=60) == -signal.SIGTERM
+    _, err = processes[0].communicate(timeout=LIMIT)
+    assert processes[0].returncode == 1, err
+    assert "error: another process of the run died or lost its connection" in err, err
+    assert "hint: the last checkpoint is whole: start every process again with --resume" in err
+    assert (tmp_path / "run.checkpoint").is_dir()
