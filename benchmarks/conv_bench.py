@@ -17,8 +17,9 @@ lowering runs it (rulec/lower/convolution.py, a lax.conv_general_dilated or one 
 against the patch path it replaces (the gathered patches, a matmul, and for the transposed sum the fold and a
 second cut), side by side.
 
-accuracy: `rulec train` on Fashion-MNIST's test split, 1000 steps, batch 128, per seed, with the rule's own
-genome or a learning rate given with --genome-set (see RATES), on conv32k5s2,conv64k5s2,256 and on 256.
+accuracy: `rulec train` on Fashion-MNIST's test split, 1000 steps, batch 128, per seed, on conv32k5s2,conv64k5s2,256
+and on 256, with the learning rate of RATES (the best of the rates tried, docs/stdlib.md) or, with --rates, each
+of the rates given (a sweep).
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ LAYERS = [(28, 28, 1), rulec.Conv(32, 5, stride=2), rulec.Conv(64, 5, stride=2),
 BATCH = 128
 # The rules' learning rates are per example, summed over the batch; on a convolution the batch is examples x
 # positions, so a rate set for an MLP is too large there (see docs/language.md).
-RATES = {("backprop", "conv"): 1e-4, ("feedback_alignment", "conv"): 1e-4, ("sign_symmetry", "conv"): 1e-4,
-         ("kolen_pollack", "conv"): 1e-4}
+RATES = {("backprop", "conv"): 1e-3, ("backprop", "mlp"): 1e-3, ("backprop_relu", "conv"): 5e-4,
+         ("backprop_relu", "mlp"): 1e-3, ("feedback_alignment", "conv"): 1e-4, ("feedback_alignment", "mlp"): 1e-4,
+         ("sign_symmetry", "conv"): 1e-4, ("sign_symmetry", "mlp"): 1e-3, ("kolen_pollack", "conv"): 1e-4,
+         ("kolen_pollack", "mlp"): 1e-3}
 
 
 def hand_written_step():
@@ -138,26 +141,25 @@ def forms(repeats: int) -> None:
         print(f"{name:40} {1e3 * seconds:8.1f} ms")
 
 
-def accuracy(data_dir: str, seeds: list[int], steps: int, rules: list[str]) -> None:
+def accuracy(data_dir: str, seeds: list[int], steps: int, rules: list[str], rates: list[float] | None) -> None:
     for rule in rules:
         for kind, layers in (("conv", "conv32k5s2,conv64k5s2,256"), ("mlp", "256")):
-            finals = []
-            for seed in seeds:
-                with tempfile.TemporaryDirectory() as folder:
-                    out = Path(folder) / "run.json"
-                    rate = RATES.get((rule, kind))
-                    command = [sys.executable, "-m", "rulec", "train", str(ROOT / "stdlib_rules" / f"{rule}.rule"),
-                               "--data", "fashion", "--data-dir", data_dir, "--layers", layers, "--steps",
-                               str(steps), "--batch", str(BATCH), "--seed", str(seed), "--baseline", "none",
-                               "--json", str(out)] + (["--genome-set", f"lr={rate}"] if rate else [])
-                    subprocess.run(command, check=True, capture_output=True)
-                    record = json.loads(out.read_text())
-                finals.append(record["rule_accuracy"][str(steps)] if record["diverged_at"] is None else 0.0)
-                used = rate if rate else "of the rule file"
-                print(f"{rule:20} {kind:5} seed {seed}: {finals[-1]:.4f} (lr {used})", flush=True)
-            print(f"{rule:20} {kind:5} mean {np.mean(finals):.4f} over {len(finals)} seeds "
-                  f"({', '.join(f'{a:.3f}' for a in finals)})", flush=True)
-
+            for rate in rates or [RATES[rule, kind]]:
+                finals = []
+                for seed in seeds:
+                    with tempfile.TemporaryDirectory() as folder:
+                        out = Path(folder) / "run.json"
+                        command = [sys.executable, "-m", "rulec", "train",
+                                   str(ROOT / "stdlib_rules" / f"{rule}.rule"), "--data", "fashion", "--data-dir",
+                                   data_dir, "--layers", layers, "--steps", str(steps), "--batch", str(BATCH),
+                                   "--seed", str(seed), "--baseline", "none", "--genome-set", f"lr={rate}",
+                                   "--json", str(out)]
+                        subprocess.run(command, check=True, capture_output=True)
+                        record = json.loads(out.read_text())
+                    finals.append(record["rule_accuracy"][str(steps)] if record["diverged_at"] is None else 0.0)
+                    print(f"{rule:20} {kind:5} lr {rate:g} seed {seed}: {finals[-1]:.4f}", flush=True)
+                print(f"{rule:20} {kind:5} lr {rate:g} mean {np.mean(finals):.4f} over {len(finals)} seeds "
+                      f"({', '.join(f'{a:.3f}' for a in finals)})", flush=True)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
@@ -166,12 +168,13 @@ if __name__ == "__main__":
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--rules", nargs="+", default=["backprop", "feedback_alignment", "sign_symmetry",
-                                                       "kolen_pollack"])
+    parser.add_argument("--rules", nargs="+", default=["backprop", "backprop_relu", "feedback_alignment",
+                                                       "sign_symmetry", "kolen_pollack"])
+    parser.add_argument("--rates", type=float, nargs="+", help="a sweep of learning rates instead of RATES")
     arguments = parser.parse_args()
     if arguments.part == "speed":
         speed(arguments.repeats)
     elif arguments.part == "forms":
         forms(arguments.repeats)
     else:
-        accuracy(arguments.data_dir, arguments.seeds, arguments.steps, arguments.rules)
+        accuracy(arguments.data_dir, arguments.seeds, arguments.steps, arguments.rules, arguments.rates)
