@@ -161,8 +161,7 @@ class Views:
                 main = self.contract(arrays[:k] + [without] + arrays[k + 1:], reduced, layers, pair, transposes)
                 if main is None:
                     return None
-                unit = nm.Named(jnp.full(t.data.shape[:-1] + (1,), found.bias, t.data.dtype), t.axes)
-                row = contraction.contract(arrays[:k] + [unit] + arrays[k + 1:], reduced, layers, "mix")
+                row = self.unit_row(t, found.bias, arrays[:k] + arrays[k + 1:], reduced, layers)
                 return nm.Named(jnp.concatenate([main.data, nm.align(row, main.axes)],
                                                 axis=main.axes.index(t.axes[-1])), main.axes)
         if not any(self.view(t) for t in arrays) and transposes is None:
@@ -187,6 +186,20 @@ class Views:
                 if done is not None:
                     return done
         return None
+
+    @staticmethod
+    def unit_row(t: nm.Named, bias: float, others: list[nm.Named], reduced, layers) -> nm.Named:
+        """The bias unit's row of a contraction of `t` with `others`. The unit is the same for every example:
+        summed over the batch, the one other factor that carries it is summed first, before any mixing matrix
+        is applied to it (a pass over a whole layer, for a row)."""
+        if BATCH in reduced and sum(BATCH in f.axes for f in others) == 1:
+            axes = tuple(a for a in t.axes if a != BATCH)
+            unit = nm.Named(jnp.full([t.size(a) if a in axes[:-1] else 1 for a in axes], bias, t.data.dtype), axes)
+            others = [nm.reduce_sum(f, (BATCH,)) if BATCH in f.axes else f for f in others]
+            reduced = tuple(a for a in reduced if a != BATCH)
+        else:
+            unit = nm.Named(jnp.full(t.data.shape[:-1] + (1,), bias, t.data.dtype), t.axes)
+        return contraction.contract(others + [unit], reduced, layers, "mix")
 
     def crossed_update(self, arrays: list[nm.Named], reduced, layers, pair: ConvPair) -> nm.Named | None:
         """sum(batch, e, d) a[e, batch, i] * nu_h[e, c] * mu_h[c, d] * a[d, batch, j], a kernel update whose
