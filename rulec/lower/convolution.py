@@ -4,9 +4,9 @@ patch path's fold, without a scatter, where they do not.
 Where an equation on a convolutional pair is a contraction of convolution form (rulec/lower/patch_views.py says
 which), it runs on the pre layer's neurons as `lax.conv_general_dilated` (`convolve`), its input transpose
 (`convolve_transposed`, the transposed sum already summed over the patches) or its kernel transpose
-(`kernel_gradient`). Measured on the CPU, batch 128, with `python benchmarks/conv_bench.py forms` (ms, as a
-convolution against the patch path: gathered patches, a matmul, and for the transposed sum the fold and a
-second cut):
+(`kernel_gradient`; `kernel_gradients` for every state of one layer with every state of the other). Measured on the
+CPU, batch 128, with `python benchmarks/conv_bench.py forms` (ms, as a convolution against the patch path: gathered
+patches, a matmul, and for the transposed sum the fold and a second cut):
     layer       forward        transposed      kernel update
     28x28x1     0.8 vs 1.2     2.0 vs 13.0     1.2 vs 1.1
     14x14x32    7.4 vs 17.0    10.1 vs 116.7   11.0 vs 21.7

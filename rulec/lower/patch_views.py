@@ -12,7 +12,9 @@ that:
   which comes out already summed over the patches: no fold, no second cut), and the kernel update
   `sum(batch) a[i, s] * a[j, t]` (the kernel transpose). State-mixing matrices (`nu[d, c]`) are applied to the
   layer first, a `+bias` unit's row is contracted apart, and an axis that both factors keep (a state `c` of
-  `w[i, j, c] * m[c, i]`) is one convolution per value, stacked;
+  `w[i, j, c] * m[c, i]`) is one convolution per value, stacked; a kernel update whose two layers each carry a
+  summed state axis of their own is one convolution of every state with every state, then mixed
+  (`crossed_update`);
 * a state written with the value of such an expression is read back as its source, not gathered from its patches.
 A convolution needs zeros in the padding: a patch array whose padding holds another value (`exp(a[i, 0])` holds 1
 there) goes through the patch path, as does every expression of any other form.
