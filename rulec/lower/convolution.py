@@ -4,9 +4,9 @@ patch path's fold, without a scatter, where they do not.
 Where an equation on a convolutional pair is a contraction of convolution form (rulec/lower/patch_views.py says
 which), it runs on the pre layer's neurons as `lax.conv_general_dilated` (`convolve`), its input transpose
 (`convolve_transposed`, the transposed sum already summed over the patches) or its kernel transpose
-(`kernel_gradient`). Measured on the CPU, batch 128, with `python benchmarks/conv_bench.py forms` (ms, as a
-convolution against the patch path: gathered patches, a matmul, and for the transposed sum the fold and a
-second cut):
+(`kernel_gradient`; `kernel_gradients` for every state of one layer with every state of the other). Measured on the
+CPU, batch 128, with `python benchmarks/conv_bench.py forms` (ms, as a convolution against the patch path: gathered
+patches, a matmul, and for the transposed sum the fold and a second cut):
     layer       forward        transposed      kernel update
     28x28x1     0.8 vs 1.2     2.0 vs 13.0     1.2 vs 1.1
     14x14x32    7.4 vs 17.0    10.1 vs 116.7   11.0 vs 21.7
@@ -123,10 +123,22 @@ def convolve_transposed(weights, post, pair: ConvPair):
 def kernel_gradient(source, post, pair: ConvPair):
     """sum(batch) patches(source)[b, i] * post[b, j]: [batch, neurons] x [batch x positions, out] ->
     [receptive field, out] (the kernel transpose of `convolve`)."""
-    source, post = _promoted(source, post)
-    images = jnp.reshape(source, (-1,) + pair.image)
-    cotangent = jnp.reshape(post, (images.shape[0],) + pair.output[:2] + (post.shape[-1],))
-    k = pair.conv.kernel
-    shape = jax.ShapeDtypeStruct((k, k, pair.image[2], post.shape[-1]), post.dtype)
+    return kernel_gradients(source[None], post[None], pair)[0, 0]
+
+
+def kernel_gradients(sources, posts, pair: ConvPair):
+    """`kernel_gradient` of every source with every post: [e, batch, neurons] x [d, batch x positions, out] ->
+    [e, d, receptive field, out], as one kernel transpose, the entries e and d laid on the channel axes (a
+    grouped convolution would pair them one to one, and was measured slower, see `patch_views._mapped`)."""
+    sources, posts = _promoted(sources, posts)
+    count, batch = sources.shape[:2]
+    images = jnp.reshape(jnp.moveaxis(jnp.reshape(sources, (count, batch) + pair.image), 0, -2),
+                         (batch,) + pair.image[:2] + (-1,))
+    cotangent = jnp.reshape(jnp.moveaxis(jnp.reshape(posts, (posts.shape[0], batch) + pair.output[:2] + (-1,)),
+                                         0, -2), (batch,) + pair.output[:2] + (-1,))
+    k, channels = pair.conv.kernel, pair.image[2]
+    shape = jax.ShapeDtypeStruct((k, k, count * channels, cotangent.shape[-1]), cotangent.dtype)
     (kernel,) = jax.linear_transpose(lambda kernel: _convolve(images, kernel, pair), shape)(cotangent)
-    return jnp.reshape(jnp.transpose(kernel, (2, 0, 1, 3)), (pair.receptive_field, -1))
+    blocks = jnp.reshape(kernel, (k, k, count, channels, posts.shape[0], -1))
+    return jnp.reshape(jnp.transpose(blocks, (2, 4, 3, 0, 1, 5)),
+                       (count, posts.shape[0], pair.receptive_field, -1))

@@ -58,9 +58,20 @@ def test_backprop_on_a_convnet_gathers_no_patches():
 
 def test_patches_that_are_not_zero_in_the_padding_take_the_patch_path_and_equal_the_reference():
     rule = rulec.loads(PADDED, "padded.rule")
+    assert "gather(" in hlo(rule.network(LAYERS))
+    assert difference_from_reference(rule) < 1e-10
+
+
+def test_blur_with_two_states_crosses_them_in_one_kernel_update_and_equals_the_reference():
+    # With k = 2 the Hebbian updates of w and wb run as one kernel update of every state with every state
+    # (patch_views.Views.crossed_update); the stdlib's blur runs with k = 4, where they do not.
+    assert difference_from_reference(rulec.load("stdlib_rules/blur.rule", k=2)) < 1e-10
+
+
+def difference_from_reference(rule) -> float:
+    """The largest difference between two jitted steps of `rule` on LAYERS, in float64, and the NumPy reference's."""
     with jax.enable_x64(True):
         net = rule.network(LAYERS)
-        assert "gather(" in hlo(net)
         genome = net.init_genome(jax.random.key(0), jnp.float64)
         state = net.init(jax.random.key(1), jnp.float64)
         reference = Reference(rule.program, net.geometry, elementwise_table(np))
@@ -71,4 +82,4 @@ def test_patches_that_are_not_zero_in_the_padding_take_the_patch_path_and_equal_
         step = jax.jit(net.step)
         for x, y in zip(xs, ys):
             state = step(genome, state, jnp.asarray(x), jnp.asarray(y))
-    assert max_difference(state, ref_state) < 1e-10
+    return max_difference(state, ref_state)
