@@ -48,8 +48,8 @@ LAYERS = [(28, 28, 1), rulec.Conv(32, 5, stride=2), rulec.Conv(64, 5, stride=2),
 BATCH = 128
 # The rules' learning rates are per example, summed over the batch; on a convolution the batch is examples x
 # positions, so a rate set for an MLP is too large there (see docs/language.md).
-RATES = {("backprop", "conv"): 1e-3, ("backprop", "mlp"): 1e-3, ("backprop_relu", "conv"): 5e-4,
-         ("backprop_relu", "mlp"): 1e-3, ("feedback_alignment", "conv"): 1e-4, ("feedback_alignment", "mlp"): 1e-4,
+RATES = {("backprop", "conv"): 3e-4, ("backprop", "mlp"): 1e-3, ("backprop_relu", "conv"): 5e-4,
+         ("backprop_relu", "mlp"): 1e-3, ("feedback_alignment", "conv"): 1e-4, ("feedback_alignment", "mlp"): 1e-3,
          ("sign_symmetry", "conv"): 1e-4, ("sign_symmetry", "mlp"): 1e-3, ("kolen_pollack", "conv"): 1e-4,
          ("kolen_pollack", "mlp"): 1e-3}
 
