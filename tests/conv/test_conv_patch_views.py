@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 import rulec
-from rulec.functions import elementwise_table
-from rulec.reference.interpreter import Reference
-from tests.conftest import reference_run
-from tests.conv.test_conv_equivalence import LAYERS
-from tests.lower.test_equivalence import max_difference
+from tests.conv.test_conv_equivalence import LAYERS, difference_from_reference
 
 # `a[i, 0] + 0.5` and `exp(...)` are 0.5 and 1 in the padding of the patches, where a convolution reads zeros:
 # the forward sum and the kernel update run on patches; the transposed sum is a convolution, and the product
@@ -67,19 +62,3 @@ def test_blur_with_two_states_crosses_them_in_one_kernel_update_and_equals_the_r
     # (patch_views.Views.crossed_update); the stdlib's blur runs with k = 4, where they do not.
     assert difference_from_reference(rulec.load("stdlib_rules/blur.rule", k=2)) < 1e-10
 
-
-def difference_from_reference(rule) -> float:
-    """The largest difference between two jitted steps of `rule` on LAYERS, in float64, and the NumPy reference's."""
-    with jax.enable_x64(True):
-        net = rule.network(LAYERS)
-        genome = net.init_genome(jax.random.key(0), jnp.float64)
-        state = net.init(jax.random.key(1), jnp.float64)
-        reference = Reference(rule.program, net.geometry, elementwise_table(np))
-        rng = np.random.default_rng(0)
-        xs = rng.normal(size=(2, 2, net.sizes[0]))
-        ys = rng.normal(size=(2, 2, net.sizes[-1]))
-        ref_state, _ = reference_run(reference, genome, state, xs, ys)
-        step = jax.jit(net.step)
-        for x, y in zip(xs, ys):
-            state = step(genome, state, jnp.asarray(x), jnp.asarray(y))
-    return max_difference(state, ref_state)
