@@ -10,15 +10,17 @@
 # gives the test accuracy at steps 10, 50 and 1,000 (mean over the seeds), beside SGD and Adam at their best
 # learning rate and input scaling on the same networks and batches.
 #
-#   bash reproductions/depth_transfer.sh [smoke|full]
+#   bash reproductions/depth_transfer.sh [smoke|medium|full]
 #     smoke: the same pipeline at a size that only shows it runs (2.5 minutes of CPU time, mostly compiling):
 #            digits, hidden layers of 8, genomes at 1 and 2 hidden layers evaluated at 1, 2 and 4, population 4,
 #            2 generations, one seed, 10 steps (the table's steps 5 and 10); its figures mean nothing
+#     medium: the configuration above with a smaller search (population 16, 30 generations, horizons 5, 10, 20
+#            and 50): what 2 CPU cores do in about two hours, most of it the 90 training runs
 #     full:  the configuration above: three meta-training runs (about 20 minutes each at 1 hidden layer on 2 CPU
 #            cores, more at depth) and 90 training runs of 1,000 steps (hours on 2 CPU cores; a GPU through
 #            reproductions/gpu.sh depth_transfer)
-#   Needs Fashion-MNIST for `full` (apt-get install dataset-fashion-mnist, or FASHION_DIR=...).
-#   RULEC="python -m rulec" runs a rulec that is not on the PATH. Outputs go to runs/depth_transfer[_smoke]/.
+#   Needs Fashion-MNIST for `medium` and `full` (apt-get install dataset-fashion-mnist, or FASHION_DIR=...).
+#   RULEC="python -m rulec" runs a rulec that is not on the PATH. Outputs go to runs/depth_transfer[_smoke|_medium]/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rulec=(${RULEC:-rulec})
@@ -37,7 +39,15 @@ case "${1:-smoke}" in
           --validate-on held-out --population 32 --eval-batches 8 --horizons 5,10,20,100 --steps 60
           --eval-every 10)
     train=(--batch 128) ;;
-  *) echo "usage: $0 [smoke|full]" >&2; exit 2 ;;
+  medium)
+    out=runs/depth_transfer_medium
+    width=256; trained_depths=(1 2 4); evaluated_depths=(1 2 4 5 10); datasets=(mnist5k fashion); seeds=(0 1 2)
+    steps=1000; read_at=10,50,1000
+    meta=(--data mnist5k,mnist5k:0-4,mnist5k:5-9 --transform crop20-resize10 --inputs global --validate mnist5k
+          --validate-on held-out --population 16 --eval-batches 8 --horizons 5,10,20,50 --steps 30
+          --eval-every 10)
+    train=(--batch 128) ;;
+  *) echo "usage: $0 [smoke|medium|full]" >&2; exit 2 ;;
 esac
 mkdir -p "$out"
 layers() { local sizes; sizes=$(printf "$width,%.0s" $(seq "$1")); echo "${sizes%,}"; }  # layers 2 -> 256,256

@@ -228,6 +228,16 @@ def parse_spec(text: str) -> list[LayerSpec]:
     return [parse_layer(part) for part in text.split(",")]
 
 
+def parse_hidden(text: str) -> tuple[int | Conv, ...]:
+    """Hidden layers written as a spec, `conv16k5s2,conv32k5s2,256`: sizes and convolutions, the input and the
+    output coming from the data. Raises ValueError saying what to write."""
+    layers = parse_spec(text)
+    hidden = tuple(layer for layer in layers if isinstance(layer, Conv) or (isinstance(layer, int) and layer >= 1))
+    if len(hidden) != len(layers):
+        raise ValueError(f"expected hidden layers such as {SPEC_EXAMPLE}: the input comes from the data")
+    return hidden
+
+
 def on_data(hidden: Sequence[LayerSpec], inputs: int, image: Image | None, classes: int) -> list[LayerSpec]:
     """The layers of a network on a dataset: its input (its image, when a convolution needs one), the hidden
     layers, and its classes. Raises ValueError saying what to write."""

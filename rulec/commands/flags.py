@@ -126,15 +126,12 @@ def parse_hidden(text: str | None, example: str = "256 or 256,128") -> tuple[int
         return (256,)
     if not any(character.isalpha() for character in text):
         return parse_sizes(text, 1, example)
-    from rulec.geometry import SPEC_EXAMPLE, Conv, parse_spec
+    from rulec.geometry import parse_hidden
 
     try:
-        layers = tuple(parse_spec(text))
-        if not all(isinstance(layer, Conv) or (isinstance(layer, int) and layer >= 1) for layer in layers):
-            raise ValueError(f"expected hidden layers such as {SPEC_EXAMPLE}: the input comes from the data")
+        return parse_hidden(text)
     except ValueError as error:
         raise typer.BadParameter(f"{error}; got {text!r}", param_hint="--layers") from None
-    return tuple(layer for layer in layers if isinstance(layer, (int, Conv)))
 
 
 def parse_layers(text: str) -> tuple[int, ...] | Geometry:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from rulec.data.inputs import DEFAULT_INPUTS
+
+if TYPE_CHECKING:
+    from rulec.geometry import Conv
 
 
 class SettingError(ValueError):
@@ -28,3 +34,19 @@ def input_scaling(asked: str | None, learned_on: str | None, origin: str, warn) 
 def baseline_scalings(asked: tuple[str, ...] | None, rule_scaling: str) -> tuple[str, ...]:
     """The scalings the baselines run on: those asked for, else the rule's own and `feature`."""
     return asked if asked is not None else tuple(dict.fromkeys([rule_scaling, DEFAULT_INPUTS]))
+
+
+def hidden_layers(hidden: int | str | Sequence[int | Conv]) -> tuple[int | Conv, ...]:
+    """The hidden layers as a tuple: a spec as `--layers` takes it, `conv16k5s2,256`, is read (a SettingError on
+    `hidden` saying what to write when malformed); one size is one layer; a sequence of sizes and rulec.Conv is
+    taken as it is."""
+    if isinstance(hidden, int):
+        return (hidden,)
+    if not isinstance(hidden, str):
+        return tuple(hidden)
+    from rulec.geometry import parse_hidden  # NumPy: not for the command line's --help
+
+    try:
+        return parse_hidden(hidden)
+    except ValueError as error:
+        raise SettingError("hidden", f"{error}; got {hidden!r}") from None

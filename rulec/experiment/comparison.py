@@ -26,7 +26,7 @@ from rulec import api
 from rulec.data.errors import DataError
 from rulec.diagnostics import RuleError
 from rulec.experiment import training
-from rulec.experiment.choices import SettingError
+from rulec.experiment.choices import SettingError, hidden_layers
 from rulec.geometry import Conv
 from rulec.runtime.train import evaluation_steps, mlp_init, time_baseline
 
@@ -93,7 +93,7 @@ def _final_alignment(monitors: list[dict]) -> dict[str, float | None]:
 def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", data_dir: Path | None = None,
             transform: str = "none", inputs: str | None = None, dims: Mapping[str, int] | None = None,
             preset: str | None = None,
-            hidden: Sequence[int | Conv] = (256,), steps: int = 500, batch: int = 128,
+            hidden: str | Sequence[int | Conv] = (256,), steps: int = 500, batch: int = 128,
             seeds: Sequence[int] = (0, 1, 2), baselines: Sequence[str] = ("sgd", "adam"),
             baseline_model: str = "relu-xent", monitor: bool = True, force: bool = False,
             progress: training.Progress | None = None, warn=training._warn) -> Comparison:
@@ -113,8 +113,9 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
         raise SettingError("dims", f"no rule compared declares a dim `{undeclared[0]}`")
     if preset is not None and not any(preset in r.program.presets for r in rules_loaded):
         raise SettingError("preset", f"no rule compared declares a preset `{preset}`")
+    hidden = hidden_layers(hidden)
     refuse_unfit_layers(hidden, data, data_dir, transform)
-    settings = dict(data=data, data_dir=data_dir, transform=transform, inputs=inputs, hidden=tuple(hidden),
+    settings = dict(data=data, data_dir=data_dir, transform=transform, inputs=inputs, hidden=hidden,
                     steps=steps, batch=batch, baselines=(), baseline_model=baseline_model, force=force, warn=warn)
     rows: list[Row] = []
     scalings: list[str] = []

@@ -27,7 +27,7 @@ import numpy as np
 from rulec import api
 from rulec.data.errors import DataError
 from rulec.data.inputs import DEFAULT_INPUTS
-from rulec.experiment.choices import SettingError, input_scaling
+from rulec.experiment.choices import SettingError, hidden_layers, input_scaling
 from rulec.geometry import Conv, Geometry
 from rulec.meta import checkpoint, methods, networks, objectives
 from rulec.meta.gradient import Curriculum
@@ -56,7 +56,7 @@ class Interrupted(KeyboardInterrupt):
 
 def settings(method: str = "cmaes", *, data: str = "digits", validate: str | None = None, validate_on: str = "test",
              transform: str = "none", inputs: str = DEFAULT_INPUTS,
-             hidden: Sequence[Sequence[int | Conv]] | Sequence[int | Conv] = (20,),
+             hidden: str | Sequence[Sequence[int | Conv]] | Sequence[int | Conv] = (20,),
              batch: Sequence[int] | int = 128, steps: int = 100, population: int | None = None,
              unroll: int | None = None, eval_batches: int = 20, score_at: tuple[int, ...] = (), horizons: tuple = (),
              stability: float = 0.0, stability_from: int = 0, truncation: int = 0, inits: int = 1,
@@ -91,8 +91,11 @@ def settings(method: str = "cmaes", *, data: str = "digits", validate: str | Non
     return chosen
 
 
-def _grid(hidden: Sequence[Sequence[int | Conv]] | Sequence[int | Conv]) -> tuple[tuple[int | Conv, ...], ...]:
-    """One network's hidden layers, (20,), or a grid of them, ((128,), (256,)), as a grid."""
+def _grid(hidden: str | Sequence[Sequence[int | Conv]] | Sequence[int | Conv]) -> tuple[tuple[int | Conv, ...], ...]:
+    """One network's hidden layers, (20,), or a grid of them, ((128,), (256,)), as a grid; or a spec as `--layers`
+    takes it, "128/256" or "conv8k3s2,64"."""
+    if isinstance(hidden, str):
+        return tuple(hidden_layers(network) for network in hidden.split("/"))
     if all(isinstance(layer, (int, Conv)) for layer in hidden):
         return (tuple(typing.cast(Sequence[int | Conv], hidden)),)
     return tuple(tuple(layers) for layers in typing.cast(Sequence[Sequence[int | Conv]], hidden))

@@ -27,7 +27,7 @@ from rulec import api
 from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.data.inputs import standardise
-from rulec.experiment.choices import SettingError, baseline_scalings, input_scaling
+from rulec.experiment.choices import SettingError, baseline_scalings, hidden_layers, input_scaling
 from rulec.geometry import Conv, Geometry, geometry, on_data
 from rulec.geometry import describe as describe_layers
 from rulec.meta import tasks
@@ -164,18 +164,19 @@ def load_data(data: str, data_dir: Path | None, transform: str) -> tuple[dataset
     return whole, tasks.restricted(whole, data)
 
 
-def layers_on(hidden: Sequence[int | Conv], loaded: datasets.Dataset) -> Geometry:
-    """The network of the hidden layers on the data (its input, its classes); a SettingError on `hidden` saying
-    what to write when they cannot run on it (a convolution on data without images)."""
+def layers_on(hidden: str | Sequence[int | Conv], loaded: datasets.Dataset) -> Geometry:
+    """The network of the hidden layers (a sequence, or a spec as `--layers` takes it) on the data (its input, its
+    classes); a SettingError on `hidden` saying what to write when they cannot run on it (a malformed spec, a
+    convolution on data without images)."""
     try:
-        return geometry(on_data(hidden, loaded.inputs, loaded.image, loaded.classes))
+        return geometry(on_data(hidden_layers(hidden), loaded.inputs, loaded.image, loaded.classes))
     except ValueError as error:
         raise SettingError("hidden", str(error)) from None
 
 
 def prepare(rule: api.Rule | str | Path, *, data: str = "mnist5k", data_dir: Path | None = None,
             transform: str = "none", inputs: str | None = None, baseline_inputs: tuple[str, ...] | None = None,
-            hidden: Sequence[int | Conv] = (256,), steps: int = 100, batch: int = 128,
+            hidden: str | Sequence[int | Conv] = (256,), steps: int = 100, batch: int = 128,
             baselines: Sequence[str] = ("sgd", "momentum", "adam"), baseline_model: str = "relu-xent", seed: int = 0,
             genome: Path | dict | None = None, preset: str | None = None, genome_settings: tuple = (),
             force: bool = False, file: Path | None = None, warn: Callable[[str], None] = _warn,

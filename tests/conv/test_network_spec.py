@@ -95,3 +95,14 @@ def test_a_conv_on_data_without_images_is_a_usage_error(command, tmp_path, monke
 def test_the_api_compare_refuses_a_conv_on_data_without_images_before_any_rule_runs():
     with pytest.raises(SettingError, match="hidden: a convolution needs images"):
         rulec.compare(["stdlib_rules/backprop.rule"], data="xor", hidden=(Conv(4, 3), 16), steps=1, seeds=(0,))
+
+
+def test_the_api_reads_hidden_layers_written_as_the_command_lines_spec():
+    assert rulec.train("stdlib_rules/backprop.rule", data="digits", hidden="conv2k3s2,8", steps=1,
+                       baselines=()).prepared.settings["network"] == "8x8x1-conv2k3s2-8-10"
+    from rulec.experiment.meta_training import settings
+
+    assert settings(hidden="8/conv2k3s2,8").hidden == ((8,), (Conv(2, 3, 2), 8))
+    for malformed in ("conv2k3s2,,8", "8x8x1,8", "conv2k3s2,0"):  # read, not iterated over letter by letter
+        with pytest.raises(SettingError, match=f"hidden: .*got {malformed!r}"):
+            rulec.compare(["stdlib_rules/backprop.rule"], data="digits", hidden=malformed, steps=1, seeds=(0,))
