@@ -202,6 +202,15 @@ def geometry(layers: Sequence[LayerSpec] | Geometry) -> Geometry:
     return Geometry(tuple(sizes), tuple(images), tuple(convs))
 
 
+def slips(geometry_: Geometry) -> list[str]:
+    """What a network's convolutions do that is most likely a slip, worded for a warning: a kernel larger than its
+    input image, so that every patch is partly padding."""
+    return [f"`{pair.conv}` reads {pair.conv.kernel}x{pair.conv.kernel} patches of an "
+            f"image of {'x'.join(map(str, pair.image[:2]))}: every patch is partly padding; a kernel no larger than "
+            "the image is cheaper" for pair in geometry_.convs
+            if pair is not None and pair.conv.kernel > max(pair.image[:2])]
+
+
 _CONV = re.compile(r"conv(\d+)k(\d+)(?:s(\d+))?")
 _IMAGE = re.compile(r"(\d+)x(\d+)x(\d+)")
 SPEC_EXAMPLE = "conv16k5s2,conv32k5s2,256 (convCHANNELSkKERNELsSTRIDE, the stride 1 when left out) or 256,128"

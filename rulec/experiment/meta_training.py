@@ -28,7 +28,7 @@ from rulec import api
 from rulec.data.errors import DataError
 from rulec.data.inputs import DEFAULT_INPUTS
 from rulec.experiment.choices import SettingError, hidden_layers, input_scaling
-from rulec.geometry import Conv, Geometry
+from rulec.geometry import Conv, Geometry, slips
 from rulec.meta import checkpoint, methods, networks, objectives
 from rulec.meta.gradient import Curriculum
 from rulec.meta.methods import METHODS, Settings
@@ -268,6 +268,8 @@ def prepare(rule: api.Rule | str | Path, settings: Settings, *, genome: Path | N
                   for layers, batch in networks.grid(settings.hidden, settings.batches)]
     except DataError as error:  # a convolution on tasks without images: the hidden layers are wrong, as in train
         raise SettingError("hidden", error.message) from None
+    for slip in dict.fromkeys(slip for sizes, _ in shapes for slip in slips(sizes)):
+        warn(slip)
     plans = {shape: plan(settings, rule.program, *shape, len(tasks)) for shape in shapes}
     (sizes, batch), costliest = max(plans.items(), key=lambda item: (item[1].bytes, item[1].flops))
     unroll_flag = "--horizons" if settings.protocol.horizons else "--unroll"  # the flag that set the unroll

@@ -28,7 +28,7 @@ from rulec.data import datasets
 from rulec.data.errors import DataError
 from rulec.data.inputs import standardise
 from rulec.experiment.choices import SettingError, baseline_scalings, hidden_layers, input_scaling
-from rulec.geometry import Conv, Geometry, geometry, on_data
+from rulec.geometry import Conv, Geometry, geometry, on_data, slips
 from rulec.geometry import describe as describe_layers
 from rulec.meta import tasks
 from rulec.runtime import monitors, report, resources
@@ -194,6 +194,8 @@ def prepare(rule: api.Rule | str | Path, *, data: str = "mnist5k", data_dir: Pat
         raise SettingError("batch", f"{batch} is larger than the {len(loaded.x_train)} training examples of "
                                     f"{loaded.name}")
     sizes = layers_on(hidden, loaded)
+    for slip in slips(sizes):
+        warn(slip)
     resources.check_plan(plan(rule.program, sizes, loaded, steps, batch), f"training on layers "
                          f"{describe_layers(sizes)} with batch {batch}", force, warn)
     net = rule.network(sizes)

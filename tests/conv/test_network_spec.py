@@ -106,3 +106,13 @@ def test_the_api_reads_hidden_layers_written_as_the_command_lines_spec():
     for malformed in ("conv2k3s2,,8", "8x8x1,8", "conv2k3s2,0"):  # read, not iterated over letter by letter
         with pytest.raises(SettingError, match=f"hidden: .*got {malformed!r}"):
             rulec.compare(["stdlib_rules/backprop.rule"], data="digits", hidden=malformed, steps=1, seeds=(0,))
+
+
+def test_a_kernel_larger_than_its_image_is_warned_of_before_training(monkeypatch, capsys):
+    code, out, err = run_cli("train", str(ROOT / "stdlib_rules" / "backprop.rule"), "--data", "digits", "--layers",
+                             "conv2k3s2,conv2k5,8", "--steps", "1", "--baseline", "none", monkeypatch=monkeypatch,
+                             capsys=capsys)
+    text = " ".join(err.split())
+    assert code == 0 and "warning: `conv2k5` reads 5x5 patches of an image of 4x4: every patch is partly padding" \
+                         in text, err
+    assert "conv2k3s2` reads" not in text  # a kernel within its image (3 of 8) is not warned of
