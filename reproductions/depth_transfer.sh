@@ -15,7 +15,7 @@
 #            digits, hidden layers of 8, genomes at 1 and 2 hidden layers evaluated at 1, 2 and 4, population 4,
 #            2 generations, one seed, 10 steps (the table's steps 5 and 10); its figures mean nothing
 #     medium: the configuration above with a smaller search (population 16, 30 generations, horizons 5, 10, 20
-#            and 50): what 2 CPU cores do in about two hours, most of it the 90 training runs
+#            and 50) and seed 0 alone: about 1.5 hours on 2 CPU cores, most of it the 30 training runs
 #     full:  the configuration above: three meta-training runs (about 20 minutes each at 1 hidden layer on 2 CPU
 #            cores, more at depth) and 90 training runs of 1,000 steps (hours on 2 CPU cores; a GPU through
 #            reproductions/gpu.sh depth_transfer)
@@ -41,7 +41,7 @@ case "${1:-smoke}" in
     train=(--batch 128) ;;
   medium)
     out=runs/depth_transfer_medium
-    width=256; trained_depths=(1 2 4); evaluated_depths=(1 2 4 5 10); datasets=(mnist5k fashion); seeds=(0 1 2)
+    width=256; trained_depths=(1 2 4); evaluated_depths=(1 2 4 5 10); datasets=(mnist5k fashion); seeds=(0)
     steps=1000; read_at=10,50,1000
     meta=(--data mnist5k,mnist5k:0-4,mnist5k:5-9 --transform crop20-resize10 --inputs global --validate mnist5k
           --validate-on held-out --population 16 --eval-batches 8 --horizons 5,10,20,50 --steps 30
@@ -52,8 +52,9 @@ esac
 mkdir -p "$out"
 layers() { local sizes; sizes=$(printf "$width,%.0s" $(seq "$1")); echo "${sizes%,}"; }  # layers 2 -> 256,256
 
+# A genome or a run already written is kept, so that an interrupted reproduction starts again where it stopped.
 for depth in "${trained_depths[@]}"; do
-  "${rulec[@]}" meta-train stdlib_rules/blur.rule --set k=2 --method cmaes "${meta[@]}" --layers "$(layers "$depth")" \
+  [ -f "$out/genome-$depth.npz" ] || "${rulec[@]}" meta-train stdlib_rules/blur.rule --set k=2 --method cmaes "${meta[@]}" --layers "$(layers "$depth")" \
     --seed 0 -o "$out/genome-$depth.npz"
 done
 for depth in "${trained_depths[@]}"; do
@@ -63,9 +64,10 @@ for depth in "${trained_depths[@]}"; do
         # The baselines do not depend on the genome: they run once per network, data set and seed.
         baselines=(--baseline none)
         [ "$depth" = "${trained_depths[0]}" ] && baselines=(--baseline sgd,adam)
-        "${rulec[@]}" train stdlib_rules/blur.rule --set k=2 --genome "$out/genome-$depth.npz" --data "$data" \
-          --layers "$(layers "$evaluated")" --steps "$steps" --seed "$seed" "${train[@]}" "${baselines[@]}" \
-          --json "$out/$data-trained$depth-at$evaluated-seed$seed.json" > /dev/null
+        run="$out/$data-trained$depth-at$evaluated-seed$seed.json"
+        [ -f "$run" ] || "${rulec[@]}" train stdlib_rules/blur.rule --set k=2 --genome "$out/genome-$depth.npz" \
+          --data "$data" --layers "$(layers "$evaluated")" --steps "$steps" --seed "$seed" "${train[@]}" \
+          "${baselines[@]}" --json "$run" > /dev/null
       done
     done
   done
