@@ -35,11 +35,11 @@ def layers(width: int, depth: int) -> str:
     return ",".join([str(width)] * depth)
 
 
-def targets(rule: str, genome: str | None, seeds: list[int]) -> None:
+def targets(rule: str, genome: str | None, seeds: list[int], depths: list[int]) -> None:
     print("| hidden layers | " + " | ".join(f"rule, step {s} | SGD, step {s}" for s in READ_AT) + " |")
     print("|---|" + "---:|" * (2 * len(READ_AT)))
     with tempfile.TemporaryDirectory() as folder:
-        for depth in (1, 2, 3, 4):
+        for depth in depths:
             rule_at, sgd_at = {s: [] for s in READ_AT}, {s: [] for s in READ_AT}
             for seed in seeds:
                 run = train(rule, genome, ["--data", "fashion", "--layers", layers(256, depth)], seed, 1000,
@@ -52,11 +52,11 @@ def targets(rule: str, genome: str | None, seeds: list[int]) -> None:
             print(f"| {depth} x 256 | " + " | ".join(cells) + " |", flush=True)
 
 
-def grid(rule: str, genome: str | None, seeds: list[int]) -> None:
+def grid(rule: str, genome: str | None, seeds: list[int], depths: list[int]) -> None:
     print("| hidden layers | batch | seed | step 20 | step 100 | step 1000 | lowest after 20 | keeps learning |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
-        for depth, width, batch, seed in itertools.product((1, 2, 3, 4), (128, 256, 512), (32, 128), seeds):
+        for depth, width, batch, seed in itertools.product(depths, (128, 256, 512), (32, 128), seeds):
             run = train(rule, genome, ["--data", "fashion", "--layers", layers(width, depth), "--batch", str(batch)],
                         seed, 1000, (), folder)
             curve = {int(s): a for s, a in run["rule_accuracy"].items()}
@@ -73,11 +73,12 @@ def main() -> None:
     parser.add_argument("rule", nargs="?", default="stdlib_rules/blur_scaled.rule")
     parser.add_argument("--genome", help="a genome file (default: the one `rulec train` chooses)")
     parser.add_argument("--seeds", type=int, nargs="+")
+    parser.add_argument("--depths", type=int, nargs="+", default=[1, 2, 3, 4], help="numbers of hidden layers")
     args = parser.parse_args()
     if args.part == "targets":
-        targets(args.rule, args.genome, args.seeds or [0, 1, 2])
+        targets(args.rule, args.genome, args.seeds or [0, 1, 2], args.depths)
     else:
-        grid(args.rule, args.genome, args.seeds or [0])
+        grid(args.rule, args.genome, args.seeds or [0], args.depths)
 
 
 if __name__ == "__main__":
