@@ -18,8 +18,9 @@
 #     in the meta-training tasks, and blur with its synapses read normalised (about five hours; none shipped).
 #
 #   bash reproductions/long_horizon.sh scaled
-#     The genome of blur_scaled.rule (a fan-in-scaled, batch-mean Hebbian term), stdlib_rules/genomes/blur_scaled.npz:
-#     two stages at 10x10, then two at 28x28, each measured on the 28x28 validation split (about 3 hours).
+#     The one-layer genome of blur_scaled.rule (a fan-in-scaled, batch-mean Hebbian term), shipped until the
+#     depth-general one replaced it and kept as reproductions/genomes/blur_scaled_one_layer.npz: two stages at
+#     10x10, then two at 28x28, each measured on the 28x28 validation split (about 3 hours).
 #
 #   bash reproductions/long_horizon.sh quick [VARIANT...]     (or --quick)
 #     The comparison of the tools against collapse, each from the short-horizon genome: digits, 64-32-10, batch
@@ -62,9 +63,9 @@ if [ "$mode" = ship ]; then
   exit 0
 fi
 if [ "$mode" = scaled ]; then
-  # The genome of blur_scaled.rule (blur with its Hebbian term scaled by each synapse's fan-in and averaged over
-  # the batch), stdlib_rules/genomes/blur_scaled.npz, in four CMA-ES stages from the shipped blur genome's matrices
-  # with eta_w = -1.5 (docs/history.md, "Meta-training for the long run", "A Hebbian step the same at every width and batch"); about 3 hours on 2 cores.
+  # The one-layer genome of blur_scaled.rule (blur with its Hebbian term scaled by each synapse's fan-in and
+  # averaged over the batch), reproductions/genomes/blur_scaled_one_layer.npz, in four CMA-ES stages from the
+  # shipped blur genome's matrices with eta_w = -1.5 (docs/history.md, "Meta-training for the long run", "A Hebbian step the same at every width and batch"); about 3 hours on 2 cores.
   python - <<'PY'
 import json
 import numpy as np
