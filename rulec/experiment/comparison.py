@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import jax
@@ -116,7 +116,8 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
     hidden = hidden_layers(hidden)
     refuse_unfit_layers(hidden, data, data_dir, transform)
     settings = dict(data=data, data_dir=data_dir, transform=transform, inputs=inputs, hidden=hidden,
-                    steps=steps, batch=batch, baselines=(), baseline_model=baseline_model, force=force, warn=warn)
+                    steps=steps, batch=batch, baselines=(), baseline_model=baseline_model, force=force,
+                    warn=_once(warn))
     rows: list[Row] = []
     scalings: list[str] = []
     reference: dict[str, tuple] = {}
@@ -152,6 +153,17 @@ def compare(rules: Sequence[api.Rule | str | Path], *, data: str = "digits", dat
                        "transform": transform, "inputs": inputs, "dims": dict(dims or {}),
                        "preset": preset,
                        "baseline_model": baseline_model}, evaluation_steps(steps), rows)
+
+
+def _once(warn: Callable[[str], None]) -> Callable[[str], None]:
+    """`warn`, saying each text once: every rule and seed is prepared alike, so their warnings repeat."""
+    said: set[str] = set()
+
+    def once(text: str) -> None:
+        if text not in said:
+            said.add(text)
+            warn(text)
+    return once
 
 
 def refuse_unfit_layers(hidden: Sequence[int | Conv], data: str, data_dir: Path | None, transform: str) -> None:

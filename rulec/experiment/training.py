@@ -168,8 +168,9 @@ def layers_on(hidden: str | Sequence[int | Conv], loaded: datasets.Dataset) -> G
     """The network of the hidden layers (a sequence, or a spec as `--layers` takes it) on the data (its input, its
     classes); a SettingError on `hidden` saying what to write when they cannot run on it (a malformed spec, a
     convolution on data without images)."""
+    layers = hidden_layers(hidden)  # its own SettingError, not wrapped in another
     try:
-        return geometry(on_data(hidden_layers(hidden), loaded.inputs, loaded.image, loaded.classes))
+        return geometry(on_data(layers, loaded.inputs, loaded.image, loaded.classes))
     except ValueError as error:
         raise SettingError("hidden", str(error)) from None
 

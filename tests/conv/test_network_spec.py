@@ -104,7 +104,7 @@ def test_the_api_reads_hidden_layers_written_as_the_command_lines_spec():
 
     assert settings(hidden="8/conv2k3s2,8").hidden == ((8,), (Conv(2, 3, 2), 8))
     for malformed in ("conv2k3s2,,8", "8x8x1,8", "conv2k3s2,0"):  # read, not iterated over letter by letter
-        with pytest.raises(SettingError, match=f"hidden: .*got {malformed!r}"):
+        with pytest.raises(SettingError, match=f"^hidden: (?!hidden:).*got {malformed!r}"):
             rulec.compare(["stdlib_rules/backprop.rule"], data="digits", hidden=malformed, steps=1, seeds=(0,))
 
 
@@ -116,3 +116,10 @@ def test_a_kernel_larger_than_its_image_is_warned_of_before_training(monkeypatch
     assert code == 0 and "warning: `conv2k5` reads 5x5 patches of an image of 4x4: every patch is partly padding" \
                          in text, err
     assert "conv2k3s2` reads" not in text  # a kernel within its image (3 of 8) is not warned of
+
+
+def test_compare_warns_of_a_kernel_larger_than_its_image_once_for_every_rule_and_seed(monkeypatch, capsys):
+    code, out, err = run_cli("compare", str(ROOT / "stdlib_rules" / "backprop.rule"), "--data", "digits", "--layers",
+                             "conv2k9,8", "--steps", "1", "--seeds", "2", "--baseline", "none",
+                             monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and " ".join(err.split()).count("`conv2k9` reads 9x9 patches") == 1, err
