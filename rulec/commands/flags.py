@@ -76,8 +76,12 @@ def parse_grid(layers: str, batch: str) -> tuple[tuple[tuple[int, ...], ...], tu
     """meta-train's hidden layer sizes and batch sizes, each with alternatives separated by `/` (a grid,
     rulec/meta/networks.py): widths `128/256/512`, depths `256/256,256/256,256,256,256`, both
     `256,128/512,256/512`, or convolutions `conv8k3s2,64/conv16k3s2,64`, and `32/128`. Repeats count once."""
-    hidden = tuple(dict.fromkeys(parse_hidden(part, "20, 256,128, 128/256/512 or 256/256,256")
-                                 for part in layers.split("/")))
+    networks = layers.split("/")
+    if any(not network.strip() for network in networks):
+        raise typer.BadParameter(f"a network of the grid {layers!r} is empty: separate networks with one '/', such "
+                                 "as 256/256,256", param_hint="--layers")
+    hidden = tuple(dict.fromkeys(parse_hidden(network, "20, 256,128, 128/256/512 or 256/256,256")
+                                 for network in networks))
     batches = tuple(dict.fromkeys(parse_sizes(part, 1, "128 or 32/128", "--batch") for part in batch.split("/")))
     if any(len(sizes) > 1 for sizes in batches):
         raise typer.BadParameter(f"expected a batch size such as 128, or several as 32/128, got {batch!r}",

@@ -35,7 +35,8 @@ def test_the_grid_is_every_pair_of_hidden_layers_and_batch():
 @pytest.mark.parametrize("flags, message", [
     (["--batch", "32,64"], "expected a batch size such as 128, or several as 32/128, got '32,64'"),
     (["--batch", "32/"], "expected numbers such as 128 or 32/128, got ''"),
-    (["--layers", "4//8"], "expected numbers such as 20, 256,128, 128/256/512 or 256/256,256, got ''"),
+    (["--layers", "4//8"], "a network of the grid '4//8' is empty: separate networks with one '/'"),
+    (["--layers", "4/"], "a network of the grid '4/' is empty"),
     (["--layers", "4/0"], "got '0'"),
 ])
 def test_bad_grid_flags_are_usage_errors(flags, message, monkeypatch, capsys):
