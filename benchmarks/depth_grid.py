@@ -1,12 +1,13 @@
 """A genome at depth: the targets of a depth-general genome, on Fashion-MNIST's test split, which meta-training
 never sees (docs/history.md, "A genome for every depth").
 
-    nice python benchmarks/depth_grid.py targets [RULE] [--genome G] [--seeds 0 1 2]
+    nice python benchmarks/depth_grid.py targets [RULE] [--genome G] [--seeds 0 1 2] [--no-sgd]
     nice python benchmarks/depth_grid.py grid [RULE] [--genome G] [--seeds 0]
 
 targets: 1 to 4 hidden layers of 256, batch 128, 1,000 steps, per seed, the rule beside SGD at its best learning
     rate and input scaling at each step (`rulec train --baseline sgd`, as a user runs it); mean over the seeds at
-    steps 10, 20, 100 and 1,000.
+    steps 10, 20, 100 and 1,000. SGD does not depend on the rule: --no-sgd leaves it out (its column prints "-")
+    when another rule's run has measured it on the same settings and seeds.
 grid: 1 to 4 hidden layers of 128, 256 and 512 units, batch 32 and 128, 1,000 steps, the rule alone: whether it
     keeps learning (step 1,000 at least step 20 less 2 points) and never collapses (no step after 20 below half
     its accuracy at step 20, and no divergence).
@@ -35,7 +36,7 @@ def layers(width: int, depth: int) -> str:
     return ",".join([str(width)] * depth)
 
 
-def targets(rule: str, genome: str | None, seeds: list[int], depths: list[int]) -> None:
+def targets(rule: str, genome: str | None, seeds: list[int], depths: list[int], with_sgd: bool = True) -> None:
     print("| hidden layers | " + " | ".join(f"rule, step {s} | SGD, step {s}" for s in READ_AT) + " |")
     print("|---|" + "---:|" * (2 * len(READ_AT)))
     with tempfile.TemporaryDirectory() as folder:
@@ -43,12 +44,13 @@ def targets(rule: str, genome: str | None, seeds: list[int], depths: list[int]) 
             rule_at, sgd_at = {s: [] for s in READ_AT}, {s: [] for s in READ_AT}
             for seed in seeds:
                 run = train(rule, genome, ["--data", "fashion", "--layers", layers(256, depth)], seed, 1000,
-                            ("sgd",), folder)
-                sgd = best_per_step(run, "sgd")
+                            ("sgd",) if with_sgd else (), folder)
+                sgd = best_per_step(run, "sgd") if with_sgd else {}
                 for step in READ_AT:
                     rule_at[step].append(run["rule_accuracy"].get(str(step), np.nan))
-                    sgd_at[step].append(sgd[step])
-            cells = [f"{np.mean(rule_at[s]):.3f} | {np.mean(sgd_at[s]):.3f}" for s in READ_AT]
+                    sgd_at[step].append(sgd.get(step, np.nan))
+            cells = [f"{np.mean(rule_at[s]):.3f} | " + (f"{np.mean(sgd_at[s]):.3f}" if with_sgd else "-")
+                     for s in READ_AT]
             print(f"| {depth} x 256 | " + " | ".join(cells) + " |", flush=True)
 
 
@@ -74,9 +76,10 @@ def main() -> None:
     parser.add_argument("--genome", help="a genome file (default: the one `rulec train` chooses)")
     parser.add_argument("--seeds", type=int, nargs="+")
     parser.add_argument("--depths", type=int, nargs="+", default=[1, 2, 3, 4], help="numbers of hidden layers")
+    parser.add_argument("--no-sgd", action="store_true", help="targets without SGD beside the rule")
     args = parser.parse_args()
     if args.part == "targets":
-        targets(args.rule, args.genome, args.seeds or [0, 1, 2], args.depths)
+        targets(args.rule, args.genome, args.seeds or [0, 1, 2], args.depths, not args.no_sgd)
     else:
         grid(args.rule, args.genome, args.seeds or [0], args.depths)
 
