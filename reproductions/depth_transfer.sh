@@ -8,19 +8,19 @@
 # training split (never its test split). Each genome then trains networks of 1, 2, 4, 5 and 10 hidden layers of
 # 256 at 28x28 on mnist5k and on Fashion-MNIST, with seeds 0, 1 and 2, for 1,000 steps of batch 128; the table
 # gives the test accuracy at steps 10, 50 and 1,000 (mean over the seeds), beside SGD and Adam at their best
-# learning rate and input scaling on the same networks and batches. One more row evaluates blur_scaled's shipped
-# genome, meta-trained on 2 and 4 hidden layers at once from a designed start (docs/history.md, "A genome for every
-# depth"), at the same depths, data sets and seeds.
+# learning rate and input scaling on the same networks and batches. Two more rows evaluate, at the same depths, data
+# sets and seeds, blur_scaled's shipped genome, meta-trained on 2 and 4 hidden layers at once from a designed start
+# (docs/history.md, "A genome for every depth"), and blur_single_channel.rule's designed preset `depth`.
 #
 #   bash reproductions/depth_transfer.sh [smoke|medium|full]
 #     smoke: the same pipeline at a size that only shows it runs (2.5 minutes of CPU time, mostly compiling):
 #            digits, hidden layers of 8, genomes at 1 and 2 hidden layers evaluated at 1, 2 and 4, population 4,
 #            2 generations, one seed, 10 steps (the table's steps 5 and 10); its figures mean nothing
 #     medium: the configuration above with a smaller search (population 16, 30 generations, horizons 5, 10, 20
-#            and 50): about 20 minutes of meta-training and 120 training runs (hours on 2 CPU cores, most of it the
+#            and 50): about 20 minutes of meta-training and 150 training runs (hours on 2 CPU cores, most of it the
 #            baselines' 36 runs per network: 9 learning rates, 2 input scalings, SGD and Adam)
 #     full:  the configuration above: three meta-training runs (about 20 minutes each at 1 hidden layer on 2 CPU
-#            cores, more at depth) and 120 training runs of 1,000 steps (hours on 2 CPU cores; a GPU through
+#            cores, more at depth) and 150 training runs of 1,000 steps (hours on 2 CPU cores; a GPU through
 #            reproductions/gpu.sh depth_transfer)
 #   JOBS=2 runs two training runs at a time (one per CPU core: JAX's CPU training loop keeps about one core busy).
 #   Needs Fashion-MNIST for `medium` and `full` (apt-get install dataset-fashion-mnist, or FASHION_DIR=...).
@@ -61,14 +61,15 @@ for depth in "${trained_depths[@]}"; do
   [ -f "$out/genome-$depth.npz" ] || "${rulec[@]}" meta-train stdlib_rules/blur.rule --set k=2 --method cmaes "${meta[@]}" --layers "$(layers "$depth")" \
     --seed 0 -o "$out/genome-$depth.npz"
 done
-# One training run: a genome (a trained depth, or `shipped`: blur_scaled's depth-general genome, meta-trained on 2
-# and 4 hidden layers from a designed start), a data set, an evaluated depth and a seed. The baselines do not depend
-# on the genome: they run beside the first trained depth's genome alone.
+# One training run: a genome (a trained depth, `shipped`: blur_scaled's depth-general genome, or `single`:
+# blur_single_channel's preset), a data set, an evaluated depth and a seed. The baselines do not depend on the
+# genome: they run beside the first trained depth's genome alone.
 train_one() {
   local genome=$1 data=$2 evaluated=$3 seed=$4
   local run="$out/$data-trained$genome-at$evaluated-seed$seed.json" baselines=(--baseline none)
   local rule=(stdlib_rules/blur.rule --set k=2 --genome "$out/genome-$genome.npz")
   [ "$genome" = shipped ] && rule=(stdlib_rules/blur_scaled.rule)
+  [ "$genome" = single ] && rule=(stdlib_rules/blur_single_channel.rule)
   [ "$genome" = "${trained_depths[0]}" ] && baselines=(--baseline sgd,adam)
   "${rulec[@]}" train "${rule[@]}" --data "$data" --layers "$(layers "$evaluated")" --steps "$steps" \
     --seed "$seed" "${train[@]}" "${baselines[@]}" --json "$run" > /dev/null
@@ -76,7 +77,7 @@ train_one() {
 # Seed after seed, so that a stopped reproduction holds whole seeds; JOBS=2 runs two training runs at a time.
 running=0
 for seed in "${seeds[@]}"; do
-  for genome in "${trained_depths[@]}" shipped; do
+  for genome in "${trained_depths[@]}" shipped single; do
     for data in "${datasets[@]}"; do
       for evaluated in "${evaluated_depths[@]}"; do
         [ -f "$out/$data-trained$genome-at$evaluated-seed$seed.json" ] && continue
@@ -88,7 +89,7 @@ for seed in "${seeds[@]}"; do
   done
 done
 wait
-python - "$out" "$read_at" "${trained_depths[*]} shipped" "${evaluated_depths[*]}" "${datasets[*]}" "${seeds[*]}" <<'PY'
+python - "$out" "$read_at" "${trained_depths[*]} shipped single" "${evaluated_depths[*]}" "${datasets[*]}" "${seeds[*]}" <<'PY'
 """The depth table: for each data set, a row per trained depth (and the baselines), a column per evaluated depth,
 each cell the mean test accuracy over the seeds at the steps read."""
 import json
@@ -117,7 +118,8 @@ for data in datasets:
         # A run that diverged has no accuracy after it: nan, never counted as chance.
         row = [cell([[r["rule_accuracy"].get(str(step), np.nan) for r in runs(data, depth, at)] for step in read_at])
                for at in evaluated]
-        name = "2 and 4 hidden (blur_scaled's genome)" if depth == "shipped" else f"{depth} hidden"
+        name = {"shipped": "2 and 4 hidden (blur_scaled's genome)",
+                "single": "designed (blur_single_channel's preset)"}.get(depth, f"{depth} hidden")
         lines.append(f"| {name} | " + " | ".join(row) + " |")
     for kind in ("sgd", "adam"):  # at their best rate and input scaling, from the runs of the first genome
         row = []
