@@ -115,3 +115,11 @@ def reference_run(reference, genome, state, xs, ys):
         persistent = {k: neurons[k] for k in persistent}
         key, step = split_step_key(key)[0], step + 1
     return NetworkState(synapses, persistent, key, step), neurons
+
+
+def with_bias(a):
+    """A layer's activity with the bias unit's 1 appended to each example, as a `pre+bias` synapse reads it (its
+    row last), for NumPy references of a rule's equations."""
+    import numpy as np
+
+    return np.c_[a, np.ones(len(a))]

@@ -7,7 +7,7 @@ import jax
 import numpy as np
 
 import rulec
-from tests.conftest import ROOT
+from tests.conftest import ROOT, with_bias
 
 RULE = ROOT / "stdlib_rules" / "blur_single_channel.rule"
 SIZES = (3, 4, 4, 2)
@@ -15,10 +15,6 @@ SIZES = (3, 4, 4, 2)
 
 def relu_tanh(z: np.ndarray) -> np.ndarray:
     return np.maximum(np.tanh(z), 0.0)
-
-
-def with_bias(a: np.ndarray) -> np.ndarray:
-    return np.c_[a, np.ones(len(a))]
 
 
 def test_the_depth_preset_is_feedback_alignment_towards_relu_tanh_targets():

@@ -7,6 +7,7 @@ import numpy as np
 import rulec
 from rulec.functions import elementwise_table
 from rulec.reference.interpreter import Reference
+from tests.conftest import with_bias
 
 NUMPY_FUNCTIONS = elementwise_table(np)
 
@@ -31,10 +32,6 @@ def test_the_reference_reproduces_a_finite_difference_gradient_step():
             minus[layer][index] -= 1e-6
             gradient[index] = (loss(*plus) - loss(*minus)) / 2e-6
         np.testing.assert_allclose(new["w"][layer], weights[layer] - 0.1 * gradient, atol=1e-8)
-
-
-def with_bias(a):
-    return np.c_[a, np.ones(len(a))]
 
 
 def test_feedback_alignment_is_its_equations():
