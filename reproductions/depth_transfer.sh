@@ -61,12 +61,11 @@ for depth in "${trained_depths[@]}"; do
   [ -f "$out/genome-$depth.npz" ] || "${rulec[@]}" meta-train stdlib_rules/blur.rule --set k=2 --method cmaes "${meta[@]}" --layers "$(layers "$depth")" \
     --seed 0 -o "$out/genome-$depth.npz"
 done
-# One training run: a genome (a trained depth, `shipped`: blur_scaled's depth-general genome, or `single`:
-# blur_single_channel's preset), a data set, an evaluated depth and a seed. The baselines do not depend on the
-# genome: they run beside the first trained depth's genome alone.
+# One training run, written to its path: a genome (a trained depth, `shipped`: blur_scaled's depth-general genome,
+# or `single`: blur_single_channel's preset), a data set, an evaluated depth and a seed. The baselines do not
+# depend on the genome: they run beside the first trained depth's genome alone.
 train_one() {
-  local genome=$1 data=$2 evaluated=$3 seed=$4
-  local run="$out/$data-trained$genome-at$evaluated-seed$seed.json" baselines=(--baseline none)
+  local run=$1 genome=$2 data=$3 evaluated=$4 seed=$5 baselines=(--baseline none)
   local rule=(stdlib_rules/blur.rule --set k=2 --genome "$out/genome-$genome.npz")
   [ "$genome" = shipped ] && rule=(stdlib_rules/blur_scaled.rule)
   [ "$genome" = single ] && rule=(stdlib_rules/blur_single_channel.rule)
@@ -80,8 +79,9 @@ for seed in "${seeds[@]}"; do
   for genome in "${trained_depths[@]}" shipped single; do
     for data in "${datasets[@]}"; do
       for evaluated in "${evaluated_depths[@]}"; do
-        [ -f "$out/$data-trained$genome-at$evaluated-seed$seed.json" ] && continue
-        train_one "$genome" "$data" "$evaluated" "$seed" &
+        run="$out/$data-trained$genome-at$evaluated-seed$seed.json"
+        [ -f "$run" ] && continue
+        train_one "$run" "$genome" "$data" "$evaluated" "$seed" &
         running=$((running + 1))
         if [ "$running" -ge "${JOBS:-1}" ]; then wait -n; running=$((running - 1)); fi
       done
